@@ -1,0 +1,1 @@
+"""Asset manifests, bundles and their canonical hashing."""

@@ -1,0 +1,65 @@
+"""Bundles: the files of one asset version, read safely and hashed canonically."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class BundleLimits:
+    """Caps that keep a bundle small enough to review and to carry through Temporal.
+
+    Attributes:
+        max_total_bytes: Sum of all file sizes.
+        max_file_bytes: Size of any one file.
+        max_files: Number of files.
+        max_depth: Folder nesting below the bundle root.
+    """
+
+    max_total_bytes: int = 1024 * 1024
+    max_file_bytes: int = 512 * 1024
+    max_files: int = 200
+    max_depth: int = 8
+
+
+@dataclass(frozen=True)
+class BundleFile:
+    """One file of a bundle.
+
+    Attributes:
+        path: POSIX path relative to the bundle root (never absolute, never ``..``).
+        data: The file's bytes.
+        executable: Whether the file carries an executable bit (scripts).
+    """
+
+    path: str
+    data: bytes
+    executable: bool = False
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """The files of one asset version.
+
+    Attributes:
+        root_name: The folder name (skill, MCP server) or file name (subagent) submitted;
+            a skill's ``name`` must equal it, so it is part of the hashed content.
+        files: The files, sorted by path.
+        single_file: True when the asset is one file (a subagent ``.md``).
+    """
+
+    root_name: str
+    files: tuple[BundleFile, ...] = field(default_factory=tuple)
+    single_file: bool = False
+
+    def get(self, path: str) -> BundleFile | None:
+        """The file at ``path``, or None."""
+        for bundle_file in self.files:
+            if bundle_file.path == path:
+                return bundle_file
+        return None
+
+    @property
+    def total_bytes(self) -> int:
+        """Sum of all file sizes."""
+        return sum(len(f.data) for f in self.files)

@@ -1,0 +1,321 @@
+"""Manifest models for the three asset kinds, following their public formats.
+
+The models validate the public rules (Agent Skills ``SKILL.md`` frontmatter, Claude Code
+subagent frontmatter, MCP ``server.json``) so that an asset the registry accepts drops
+straight into Claude Code. Registry-only data (owner team, version, attribution) lives in
+:class:`RegistryMetadata`, never inside the public formats' required fields.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
+
+from agent_registry.assets.refs import is_semver
+
+SKILL_NAME_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+"""Agent Skills ``name``: lowercase letters, digits and single inner hyphens."""
+
+SUBAGENT_NAME_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+"""Claude Code subagent ``name``: lowercase letters (digits allowed) and hyphens."""
+
+MCP_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9.-]+/[a-zA-Z0-9._-]+$")
+"""MCP registry ``name``: reverse-DNS namespace, a slash, then the server name."""
+
+TEAM_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
+"""Owner team slug, as used in search attributes and reports."""
+
+
+def _split_tools(value: object) -> object:
+    """Accept tools as a list or as the comma/space separated string both formats allow."""
+    if isinstance(value, str):
+        return [part for part in re.split(r"[,\s]+(?![^()]*\))", value) if part]
+    return value
+
+
+ToolList = Annotated[list[str], BeforeValidator(_split_tools)]
+
+
+class SkillManifest(BaseModel):
+    """``SKILL.md`` frontmatter of an Agent Skill (agentskills.io specification)."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    name: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    description: Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+    license: str | None = None
+    compatibility: Annotated[str, StringConstraints(min_length=1, max_length=500)] | None = None
+    metadata: dict[str, str] = Field(default_factory=dict)
+    allowed_tools: ToolList | None = Field(default=None, alias="allowed-tools")
+
+    @field_validator("name")
+    @classmethod
+    def _name_shape(cls, value: str) -> str:
+        if not SKILL_NAME_PATTERN.match(value):
+            raise ValueError(
+                "must be lowercase letters, digits and hyphens, with no leading, trailing "
+                "or double hyphen"
+            )
+        return value
+
+    @field_validator("description")
+    @classmethod
+    def _description_not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value
+
+    @field_validator("metadata", mode="before")
+    @classmethod
+    def _metadata_strings(cls, value: object) -> object:
+        """The spec says string to string; YAML turns ``1.0`` and ``true`` into other types."""
+        if isinstance(value, dict):
+            bad = [k for k, v in value.items() if not isinstance(v, str)]
+            if bad:
+                raise ValueError(
+                    f"values must be strings; quote the value of {', '.join(map(str, bad))}"
+                )
+        return value
+
+
+class PermissionMode(StrEnum):
+    """Claude Code subagent ``permissionMode`` values."""
+
+    DEFAULT = "default"
+    ACCEPT_EDITS = "acceptEdits"
+    AUTO = "auto"
+    DONT_ASK = "dontAsk"
+    BYPASS_PERMISSIONS = "bypassPermissions"
+    PLAN = "plan"
+
+
+MODEL_ALIASES = frozenset({"sonnet", "opus", "haiku", "inherit"})
+_MODEL_ID_PATTERN = re.compile(r"^claude-[a-z0-9.-]+$")
+
+
+class SubagentManifest(BaseModel):
+    """Frontmatter of a Claude Code subagent definition (``.claude/agents/<name>.md``).
+
+    ``tools`` left out means the subagent inherits every tool of the main thread; that
+    is legal, and the scope checks report it.
+    """
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    name: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    description: Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+    tools: ToolList | None = None
+    disallowed_tools: ToolList | None = Field(default=None, alias="disallowedTools")
+    model: str | None = None
+    permission_mode: PermissionMode | None = Field(default=None, alias="permissionMode")
+    max_turns: Annotated[int, Field(ge=1)] | None = Field(default=None, alias="maxTurns")
+    skills: list[str] | None = None
+    mcp_servers: list[str] | dict[str, object] | None = Field(default=None, alias="mcpServers")
+    hooks: dict[str, object] | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _name_shape(cls, value: str) -> str:
+        if not SUBAGENT_NAME_PATTERN.match(value):
+            raise ValueError("must be lowercase letters, digits and hyphens, e.g. code-reviewer")
+        return value
+
+    @field_validator("description")
+    @classmethod
+    def _description_not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value
+
+    @field_validator("model")
+    @classmethod
+    def _known_model(cls, value: str | None) -> str | None:
+        if value is None or value in MODEL_ALIASES or _MODEL_ID_PATTERN.match(value):
+            return value
+        raise ValueError("must be sonnet, opus, haiku, inherit or a full model id like claude-…")
+
+
+class Effect(StrEnum):
+    """What an MCP tool may do to the world; the basis of least-privilege scoping."""
+
+    READ = "read"
+    WRITE = "write"
+    DELETE = "delete"
+    EXEC = "exec"
+    NETWORK = "network"
+
+
+class McpEnvironmentVariable(BaseModel):
+    """An environment variable a server needs; secrets are declared, never given."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    name: Annotated[str, StringConstraints(min_length=1)]
+    description: str | None = None
+    is_required: bool = Field(default=False, alias="isRequired")
+    is_secret: bool = Field(default=False, alias="isSecret")
+    default: str | None = None
+    value: str | None = None
+    format: str | None = None
+
+
+class McpTransport(BaseModel):
+    """How a client talks to a package's server process."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: Literal["stdio", "streamable-http", "sse"]
+    url: str | None = None
+
+
+class McpPackage(BaseModel):
+    """A package a client installs and runs (npm, PyPI, OCI, NuGet, MCPB)."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    registry_type: Literal["npm", "pypi", "oci", "nuget", "mcpb"] = Field(alias="registryType")
+    registry_base_url: str | None = Field(default=None, alias="registryBaseUrl")
+    identifier: Annotated[str, StringConstraints(min_length=1)]
+    version: str | None = None
+    transport: McpTransport
+    runtime_hint: str | None = Field(default=None, alias="runtimeHint")
+    environment_variables: list[McpEnvironmentVariable] = Field(
+        default_factory=list, alias="environmentVariables"
+    )
+
+    @field_validator("version")
+    @classmethod
+    def _exact_version(cls, value: str | None) -> str | None:
+        if value is not None and not is_exact_version(value):
+            raise ValueError(
+                f"'{value}' is not an exact version; pin one release (no ranges, no 'latest')"
+            )
+        return value
+
+
+class McpRemote(BaseModel):
+    """A hosted server reached over HTTP."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: Literal["streamable-http", "sse"]
+    url: Annotated[str, StringConstraints(pattern=r"^https?://")]
+
+
+class McpServerManifest(BaseModel):
+    """An MCP ``server.json`` entry (the official MCP registry format)."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    name: Annotated[str, StringConstraints(min_length=3, max_length=200)]
+    description: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    version: Annotated[str, StringConstraints(min_length=1, max_length=255)]
+    title: str | None = None
+    website_url: str | None = Field(default=None, alias="websiteUrl")
+    packages: list[McpPackage] = Field(default_factory=list)
+    remotes: list[McpRemote] = Field(default_factory=list)
+
+    @field_validator("name")
+    @classmethod
+    def _namespaced(cls, value: str) -> str:
+        if not MCP_NAME_PATTERN.match(value):
+            raise ValueError("must be namespace/name in reverse-DNS form, e.g. io.github.acme/tickets")
+        return value
+
+    @field_validator("version")
+    @classmethod
+    def _exact_version(cls, value: str) -> str:
+        if not is_exact_version(value):
+            raise ValueError(
+                f"'{value}' is not an exact version; pin one release (no ranges, no 'latest')"
+            )
+        return value
+
+
+class DeclaredTool(BaseModel):
+    """One tool an MCP server may expose, with the effects the owner declares for it.
+
+    An empty ``effects`` list parses, so that the scope check can report it with the
+    tool's line instead of a bare validation error.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+    effects: list[Effect] = Field(default_factory=list)
+    description: str | None = None
+
+    @field_validator("effects", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: object) -> object:
+        return [value] if isinstance(value, str) else value
+
+
+class DeclaredScope(BaseModel):
+    """The registry's least-privilege declaration for an MCP server (``scope.yaml``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tools: list[DeclaredTool]
+
+
+Manifest = SkillManifest | SubagentManifest | McpServerManifest
+
+
+_RANGE_MARKERS = re.compile(r"[\^~<>=*|xX ]|^latest$", re.IGNORECASE)
+
+
+def is_exact_version(version: str) -> bool:
+    """Tell whether a package version pins exactly one release.
+
+    Semver is preferred, but PyPI and OCI versions are not always semver, so anything
+    without range syntax or ``latest`` counts as exact.
+    """
+    if is_semver(version):
+        return True
+    return bool(version) and not _RANGE_MARKERS.search(version) and version.lower() != "latest"
+
+
+class RegistryMetadata(BaseModel):
+    """What the registry records about a submission beyond the asset's own format.
+
+    Attributes:
+        owner_team: Team slug that owns the asset and answers for it.
+        version: Exact semantic version of this asset version.
+        changelog: One line on what changed.
+        authors: People (or identities) who wrote it.
+        machine_authored: Whether the content was written by a machine (attribution).
+    """
+
+    owner_team: Annotated[str, StringConstraints(pattern=TEAM_PATTERN.pattern)]
+    version: str
+    changelog: str = ""
+    authors: list[str] = Field(default_factory=list)
+    machine_authored: bool = False
+
+    @field_validator("version")
+    @classmethod
+    def _semver(cls, value: str) -> str:
+        if not is_semver(value):
+            raise ValueError(f"'{value}' is not an exact semantic version like 1.2.0")
+        return value
+
+
+class RegistryMetadataDraft(BaseModel):
+    """Registry metadata as found in the asset or its sidecar; any field may be missing."""
+
+    owner_team: str | None = None
+    version: str | None = None
+    changelog: str | None = None
+    authors: list[str] | None = None
+    machine_authored: bool | None = None

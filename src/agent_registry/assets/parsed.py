@@ -1,0 +1,72 @@
+"""A parsed asset: bundle, manifest and the places of its fields, ready for the checks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from agent_registry.assets.bundle import Bundle
+from agent_registry.assets.manifests import (
+    DeclaredScope,
+    Manifest,
+    McpServerManifest,
+    RegistryMetadataDraft,
+    SkillManifest,
+    SubagentManifest,
+)
+from agent_registry.assets.refs import AssetKind
+from agent_registry.evals.findings import Finding
+
+
+@dataclass
+class ParsedAsset:
+    """Everything the eval bar needs to know about one submitted asset.
+
+    Attributes:
+        kind: The asset kind.
+        bundle: The files.
+        manifest_file: Bundle path of the manifest (``SKILL.md``, ``<name>.md``, ``server.json``).
+        manifest: The validated manifest, or None when it did not validate (see ``problems``).
+        scope: The declared MCP tool scope (``scope.yaml``), MCP servers only.
+        frontmatter: The raw frontmatter mapping (or ``server.json`` object) as parsed.
+        body: The Markdown body after the frontmatter (empty for MCP servers).
+        body_line: 1-based line in ``manifest_file`` where the body starts.
+        field_lines: Top-level manifest key to the 1-based line it is on.
+        problems: Spec problems found while parsing (malformed YAML, invalid fields, …).
+        registry_metadata: Registry metadata found in the asset or its sidecar.
+    """
+
+    kind: AssetKind
+    bundle: Bundle
+    manifest_file: str
+    manifest: Manifest | None
+    scope: DeclaredScope | None = None
+    frontmatter: dict[str, object] = field(default_factory=dict)
+    body: str = ""
+    body_line: int = 1
+    field_lines: dict[str, int] = field(default_factory=dict)
+    problems: list[Finding] = field(default_factory=list)
+    registry_metadata: RegistryMetadataDraft = field(default_factory=RegistryMetadataDraft)
+
+    @property
+    def name(self) -> str | None:
+        """The asset's name from its manifest, when it validated."""
+        return None if self.manifest is None else self.manifest.name
+
+    @property
+    def skill(self) -> SkillManifest | None:
+        """The manifest if this is a valid skill."""
+        return self.manifest if isinstance(self.manifest, SkillManifest) else None
+
+    @property
+    def subagent(self) -> SubagentManifest | None:
+        """The manifest if this is a valid subagent."""
+        return self.manifest if isinstance(self.manifest, SubagentManifest) else None
+
+    @property
+    def mcp_server(self) -> McpServerManifest | None:
+        """The manifest if this is a valid MCP server entry."""
+        return self.manifest if isinstance(self.manifest, McpServerManifest) else None
+
+    def line_of(self, key: str) -> int | None:
+        """Line of a top-level manifest key, when known."""
+        return self.field_lines.get(key)
