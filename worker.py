@@ -1,2 +1,98 @@
+"""Worker entrypoint: builds dependencies from Settings and runs the lifecycle worker.
+
+Run it as ``agentreg-worker`` (installed by the package) or ``python worker.py``.
+``TEMPORAL_*`` variables say where Temporal is; ``AGENT_REGISTRY_*`` the rest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+
+from sqlalchemy import Engine
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.evaluation import EvalActivities
+from activities.notices import NoticeActivities
+from activities.registry import RegistryActivities
+from agent_registry.config import Settings
+from agent_registry.registry.db import make_engine
+from agent_registry.temporal import connect
+from workflows.asset_lifecycle import AssetLifecycleWorkflow
+
+ACTIVITY_THREADS = 16
+"""Activities are synchronous (database, CPU-bound evals); they run on this many threads."""
+
+logger = logging.getLogger("agent_registry.worker")
+
+
+@contextmanager
+def build_worker(client: Client, settings: Settings, *, engine: Engine) -> Iterator[Worker]:
+    """Build the lifecycle worker with every activity bound to its dependency.
+
+    Tests use this too, so the worker they run is the one that ships.
+
+    Args:
+        client: A connected client (pydantic data converter).
+        settings: Task queue, policy path and bundle limits come from here.
+        engine: The registry database.
+
+    Yields:
+        The worker, not yet running; its thread pool is shut down on exit.
+    """
+    registry = RegistryActivities(engine, limits=settings.bundle_limits)
+    evals = EvalActivities(engine, policy_path=settings.policy, limits=settings.bundle_limits)
+    notices = NoticeActivities()
+    with ThreadPoolExecutor(max_workers=ACTIVITY_THREADS) as executor:
+        yield Worker(
+            client,
+            task_queue=settings.task_queue,
+            workflows=[AssetLifecycleWorkflow],
+            activities=[
+                registry.store_bundle,
+                registry.record_stage,
+                registry.record_decision,
+                registry.publish_version,
+                evals.evaluate_version,
+                notices.send_notice,
+            ],
+            activity_executor=executor,
+            max_concurrent_activities=ACTIVITY_THREADS,
+        )
+
+
+async def run_worker(settings: Settings) -> None:
+    """Run until SIGINT or SIGTERM, then let in-flight activities finish."""
+    engine = make_engine(settings.resolved_database_url)
+    client = await connect()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        with build_worker(client, settings, engine=engine) as worker:
+            async with worker:
+                logger.info(
+                    "worker polling task queue %s on %s",
+                    settings.task_queue,
+                    client.service_client.config.target_host,
+                )
+                await stop.wait()
+                logger.info("shutting down: waiting for in-flight activities")
+    finally:
+        engine.dispose()
+
+
 def main() -> None:
-    """Placeholder replaced below."""
+    """Console entrypoint of ``agentreg-worker``."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    asyncio.run(run_worker(Settings()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,34 @@
+# Two commands for a newcomer: `make up` starts the stack, `make test` runs the tests.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: up test lint typecheck install clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Start the dev server (UI on :8233), the worker and the registry; Ctrl-C stops them.
+up: $(STAMP)
+	$(BIN)/agentreg up
+
+## Run the whole test suite, then the linters and the type checker.
+test: $(STAMP)
+	$(BIN)/pytest
+	$(MAKE) --no-print-directory lint typecheck
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy src workflows activities worker.py
+
+clean:
+	rm -rf $(VENV) .agent-registry .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""The ``agentreg`` command line: one typer app per command group."""

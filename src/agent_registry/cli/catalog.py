@@ -1,0 +1,112 @@
+"""``agentreg list``, ``show`` and ``status``: what the registry holds and where it stands."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from agent_registry.assets.refs import AssetKind, AssetRef, parse_unversioned
+from agent_registry.cli.errors import CliError
+from agent_registry.cli.lifecycle_client import lifecycle_handle, query_status
+from agent_registry.cli.render import findings_table, out, print_status, stage_text
+from agent_registry.config import Settings
+from agent_registry.evals.findings import Finding, Severity
+from agent_registry.lifecycle import Stage
+from agent_registry.registry import store
+from agent_registry.registry.db import make_engine, session_scope
+from agent_registry.registry.tables import AssetVersion
+from agent_registry.temporal import connect
+
+
+def list_assets(
+    kind: Annotated[AssetKind | None, typer.Option(help="Only this kind.")] = None,
+    team: Annotated[str | None, typer.Option(help="Only this owner team.")] = None,
+    stage: Annotated[Stage | None, typer.Option(help="Only this lifecycle stage.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="At most this many rows.")] = 100,
+) -> None:
+    """List asset versions in the registry."""
+    engine = make_engine(Settings().resolved_database_url)
+    with session_scope(engine) as session:
+        rows = store.list_versions(session, kind=kind, team=team, stage=stage, limit=limit)
+        table = Table(title_justify="left")
+        for column in ("asset", "version", "stage", "team", "risk", "content hash", "updated"):
+            table.add_column(column)
+        for asset, version in rows:
+            table.add_row(
+                f"{asset.kind}/{asset.name}",
+                version.version,
+                stage_text(version.stage),
+                asset.owner_team,
+                version.risk_tier or "-",
+                version.content_hash[:12],
+                f"{version.updated_at:%Y-%m-%d %H:%M}",
+            )
+    if not rows:
+        out.print("no asset versions match")
+        return
+    out.print(table)
+
+
+def show(
+    ref: Annotated[
+        str, typer.Argument(help="kind/name@version, or kind/name for the latest published.")
+    ],
+) -> None:
+    """Show one asset version as the registry records it."""
+    engine = make_engine(Settings().resolved_database_url)
+    with session_scope(engine) as session:
+        version = _find(session, ref)
+        asset = store.get_asset_for(session, version=version)
+        out.print(f"[bold]{asset.kind}/{asset.name}@{version.version}[/]  {stage_text(version.stage)}")
+        out.print(f"  {version.description}")
+        out.print(f"  team {asset.owner_team} · submitted by {version.submitter}")
+        out.print(f"  authors {', '.join(version.authors) or '-'} · machine-authored: "
+                  f"{'yes' if version.machine_authored else 'no'}")
+        out.print(f"  content hash {version.content_hash}")
+        out.print(f"  risk tier {version.risk_tier or '-'}"
+                  + (f" ({'; '.join(version.tier_reasons)})" if version.tier_reasons else ""))
+        if version.changelog:
+            out.print(f"  changelog: {version.changelog}")
+        if version.published_at is not None:
+            out.print(f"  published {version.published_at:%Y-%m-%d %H:%M} UTC, approved by "
+                      f"{', '.join(version.approvers)}")
+        assert version.id is not None
+        latest = store.latest_eval(session, version_id=version.id)
+        if latest is not None:
+            run, rows = latest
+            out.print(f"  last eval: policy {run.policy_version}, {run.blocking_count} blocking, "
+                      f"{run.warning_count} warning(s)")
+            findings = [
+                Finding(check_id=r.check_id, severity=Severity(r.severity), message=r.message,
+                        file=r.file, line=r.line, field=r.field, fix=r.fix)
+                for r in rows
+            ]
+            if findings:
+                out.print(findings_table(findings))
+        for decision in store.decisions_for(session, version_id=version.id):
+            reason = f": {decision.reason}" if decision.reason else ""
+            out.print(f"  {decision.decision} by {decision.reviewer} "
+                      f"({decision.source}, {decision.decided_at:%Y-%m-%d %H:%M}){reason}")
+
+
+def _find(session: store.Session, text: str) -> AssetVersion:
+    if "@" in text:
+        return store.get_version(session, ref=AssetRef.parse(text))
+    kind, name = parse_unversioned(text)
+    latest = store.latest_published(session, kind=kind, name=name)
+    if latest is None:
+        raise CliError(f"{kind.value}/{name} has no published version")
+    return latest
+
+
+def status(ref: Annotated[str, typer.Argument(help="The version, kind/name@version.")]) -> None:
+    """Show where a version's lifecycle stands and what it waits for (asks Temporal)."""
+    asyncio.run(_status(AssetRef.parse(ref)))
+
+
+async def _status(ref: AssetRef) -> None:
+    client = await connect()
+    print_status(await query_status(await lifecycle_handle(client, ref)))

@@ -1,0 +1,135 @@
+"""``agentreg up``: the whole stack on the embedded defaults, in the foreground.
+
+Migrates the SQLite registry, starts the Temporal dev server (file persistence under the
+data folder, Web UI, our search attributes registered) and the worker, and stops all of
+it on Ctrl-C. The worker runs as its own process (``agentreg-worker``): this package
+never imports the worker's code.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from agent_registry.cli.errors import CliError
+from agent_registry.cli.render import out
+from agent_registry.config import Settings
+from agent_registry.registry.db import upgrade_database
+from agent_registry.temporal import search_attribute_flags
+
+READY_TIMEOUT_SECONDS = 60.0
+STOP_TIMEOUT_SECONDS = 15.0
+
+
+def _binary(name: str) -> Path:
+    """A console script installed beside this interpreter (the venv's ``bin``)."""
+    path = Path(sys.executable).parent / name
+    if not path.exists():
+        raise CliError(f"{path} is missing; run `make up` (it installs the project) first")
+    return path
+
+
+def _port_in_use(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _wait_for_port(port: int, process: subprocess.Popen[bytes], *, log: Path) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise CliError(f"the Temporal dev server exited early; see {log}")
+        if _port_in_use(port):
+            return
+        time.sleep(0.2)
+    raise CliError(f"the Temporal dev server did not listen on :{port} in time; see {log}")
+
+
+def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
+    """Stop children in reverse start order: the worker drains before the server goes."""
+    for process in reversed(processes):
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=STOP_TIMEOUT_SECONDS)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def up(
+    port: Annotated[int, typer.Option(help="Temporal frontend (gRPC) port.")] = 7233,
+    ui_port: Annotated[int, typer.Option(help="Temporal Web UI port.")] = 8233,
+) -> None:
+    """Start the dev server, the Web UI, the worker and the registry; Ctrl-C stops them."""
+    settings = Settings()
+    data_dir = settings.data_dir.resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    for taken in (port, ui_port):
+        if _port_in_use(taken):
+            raise CliError(f"port {taken} is already in use; stop what holds it or pass --port/--ui-port")
+    upgrade_database(settings.resolved_database_url)
+    out.print(f"registry migrated: {settings.resolved_database_url}")
+    server_log = data_dir / "temporal-server.log"
+    processes: list[subprocess.Popen[bytes]] = []
+    try:
+        with server_log.open("ab") as log_file:
+            processes.append(
+                subprocess.Popen(
+                    [
+                        str(_binary("temporal")),
+                        "server",
+                        "start-dev",
+                        "--db-filename",
+                        str(data_dir / "temporal.db"),
+                        "--ip",
+                        "127.0.0.1",
+                        "--port",
+                        str(port),
+                        "--ui-port",
+                        str(ui_port),
+                        "--log-level",
+                        "warn",
+                        *search_attribute_flags(),
+                    ],
+                    stdout=log_file,
+                    stderr=subprocess.STDOUT,
+                    # Own session: Ctrl-C reaches only us, and we stop the children in order.
+                    start_new_session=True,
+                )
+            )
+        _wait_for_port(port, processes[0], log=server_log)
+        worker_env = {**os.environ, "TEMPORAL_ADDRESS": f"127.0.0.1:{port}"}
+        processes.append(
+            subprocess.Popen(
+                [str(_binary("agentreg-worker"))], env=worker_env, start_new_session=True
+            )
+        )
+        _announce(port=port, ui_port=ui_port, server_log=server_log)
+        while all(p.poll() is None for p in processes):
+            time.sleep(0.5)
+        raise CliError("a part of the stack stopped; see the output above and " + str(server_log))
+    except KeyboardInterrupt:
+        out.print("\nstopping the worker and the dev server…")
+    finally:
+        _stop(processes)
+
+
+def _announce(*, port: int, ui_port: int, server_log: Path) -> None:
+    out.print(f"[bold green]Agent Registry is up.[/] Temporal at 127.0.0.1:{port}")
+    out.print(f"  Temporal Web UI: [bold]http://localhost:{ui_port}[/]  (server log: {server_log})")
+    if port != 7233:
+        out.print(f"  in another terminal: export TEMPORAL_ADDRESS=127.0.0.1:{port}")
+    out.print("  next, in another terminal:")
+    out.print("    .venv/bin/agentreg submit examples/skills/release-notes --as alice")
+    out.print("    .venv/bin/agentreg review approve skill/release-notes@1.0.0 --as bob")
+    out.print("    .venv/bin/agentreg show skill/release-notes@1.0.0")
+    out.print("  Ctrl-C stops everything.")

@@ -1,0 +1,92 @@
+"""Client-side access to lifecycle workflows: start, query, update, by registered name."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
+from temporalio.service import RPCError, RPCStatusCode
+
+from agent_registry import temporal
+from agent_registry.assets.refs import AssetRef
+from agent_registry.cli.errors import CliError
+from agent_registry.config import Settings
+from agent_registry.contract import LIFECYCLE_WORKFLOW, STATUS_QUERY, AssetStatus, Submission
+from agent_registry.lifecycle import Stage
+
+
+def workflow_ui_url(settings: Settings, *, namespace: str, workflow_id: str, run_id: str | None) -> str:
+    """Link to a workflow in the Temporal Web UI."""
+    base = settings.ui_url.rstrip("/")
+    path = f"{base}/namespaces/{quote(namespace, safe='')}/workflows/{quote(workflow_id, safe='')}"
+    return f"{path}/{run_id}/history" if run_id else path
+
+
+async def start_lifecycle(
+    client: Client, settings: Settings, *, submission: Submission
+) -> WorkflowHandle[object, object]:
+    """Start the lifecycle of one version; a second start of the same version is refused.
+
+    Raises:
+        WorkflowAlreadyStartedError: When this version was submitted before, whatever
+            became of it: a version is submitted once.
+    """
+    ref = submission.ref
+    attributes = TypedSearchAttributes(
+        [
+            SearchAttributePair(temporal.ASSET_KIND, ref.kind.value),
+            SearchAttributePair(temporal.ASSET_NAME, ref.name),
+            SearchAttributePair(temporal.ASSET_VERSION, ref.version),
+            SearchAttributePair(temporal.OWNER_TEAM, submission.metadata.owner_team),
+            SearchAttributePair(temporal.LIFECYCLE_STAGE, Stage.SUBMITTED.value),
+        ]
+    )
+    return await client.start_workflow(
+        LIFECYCLE_WORKFLOW,
+        submission,
+        id=ref.workflow_id,
+        task_queue=settings.task_queue,
+        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+        search_attributes=attributes,
+        static_summary=f"{ref} · team {submission.metadata.owner_team}",
+        static_details=(
+            f"Submitted by {submission.submitter}; authors "
+            f"{', '.join(submission.metadata.authors) or 'n/a'}; "
+            f"machine-authored: {'yes' if submission.metadata.machine_authored else 'no'}. "
+            f"{submission.metadata.changelog}"
+        ),
+    )
+
+
+async def lifecycle_handle(client: Client, ref: AssetRef) -> WorkflowHandle[object, object]:
+    """The handle of a version's lifecycle, after checking it exists.
+
+    Raises:
+        CliError: When the version was never submitted.
+    """
+    handle = client.get_workflow_handle(ref.workflow_id)
+    try:
+        await handle.describe()
+    except RPCError as error:
+        if error.status is RPCStatusCode.NOT_FOUND:
+            raise CliError(f"{ref} was never submitted (no workflow {ref.workflow_id})") from None
+        raise
+    return handle
+
+
+async def query_status(handle: WorkflowHandle[object, object]) -> AssetStatus:
+    """The lifecycle's full state, from its ``status`` query."""
+    return await handle.query(STATUS_QUERY, result_type=AssetStatus)
+
+
+async def is_running(handle: WorkflowHandle[object, object]) -> bool:
+    """Whether the lifecycle still takes input."""
+    description = await handle.describe()
+    return description.status is WorkflowExecutionStatus.RUNNING

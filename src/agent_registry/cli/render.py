@@ -1,0 +1,82 @@
+"""Rich rendering shared by the commands: findings tables and lifecycle status."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.console import Console
+from rich.table import Table
+
+from agent_registry.contract import AssetStatus
+from agent_registry.evals.findings import Finding, Severity
+
+SEVERITY_STYLE = {
+    Severity.BLOCK: "bold red",
+    Severity.WARN: "yellow",
+    Severity.INFO: "cyan",
+    Severity.OFF: "dim",
+}
+SEVERITY_ORDER = (Severity.BLOCK, Severity.WARN, Severity.INFO)
+
+STAGE_STYLE = {
+    "Published": "bold green",
+    "Rejected": "bold red",
+    "EvalFailed": "bold red",
+    "ChangesRequested": "yellow",
+    "InReview": "cyan",
+}
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def findings_table(findings: Sequence[Finding], *, title: str = "Findings") -> Table:
+    """Findings grouped by severity (blocking first), each with its file:line and fix."""
+    table = Table(title=title, title_justify="left", show_lines=False)
+    table.add_column("severity")
+    table.add_column("check")
+    table.add_column("where")
+    table.add_column("what is wrong, and how to fix it")
+    for severity in SEVERITY_ORDER:
+        for finding in (f for f in findings if f.severity is severity):
+            message = finding.message if not finding.fix else f"{finding.message}\n→ {finding.fix}"
+            table.add_row(
+                f"[{SEVERITY_STYLE[severity]}]{severity.value}[/]",
+                finding.check_id,
+                finding.location,
+                message,
+            )
+    return table
+
+
+def stage_text(stage: str) -> str:
+    """A stage name styled by what it means."""
+    return f"[{STAGE_STYLE.get(stage, 'bold')}]{stage}[/]"
+
+
+def print_status(status: AssetStatus) -> None:
+    """Print a lifecycle's state: stage, what it waits for, eval, votes, timeline."""
+    out.print(f"[bold]{status.ref}[/]  {stage_text(status.stage.value)}")
+    out.print(f"  team {status.owner_team} · submitted by {status.submitter}")
+    if status.content_hash:
+        out.print(f"  content hash {status.content_hash}")
+    if status.waiting_for:
+        out.print(f"  now: {status.waiting_for}")
+    if status.eval is not None:
+        summary = status.eval
+        reasons = "; ".join(summary.tier_reasons) or "no risk signals"
+        out.print(
+            f"  eval (policy {summary.policy_version}): {summary.blocking} blocking, "
+            f"{summary.warnings} warning(s) · risk {summary.risk_tier.value} ({reasons})"
+        )
+        if summary.top_findings:
+            out.print(findings_table(summary.top_findings, title="Top findings"))
+    if status.plan is not None and status.votes:
+        for vote in status.votes:
+            reason = f": {vote.reason}" if vote.reason else ""
+            out.print(f"  {vote.decision.value} by {vote.reviewer} ({vote.source}){reason}")
+    if status.outcome_reason:
+        out.print(f"  reason: {status.outcome_reason}")
+    for change in status.history:
+        note = f" — {change.note}" if change.note else ""
+        out.print(f"  [dim]{change.at:%Y-%m-%d %H:%M:%S}[/] {change.stage.value}{note}")

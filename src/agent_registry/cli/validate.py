@@ -1,0 +1,42 @@
+"""``agentreg validate PATH``: check an asset locally, with no server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from agent_registry.assets.loader import load_path, missing_metadata
+from agent_registry.cli.render import findings_table, out
+from agent_registry.config import Settings
+from agent_registry.evals.runner import evaluate
+from agent_registry.policy import load_policy
+
+
+def validate(
+    path: Annotated[Path, typer.Argument(help="A skill folder, a subagent .md file or an MCP server folder.")],
+) -> None:
+    """Check an asset against the manifest rules and the eval bar, locally.
+
+    Exits 1 when anything blocks; warnings are printed but pass. Missing registry
+    metadata (team, version) is listed as what `agentreg submit` will need.
+    """
+    settings = Settings()
+    parsed = load_path(path, limits=settings.bundle_limits)
+    report = evaluate(parsed, load_policy(settings.policy))
+    name = parsed.name or path.name
+    out.print(f"[bold]{parsed.kind.value}/{name}[/] ({path})")
+    if report.findings:
+        out.print(findings_table(report.findings))
+    needed = missing_metadata(parsed.registry_metadata, kind=parsed.kind)
+    if needed:
+        out.print("[bold]submit will need:[/]")
+        for line in needed:
+            out.print(f"  • {line}")
+    reasons = "; ".join(report.tier_reasons) or "no risk signals"
+    out.print(f"risk tier: {report.risk_tier.value} ({reasons}) · policy {report.policy_version}")
+    if not report.passed:
+        out.print(f"[bold red]blocked:[/] {report.summary_line()}")
+        raise typer.Exit(code=1)
+    out.print(f"[bold green]ok:[/] {report.summary_line()}")

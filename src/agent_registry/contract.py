@@ -1,0 +1,208 @@
+"""The contract between the lifecycle workflow and its callers (CLI, Slack app).
+
+Callers start and update the workflow by its registered names with these models, so
+``src/agent_registry`` never imports ``workflows/`` or ``activities/``. One input model
+per call, so fields can be added compatibly.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from agent_registry.assets.manifests import RegistryMetadata
+from agent_registry.assets.refs import AssetRef
+from agent_registry.evals.findings import Finding
+from agent_registry.lifecycle import Decision, RiskTier, Stage
+
+LIFECYCLE_WORKFLOW = "AssetLifecycle"
+"""Registered name of the per-version lifecycle workflow."""
+
+STATUS_QUERY = "status"
+APPROVE_UPDATE = "approve"
+REJECT_UPDATE = "reject"
+REQUEST_CHANGES_UPDATE = "request_changes"
+REVISE_UPDATE = "revise"
+
+DECISION_UPDATES: dict[Decision, str] = {
+    Decision.APPROVE: APPROVE_UPDATE,
+    Decision.REJECT: REJECT_UPDATE,
+    Decision.REQUEST_CHANGES: REQUEST_CHANGES_UPDATE,
+}
+
+_BYTES_AS_BASE64 = ConfigDict(ser_json_bytes="base64", val_json_bytes="base64")
+
+
+class Submission(BaseModel):
+    """Workflow input: one asset version, as submitted.
+
+    The archive rides here only to reach the first activity, which stores it by content
+    hash; from then on the workflow carries the hash (claim check).
+
+    Attributes:
+        ref: The asset version.
+        metadata: Resolved registry metadata (team, version, changelog, authors, attribution).
+        submitter: Who submitted it; never allowed to approve it.
+        archive: The canonical archive of the bundle.
+    """
+
+    model_config = _BYTES_AS_BASE64
+
+    ref: AssetRef
+    metadata: RegistryMetadata
+    submitter: str
+    archive: bytes
+
+
+class ReviewInput(BaseModel):
+    """A reviewer's vote.
+
+    Attributes:
+        reviewer: The reviewer's identity (email or user name).
+        reason: Why; required to reject or request changes.
+        source: Where the vote came from (``cli``, ``slack``).
+        verified_groups: Policy group ids the caller verified the reviewer belongs to
+            (the Slack app fills these from Slack user groups).
+    """
+
+    reviewer: str
+    reason: str | None = None
+    source: str = "cli"
+    verified_groups: list[str] = Field(default_factory=list)
+
+
+class RevisionInput(BaseModel):
+    """New content for the same version while it is EvalFailed or ChangesRequested.
+
+    Attributes:
+        author: Who sent the revision (the submitter or one of the authors).
+        archive: The canonical archive of the revised bundle.
+        changelog: Replaces the changelog line when given.
+    """
+
+    model_config = _BYTES_AS_BASE64
+
+    author: str
+    archive: bytes
+    changelog: str | None = None
+
+
+class ReviewPlan(BaseModel):
+    """What policy requires of this version's review, decided in an activity.
+
+    The workflow cannot read the policy file (no I/O), so the evaluation activity reads
+    the policy in force and hands its decisions over in this shape.
+
+    Attributes:
+        policy_version: The policy version the decisions come from.
+        approvals_required: Distinct approvals needed.
+        require_groups: Groups that must each supply at least one approver.
+        group_members: Members of every group named here and of ``reviewers``.
+        sla: How long before the review thread is reminded.
+        escalate_after: How long before the platform channel is told.
+        revision_window: How long EvalFailed / ChangesRequested wait for a revision.
+    """
+
+    policy_version: str
+    approvals_required: int
+    require_groups: list[str] = Field(default_factory=list)
+    group_members: dict[str, list[str]] = Field(default_factory=dict)
+    sla: timedelta
+    escalate_after: timedelta
+    revision_window: timedelta
+
+
+class EvalSummary(BaseModel):
+    """The outcome of one eval run, small enough for workflow history.
+
+    Attributes:
+        run_key: The run's idempotency key in the registry.
+        policy_version: The policy the eval ran under.
+        passed: No blocking finding.
+        blocking: Number of blocking findings.
+        warnings: Number of warnings.
+        top_findings: The most important findings (blocking first), at most a handful.
+        risk_tier: The derived risk tier.
+        tier_reasons: Why the tier is what it is.
+        similar: Published assets this one resembles (reuse before rebuild).
+    """
+
+    run_key: str
+    policy_version: str
+    passed: bool
+    blocking: int
+    warnings: int
+    top_findings: list[Finding] = Field(default_factory=list)
+    risk_tier: RiskTier
+    tier_reasons: list[str] = Field(default_factory=list)
+    similar: list[str] = Field(default_factory=list)
+
+
+class Vote(BaseModel):
+    """A decision a reviewer made, as the workflow recorded it."""
+
+    reviewer: str
+    decision: Decision
+    reason: str | None = None
+    source: str = "cli"
+    verified_groups: list[str] = Field(default_factory=list)
+    at: datetime
+
+
+class StageChange(BaseModel):
+    """One step of the lifecycle, for the status timeline."""
+
+    stage: Stage
+    at: datetime
+    note: str = ""
+
+
+class AssetStatus(BaseModel):
+    """Everything the ``status`` query returns about one asset version.
+
+    Attributes:
+        ref: The asset version.
+        stage: Where it stands.
+        owner_team: The owning team.
+        submitter: Who submitted it.
+        authors: Who wrote it.
+        machine_authored: Attribution flag.
+        content_hash: sha256 of the canonical bundle archive, once stored.
+        revision: How many revisions were sent after the first submission.
+        eval: The latest eval run.
+        plan: What the review needs, once evaluated.
+        votes: Every vote cast in the current review round.
+        review_deadline: When the reviewers are reminded.
+        waiting_for: What the lifecycle waits for now, in words.
+        history: Every stage change.
+        outcome_reason: Why the lifecycle ended where it did (rejection reason, …).
+    """
+
+    ref: AssetRef
+    stage: Stage
+    owner_team: str
+    submitter: str
+    authors: list[str] = Field(default_factory=list)
+    machine_authored: bool = False
+    content_hash: str | None = None
+    revision: int = 0
+    eval: EvalSummary | None = None
+    plan: ReviewPlan | None = None
+    votes: list[Vote] = Field(default_factory=list)
+    review_deadline: datetime | None = None
+    waiting_for: str = ""
+    history: list[StageChange] = Field(default_factory=list)
+    outcome_reason: str | None = None
+
+    @property
+    def approvers(self) -> list[str]:
+        """Reviewers who approved in the current round."""
+        return [v.reviewer for v in self.votes if v.decision is Decision.APPROVE]
+
+
+class VoteResult(BaseModel):
+    """What a reviewer is told after a vote was accepted."""
+
+    stage: Stage
+    message: str

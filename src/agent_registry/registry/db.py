@@ -1,0 +1,194 @@
+"""Engines, sessions and schema upgrades for the registry database.
+
+Two databases are supported: SQLite (the embedded default, one file under the data dir)
+and PostgreSQL through psycopg 3. Nothing here runs at import time; callers build an
+engine once at a process boundary and pass it in.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.pool import ConnectionPoolEntry
+from sqlmodel import Session
+
+logger = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+"""The Alembic script folder, found next to this module so an installed wheel works."""
+
+SQLITE_BUSY_TIMEOUT_SECONDS = 30.0
+"""How long a SQLite writer waits for another one before failing with "database is locked".
+
+Writers are serialised (see :func:`_configure_sqlite`), so this is the longest write
+transaction another process may hold without making this one fail."""
+
+_SCHEMA_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+
+
+def make_engine(url: str, *, schema: str | None = None) -> Engine:
+    """Build the engine for a registry URL.
+
+    PostgreSQL schema isolation can be given two ways, with the same effect: the
+    ``schema`` argument here, or libpq's ``options`` in the URL itself
+    (``…?options=-csearch_path%3Dmy_schema``). The URL form is what travels through
+    ``AGENT_REGISTRY_DATABASE_URL`` and :func:`upgrade_database`, so a test can point every
+    part of the system at its own schema with one string.
+
+    Args:
+        url: SQLAlchemy URL. ``sqlite:///path`` or PostgreSQL; ``postgresql://`` and
+            ``postgres://`` are rewritten to the psycopg 3 driver.
+        schema: PostgreSQL only: put this schema first on the ``search_path`` of every
+            connection, so tables are created and read there. The schema must exist.
+
+    Returns:
+        A configured engine. SQLite gets foreign keys, WAL and serialised writers;
+        PostgreSQL gets ``pool_pre_ping`` so connections dropped by the server are
+        replaced instead of failing the next call.
+
+    Raises:
+        ValueError: If the URL is neither SQLite nor PostgreSQL, or ``schema`` is given
+            for SQLite or is not a plain identifier.
+    """
+    parsed = _normalise_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if schema is not None:
+            raise ValueError("schema= applies to PostgreSQL only; SQLite has one file per db")
+        return _sqlite_engine(parsed)
+    return _postgres_engine(parsed, schema=schema)
+
+
+def _normalise_url(url: str) -> URL:
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "postgres":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    elif backend == "postgresql" and parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    elif backend not in {"sqlite", "postgresql"}:
+        raise ValueError(
+            f"unsupported registry database {parsed.render_as_string(hide_password=True)}; "
+            "use sqlite:///path or postgresql+psycopg://…"
+        )
+    return parsed
+
+
+def _sqlite_engine(url: URL) -> Engine:
+    if url.database and url.database != ":memory:" and not url.database.startswith("file:"):
+        Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(
+        url,
+        connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_SECONDS},
+    )
+    _configure_sqlite(engine)
+    return engine
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    """Make SQLite behave like a transactional database for the store.
+
+    The sqlite3 driver's legacy mode neither begins a transaction before a SELECT nor
+    makes SAVEPOINT part of the enclosing transaction, and the store's race handling
+    relies on both; so the driver's own BEGIN is switched off and one is emitted here.
+    ``BEGIN IMMEDIATE`` takes the write lock up front: two sessions that read and then
+    write would otherwise both read, and the second would fail at its first write
+    ("database is locked") instead of waiting. Readers still run alongside under WAL.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: object, connection_record: ConnectionPoolEntry) -> None:
+        dbapi_connection.isolation_level = None  # type: ignore[attr-defined]
+        cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+        try:
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA journal_mode=WAL")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: object) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")  # type: ignore[attr-defined]
+
+
+def _postgres_engine(url: URL, *, schema: str | None) -> Engine:
+    connect_args: dict[str, object] = {}
+    if schema is not None:
+        if not _SCHEMA_PATTERN.match(schema):
+            raise ValueError(f"schema {schema!r} is not a plain identifier")
+        connect_args["options"] = f"-csearch_path={schema}"
+    return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """One unit of work: commit if the block succeeds, roll back if it raises.
+
+    Objects stay loaded after the commit (``expire_on_commit=False``), so a store
+    function's result can be read after the block ends without a detached-instance error.
+
+    Args:
+        engine: The registry engine.
+
+    Yields:
+        A session bound to ``engine``.
+    """
+    with Session(engine, expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+def alembic_config(url: str, *, schema: str | None = None) -> Config:
+    """An Alembic config built in code, pointing at the packaged migrations.
+
+    No ``alembic.ini`` is needed, so this works from an installed wheel. The URL travels in
+    ``config.attributes`` rather than the ``sqlalchemy.url`` option, whose ini-style
+    interpolation would mangle a password with ``%`` in it. Also handy for writing a new
+    revision: ``command.revision(alembic_config(url), autogenerate=True, message=…)``.
+
+    Args:
+        url: The registry URL, as :func:`make_engine` takes it.
+        schema: As :func:`make_engine` takes it.
+
+    Returns:
+        The config ``alembic.command`` functions take.
+    """
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["url"] = url
+    config.attributes["schema"] = schema
+    return config
+
+
+def upgrade_database(url: str, *, schema: str | None = None) -> None:
+    """Bring the registry schema to the newest migration; a no-op when it is there already.
+
+    Args:
+        url: The registry URL, as :func:`make_engine` takes it.
+        schema: As :func:`make_engine` takes it.
+    """
+    engine = make_engine(url, schema=schema)
+    try:
+        logger.info(
+            "upgrading registry database %s",
+            engine.url.render_as_string(hide_password=True),
+        )
+        config = alembic_config(url, schema=schema)
+        with engine.begin() as connection:
+            # Running on this connection keeps the engine's set-up (SQLite pragmas,
+            # PostgreSQL search_path) and makes the whole upgrade one transaction.
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+    finally:
+        engine.dispose()

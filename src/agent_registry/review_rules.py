@@ -1,0 +1,105 @@
+"""Who may vote on a review, and when a review is decided.
+
+Pure functions over the workflow's state, so the workflow's update validators stay one
+line each and the rules are tested without a server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from agent_registry.contract import AssetStatus, ReviewInput, ReviewPlan, Vote
+from agent_registry.lifecycle import Decision, Stage
+
+REVIEWERS_GROUP = "reviewers"
+ANYONE = "*"
+
+
+def is_member(identity: str, members: Sequence[str], *, verified_groups: Sequence[str] = ()) -> bool:
+    """Tell whether an identity belongs to a policy group.
+
+    Args:
+        identity: An email or user name.
+        members: The group's entries: identities, Slack user-group ids, or ``*`` (anyone).
+        verified_groups: Slack user-group ids the caller verified the identity is in.
+
+    Returns:
+        True if ``*`` is listed, the identity is listed (case-insensitive), or one of the
+        verified groups is listed.
+    """
+    if ANYONE in members:
+        return True
+    wanted = identity.strip().lower()
+    if any(member.lower() == wanted for member in members):
+        return True
+    return any(group in members for group in verified_groups)
+
+
+def _is_own_asset(status: AssetStatus, reviewer: str) -> bool:
+    people = {status.submitter.lower(), *(author.lower() for author in status.authors)}
+    return reviewer.strip().lower() in people
+
+
+def refusal(status: AssetStatus, decision: Decision, vote: ReviewInput) -> str | None:
+    """Say why a vote may not be cast now, or None when it may.
+
+    Args:
+        status: The lifecycle's current state.
+        decision: What the reviewer wants to decide.
+        vote: The vote, with the reviewer's identity and verified groups.
+
+    Returns:
+        A sentence the reviewer is shown, or None.
+    """
+    reviewer = vote.reviewer.strip()
+    if not reviewer:
+        return "a reviewer identity is required"
+    if status.stage is not Stage.IN_REVIEW or status.plan is None:
+        return f"{status.ref} is {status.stage.value}, not in review; nothing to decide"
+    decided = outcome(status.plan, status.votes)
+    if decided is not None:
+        return f"{status.ref} is already decided ({decided.value.replace('_', ' ')})"
+    if _is_own_asset(status, reviewer):
+        return f"{reviewer} submitted or wrote {status.ref} and cannot review it"
+    reviewers = status.plan.group_members.get(REVIEWERS_GROUP)
+    if reviewers is not None and not is_member(
+        reviewer, reviewers, verified_groups=vote.verified_groups
+    ):
+        return f"{reviewer} is not in the policy's '{REVIEWERS_GROUP}' group"
+    earlier = next((v for v in status.votes if v.reviewer.lower() == reviewer.lower()), None)
+    if earlier is not None:
+        return f"{reviewer} already voted ({earlier.decision.value}) on {status.ref}"
+    if decision is not Decision.APPROVE and not (vote.reason or "").strip():
+        return f"a reason is required to {decision.value.replace('_', ' ')}"
+    return None
+
+
+def missing_approvals(plan: ReviewPlan, votes: Sequence[Vote]) -> list[str]:
+    """What the review still needs before the asset may be published.
+
+    Returns:
+        Human phrases (``1 more approval``, ``an approver from security``); empty when
+        the approvals suffice.
+    """
+    approvals = [v for v in votes if v.decision is Decision.APPROVE]
+    missing: list[str] = []
+    short = plan.approvals_required - len(approvals)
+    if short > 0:
+        missing.append(f"{short} more approval" + ("s" if short > 1 else ""))
+    for group in plan.require_groups:
+        members = plan.group_members.get(group, [])
+        if not any(is_member(v.reviewer, members, verified_groups=v.verified_groups) for v in approvals):
+            missing.append(f"an approver from {group}")
+    return missing
+
+
+def outcome(plan: ReviewPlan, votes: Sequence[Vote]) -> Decision | None:
+    """The review's decision so far: a reject or change request decides at once.
+
+    Returns:
+        The deciding decision, or None while approvals are still missing.
+    """
+    for vote in votes:
+        if vote.decision is not Decision.APPROVE:
+            return vote.decision
+    return Decision.APPROVE if not missing_approvals(plan, votes) else None

@@ -1,0 +1,66 @@
+"""Temporal connection, search-attribute keys and names shared by every process.
+
+The client is built in one place from :mod:`temporalio.envconfig`, so ``TEMPORAL_ADDRESS``,
+``TEMPORAL_NAMESPACE``, ``TEMPORAL_API_KEY``, ``TEMPORAL_TLS*`` and the CLI's TOML profiles
+work exactly as they do for the ``temporal`` CLI: self-hosted clusters and Temporal Cloud
+need no settings of ours.
+"""
+
+from __future__ import annotations
+
+from temporalio.client import Client
+from temporalio.common import SearchAttributeKey
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.envconfig import ClientConfig
+
+DEFAULT_ADDRESS = "localhost:7233"
+
+ASSET_KIND = SearchAttributeKey.for_keyword("AssetKind")
+ASSET_NAME = SearchAttributeKey.for_keyword("AssetName")
+ASSET_VERSION = SearchAttributeKey.for_keyword("AssetVersion")
+OWNER_TEAM = SearchAttributeKey.for_keyword("OwnerTeam")
+LIFECYCLE_STAGE = SearchAttributeKey.for_keyword("LifecycleStage")
+RISK_TIER = SearchAttributeKey.for_keyword("RiskTier")
+REVIEW_DEADLINE = SearchAttributeKey.for_datetime("ReviewDeadline")
+RECERTIFY_BY = SearchAttributeKey.for_datetime("RecertifyBy")
+
+ALL_SEARCH_ATTRIBUTES = (
+    ASSET_KIND,
+    ASSET_NAME,
+    ASSET_VERSION,
+    OWNER_TEAM,
+    LIFECYCLE_STAGE,
+    RISK_TIER,
+    REVIEW_DEADLINE,
+    RECERTIFY_BY,
+)
+"""Every custom attribute we use: 6 Keyword and 2 Datetime, inside the budget a
+PostgreSQL-backed cluster allows (10 Keyword, 3 Datetime per namespace)."""
+
+
+def search_attribute_flags() -> list[str]:
+    """``--search-attribute NAME=Type`` arguments for ``temporal server start-dev``."""
+    flags: list[str] = []
+    for key in ALL_SEARCH_ATTRIBUTES:
+        type_name = "Datetime" if key in (REVIEW_DEADLINE, RECERTIFY_BY) else "Keyword"
+        flags += ["--search-attribute", f"{key.name}={type_name}"]
+    return flags
+
+
+async def connect(*, address: str | None = None, namespace: str | None = None) -> Client:
+    """Connect to Temporal the way the ``temporal`` CLI would.
+
+    Args:
+        address: Overrides ``TEMPORAL_ADDRESS`` / the profile (tests use it).
+        namespace: Overrides ``TEMPORAL_NAMESPACE`` / the profile.
+
+    Returns:
+        A client using the pydantic data converter, so contract models travel as JSON.
+    """
+    config = ClientConfig.load_client_connect_config()
+    config.setdefault("target_host", DEFAULT_ADDRESS)
+    if address is not None:
+        config["target_host"] = address
+    if namespace is not None:
+        config["namespace"] = namespace
+    return await Client.connect(**config, data_converter=pydantic_data_converter)

@@ -1,0 +1,107 @@
+"""Helpers the lifecycle tests share: the shipped worker, submissions, waiting, voting."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from sqlalchemy import Engine
+from temporalio.client import Client, WorkflowHandle
+
+from agent_registry.cli.lifecycle_client import query_status, start_lifecycle
+from agent_registry.cli.submit import prepare_submission
+from agent_registry.config import Settings
+from agent_registry.contract import DECISION_UPDATES, AssetStatus, ReviewInput, VoteResult
+from agent_registry.lifecycle import Decision, Stage
+from worker import build_worker
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLES = REPO / "examples"
+POLICIES = Path(__file__).resolve().parent / "policies"
+
+Handle = WorkflowHandle[object, object]
+
+
+def make_settings(tmp_path: Path, db_url: str, *, policy: Path | None = None) -> Settings:
+    """Settings for one test: its own task queue, database and data folder; no .env."""
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        data_dir=tmp_path / "data",
+        database_url=db_url,
+        task_queue=f"test-{uuid.uuid4()}",
+        policy=policy,
+    )
+
+
+@asynccontextmanager
+async def running_worker(client: Client, settings: Settings, engine: Engine) -> AsyncIterator[None]:
+    """Run the worker the product ships for the duration of the block."""
+    with build_worker(client, settings, engine=engine) as worker:
+        async with worker:
+            yield
+
+
+def copy_example(relative: str, tmp_path: Path) -> Path:
+    """A private copy of an example, so a test may edit it."""
+    source = EXAMPLES / relative
+    target = tmp_path / "work" / source.name
+    if source.is_dir():
+        shutil.copytree(source, target)
+    else:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, target)
+        sidecar = source.with_name(f"{source.stem}.agentreg.yaml")
+        if sidecar.exists():
+            shutil.copy2(sidecar, target.with_name(sidecar.name))
+    return target
+
+
+async def submit_path(
+    client: Client,
+    settings: Settings,
+    path: Path,
+    *,
+    submitter: str = "alice@example.com",
+    team: str | None = None,
+    version: str | None = None,
+) -> Handle:
+    """Submit exactly as ``agentreg submit`` does."""
+    submission = prepare_submission(
+        settings, path, submitter=submitter, team=team, version=version
+    )
+    return await start_lifecycle(client, settings, submission=submission)
+
+
+async def wait_for_stage(handle: Handle, stage: Stage, *, timeout: float = 30.0) -> AssetStatus:
+    """Poll the status query until the lifecycle reaches ``stage``."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    status = await query_status(handle)
+    while status.stage is not stage:
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"{handle.id} stayed {status.stage.value}, expected {stage.value}")
+        await asyncio.sleep(0.1)
+        status = await query_status(handle)
+    return status
+
+
+async def vote(
+    handle: Handle,
+    decision: Decision,
+    reviewer: str,
+    *,
+    reason: str | None = None,
+    verified_groups: list[str] | None = None,
+) -> VoteResult:
+    """Cast a vote as the CLI does (a fresh update id per call)."""
+    return await handle.execute_update(
+        DECISION_UPDATES[decision],
+        ReviewInput(
+            reviewer=reviewer, reason=reason, source="cli", verified_groups=verified_groups or []
+        ),
+        id=f"test/{uuid.uuid4()}",
+        result_type=VoteResult,
+    )

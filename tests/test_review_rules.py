@@ -1,0 +1,100 @@
+"""Who may vote, and when a review is decided."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from agent_registry.assets.refs import AssetRef
+from agent_registry.contract import AssetStatus, ReviewInput, ReviewPlan, Vote
+from agent_registry.lifecycle import Decision, Stage
+from agent_registry.review_rules import is_member, missing_approvals, outcome, refusal
+
+NOW = datetime(2026, 11, 24, tzinfo=UTC)
+
+
+def _plan(*, approvals: int = 1, require: list[str] | None = None, **groups: list[str]) -> ReviewPlan:
+    return ReviewPlan(
+        policy_version="t",
+        approvals_required=approvals,
+        require_groups=require or [],
+        group_members=groups,
+        sla=timedelta(days=2),
+        escalate_after=timedelta(days=4),
+        revision_window=timedelta(days=30),
+    )
+
+
+def _status(plan: ReviewPlan, *votes: Vote, stage: Stage = Stage.IN_REVIEW) -> AssetStatus:
+    return AssetStatus(
+        ref=AssetRef.parse("skill/pdf-report@1.0.0"),
+        stage=stage,
+        owner_team="docs",
+        submitter="alice@example.com",
+        authors=["ann@example.com"],
+        plan=plan,
+        votes=list(votes),
+    )
+
+
+def _vote(reviewer: str, decision: Decision = Decision.APPROVE, groups: list[str] | None = None) -> Vote:
+    return Vote(reviewer=reviewer, decision=decision, at=NOW, verified_groups=groups or [])
+
+
+def test_membership_by_identity_wildcard_or_verified_slack_group() -> None:
+    assert is_member("Bob@Example.com", ["bob@example.com"])
+    assert is_member("anyone", ["*"])
+    assert not is_member("bob", ["S0SECURITY"])
+    assert is_member("bob", ["S0SECURITY"], verified_groups=["S0SECURITY"])
+
+
+@pytest.mark.parametrize(
+    ("reviewer", "expected"),
+    [
+        ("alice@example.com", "cannot review it"),
+        ("ANN@example.com", "cannot review it"),
+        ("  ", "identity is required"),
+        ("eve@example.com", "not in the policy's 'reviewers' group"),
+    ],
+)
+def test_refusals_say_why(reviewer: str, expected: str) -> None:
+    plan = _plan(reviewers=["bob@example.com"])
+    reason = refusal(_status(plan), Decision.APPROVE, ReviewInput(reviewer=reviewer))
+    assert reason is not None and expected in reason
+
+
+def test_a_second_vote_and_a_vote_after_the_decision_are_refused() -> None:
+    plan = _plan(approvals=2, reviewers=["*"])
+    once = _status(plan, _vote("bob"))
+    assert "already voted (approve)" in (refusal(once, Decision.APPROVE, ReviewInput(reviewer="BOB")) or "")
+    decided = _status(_plan(reviewers=["*"]), _vote("bob"))
+    assert "already decided (approve)" in (refusal(decided, Decision.APPROVE, ReviewInput(reviewer="carol")) or "")
+
+
+def test_outside_review_nothing_can_be_decided() -> None:
+    status = _status(_plan(), stage=Stage.CHANGES_REQUESTED)
+    assert "not in review" in (refusal(status, Decision.APPROVE, ReviewInput(reviewer="bob")) or "")
+
+
+def test_reject_and_request_changes_need_a_reason() -> None:
+    status = _status(_plan())
+    assert "reason is required to reject" in (refusal(status, Decision.REJECT, ReviewInput(reviewer="bob")) or "")
+    assert refusal(status, Decision.REJECT, ReviewInput(reviewer="bob", reason="dup")) is None
+
+
+def test_required_groups_must_each_supply_an_approver() -> None:
+    plan = _plan(approvals=2, require=["security"], security=["S0SEC", "sec@example.com"])
+    two = [_vote("bob"), _vote("carol")]
+    assert missing_approvals(plan, two) == ["an approver from security"]
+    assert outcome(plan, two) is None
+    via_slack = [_vote("bob"), _vote("carol", groups=["S0SEC"])]
+    assert missing_approvals(plan, via_slack) == []
+    assert outcome(plan, via_slack) is Decision.APPROVE
+    assert missing_approvals(plan, [_vote("sec@example.com")]) == ["1 more approval"]
+
+
+def test_a_change_request_decides_at_once() -> None:
+    plan = _plan(approvals=2)
+    votes = [_vote("bob"), _vote("carol", Decision.REQUEST_CHANGES)]
+    assert outcome(plan, votes) is Decision.REQUEST_CHANGES

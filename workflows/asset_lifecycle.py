@@ -1,0 +1,508 @@
+"""The lifecycle of one asset version: submission, eval, review, publication.
+
+One workflow per version, id ``asset/<kind>/<name>/<version>``. It only orchestrates:
+every decision that needs I/O (the policy, the eval bar) arrives as an activity result,
+and every rule about votes lives in :mod:`agent_registry.review_rules`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy, SearchAttributeUpdate
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.evaluation import EvalOutcome, EvaluateInput
+    from activities.notices import Audience, Notice
+    from activities.registry import (
+        DecisionInput,
+        PublishInput,
+        StageInput,
+        StoreBundleInput,
+        StoredBundle,
+    )
+    from agent_registry import review_rules, temporal
+    from agent_registry.assets.manifests import RegistryMetadata
+    from agent_registry.contract import (
+        APPROVE_UPDATE,
+        LIFECYCLE_WORKFLOW,
+        REJECT_UPDATE,
+        REQUEST_CHANGES_UPDATE,
+        REVISE_UPDATE,
+        STATUS_QUERY,
+        AssetStatus,
+        ReviewInput,
+        RevisionInput,
+        StageChange,
+        Submission,
+        Vote,
+        VoteResult,
+    )
+    from agent_registry.lifecycle import Decision, Stage
+
+REGISTRY_TIMEOUT = timedelta(seconds=30)
+"""A registry write is a few small statements; longer means the database is in trouble."""
+
+STORE_TIMEOUT = timedelta(seconds=60)
+"""Storing re-reads and re-archives a bundle of at most a few MiB."""
+
+EVAL_TIMEOUT = timedelta(minutes=5)
+"""The static eval bar takes well under a second; live probes (later) take longer."""
+
+NOTICE_TIMEOUT = timedelta(seconds=30)
+
+REGISTRY_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=1),
+)
+"""Unlimited attempts: a database outage must delay a decision, never lose it."""
+
+NOTICE_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=1),
+    maximum_attempts=10,
+)
+"""A notice that cannot be delivered for ~10 minutes is given up; the state is in the UI."""
+
+REVIEW_STAGES = (Stage.IN_REVIEW,)
+REVISABLE_STAGES = (Stage.EVAL_FAILED, Stage.CHANGES_REQUESTED)
+
+
+@workflow.defn(name=LIFECYCLE_WORKFLOW)
+class AssetLifecycleWorkflow:
+    """Drives one asset version from submission to publication, rejection or lapse."""
+
+    @workflow.init
+    def __init__(self, submission: Submission) -> None:
+        # Set here, not in run: an update in the first workflow task is validated
+        # against this state before run starts.
+        self._status = AssetStatus(
+            ref=submission.ref,
+            stage=Stage.SUBMITTED,
+            owner_team=submission.metadata.owner_team,
+            submitter=submission.submitter,
+            authors=submission.metadata.authors,
+            machine_authored=submission.metadata.machine_authored,
+        )
+        self._metadata = submission.metadata
+        self._pending_revision: RevisionInput | None = None
+        self._recorded_votes = 0
+        self._event_seq = 0
+
+    @workflow.run
+    async def run(self, submission: Submission) -> AssetStatus:
+        """Run the lifecycle and return the final status."""
+        self._upsert_identity_attributes()
+        self._history(Stage.SUBMITTED, "submitted by " + submission.submitter)
+        self._set_waiting("storing the bundle")
+        stored = await self._store(submission.archive, actor=submission.submitter)
+        if stored is None:
+            raise ApplicationError(self._status.outcome_reason or "submission refused")
+        while True:
+            outcome = await self._evaluate()
+            if not outcome.summary.passed:
+                await self._enter(Stage.EVAL_FAILED, note=self._eval_note())
+                await self._notify(Audience.SUBMITTER, "eval-failed", self._eval_note())
+                if not await self._receive_revision():
+                    return await self._finish()
+                continue
+            decision = await self._review()
+            if decision is Decision.APPROVE:
+                await self._publish()
+                return await self._finish()
+            reason = self._deciding_vote().reason or ""
+            if decision is Decision.REJECT:
+                self._status.outcome_reason = reason
+                await self._enter(Stage.REJECTED, note=reason)
+                await self._notify(Audience.SUBMITTER, "rejected", f"Rejected: {reason}")
+                return await self._finish()
+            await self._enter(Stage.CHANGES_REQUESTED, note=reason)
+            await self._notify(Audience.SUBMITTER, "changes-requested", f"Changes requested: {reason}")
+            if not await self._receive_revision():
+                return await self._finish()
+
+    # ----- human input -------------------------------------------------------------
+
+    @workflow.query(name=STATUS_QUERY)
+    def status(self) -> AssetStatus:
+        """The full state of this version's lifecycle."""
+        return self._status
+
+    @workflow.update(name=APPROVE_UPDATE)
+    def approve(self, vote: ReviewInput) -> VoteResult:
+        """Approve the version under review."""
+        return self._cast(Decision.APPROVE, vote)
+
+    @approve.validator
+    def _validate_approve(self, vote: ReviewInput) -> None:
+        self._check_vote(Decision.APPROVE, vote)
+
+    @workflow.update(name=REJECT_UPDATE)
+    def reject(self, vote: ReviewInput) -> VoteResult:
+        """Reject the version under review; the reason is required."""
+        return self._cast(Decision.REJECT, vote)
+
+    @reject.validator
+    def _validate_reject(self, vote: ReviewInput) -> None:
+        self._check_vote(Decision.REJECT, vote)
+
+    @workflow.update(name=REQUEST_CHANGES_UPDATE)
+    def request_changes(self, vote: ReviewInput) -> VoteResult:
+        """Ask the submitter for changes; the reason is required."""
+        return self._cast(Decision.REQUEST_CHANGES, vote)
+
+    @request_changes.validator
+    def _validate_request_changes(self, vote: ReviewInput) -> None:
+        self._check_vote(Decision.REQUEST_CHANGES, vote)
+
+    @workflow.update(name=REVISE_UPDATE)
+    def revise(self, revision: RevisionInput) -> VoteResult:
+        """Send new content for this version after an eval failure or a change request."""
+        self._pending_revision = revision
+        return VoteResult(stage=self._status.stage, message="revision received; evaluating it")
+
+    @revise.validator
+    def _validate_revise(self, revision: RevisionInput) -> None:
+        status = self._status
+        if status.stage not in REVISABLE_STAGES or self._pending_revision is not None:
+            raise ApplicationError(
+                f"{status.ref} is {status.stage.value}; a revision is taken only after an "
+                "eval failure or a change request",
+                type="Refused",
+            )
+        people = {status.submitter.lower(), *(a.lower() for a in status.authors)}
+        if revision.author.strip().lower() not in people:
+            raise ApplicationError(
+                f"{revision.author} is neither the submitter nor an author of {status.ref}",
+                type="Refused",
+            )
+
+    def _check_vote(self, decision: Decision, vote: ReviewInput) -> None:
+        reason = review_rules.refusal(self._status, decision, vote)
+        if reason is not None:
+            raise ApplicationError(reason, type="Refused")
+
+    def _cast(self, decision: Decision, vote: ReviewInput) -> VoteResult:
+        # Synchronous on purpose: the vote lands in the same step as its validator, so a
+        # second vote's validator always sees it (no double decision).
+        self._status.votes.append(
+            Vote(
+                reviewer=vote.reviewer.strip(),
+                decision=decision,
+                reason=vote.reason,
+                source=vote.source,
+                verified_groups=vote.verified_groups,
+                at=workflow.now(),
+            )
+        )
+        plan = self._status.plan
+        assert plan is not None  # the validator refuses votes outside a review
+        decided = review_rules.outcome(plan, self._status.votes)
+        if decided is None:
+            missing = ", ".join(review_rules.missing_approvals(plan, self._status.votes))
+            message = f"approval recorded; {self._status.ref} still needs {missing}"
+        else:
+            message = f"{decision.value.replace('_', ' ')} recorded; {self._status.ref} is decided"
+        return VoteResult(stage=self._status.stage, message=message)
+
+    # ----- stages ------------------------------------------------------------------
+
+    async def _store(self, archive: bytes, *, actor: str) -> StoredBundle | None:
+        """Store a bundle; on refusal record why and return None."""
+        try:
+            stored = await workflow.execute_activity(
+                "store_bundle",
+                StoreBundleInput(
+                    ref=self._status.ref,
+                    metadata=self._metadata,
+                    submitter=self._status.submitter,
+                    actor=actor,
+                    archive=archive,
+                    workflow_id=workflow.info().workflow_id,
+                    event_key=self._next_key(),
+                ),
+                result_type=StoredBundle,
+                start_to_close_timeout=STORE_TIMEOUT,
+                retry_policy=REGISTRY_RETRY,
+                summary="store the bundle (claim check)",
+            )
+        except ActivityError as error:
+            self._status.outcome_reason = _failure_message(error)
+            return None
+        self._status.content_hash = stored.content_hash
+        return stored
+
+    async def _evaluate(self) -> EvalOutcome:
+        await self._enter(Stage.EVALUATING)
+        self._set_waiting("running the eval bar")
+        assert self._status.content_hash is not None
+        outcome = await workflow.execute_activity(
+            "evaluate_version",
+            EvaluateInput(
+                ref=self._status.ref,
+                content_hash=self._status.content_hash,
+                run_key=self._next_key(),
+            ),
+            result_type=EvalOutcome,
+            start_to_close_timeout=EVAL_TIMEOUT,
+            retry_policy=REGISTRY_RETRY,
+            summary="run the eval bar",
+        )
+        self._status.eval = outcome.summary
+        self._status.plan = outcome.plan
+        workflow.upsert_search_attributes(
+            [temporal.RISK_TIER.value_set(outcome.summary.risk_tier.value)]
+        )
+        return outcome
+
+    async def _review(self) -> Decision:
+        """Wait for the review's decision, reminding and escalating on the policy's SLA."""
+        plan = self._status.plan
+        assert plan is not None
+        self._status.votes = []
+        self._recorded_votes = 0
+        started = workflow.now()
+        self._status.review_deadline = started + plan.sla
+        await self._enter(Stage.IN_REVIEW, note=f"risk {self._tier()}")
+        await self._notify(Audience.REVIEWERS, "review-requested", self._review_request_text())
+        alarms = [
+            (started + plan.sla, Audience.REVIEWERS, "review-reminder"),
+            (started + plan.escalate_after, Audience.PLATFORM, "review-escalated"),
+        ]
+        while True:
+            await self._record_new_votes()
+            decided = review_rules.outcome(plan, self._status.votes)
+            if decided is not None:
+                return decided
+            self._set_waiting(self._review_waiting_text())
+            timeout = None if not alarms else max(alarms[0][0] - workflow.now(), timedelta(0))
+            try:
+                await workflow.wait_condition(
+                    lambda: len(self._status.votes) > self._recorded_votes, timeout=timeout
+                )
+            except asyncio.TimeoutError:
+                _, audience, event = alarms.pop(0)
+                waited = _human_duration(workflow.now() - started)
+                await self._notify(
+                    audience, event, f"In review for {waited}; {self._review_waiting_text()}"
+                )
+
+    async def _record_new_votes(self) -> None:
+        while self._recorded_votes < len(self._status.votes):
+            vote = self._status.votes[self._recorded_votes]
+            await workflow.execute_activity(
+                "record_decision",
+                DecisionInput(ref=self._status.ref, decision_key=self._next_key(), vote=vote),
+                start_to_close_timeout=REGISTRY_TIMEOUT,
+                retry_policy=REGISTRY_RETRY,
+                summary=f"record {vote.decision.value} by {vote.reviewer}",
+            )
+            self._recorded_votes += 1
+
+    async def _receive_revision(self) -> bool:
+        """Wait for a revision within the policy's window and store it.
+
+        Returns:
+            True when a revision was stored; False when the window lapsed.
+        """
+        plan = self._status.plan
+        assert plan is not None
+        while True:
+            until = workflow.now() + plan.revision_window
+            self._set_waiting(
+                f"waiting for a revision until {_when(until)} "
+                f"(`agentreg revise PATH --as {self._status.submitter}`)"
+            )
+            try:
+                await workflow.wait_condition(
+                    lambda: self._pending_revision is not None, timeout=plan.revision_window
+                )
+            except asyncio.TimeoutError:
+                self._status.outcome_reason = "no revision arrived within the revision window"
+                await self._record_stage(self._status.stage, self._status.outcome_reason)
+                return False
+            revision = self._pending_revision
+            assert revision is not None
+            self._pending_revision = None
+            if revision.changelog:
+                self._metadata = self._metadata.model_copy(update={"changelog": revision.changelog})
+            if await self._store(revision.archive, actor=revision.author) is not None:
+                self._status.revision += 1
+                return True
+            await self._notify(
+                Audience.SUBMITTER,
+                "revision-refused",
+                f"The revision was refused: {self._status.outcome_reason}",
+            )
+
+    async def _publish(self) -> None:
+        assert self._status.content_hash is not None
+        approvers = self._status.approvers
+        await workflow.execute_activity(
+            "publish_version",
+            PublishInput(
+                ref=self._status.ref,
+                content_hash=self._status.content_hash,
+                approvers=approvers,
+                event_key=self._next_key(),
+            ),
+            start_to_close_timeout=REGISTRY_TIMEOUT,
+            retry_policy=REGISTRY_RETRY,
+            summary="publish the approved content",
+        )
+        note = "approved by " + ", ".join(approvers)
+        await self._enter(Stage.PUBLISHED, note=note, record=False)
+        await self._notify(
+            Audience.SUBMITTER,
+            "published",
+            f"Published ({note}); content hash {self._status.content_hash}",
+        )
+
+    async def _finish(self) -> AssetStatus:
+        self._set_waiting(self._final_text())
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self._status
+
+    # ----- bookkeeping -------------------------------------------------------------
+
+    async def _enter(self, stage: Stage, *, note: str = "", record: bool = True) -> None:
+        """Move to ``stage``: state, search attributes, details, and the registry row."""
+        self._status.stage = stage
+        self._history(stage, note)
+        deadline = self._status.review_deadline if stage in REVIEW_STAGES else None
+        updates: list[SearchAttributeUpdate[str] | SearchAttributeUpdate[datetime]] = [
+            temporal.LIFECYCLE_STAGE.value_set(stage.value)
+        ]
+        updates.append(
+            temporal.REVIEW_DEADLINE.value_set(deadline)
+            if deadline is not None
+            else temporal.REVIEW_DEADLINE.value_unset()
+        )
+        workflow.upsert_search_attributes(updates)
+        if stage is not Stage.IN_REVIEW:
+            self._status.review_deadline = None
+        if record:
+            await self._record_stage(stage, note)
+
+    async def _record_stage(self, stage: Stage, note: str) -> None:
+        plan = self._status.plan
+        await workflow.execute_activity(
+            "record_stage",
+            StageInput(
+                ref=self._status.ref,
+                stage=stage,
+                actor=self._actor_for(stage),
+                event_key=self._next_key(),
+                note=note,
+                policy_version=plan.policy_version if plan else None,
+            ),
+            start_to_close_timeout=REGISTRY_TIMEOUT,
+            retry_policy=REGISTRY_RETRY,
+            summary=f"record stage {stage.value}",
+        )
+
+    async def _notify(self, audience: Audience, event: str, text: str) -> None:
+        await workflow.execute_activity(
+            "send_notice",
+            Notice(
+                ref=self._status.ref,
+                event=event,
+                audience=audience,
+                recipient=self._status.submitter if audience is Audience.SUBMITTER else None,
+                text=text,
+            ),
+            start_to_close_timeout=NOTICE_TIMEOUT,
+            retry_policy=NOTICE_RETRY,
+            summary=f"notify {audience.value}: {event}",
+        )
+
+    def _upsert_identity_attributes(self) -> None:
+        ref = self._status.ref
+        workflow.upsert_search_attributes(
+            [
+                temporal.ASSET_KIND.value_set(ref.kind.value),
+                temporal.ASSET_NAME.value_set(ref.name),
+                temporal.ASSET_VERSION.value_set(ref.version),
+                temporal.OWNER_TEAM.value_set(self._status.owner_team),
+                temporal.LIFECYCLE_STAGE.value_set(Stage.SUBMITTED.value),
+            ]
+        )
+
+    def _history(self, stage: Stage, note: str) -> None:
+        self._status.history.append(StageChange(stage=stage, at=workflow.now(), note=note))
+
+    def _set_waiting(self, text: str) -> None:
+        self._status.waiting_for = text
+        workflow.set_current_details(f"**{self._status.stage.value}** · {text}")
+
+    def _next_key(self) -> str:
+        """A deterministic idempotency key, unique per activity call of this run."""
+        self._event_seq += 1
+        info = workflow.info()
+        return f"{info.workflow_id}/{info.run_id}/{self._event_seq}"
+
+    def _actor_for(self, stage: Stage) -> str:
+        if stage in (Stage.REJECTED, Stage.CHANGES_REQUESTED):
+            return self._deciding_vote().reviewer
+        return "registry"
+
+    def _deciding_vote(self) -> Vote:
+        return next(v for v in self._status.votes if v.decision is not Decision.APPROVE)
+
+    def _tier(self) -> str:
+        return self._status.eval.risk_tier.value if self._status.eval else "unknown"
+
+    def _eval_note(self) -> str:
+        summary = self._status.eval
+        if summary is None:
+            return ""
+        lines = [f"{summary.blocking} blocking, {summary.warnings} warning(s)"]
+        lines += [f"{f.check_id} at {f.location}: {f.message}" for f in summary.top_findings]
+        return "; ".join(lines)
+
+    def _review_request_text(self) -> str:
+        status = self._status
+        assert status.eval is not None and status.plan is not None
+        reasons = "; ".join(status.eval.tier_reasons) or "no risk signals"
+        return (
+            f"Review {status.ref} from team {status.owner_team} (risk {self._tier()}: {reasons}). "
+            f"Needs {status.plan.approvals_required} approval(s). "
+            f"Approve with `agentreg review approve {status.ref} --as YOU`."
+        )
+
+    def _review_waiting_text(self) -> str:
+        plan = self._status.plan
+        assert plan is not None
+        missing = review_rules.missing_approvals(plan, self._status.votes)
+        text = "waiting for " + ", ".join(missing)
+        if self._status.review_deadline is not None:
+            text += f"; SLA ends {_when(self._status.review_deadline)}"
+        return text
+
+    def _final_text(self) -> str:
+        status = self._status
+        if status.stage is Stage.PUBLISHED:
+            return f"published; content hash `{status.content_hash}`"
+        return f"ended {status.stage.value}: {status.outcome_reason or 'no further action'}"
+
+
+def _failure_message(error: ActivityError) -> str:
+    cause = error.cause
+    return cause.message if isinstance(cause, ApplicationError) else str(error)
+
+
+def _when(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _human_duration(span: timedelta) -> str:
+    seconds = int(span.total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
