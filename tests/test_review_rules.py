@@ -9,7 +9,8 @@ import pytest
 from agent_registry.assets.refs import AssetRef
 from agent_registry.contract import AssetStatus, ReviewInput, ReviewPlan, Vote
 from agent_registry.lifecycle import Decision, Stage
-from agent_registry.review_rules import is_member, missing_approvals, outcome, refusal
+from agent_registry.policy import members_include
+from agent_registry.review_rules import missing_approvals, outcome, refusal
 
 NOW = datetime(2026, 11, 24, tzinfo=UTC)
 
@@ -43,10 +44,11 @@ def _vote(reviewer: str, decision: Decision = Decision.APPROVE, groups: list[str
 
 
 def test_membership_by_identity_wildcard_or_verified_slack_group() -> None:
-    assert is_member("Bob@Example.com", ["bob@example.com"])
-    assert is_member("anyone", ["*"])
-    assert not is_member("bob", ["S0SECURITY"])
-    assert is_member("bob", ["S0SECURITY"], verified_groups=["S0SECURITY"])
+    assert members_include(["bob@example.com"], "Bob@Example.com")
+    assert members_include(["*"], "anyone")
+    assert not members_include(["S0SECURITY"], "bob")
+    assert not members_include(["S0SECURITY"], "S0SECURITY")
+    assert members_include(["S0SECURITY"], "bob", verified_groups=["S0SECURITY"])
 
 
 @pytest.mark.parametrize(

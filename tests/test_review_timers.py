@@ -46,8 +46,8 @@ async def test_a_slow_review_is_reminded_then_escalated_then_still_decided(
         assert len(escalated) == 1 and "for platform" in escalated[0]
         assert "In review for 4d" in escalated[0]
 
-        await vote(handle, Decision.APPROVE, "bob@example.com")
-        final = await handle.result(result_type=AssetStatus)
+        await vote(handle, Decision.APPROVE, "rita@example.com")
+        final = await handle.result()
     assert final.stage is Stage.PUBLISHED
     assert status.review_deadline is not None
     assert len(_notices(caplog, "review-reminder")) == 1  # once, not every poll
@@ -62,6 +62,6 @@ async def test_an_eval_failure_without_revision_ends_after_the_window(
             ts_env.client, settings, copy_example("failing/leaky-deploy-helper", tmp_path)
         )
         # Awaiting the result lets the server skip the 30-day revision window.
-        final = await handle.result(result_type=AssetStatus)
+        final = await handle.result()
     assert final.stage is Stage.EVAL_FAILED
     assert final.outcome_reason == "no revision arrived within the revision window"

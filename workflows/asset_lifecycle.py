@@ -206,6 +206,7 @@ class AssetLifecycleWorkflow:
         if decided is None:
             missing = ", ".join(review_rules.missing_approvals(plan, self._status.votes))
             message = f"approval recorded; {self._status.ref} still needs {missing}"
+            self._set_waiting(self._review_waiting_text())
         else:
             message = f"{decision.value.replace('_', ' ')} recorded; {self._status.ref} is decided"
         return VoteResult(stage=self._status.stage, message=message)
@@ -269,6 +270,7 @@ class AssetLifecycleWorkflow:
         started = workflow.now()
         self._status.review_deadline = started + plan.sla
         await self._enter(Stage.IN_REVIEW, note=f"risk {self._tier()}")
+        self._set_waiting(self._review_waiting_text())
         await self._notify(Audience.REVIEWERS, "review-requested", self._review_request_text())
         alarms = [
             (started + plan.sla, Audience.REVIEWERS, "review-reminder"),

@@ -180,8 +180,7 @@ class ReviewPolicy(_PolicyModel):
         sla = info.data.get("sla")
         if isinstance(sla, timedelta) and value <= sla:
             raise ValueError(
-                f"must be longer than sla ({format_duration(sla)}), "
-                f"got {format_duration(value)}"
+                f"must be longer than sla ({format_duration(sla)}), got {format_duration(value)}"
             )
         return value
 
@@ -350,9 +349,7 @@ class Policy(_PolicyModel):
             reasons = [*reasons[:MAX_TIER_REASONS], f"… and {extra} more"]
         return tier, reasons
 
-    def is_member(
-        self, identity: str, group: str, *, verified_groups: Sequence[str] = ()
-    ) -> bool:
+    def is_member(self, identity: str, group: str, *, verified_groups: Sequence[str] = ()) -> bool:
         """Tell whether ``identity`` belongs to ``group``.
 
         Args:
@@ -366,22 +363,43 @@ class Policy(_PolicyModel):
             True if the group admits anyone, lists the identity, or lists a Slack
             user group in ``verified_groups``.
         """
-        members = self.groups.get(group, [])
-        wanted = identity.strip().casefold()
-        verified = set(verified_groups)
-        for member in members:
-            if member == ANYONE:
-                return True
-            if is_slack_group_id(member):
-                if member in verified:
-                    return True
-            elif wanted and member.strip().casefold() == wanted:
-                return True
-        return False
+        return members_include(
+            self.groups.get(group, []), identity, verified_groups=verified_groups
+        )
 
     def slack_groups(self, group: str) -> list[str]:
         """The Slack user-group ids listed in ``group``: what a caller asks Slack about."""
         return [member for member in self.groups.get(group, []) if is_slack_group_id(member)]
+
+
+def members_include(
+    members: Sequence[str], identity: str, *, verified_groups: Sequence[str] = ()
+) -> bool:
+    """Tell whether a group's member list admits ``identity``.
+
+    The one membership rule, used by :meth:`Policy.is_member` and by the workflow's
+    vote validators (which get member lists, not the policy, through their plan).
+
+    Args:
+        members: The group's entries: identities, Slack user-group ids, or ``*``.
+        identity: An email or user name; compared case-insensitively.
+        verified_groups: Slack user-group ids the caller verified the identity is in.
+
+    Returns:
+        True if the list admits anyone, lists the identity, or lists a Slack user group
+        in ``verified_groups``. A Slack group id never matches as a user name.
+    """
+    wanted = identity.strip().casefold()
+    verified = set(verified_groups)
+    for member in members:
+        if member == ANYONE:
+            return True
+        if is_slack_group_id(member):
+            if member in verified:
+                return True
+        elif wanted and member.strip().casefold() == wanted:
+            return True
+    return False
 
 
 def is_slack_group_id(entry: str) -> bool:
@@ -403,9 +421,7 @@ def _lookup(table: Mapping[str, _T], check_id: str) -> _T | None:
     if check_id in table:
         return table[check_id]
     matching = [
-        key
-        for key in table
-        if _GLOB_CHARS.search(key) and fnmatch.fnmatchcase(check_id, key)
+        key for key in table if _GLOB_CHARS.search(key) and fnmatch.fnmatchcase(check_id, key)
     ]
     if not matching:
         return None
@@ -482,8 +498,8 @@ def _describe(exc: ValidationError) -> list[str]:
     problems = []
     for error in exc.errors(include_url=False):
         loc = tuple(part for part in error["loc"] if part != "[key]")
-        where = _field_path(loc)
-        problems.append(f"{where}: {_error_message(error, loc)}" if where else _error_message(error, loc))
+        where, what = _field_path(loc), _error_message(error, loc)
+        problems.append(f"{where}: {what}" if where else what)
     return problems
 
 

@@ -10,29 +10,9 @@ from collections.abc import Sequence
 
 from agent_registry.contract import AssetStatus, ReviewInput, ReviewPlan, Vote
 from agent_registry.lifecycle import Decision, Stage
+from agent_registry.policy import members_include
 
 REVIEWERS_GROUP = "reviewers"
-ANYONE = "*"
-
-
-def is_member(identity: str, members: Sequence[str], *, verified_groups: Sequence[str] = ()) -> bool:
-    """Tell whether an identity belongs to a policy group.
-
-    Args:
-        identity: An email or user name.
-        members: The group's entries: identities, Slack user-group ids, or ``*`` (anyone).
-        verified_groups: Slack user-group ids the caller verified the identity is in.
-
-    Returns:
-        True if ``*`` is listed, the identity is listed (case-insensitive), or one of the
-        verified groups is listed.
-    """
-    if ANYONE in members:
-        return True
-    wanted = identity.strip().lower()
-    if any(member.lower() == wanted for member in members):
-        return True
-    return any(group in members for group in verified_groups)
 
 
 def _is_own_asset(status: AssetStatus, reviewer: str) -> bool:
@@ -62,8 +42,8 @@ def refusal(status: AssetStatus, decision: Decision, vote: ReviewInput) -> str |
     if _is_own_asset(status, reviewer):
         return f"{reviewer} submitted or wrote {status.ref} and cannot review it"
     reviewers = status.plan.group_members.get(REVIEWERS_GROUP)
-    if reviewers is not None and not is_member(
-        reviewer, reviewers, verified_groups=vote.verified_groups
+    if reviewers is not None and not members_include(
+        reviewers, reviewer, verified_groups=vote.verified_groups
     ):
         return f"{reviewer} is not in the policy's '{REVIEWERS_GROUP}' group"
     earlier = next((v for v in status.votes if v.reviewer.lower() == reviewer.lower()), None)
@@ -88,7 +68,10 @@ def missing_approvals(plan: ReviewPlan, votes: Sequence[Vote]) -> list[str]:
         missing.append(f"{short} more approval" + ("s" if short > 1 else ""))
     for group in plan.require_groups:
         members = plan.group_members.get(group, [])
-        if not any(is_member(v.reviewer, members, verified_groups=v.verified_groups) for v in approvals):
+        if not any(
+            members_include(members, v.reviewer, verified_groups=v.verified_groups)
+            for v in approvals
+        ):
             missing.append(f"an approver from {group}")
     return missing
 

@@ -543,9 +543,10 @@ def bundle_from_archive(data: bytes, *, limits: BundleLimits) -> Bundle:
             if not reader.stopped and data[archive.offset :].strip(b"\0"):
                 reader.add("archive-corrupt", "the archive has damaged data after its last file")
     except (tarfile.TarError, UnicodeError, EOFError) as error:
-        raise BundleError(
-            [_problem("archive-corrupt", f"the archive cannot be read: {error}")]
-        ) from None
+        # Keep what was found before the damage: an entry whose header claims more data
+        # than the archive holds is reported for its size as well as for the damage.
+        reader.add("archive-corrupt", f"the archive cannot be read: {error}")
+        raise BundleError(_sorted_problems(reader.problems)) from None
     return reader.finish()
 
 

@@ -229,7 +229,9 @@ class McpServerManifest(BaseModel):
     @classmethod
     def _namespaced(cls, value: str) -> str:
         if not MCP_NAME_PATTERN.match(value):
-            raise ValueError("must be namespace/name in reverse-DNS form, e.g. io.github.acme/tickets")
+            raise ValueError(
+                "must be namespace/name in reverse-DNS form, e.g. io.github.acme/tickets"
+            )
         return value
 
     @field_validator("version")

@@ -30,7 +30,12 @@ class ParsedAsset:
         frontmatter: The raw frontmatter mapping (or ``server.json`` object) as parsed.
         body: The Markdown body after the frontmatter (empty for MCP servers).
         body_line: 1-based line in ``manifest_file`` where the body starts.
-        field_lines: Top-level manifest key to the 1-based line it is on.
+        field_lines: Manifest key path to the 1-based line it is on: a top-level key as
+            written (``name``, ``allowed-tools``), a nested key after a dot
+            (``metadata.version``), a list item by 0-based index (``packages[0]``,
+            ``packages[0].transport.type``). For MCP servers the ``scope.yaml`` paths
+            (``tools``, ``tools[2]``, ``tools[2].effects``) are lines in ``scope.yaml``,
+            the others lines in ``server.json``.
         problems: Spec problems found while parsing (malformed YAML, invalid fields, …).
         registry_metadata: Registry metadata found in the asset or its sidecar.
     """
@@ -68,5 +73,5 @@ class ParsedAsset:
         return self.manifest if isinstance(self.manifest, McpServerManifest) else None
 
     def line_of(self, key: str) -> int | None:
-        """Line of a top-level manifest key, when known."""
+        """Line of a manifest key path (see ``field_lines``), when known."""
         return self.field_lines.get(key)

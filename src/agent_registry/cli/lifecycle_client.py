@@ -28,9 +28,13 @@ def workflow_ui_url(settings: Settings, *, namespace: str, workflow_id: str, run
     return f"{path}/{run_id}/history" if run_id else path
 
 
+LifecycleHandle = WorkflowHandle[object, AssetStatus]
+"""A handle on a lifecycle workflow; its result is the final :class:`AssetStatus`."""
+
+
 async def start_lifecycle(
     client: Client, settings: Settings, *, submission: Submission
-) -> WorkflowHandle[object, object]:
+) -> LifecycleHandle:
     """Start the lifecycle of one version; a second start of the same version is refused.
 
     Raises:
@@ -55,6 +59,7 @@ async def start_lifecycle(
         id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
         id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
         search_attributes=attributes,
+        result_type=AssetStatus,
         static_summary=f"{ref} · team {submission.metadata.owner_team}",
         static_details=(
             f"Submitted by {submission.submitter}; authors "
@@ -65,13 +70,13 @@ async def start_lifecycle(
     )
 
 
-async def lifecycle_handle(client: Client, ref: AssetRef) -> WorkflowHandle[object, object]:
+async def lifecycle_handle(client: Client, ref: AssetRef) -> LifecycleHandle:
     """The handle of a version's lifecycle, after checking it exists.
 
     Raises:
         CliError: When the version was never submitted.
     """
-    handle = client.get_workflow_handle(ref.workflow_id)
+    handle: LifecycleHandle = client.get_workflow_handle(ref.workflow_id, result_type=AssetStatus)
     try:
         await handle.describe()
     except RPCError as error:
@@ -81,12 +86,12 @@ async def lifecycle_handle(client: Client, ref: AssetRef) -> WorkflowHandle[obje
     return handle
 
 
-async def query_status(handle: WorkflowHandle[object, object]) -> AssetStatus:
+async def query_status(handle: LifecycleHandle) -> AssetStatus:
     """The lifecycle's full state, from its ``status`` query."""
     return await handle.query(STATUS_QUERY, result_type=AssetStatus)
 
 
-async def is_running(handle: WorkflowHandle[object, object]) -> bool:
+async def is_running(handle: LifecycleHandle) -> bool:
     """Whether the lifecycle still takes input."""
     description = await handle.describe()
     return description.status is WorkflowExecutionStatus.RUNNING

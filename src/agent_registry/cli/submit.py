@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client
 
 from agent_registry.assets.bundle import canonical_archive
 from agent_registry.assets.loader import load_path, resolve_metadata
@@ -17,6 +17,7 @@ from agent_registry.assets.parsed import ParsedAsset
 from agent_registry.assets.refs import AssetRef
 from agent_registry.cli.errors import CliError
 from agent_registry.cli.lifecycle_client import (
+    LifecycleHandle,
     lifecycle_handle,
     query_status,
     start_lifecycle,
@@ -135,7 +136,7 @@ async def _submit(settings: Settings, submission: Submission, *, wait: bool) -> 
 
 
 async def _report_settled(
-    handle: WorkflowHandle[object, object], ref: AssetRef, *, revision: int = 0
+    handle: LifecycleHandle, ref: AssetRef, *, revision: int = 0
 ) -> None:
     """Wait until the eval of ``revision`` has run, then say where the version stands.
 
@@ -155,7 +156,7 @@ async def _report_settled(
 
 
 async def _wait_settled(
-    handle: WorkflowHandle[object, object], *, revision: int
+    handle: LifecycleHandle, *, revision: int
 ) -> AssetStatus | None:
     deadline = time.monotonic() + SETTLED_WAIT_SECONDS
     while time.monotonic() < deadline:
@@ -170,7 +171,7 @@ async def _wait_settled(
     return None
 
 
-def _ui_link(client: Client, settings: Settings, handle: WorkflowHandle[object, object]) -> str:
+def _ui_link(client: Client, settings: Settings, handle: LifecycleHandle) -> str:
     return workflow_ui_url(
         settings,
         namespace=client.namespace,

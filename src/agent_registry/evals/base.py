@@ -59,6 +59,22 @@ def make_finding(
     )
 
 
+def line_of_path(asset: ParsedAsset, path: str) -> int | None:
+    """The line of a key path such as ``packages[0].environmentVariables[1].value``.
+
+    The loader records nested key paths when it can; when the exact path is unknown, the
+    nearest enclosing one still points the submitter at the right block.
+    """
+    candidate = path
+    while candidate:
+        line = asset.line_of(candidate)
+        if line is not None:
+            return line
+        cut = max(candidate.rfind("."), candidate.rfind("["))
+        candidate = candidate[:cut] if cut > 0 else ""
+    return None
+
+
 def check_name(check: Callable[..., object]) -> str:
     """A short, stable name for a check function, e.g. ``secrets.check``."""
     module = getattr(check, "__module__", "") or ""

@@ -13,7 +13,13 @@ from pathlib import PurePosixPath
 from agent_registry.assets.manifests import Effect, PermissionMode
 from agent_registry.assets.parsed import ParsedAsset
 from agent_registry.assets.refs import AssetKind
-from agent_registry.evals.base import SCOPE_FILE, CheckFunction, make_finding, run_checks
+from agent_registry.evals.base import (
+    SCOPE_FILE,
+    CheckFunction,
+    line_of_path,
+    make_finding,
+    run_checks,
+)
 from agent_registry.evals.findings import Finding, Severity
 
 SCRIPT_SUFFIXES = frozenset(
@@ -102,12 +108,13 @@ def unrestricted_shell(asset: ParsedAsset) -> list[Finding]:
             "scope.unrestricted-shell",
             message=f"{key} grants '{tool}', which runs any shell command",
             file=asset.manifest_file,
-            line=asset.line_of(key),
+            # A YAML list has a line per item; a comma-separated string only the key's.
+            line=line_of_path(asset, f"{key}[{index}]"),
             field=key,
             fix="Allow only the commands it needs, e.g. Bash(git diff:*) or "
             "Bash(python scripts/extract.py:*).",
         )
-        for tool in tools or []
+        for index, tool in enumerate(tools or [])
         if _UNRESTRICTED_SHELL.match(tool.strip())
     ]
 
@@ -126,7 +133,11 @@ def skill_scripts(asset: ParsedAsset) -> list[Finding]:
         make_finding(
             CATALOG,
             "scope.skill-scripts",
-            message=f"skill ships {len(scripts)} executable file(s): {named}",
+            message=(
+                f"skill ships a script the agent may run: {named}"
+                if len(scripts) == 1
+                else f"skill ships {len(scripts)} scripts the agent may run: {named}"
+            ),
             file=scripts[0] if len(scripts) == 1 else None,
             fix="Nothing to fix if the scripts are needed; reviewers will read them. Keep "
             "them short and free of network calls the description does not mention.",
@@ -140,7 +151,7 @@ def mcp_effects(asset: ParsedAsset) -> list[Finding]:
         return []
     findings = []
     for index, tool in enumerate(asset.scope.tools):
-        line = asset.line_of(f"tools[{index}]")
+        line = line_of_path(asset, f"tools[{index}].effects")
         if not tool.effects:
             findings.append(
                 make_finding(
@@ -183,7 +194,7 @@ def mcp_remotes(asset: ParsedAsset) -> list[Finding]:
             "scope.mcp-effect.network",
             message=f"remote MCP server at {remote.url} is reached over the network",
             file=asset.manifest_file,
-            line=asset.line_of("remotes"),
+            line=line_of_path(asset, f"remotes[{index}].url"),
             field=f"remotes[{index}]",
             fix="Nothing to fix if the server is meant to be hosted; reviewers check who "
             "runs it and what data it receives.",
@@ -198,14 +209,16 @@ def mcp_no_tools(asset: ParsedAsset) -> list[Finding]:
         return []
     if asset.scope is not None and asset.scope.tools:
         return []
-    # A scope file that failed to parse is already a spec problem; one finding is enough.
-    if any(problem.file == SCOPE_FILE for problem in asset.problems):
-        return []
+    # Even when a parse problem already explains why there is no scope, this finding
+    # stays: policy may soften that problem, and a server with no declared scope must
+    # still not pass.
+    unreadable = any(problem.file == SCOPE_FILE for problem in asset.problems)
+    why = f"{SCOPE_FILE} could not be read" if unreadable else "MCP server declares no tools"
     return [
         make_finding(
             CATALOG,
             "scope.mcp-no-tools",
-            message="MCP server declares no tools, so its scope cannot be reviewed",
+            message=f"{why}, so the server's scope cannot be reviewed",
             file=SCOPE_FILE,
             field="tools",
             fix=f"Add {SCOPE_FILE} listing every tool the server exposes with its effects, "

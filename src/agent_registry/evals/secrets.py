@@ -14,16 +14,22 @@ from pathlib import PurePosixPath
 
 from agent_registry.assets.parsed import ParsedAsset
 from agent_registry.assets.refs import AssetKind
-from agent_registry.evals.base import CheckFunction, make_finding, run_checks
+from agent_registry.evals.base import CheckFunction, line_of_path, make_finding, run_checks
 from agent_registry.evals.findings import Finding, Severity
 from agent_registry.evals.text import split_lines, text_files
 
-_ROTATE = "Remove it from every file, revoke it, and issue a new one: a secret that was "
-_ROTATE_END = "submitted must be treated as leaked."
 _FROM_ENV = (
     " Have the code read it from an environment variable (an MCP server declares it "
     "with isSecret: true and no value)."
 )
+
+
+def _rotate(action: str) -> str:
+    """The fix for a leaked credential: a submitted secret counts as leaked, so replace it."""
+    return (
+        f"Remove it from the bundle and {action}: a secret that was submitted must be "
+        "treated as leaked."
+    )
 
 
 @dataclass(frozen=True)
@@ -109,20 +115,20 @@ _TOKEN_RULES = (
 
 _PRIVATE_KEY = re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")
 _AWS_SECRET_LABEL = re.compile(r"aws.?secret", re.IGNORECASE)
-_AWS_SECRET_VALUE = re.compile(r"(?<![A-Za-z0-9/+=])(?P<body>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])")
+_AWS_SECRET_VALUE = re.compile(r"(?<![A-Za-z0-9/+])(?P<body>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])")
 _URL_CREDENTIALS = re.compile(
     r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<user>[^\s:/@]*):(?P<password>[^\s@/]+)"
     r"@(?P<host>[^\s/:?#\"'<>]+)"
 )
 
-_SECRET_KEY_WORDS = (
+_CREDENTIAL_LABELS = (
     r"passwd|password|secret|api[_-]?key|apikey|access[_-]?key|private[_-]?key"
     r"|client[_-]?secret|auth[_-]?token|access[_-]?token|refresh[_-]?token|bearer[_-]?token"
 )
 # The key must end with a secret-ish word (``db_password``, ``apiKey``) so that
 # ``password_hint`` or ``max_tokens`` do not count; the value must be a literal.
 _GENERIC_ASSIGNMENT = re.compile(
-    r"(?<![A-Za-z0-9])[\"']?(?P<key>[A-Za-z0-9_.-]*?(?:" + _SECRET_KEY_WORDS + r"))[\"']?"
+    r"(?<![A-Za-z0-9])[\"']?(?P<key>[A-Za-z0-9_.-]*?(?:" + _CREDENTIAL_LABELS + r"))[\"']?"
     r"\s*[:=]\s*"
     r"(?:(?P<quote>[\"'])(?P<quoted>[^\"'\s]{4,})(?P=quote)"
     r"|(?P<bare>[^\s\"'`$<{(\[,;#]{4,})(?=\s*(?:#.*)?$))",
@@ -165,8 +171,10 @@ CATALOG: dict[str, Severity] = {
 
 
 def mask(secret: str) -> str:
-    """Show at most the first four characters of a secret, so a finding can be matched
-    to the line without repeating the credential."""
+    """Show at most the first four characters of a secret.
+
+    Enough to match a finding to its line without repeating the credential.
+    """
     return f"{secret[:4]}…"
 
 
@@ -187,23 +195,17 @@ def token_findings(asset: ParsedAsset) -> list[Finding]:
     """Credentials recognisable by their format, in any text file of the bundle."""
     findings = []
     for path, number, line in _lines(asset):
-        for rule in _TOKEN_RULES:
-            for match in rule.pattern.finditer(line):
-                body = match["body"] or match.groupdict().get("pat") or ""
-                if is_placeholder(match[0]) or is_placeholder(body):
-                    continue
-                if rule.mixed_case and not _looks_random(body):
-                    continue
-                findings.append(
-                    make_finding(
-                        CATALOG,
-                        f"secrets.{rule.kind}",
-                        message=f"{rule.label} ({mask(match[0])}) in {path}",
-                        file=path,
-                        line=number,
-                        fix=f"{_ROTATE}revoke it {rule.revoke}; {_ROTATE_END}{_FROM_ENV}",
-                    )
+        for rule, token in _tokens(line):
+            findings.append(
+                make_finding(
+                    CATALOG,
+                    f"secrets.{rule.kind}",
+                    message=f"{rule.label} ({mask(token)}) in {path}",
+                    file=path,
+                    line=number,
+                    fix=_rotate(f"revoke it {rule.revoke}") + _FROM_ENV,
                 )
+            )
     return findings
 
 
@@ -228,8 +230,7 @@ def aws_secret_keys(asset: ParsedAsset) -> list[Finding]:
                     message=f"AWS secret access key ({mask(match[0])}) in {path}",
                     file=path,
                     line=number,
-                    fix=f"{_ROTATE}deactivate the key pair in the AWS IAM console; "
-                    f"{_ROTATE_END}{_FROM_ENV}",
+                    fix=_rotate("deactivate the key pair in the AWS IAM console") + _FROM_ENV,
                 )
             )
     return findings
@@ -250,7 +251,7 @@ def private_keys(asset: ParsedAsset) -> list[Finding]:
                 message=f"private key block ({match[0]}) in {path}",
                 file=path,
                 line=number,
-                fix=f"{_ROTATE}replace the key pair wherever it is trusted; {_ROTATE_END}",
+                fix=_rotate("replace the key pair wherever it is trusted"),
             )
         )
     return findings
@@ -272,7 +273,7 @@ def url_passwords(asset: ParsedAsset) -> list[Finding]:
                     message=f"URL with a password ({shown}) in {path}",
                     file=path,
                     line=number,
-                    fix=f"{_ROTATE}change that password; {_ROTATE_END} Build the URL at "
+                    fix=_rotate("change that password") + " Build the URL at "
                     "run time from an environment variable, e.g. "
                     "postgres://app:${DB_PASSWORD}@db/app.",
                 )
@@ -339,7 +340,7 @@ def mcp_secret_values(asset: ParsedAsset) -> list[Finding]:
                     "secrets.mcp-secret-value",
                     message=f"secret input {what} has a {key} in {asset.manifest_file}",
                     file=asset.manifest_file,
-                    line=asset.line_of(str(path[0])) if path else None,
+                    line=line_of_path(asset, f"{_dotted(path)}.{key}"),
                     field=f"{_dotted(path)}.{key}",
                     fix=f"Delete its {key}: keep isSecret: true and let the client ask for "
                     "it. Rotate the value if it was real.",
@@ -370,6 +371,18 @@ def _lines(asset: ParsedAsset) -> Iterator[tuple[str, int, str]]:
             yield bundle_file.path, index + 1, line
 
 
+def _tokens(line: str) -> Iterator[tuple[_TokenRule, str]]:
+    """Each credential of a known format on the line, placeholders left out."""
+    for rule in _TOKEN_RULES:
+        for match in rule.pattern.finditer(line):
+            body = match["body"] or match.groupdict().get("pat") or ""
+            if is_placeholder(match[0]) or is_placeholder(body):
+                continue
+            if rule.mixed_case and not _looks_random(body):
+                continue
+            yield rule, match[0]
+
+
 def _looks_random(body: str) -> bool:
     """Upper, lower and digit: true of generated keys, rarely of words like sk-learn-…."""
     return (
@@ -380,11 +393,17 @@ def _looks_random(body: str) -> bool:
 
 
 def _has_known_token(line: str) -> bool:
-    return any(
-        not is_placeholder(match[0])
-        for rule in _TOKEN_RULES
-        for match in rule.pattern.finditer(line)
-    ) or bool(_PRIVATE_KEY.search(line))
+    """Whether a precise check already reports something on this line."""
+    if _PRIVATE_KEY.search(line):
+        return True
+    if next(_tokens(line), None) is not None:
+        return True
+    label = _AWS_SECRET_LABEL.search(line)
+    if label is not None and any(
+        not is_placeholder(m[0]) for m in _AWS_SECRET_VALUE.finditer(line, label.end())
+    ):
+        return True
+    return any(not _is_placeholder_password(m["password"]) for m in _URL_CREDENTIALS.finditer(line))
 
 
 def _is_placeholder_password(password: str) -> bool:

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import logging
 import re
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlmodel import Session
 
@@ -30,6 +32,10 @@ SQLITE_BUSY_TIMEOUT_SECONDS = 30.0
 
 Writers are serialised (see :func:`_configure_sqlite`), so this is the longest write
 transaction another process may hold without making this one fail."""
+
+MIGRATION_LOCK_KEY = 0x4147454E54524547
+"""PostgreSQL advisory lock ("AGENTREG") held while migrating, so that a worker and a CLI
+starting together do not both try to create the tables."""
 
 _SCHEMA_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
@@ -69,9 +75,8 @@ def make_engine(url: str, *, schema: str | None = None) -> Engine:
 def _normalise_url(url: str) -> URL:
     parsed = make_url(url)
     backend = parsed.get_backend_name()
-    if backend == "postgres":
-        parsed = parsed.set(drivername="postgresql+psycopg")
-    elif backend == "postgresql" and parsed.drivername == "postgresql":
+    # Bare postgres(ql):// would pick psycopg2, which the project does not install.
+    if backend == "postgres" or parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
     elif backend not in {"sqlite", "postgresql"}:
         raise ValueError(
@@ -100,22 +105,43 @@ def _configure_sqlite(engine: Engine) -> None:
     relies on both; so the driver's own BEGIN is switched off and one is emitted here.
     ``BEGIN IMMEDIATE`` takes the write lock up front: two sessions that read and then
     write would otherwise both read, and the second would fail at its first write
-    ("database is locked") instead of waiting. Readers still run alongside under WAL.
+    ("database is locked") instead of waiting. The price is that every transaction,
+    read-only ones included, queues behind the current writer; for the embedded,
+    single-host registry that is the right trade, and PostgreSQL is there for more.
     """
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: object, connection_record: ConnectionPoolEntry) -> None:
-        dbapi_connection.isolation_level = None  # type: ignore[attr-defined]
-        cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
-        try:
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA journal_mode=WAL")
-        finally:
-            cursor.close()
+        if not isinstance(dbapi_connection, sqlite3.Connection):
+            raise TypeError(f"expected a sqlite3 connection, got {type(dbapi_connection)}")
+        dbapi_connection.isolation_level = None
+        dbapi_connection.execute("PRAGMA foreign_keys=ON")
+        _enable_wal(dbapi_connection)
 
     @event.listens_for(engine, "begin")
-    def _on_begin(connection: object) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")  # type: ignore[attr-defined]
+    def _on_begin(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _enable_wal(connection: sqlite3.Connection) -> None:
+    """Switch the file to WAL, which lets readers run while one writer writes.
+
+    The mode is stored in the file, so usually there is nothing to do. Switching needs
+    a moment of exclusive access and SQLite reports "locked" at once, without waiting,
+    when another connection is busy (two processes opening a new registry together);
+    so it is retried for as long as a writer would wait.
+    """
+    if connection.execute("PRAGMA journal_mode").fetchone() == ("wal",):
+        return
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_SECONDS
+    while True:
+        try:
+            connection.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def _postgres_engine(url: URL, *, schema: str | None) -> Engine:
@@ -188,6 +214,12 @@ def upgrade_database(url: str, *, schema: str | None = None) -> None:
         with engine.begin() as connection:
             # Running on this connection keeps the engine's set-up (SQLite pragmas,
             # PostgreSQL search_path) and makes the whole upgrade one transaction.
+            # SQLite's BEGIN IMMEDIATE already serialises two upgrades; PostgreSQL needs
+            # the lock, released at commit, after which the other finds nothing to do.
+            if connection.dialect.name == "postgresql":
+                connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY}
+                )
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
     finally:

@@ -26,9 +26,7 @@ class VersionConflictError(RegistryError):
         stage: Lifecycle stage of the stored version.
     """
 
-    def __init__(
-        self, *, ref: AssetRef, stored_hash: str, submitted_hash: str, stage: str
-    ) -> None:
+    def __init__(self, *, ref: AssetRef, stored_hash: str, submitted_hash: str, stage: str) -> None:
         self.ref = ref
         self.stored_hash = stored_hash
         self.submitted_hash = submitted_hash

@@ -46,20 +46,13 @@ def _render_item(type_: str, obj: object, autogen_context: AutogenContext) -> st
     return False
 
 
-def _configure(**options: object) -> None:
-    context.configure(
-        target_metadata=target_metadata,
-        render_item=_render_item,
-        compare_type=True,
-        **options,
-    )
-
-
 def run_migrations_offline() -> None:
     """Write the SQL to stdout instead of running it (``alembic upgrade --sql``)."""
     url = _url()
-    _configure(
+    context.configure(
         url=url,
+        target_metadata=target_metadata,
+        render_item=_render_item,
         literal_binds=True,
         dialect_opts={"paramstyle": "named"},
         render_as_batch=url.startswith("sqlite"),
@@ -70,7 +63,12 @@ def run_migrations_offline() -> None:
 
 def _run_on(connection: Connection) -> None:
     # SQLite cannot ALTER most things; batch mode rebuilds the table instead.
-    _configure(connection=connection, render_as_batch=connection.dialect.name == "sqlite")
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_item=_render_item,
+        render_as_batch=connection.dialect.name == "sqlite",
+    )
     with context.begin_transaction():
         context.run_migrations()
 

@@ -57,9 +57,7 @@ def upgrade() -> None:
             ["asset_id"], ["asset.id"], name=op.f("fk_asset_version_asset_id_asset")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_asset_version")),
-        sa.UniqueConstraint(
-            "asset_id", "version", name=op.f("uq_asset_version_asset_id_version")
-        ),
+        sa.UniqueConstraint("asset_id", "version", name=op.f("uq_asset_version_asset_id_version")),
     )
     op.create_index(op.f("ix_asset_version_asset_id"), "asset_version", ["asset_id"])
     op.create_index(op.f("ix_asset_version_stage"), "asset_version", ["stage"])

@@ -1,0 +1,152 @@
+"""The eval bar: run every check family, let policy judge the findings, derive the tier."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import Sequence
+
+from pydantic import BaseModel
+
+from agent_registry.assets.parsed import ParsedAsset
+from agent_registry.evals import hygiene, scope, secrets, spec
+from agent_registry.evals.base import CHECK_CRASHED, CheckFunction, check_name, crash_finding
+from agent_registry.evals.findings import Finding, Severity
+from agent_registry.lifecycle import RiskTier
+from agent_registry.policy import Policy
+
+CHECK_FAMILIES: tuple[CheckFunction, ...] = (spec.check, secrets.check, scope.check, hygiene.check)
+"""The check families, in the order their findings are gathered."""
+
+CATALOG: dict[str, Severity] = {
+    **spec.CATALOG,
+    **secrets.CATALOG,
+    **scope.CATALOG,
+    **hygiene.CATALOG,
+    CHECK_CRASHED: Severity.BLOCK,
+}
+"""Every check id the families raise, with the severity each proposes before policy.
+
+Parse problems are the exception: the loader names those (all under ``spec.``).
+"""
+
+_SEVERITY_ORDER = {Severity.BLOCK: 0, Severity.WARN: 1, Severity.INFO: 2, Severity.OFF: 3}
+
+_log = logging.getLogger(__name__)
+
+
+class EvalReport(BaseModel):
+    """The outcome of one eval run, as policy judged it.
+
+    Attributes:
+        policy_version: The policy the asset was held to.
+        findings: Findings with the severity policy gave them, ``off`` ones dropped,
+            sorted block, warn, info, then by file and line.
+        risk_tier: The tier derived from all findings, including those policy hides.
+        tier_reasons: Short lines naming the findings that set the tier.
+    """
+
+    policy_version: str
+    findings: list[Finding]
+    risk_tier: RiskTier
+    tier_reasons: list[str]
+
+    @property
+    def blocking(self) -> list[Finding]:
+        """Findings that stop the asset from going to review."""
+        return self._with(Severity.BLOCK)
+
+    @property
+    def warnings(self) -> list[Finding]:
+        """Findings shown to submitter and reviewers that do not stop the asset."""
+        return self._with(Severity.WARN)
+
+    @property
+    def infos(self) -> list[Finding]:
+        """Recorded facts, e.g. the effects that raised the risk tier."""
+        return self._with(Severity.INFO)
+
+    @property
+    def passed(self) -> bool:
+        """True when nothing blocks."""
+        return not self.blocking
+
+    def summary_line(self) -> str:
+        """Counts for a status line, e.g. ``2 blocking, 1 warning``; ``no findings`` if none."""
+        counts = [
+            (len(self.blocking), "blocking", "blocking"),
+            (len(self.warnings), "warning", "warnings"),
+            (len(self.infos), "info", "infos"),
+        ]
+        parts = [f"{n} {one if n == 1 else many}" for n, one, many in counts if n]
+        return ", ".join(parts) if parts else "no findings"
+
+    def _with(self, severity: Severity) -> list[Finding]:
+        return [finding for finding in self.findings if finding.severity is severity]
+
+
+def evaluate(
+    asset: ParsedAsset,
+    policy: Policy,
+    *,
+    families: Sequence[CheckFunction] = CHECK_FAMILIES,
+) -> EvalReport:
+    """Run the eval bar over one asset.
+
+    Args:
+        asset: The parsed asset.
+        policy: The policy that judges the findings and derives the tier.
+        families: The check families to run; the default is the full bar (tests pass
+            their own to exercise the runner).
+
+    Returns:
+        The report. A family that raises does not stop the run: it becomes a blocking
+        ``eval.check-crashed`` finding, since an asset that was not fully checked must
+        not pass.
+    """
+    raw: list[Finding] = []
+    for family in families:
+        try:
+            raw.extend(family(asset))
+        except Exception as error:
+            # Frames only: the exception message may quote file content.
+            _log.error(
+                "check family %s crashed with %s:\n%s",
+                check_name(family),
+                type(error).__name__,
+                "".join(traceback.format_tb(error.__traceback__)),
+            )
+            raw.append(crash_finding(family, error))
+    raw = _dedupe(raw)
+    # The tier comes from every finding: hiding a finding from the report must not
+    # lower the review an asset gets.
+    tier, reasons = policy.tier_for(raw)
+    judged = [
+        finding.model_copy(
+            update={"severity": policy.severity_for(finding.check_id, finding.severity)}
+        )
+        for finding in raw
+    ]
+    kept = [finding for finding in _dedupe(judged) if finding.severity is not Severity.OFF]
+    kept.sort(key=_order)
+    return EvalReport(
+        policy_version=policy.version, findings=kept, risk_tier=tier, tier_reasons=reasons
+    )
+
+
+def _dedupe(findings: list[Finding]) -> list[Finding]:
+    """Drop findings identical in every field, keeping the first of each."""
+    unique: dict[tuple[object, ...], Finding] = {}
+    for finding in findings:
+        unique.setdefault(tuple(finding.model_dump().values()), finding)
+    return list(unique.values())
+
+
+def _order(finding: Finding) -> tuple[int, str, int, str, str]:
+    return (
+        _SEVERITY_ORDER[finding.severity],
+        finding.file or "",
+        finding.line or 0,
+        finding.check_id,
+        finding.message,
+    )

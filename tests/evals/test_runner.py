@@ -1,0 +1,179 @@
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from agent_registry.assets.parsed import ParsedAsset
+from agent_registry.evals import hygiene, scope, secrets, spec
+from agent_registry.evals.findings import Finding, Severity
+from agent_registry.evals.runner import CATALOG, CHECK_FAMILIES, EvalReport, evaluate
+from agent_registry.lifecycle import RiskTier
+from agent_registry.policy import Policy, load_policy
+
+from .builders import DEFAULT_SKILL, DEFAULT_SUBAGENT, fake_token, mcp_server, skill, subagent
+
+
+@pytest.fixture(scope="module")
+def policy() -> Policy:
+    return load_policy(None)
+
+
+def with_checks(policy: Policy, **checks: Severity) -> Policy:
+    """The policy with ``[checks]`` entries added (keyword names use _ for . and -)."""
+    extra = {key.replace("__", ".").replace("_", "-"): value for key, value in checks.items()}
+    return policy.model_copy(update={"checks": {**policy.checks, **extra}})
+
+
+def test_families_run_in_a_stable_order() -> None:
+    assert (spec.check, secrets.check, scope.check, hygiene.check) == CHECK_FAMILIES
+
+
+def test_clean_assets_pass_at_low_risk(policy: Policy) -> None:
+    for asset in (skill(), subagent(), mcp_server()):
+        report = evaluate(asset, policy)
+        assert report.findings == []
+        assert report.passed
+        assert report.risk_tier is RiskTier.LOW
+        assert report.tier_reasons == []
+        assert report.summary_line() == "no findings"
+        assert report.policy_version == "2026-11-24"
+
+
+def test_report_sorts_block_warn_info_then_file_and_line(policy: Policy) -> None:
+    asset = skill(
+        frontmatter={**DEFAULT_SKILL, "description": "Too short", "allowed-tools": "Bash"},
+        body="See [missing](references/nope.md).\n",
+        files={
+            "scripts/run.sh": "#!/bin/sh\ntoken=ghp_" + fake_token(36) + "\n",
+            "b.key": "k\n",
+        },
+    )
+    report = evaluate(asset, policy)
+    order = [(f.severity.value, f.file, f.line, f.check_id) for f in report.findings]
+    assert order == [
+        ("block", "SKILL.md", 6, "hygiene.missing-reference"),
+        ("block", "b.key", None, "hygiene.sensitive-file"),
+        ("block", "scripts/run.sh", 2, "secrets.github-token"),
+        ("warn", "SKILL.md", 3, "spec.description-too-short"),
+        ("warn", "SKILL.md", 4, "scope.unrestricted-shell"),
+        ("info", "scripts/run.sh", None, "scope.skill-scripts"),
+    ]
+    assert not report.passed
+    assert report.summary_line() == "3 blocking, 2 warnings, 1 info"
+    assert [f.check_id for f in report.blocking] == [
+        "hygiene.missing-reference",
+        "hygiene.sensitive-file",
+        "secrets.github-token",
+    ]
+    assert len(report.warnings) == 2
+    assert len(report.infos) == 1
+
+
+def test_policy_can_turn_a_blocking_check_off(policy: Policy) -> None:
+    asset = skill(files={"tls/site.pem": "not really a key\n"})
+    assert not evaluate(asset, policy).passed
+    relaxed = with_checks(policy, hygiene__sensitive_file=Severity.OFF)
+    report = evaluate(asset, relaxed)
+    assert report.passed
+    assert report.findings == []
+
+
+def test_policy_can_make_a_warning_block(policy: Policy) -> None:
+    asset = subagent(frontmatter={**DEFAULT_SUBAGENT, "description": "Reviews code"})
+    report = evaluate(asset, policy)
+    assert report.passed
+    assert report.summary_line() == "1 warning"
+    strict = with_checks(policy, spec__description_too_short=Severity.BLOCK)
+    report = evaluate(asset, strict)
+    assert not report.passed
+    assert report.summary_line() == "1 blocking"
+
+
+def test_tier_counts_findings_policy_hides(policy: Policy) -> None:
+    asset = subagent(frontmatter={**DEFAULT_SUBAGENT, "tools": "Read, Bash"})
+    quiet = with_checks(policy, scope__unrestricted_shell=Severity.OFF)
+    report = evaluate(asset, quiet)
+    assert report.findings == []
+    assert report.risk_tier is RiskTier.HIGH
+    assert report.tier_reasons == [
+        "scope.unrestricted-shell: tools grants 'Bash', which runs any shell command "
+        "(code-reviewer.md:4 (tools))"
+    ]
+
+
+def test_mcp_tier_comes_from_declared_effects(policy: Policy) -> None:
+    asset = mcp_server(
+        tools=[
+            {"name": "search_tickets", "effects": ["read"]},
+            {"name": "create_ticket", "effects": ["write"]},
+        ]
+    )
+    report = evaluate(asset, policy)
+    assert report.passed
+    assert report.risk_tier is RiskTier.MEDIUM
+    assert len(report.tier_reasons) == 1
+    assert report.tier_reasons[0].startswith(
+        "scope.mcp-effect.write: MCP tool 'create_ticket' writes (scope.yaml:"
+    )
+
+
+def test_crashing_check_becomes_a_blocking_finding(
+    policy: Policy, caplog: pytest.LogCaptureFixture
+) -> None:
+    secret = "ghp_" + fake_token(36)
+
+    def exploding(asset: ParsedAsset) -> list[Finding]:
+        raise KeyError(secret)
+
+    with caplog.at_level(logging.ERROR):
+        report = evaluate(skill(), policy, families=(spec.check, exploding))
+    [finding] = report.findings
+    assert finding.check_id == "eval.check-crashed"
+    assert finding.severity is Severity.BLOCK
+    assert "exploding" in finding.message
+    assert "KeyError" in finding.message
+    assert "Traceback" not in finding.message
+    assert not report.passed
+    # The exception message can quote file content: it reaches neither report nor log.
+    assert secret not in report.model_dump_json()
+    assert secret not in caplog.text
+    assert "exploding" in caplog.text
+
+
+def test_crash_inside_a_family_keeps_the_other_checks_findings(
+    policy: Policy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(asset: ParsedAsset) -> list[Finding]:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(secrets, "CHECKS", (broken, *secrets.CHECKS))
+    asset = skill(files={"run.sh": "token=ghp_" + fake_token(36) + "\n"})
+    report = evaluate(asset, policy)
+    assert {f.check_id for f in report.blocking} == {"eval.check-crashed", "secrets.github-token"}
+
+
+def test_identical_findings_are_reported_once(policy: Policy) -> None:
+    finding = Finding(check_id="custom.same", severity=Severity.WARN, message="same")
+
+    def twice(asset: ParsedAsset) -> list[Finding]:
+        return [finding, finding.model_copy()]
+
+    report = evaluate(skill(), policy, families=(twice, twice))
+    assert report.findings == [finding]
+
+
+def test_report_round_trips_through_json(policy: Policy) -> None:
+    report = evaluate(subagent(frontmatter={**DEFAULT_SUBAGENT, "tools": "Bash"}), policy)
+    assert EvalReport.model_validate_json(report.model_dump_json()) == report
+
+
+def test_default_policy_keeps_every_proposed_severity(policy: Policy) -> None:
+    # The default file restates each check's own proposal, so globs like "spec.*" = block
+    # cannot quietly turn a warning into a blocker.
+    changed = {
+        check_id: (proposed, policy.severity_for(check_id, proposed))
+        for check_id, proposed in CATALOG.items()
+        if policy.severity_for(check_id, proposed) is not proposed
+    }
+    assert changed == {}
