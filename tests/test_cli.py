@@ -26,7 +26,9 @@ class Run:
 
 
 def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AGENT_REGISTRY_", "TEMPORAL_"))}
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("AGENT_REGISTRY_", "TEMPORAL_"))
+    }
     env.update(COLUMNS="200", NO_COLOR="1", **extra)
     return env
 
@@ -41,8 +43,11 @@ def agentreg(*args: str, cwd: Path | None = None, **env: str) -> Run:
 async def agentreg_async(*args: str, **env: str) -> Run:
     """Run the CLI without blocking the event loop the in-process worker runs on."""
     process = await asyncio.create_subprocess_exec(
-        AGENTREG, *args, env=_env(**env),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        AGENTREG,
+        *args,
+        env=_env(**env),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=120)
     assert process.returncode is not None
@@ -105,7 +110,11 @@ def test_validate_reports_bad_input_with_file_line_and_field(tmp_path: Path) -> 
 
 def test_server_errors_are_one_plain_line(tmp_path: Path) -> None:
     run = agentreg(
-        "review", "approve", "skill/release-notes@1.0.0", "--as", "bob",
+        "review",
+        "approve",
+        "skill/release-notes@1.0.0",
+        "--as",
+        "bob",
         TEMPORAL_ADDRESS="127.0.0.1:1",
     )
     assert run.code == 1
@@ -131,7 +140,10 @@ async def test_submit_approve_show_through_the_console_script(
         submitted = await agentreg_async("submit", str(skill), "--as", "alice", **env)
         assert submitted.code == 0, submitted.stdout + submitted.stderr
         assert "asset/skill/release-notes/1.0.0" in submitted.stdout
-        assert "/namespaces/default/workflows/asset%2Fskill%2Frelease-notes%2F1.0.0" in submitted.stdout
+        assert (
+            "/namespaces/default/workflows/asset%2Fskill%2Frelease-notes%2F1.0.0"
+            in submitted.stdout
+        )
         assert "InReview" in submitted.stdout
 
         again = await agentreg_async("submit", str(skill), "--as", "alice", **env)
@@ -160,5 +172,7 @@ async def test_submit_approve_show_through_the_console_script(
     assert "Published" in shown.stdout and "content hash" in shown.stdout
     listed = await agentreg_async("list", "--stage", "Published", **env)
     assert "skill/release-notes" in listed.stdout
-    unknown = await agentreg_async("review", "approve", "skill/nothing-here@1.0.0", "--as", "bob", **env)
+    unknown = await agentreg_async(
+        "review", "approve", "skill/nothing-here@1.0.0", "--as", "bob", **env
+    )
     assert unknown.code == 1 and "never submitted" in unknown.stderr

@@ -15,7 +15,6 @@ from temporalio.testing import WorkflowEnvironment
 
 from agent_registry.assets.refs import AssetKind, AssetRef
 from agent_registry.cli.lifecycle_client import query_status
-from agent_registry.contract import AssetStatus
 from agent_registry.lifecycle import Decision, Stage
 from agent_registry.registry import store
 from agent_registry.registry.tables import AssetVersion, AuditEvent
@@ -75,7 +74,12 @@ def _count_published_events(engine: Engine, ref: AssetRef) -> int:
     ],
 )
 async def test_each_kind_is_evaluated_reviewed_and_published(
-    dev_env: WorkflowEnvironment, db_url: str, engine: Engine, tmp_path: Path, example: str, kind: AssetKind
+    dev_env: WorkflowEnvironment,
+    db_url: str,
+    engine: Engine,
+    tmp_path: Path,
+    example: str,
+    kind: AssetKind,
 ) -> None:
     settings = make_settings(tmp_path, db_url)
     client = dev_env.client
@@ -153,7 +157,8 @@ async def test_changes_requested_then_revised_then_approved(
         assert "not in review" in _refusal(refused.value)
 
         (skill / "SKILL.md").write_text(
-            (skill / "SKILL.md").read_text() + "\n## Example\n\nNotes for 1.5.0 start with the date.\n"
+            (skill / "SKILL.md").read_text()
+            + "\n## Example\n\nNotes for 1.5.0 start with the date.\n"
         )
         archive = canonical_archive(load_path(skill, limits=settings.bundle_limits).bundle)
         result = await handle.execute_update(
@@ -201,8 +206,12 @@ async def test_eval_failure_waits_for_a_revision_that_passes(
             await vote(handle, Decision.APPROVE, "rita@example.com")
         assert "not in review" in _refusal(refused.value)
 
-        text = (skill / "SKILL.md").read_text().replace(
-            "export AWS_ACCESS_KEY_ID=AKIAZ7Q3P4LMN2X5RT8W", "aws sso login --profile staging"
+        text = (
+            (skill / "SKILL.md")
+            .read_text()
+            .replace(
+                "export AWS_ACCESS_KEY_ID=AKIAZ7Q3P4LMN2X5RT8W", "aws sso login --profile staging"
+            )
         )
         (skill / "SKILL.md").write_text(text)
         archive = canonical_archive(load_path(skill, limits=settings.bundle_limits).bundle)
@@ -281,7 +290,10 @@ async def test_self_approval_and_double_votes_are_refused_with_the_reason(
         await vote(handle, Decision.APPROVE, "dave@example.com")
         final = await handle.result()
     assert final.stage is Stage.PUBLISHED
-    assert sorted(_published(engine, final.ref).approvers) == ["carol@example.com", "dave@example.com"]
+    assert sorted(_published(engine, final.ref).approvers) == [
+        "carol@example.com",
+        "dave@example.com",
+    ]
 
 
 async def test_high_risk_needs_two_approvals_one_from_security(

@@ -15,7 +15,9 @@ from agent_registry.review_rules import missing_approvals, outcome, refusal
 NOW = datetime(2026, 11, 24, tzinfo=UTC)
 
 
-def _plan(*, approvals: int = 1, require: list[str] | None = None, **groups: list[str]) -> ReviewPlan:
+def _plan(
+    *, approvals: int = 1, require: list[str] | None = None, **groups: list[str]
+) -> ReviewPlan:
     return ReviewPlan(
         policy_version="t",
         approvals_required=approvals,
@@ -39,7 +41,9 @@ def _status(plan: ReviewPlan, *votes: Vote, stage: Stage = Stage.IN_REVIEW) -> A
     )
 
 
-def _vote(reviewer: str, decision: Decision = Decision.APPROVE, groups: list[str] | None = None) -> Vote:
+def _vote(
+    reviewer: str, decision: Decision = Decision.APPROVE, groups: list[str] | None = None
+) -> Vote:
     return Vote(reviewer=reviewer, decision=decision, at=NOW, verified_groups=groups or [])
 
 
@@ -69,9 +73,13 @@ def test_refusals_say_why(reviewer: str, expected: str) -> None:
 def test_a_second_vote_and_a_vote_after_the_decision_are_refused() -> None:
     plan = _plan(approvals=2, reviewers=["*"])
     once = _status(plan, _vote("bob"))
-    assert "already voted (approve)" in (refusal(once, Decision.APPROVE, ReviewInput(reviewer="BOB")) or "")
+    assert "already voted (approve)" in (
+        refusal(once, Decision.APPROVE, ReviewInput(reviewer="BOB")) or ""
+    )
     decided = _status(_plan(reviewers=["*"]), _vote("bob"))
-    assert "already decided (approve)" in (refusal(decided, Decision.APPROVE, ReviewInput(reviewer="carol")) or "")
+    assert "already decided (approve)" in (
+        refusal(decided, Decision.APPROVE, ReviewInput(reviewer="carol")) or ""
+    )
 
 
 def test_outside_review_nothing_can_be_decided() -> None:
@@ -81,7 +89,9 @@ def test_outside_review_nothing_can_be_decided() -> None:
 
 def test_reject_and_request_changes_need_a_reason() -> None:
     status = _status(_plan())
-    assert "reason is required to reject" in (refusal(status, Decision.REJECT, ReviewInput(reviewer="bob")) or "")
+    assert "reason is required to reject" in (
+        refusal(status, Decision.REJECT, ReviewInput(reviewer="bob")) or ""
+    )
     assert refusal(status, Decision.REJECT, ReviewInput(reviewer="bob", reason="dup")) is None
 
 

@@ -10,9 +10,15 @@ import pytest
 from sqlalchemy import Engine
 from temporalio.testing import WorkflowEnvironment
 
-from agent_registry.contract import AssetStatus
 from agent_registry.lifecycle import Decision, Stage
-from tests.support import copy_example, make_settings, running_worker, submit_path, vote, wait_for_stage
+from tests.support import (
+    copy_example,
+    make_settings,
+    running_worker,
+    submit_path,
+    vote,
+    wait_for_stage,
+)
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -22,7 +28,10 @@ def _notices(caplog: pytest.LogCaptureFixture, event: str) -> list[str]:
 
 
 async def test_a_slow_review_is_reminded_then_escalated_then_still_decided(
-    ts_env: WorkflowEnvironment, sqlite_url: str, sqlite_engine: Engine, tmp_path: Path,
+    ts_env: WorkflowEnvironment,
+    sqlite_url: str,
+    sqlite_engine: Engine,
+    tmp_path: Path,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.INFO, logger="activities.notices")

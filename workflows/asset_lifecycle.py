@@ -7,7 +7,6 @@ and every rule about votes lives in :mod:`agent_registry.review_rules`.
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime, timedelta
 
 from temporalio import workflow
@@ -25,7 +24,6 @@ with workflow.unsafe.imports_passed_through():
         StoredBundle,
     )
     from agent_registry import review_rules, temporal
-    from agent_registry.assets.manifests import RegistryMetadata
     from agent_registry.contract import (
         APPROVE_UPDATE,
         LIFECYCLE_WORKFLOW,
@@ -122,7 +120,9 @@ class AssetLifecycleWorkflow:
                 await self._notify(Audience.SUBMITTER, "rejected", f"Rejected: {reason}")
                 return await self._finish()
             await self._enter(Stage.CHANGES_REQUESTED, note=reason)
-            await self._notify(Audience.SUBMITTER, "changes-requested", f"Changes requested: {reason}")
+            await self._notify(
+                Audience.SUBMITTER, "changes-requested", f"Changes requested: {reason}"
+            )
             if not await self._receive_revision():
                 return await self._finish()
 
@@ -216,7 +216,7 @@ class AssetLifecycleWorkflow:
     async def _store(self, archive: bytes, *, actor: str) -> StoredBundle | None:
         """Store a bundle; on refusal record why and return None."""
         try:
-            stored = await workflow.execute_activity(
+            stored: StoredBundle = await workflow.execute_activity(
                 "store_bundle",
                 StoreBundleInput(
                     ref=self._status.ref,
@@ -242,7 +242,7 @@ class AssetLifecycleWorkflow:
         await self._enter(Stage.EVALUATING)
         self._set_waiting("running the eval bar")
         assert self._status.content_hash is not None
-        outcome = await workflow.execute_activity(
+        outcome: EvalOutcome = await workflow.execute_activity(
             "evaluate_version",
             EvaluateInput(
                 ref=self._status.ref,
@@ -287,7 +287,7 @@ class AssetLifecycleWorkflow:
                 await workflow.wait_condition(
                     lambda: len(self._status.votes) > self._recorded_votes, timeout=timeout
                 )
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 _, audience, event = alarms.pop(0)
                 waited = _human_duration(workflow.now() - started)
                 await self._notify(
@@ -324,7 +324,7 @@ class AssetLifecycleWorkflow:
                 await workflow.wait_condition(
                     lambda: self._pending_revision is not None, timeout=plan.revision_window
                 )
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 self._status.outcome_reason = "no revision arrived within the revision window"
                 await self._record_stage(self._status.stage, self._status.outcome_reason)
                 return False
@@ -469,7 +469,8 @@ class AssetLifecycleWorkflow:
 
     def _review_request_text(self) -> str:
         status = self._status
-        assert status.eval is not None and status.plan is not None
+        assert status.eval is not None
+        assert status.plan is not None
         reasons = "; ".join(status.eval.tier_reasons) or "no risk signals"
         return (
             f"Review {status.ref} from team {status.owner_team} (risk {self._tier()}: {reasons}). "

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from sqlmodel import Session
 
 from agent_registry.assets.refs import AssetKind, AssetRef, parse_unversioned
 from agent_registry.cli.errors import CliError
@@ -60,39 +61,58 @@ def show(
     with session_scope(engine) as session:
         version = _find(session, ref)
         asset = store.get_asset_for(session, version=version)
-        out.print(f"[bold]{asset.kind}/{asset.name}@{version.version}[/]  {stage_text(version.stage)}")
+        out.print(
+            f"[bold]{asset.kind}/{asset.name}@{version.version}[/]  {stage_text(version.stage)}"
+        )
         out.print(f"  {version.description}")
         out.print(f"  team {asset.owner_team} · submitted by {version.submitter}")
-        out.print(f"  authors {', '.join(version.authors) or '-'} · machine-authored: "
-                  f"{'yes' if version.machine_authored else 'no'}")
+        out.print(
+            f"  authors {', '.join(version.authors) or '-'} · machine-authored: "
+            f"{'yes' if version.machine_authored else 'no'}"
+        )
         out.print(f"  content hash {version.content_hash}")
-        out.print(f"  risk tier {version.risk_tier or '-'}"
-                  + (f" ({'; '.join(version.tier_reasons)})" if version.tier_reasons else ""))
+        out.print(
+            f"  risk tier {version.risk_tier or '-'}"
+            + (f" ({'; '.join(version.tier_reasons)})" if version.tier_reasons else "")
+        )
         if version.changelog:
             out.print(f"  changelog: {version.changelog}")
         if version.published_at is not None:
-            out.print(f"  published {version.published_at:%Y-%m-%d %H:%M} UTC, approved by "
-                      f"{', '.join(version.approvers)}")
+            out.print(
+                f"  published {version.published_at:%Y-%m-%d %H:%M} UTC, approved by "
+                f"{', '.join(version.approvers)}"
+            )
         assert version.id is not None
         latest = store.latest_eval(session, version_id=version.id)
         if latest is not None:
             run, rows = latest
-            out.print(f"  last eval: policy {run.policy_version}, {run.blocking_count} blocking, "
-                      f"{run.warning_count} warning(s)")
+            out.print(
+                f"  last eval: policy {run.policy_version}, {run.blocking_count} blocking, "
+                f"{run.warning_count} warning(s)"
+            )
             findings = [
-                Finding(check_id=r.check_id, severity=Severity(r.severity), message=r.message,
-                        file=r.file, line=r.line, field=r.field, fix=r.fix)
+                Finding(
+                    check_id=r.check_id,
+                    severity=Severity(r.severity),
+                    message=r.message,
+                    file=r.file,
+                    line=r.line,
+                    field=r.field,
+                    fix=r.fix,
+                )
                 for r in rows
             ]
             if findings:
                 out.print(findings_table(findings))
         for decision in store.decisions_for(session, version_id=version.id):
             reason = f": {decision.reason}" if decision.reason else ""
-            out.print(f"  {decision.decision} by {decision.reviewer} "
-                      f"({decision.source}, {decision.decided_at:%Y-%m-%d %H:%M}){reason}")
+            out.print(
+                f"  {decision.decision} by {decision.reviewer} "
+                f"({decision.source}, {decision.decided_at:%Y-%m-%d %H:%M}){reason}"
+            )
 
 
-def _find(session: store.Session, text: str) -> AssetVersion:
+def _find(session: Session, text: str) -> AssetVersion:
     if "@" in text:
         return store.get_version(session, ref=AssetRef.parse(text))
     kind, name = parse_unversioned(text)

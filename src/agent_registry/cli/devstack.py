@@ -75,7 +75,9 @@ def up(
     data_dir.mkdir(parents=True, exist_ok=True)
     for taken in (port, ui_port):
         if _port_in_use(taken):
-            raise CliError(f"port {taken} is already in use; stop what holds it or pass --port/--ui-port")
+            raise CliError(
+                f"port {taken} is already in use; stop what holds it or pass --port/--ui-port"
+            )
     upgrade_database(settings.resolved_database_url)
     out.print(f"registry migrated: {settings.resolved_database_url}")
     server_log = data_dir / "temporal-server.log"

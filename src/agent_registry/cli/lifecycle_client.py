@@ -21,7 +21,9 @@ from agent_registry.contract import LIFECYCLE_WORKFLOW, STATUS_QUERY, AssetStatu
 from agent_registry.lifecycle import Stage
 
 
-def workflow_ui_url(settings: Settings, *, namespace: str, workflow_id: str, run_id: str | None) -> str:
+def workflow_ui_url(
+    settings: Settings, *, namespace: str, workflow_id: str, run_id: str | None
+) -> str:
     """Link to a workflow in the Temporal Web UI."""
     base = settings.ui_url.rstrip("/")
     path = f"{base}/namespaces/{quote(namespace, safe='')}/workflows/{quote(workflow_id, safe='')}"
@@ -88,7 +90,8 @@ async def lifecycle_handle(client: Client, ref: AssetRef) -> LifecycleHandle:
 
 async def query_status(handle: LifecycleHandle) -> AssetStatus:
     """The lifecycle's full state, from its ``status`` query."""
-    return await handle.query(STATUS_QUERY, result_type=AssetStatus)
+    status: AssetStatus = await handle.query(STATUS_QUERY, result_type=AssetStatus)
+    return status
 
 
 async def is_running(handle: LifecycleHandle) -> bool:

@@ -24,7 +24,9 @@ from agent_registry.temporal import connect
 app = typer.Typer(help="Vote on an asset version in review.", no_args_is_help=True)
 
 RefArgument = Annotated[str, typer.Argument(help="The version, kind/name@version.")]
-ReasonOption = Annotated[str | None, typer.Option(help="Why (required to reject or request changes).")]
+ReasonOption = Annotated[
+    str | None, typer.Option(help="Why (required to reject or request changes).")
+]
 
 
 @app.command()
@@ -40,11 +42,11 @@ def reject(ref: RefArgument, as_user: AsOption = None, reason: ReasonOption = No
 
 
 @app.command("request-changes")
-def request_changes(ref: RefArgument, as_user: AsOption = None, reason: ReasonOption = None) -> None:
+def request_changes(
+    ref: RefArgument, as_user: AsOption = None, reason: ReasonOption = None
+) -> None:
     """Ask for changes; the submitter answers with `agentreg revise`."""
-    asyncio.run(
-        _vote(AssetRef.parse(ref), Decision.REQUEST_CHANGES, current_user(as_user), reason)
-    )
+    asyncio.run(_vote(AssetRef.parse(ref), Decision.REQUEST_CHANGES, current_user(as_user), reason))
 
 
 async def _vote(ref: AssetRef, decision: Decision, reviewer: str, reason: str | None) -> None:

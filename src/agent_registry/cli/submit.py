@@ -25,7 +25,13 @@ from agent_registry.cli.lifecycle_client import (
 )
 from agent_registry.cli.render import err, out, print_status
 from agent_registry.config import Settings
-from agent_registry.contract import REVISE_UPDATE, AssetStatus, RevisionInput, Submission, VoteResult
+from agent_registry.contract import (
+    REVISE_UPDATE,
+    AssetStatus,
+    RevisionInput,
+    Submission,
+    VoteResult,
+)
 from agent_registry.lifecycle import Stage
 from agent_registry.temporal import connect
 
@@ -99,7 +105,9 @@ def prepare_submission(
 
 def submit(
     path: PathArgument,
-    team: Annotated[str | None, typer.Option(help="Owner team (overrides the asset's metadata).")] = None,
+    team: Annotated[
+        str | None, typer.Option(help="Owner team (overrides the asset's metadata).")
+    ] = None,
     version: Annotated[str | None, typer.Option(help="Exact semantic version, e.g. 1.2.0.")] = None,
     changelog: Annotated[str | None, typer.Option(help="One line on what changed.")] = None,
     author: Annotated[list[str] | None, typer.Option(help="An author; repeat for several.")] = None,
@@ -135,9 +143,7 @@ async def _submit(settings: Settings, submission: Submission, *, wait: bool) -> 
         await _report_settled(handle, ref)
 
 
-async def _report_settled(
-    handle: LifecycleHandle, ref: AssetRef, *, revision: int = 0
-) -> None:
+async def _report_settled(handle: LifecycleHandle, ref: AssetRef, *, revision: int = 0) -> None:
     """Wait until the eval of ``revision`` has run, then say where the version stands.
 
     Raises:
@@ -155,9 +161,7 @@ async def _report_settled(
         out.print(f"next: a reviewer runs `agentreg review approve {ref} --as THEM`")
 
 
-async def _wait_settled(
-    handle: LifecycleHandle, *, revision: int
-) -> AssetStatus | None:
+async def _wait_settled(handle: LifecycleHandle, *, revision: int) -> AssetStatus | None:
     deadline = time.monotonic() + SETTLED_WAIT_SECONDS
     while time.monotonic() < deadline:
         description = await handle.describe()
@@ -194,7 +198,8 @@ def revise(
     assert parsed.manifest is not None
     if parsed.kind is not target.kind or parsed.manifest.name != target.name:
         raise CliError(
-            f"{path} holds {parsed.kind.value}/{parsed.manifest.name}, not {target.kind.value}/{target.name}"
+            f"{path} holds {parsed.kind.value}/{parsed.manifest.name}, "
+            f"not {target.kind.value}/{target.name}"
         )
     revision = RevisionInput(
         author=current_user(as_user), archive=canonical_archive(parsed.bundle), changelog=changelog
@@ -210,4 +215,3 @@ async def _revise(ref: AssetRef, revision: RevisionInput, *, wait: bool) -> None
     out.print(f"{ref}: {result.message}")
     if wait:
         await _report_settled(handle, ref, revision=before.revision + 1)
-

@@ -15,7 +15,9 @@ from agent_registry.policy import load_policy
 
 
 def validate(
-    path: Annotated[Path, typer.Argument(help="A skill folder, a subagent .md file or an MCP server folder.")],
+    path: Annotated[
+        Path, typer.Argument(help="A skill folder, a subagent .md file or an MCP server folder.")
+    ],
 ) -> None:
     """Check an asset against the manifest rules and the eval bar, locally.
 
