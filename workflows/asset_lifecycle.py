@@ -203,12 +203,17 @@ class AssetLifecycleWorkflow:
         plan = self._status.plan
         assert plan is not None  # the validator refuses votes outside a review
         decided = review_rules.outcome(plan, self._status.votes)
+        ref = self._status.ref
         if decided is None:
             missing = ", ".join(review_rules.missing_approvals(plan, self._status.votes))
-            message = f"approval recorded; {self._status.ref} still needs {missing}"
+            message = f"approval recorded; {ref} still needs {missing}"
             self._set_waiting(self._review_waiting_text())
+        elif decided is Decision.APPROVE:
+            message = f"approved; {ref} has the approvals it needs and is being published"
+        elif decided is Decision.REJECT:
+            message = f"rejected; {ref} will not be published"
         else:
-            message = f"{decision.value.replace('_', ' ')} recorded; {self._status.ref} is decided"
+            message = f"changes requested; {ref} waits for a revision from {self._status.submitter}"
         return VoteResult(stage=self._status.stage, message=message)
 
     # ----- stages ------------------------------------------------------------------

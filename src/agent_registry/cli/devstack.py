@@ -65,11 +65,19 @@ def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
                 process.wait()
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def up(
     port: Annotated[int, typer.Option(help="Temporal frontend (gRPC) port.")] = 7233,
     ui_port: Annotated[int, typer.Option(help="Temporal Web UI port.")] = 8233,
 ) -> None:
     """Start the dev server, the Web UI, the worker and the registry; Ctrl-C stops them."""
+    # SIGTERM (a supervisor, `kill`) stops the stack as Ctrl-C does; SIGINT is restored in
+    # case a parent shell started us with it ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _interrupt)
     settings = Settings()
     data_dir = settings.data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
