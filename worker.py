@@ -12,6 +12,7 @@ import signal
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from datetime import timedelta
 
 from sqlalchemy import Engine
 from temporalio.client import Client
@@ -27,6 +28,9 @@ from workflows.asset_lifecycle import AssetLifecycleWorkflow
 
 ACTIVITY_THREADS = 16
 """Activities are synchronous (database, CPU-bound evals); they run on this many threads."""
+
+GRACEFUL_SHUTDOWN = timedelta(seconds=10)
+"""Longer than any registry write; an eval cut short is retried elsewhere."""
 
 logger = logging.getLogger("agent_registry.worker")
 
@@ -63,6 +67,9 @@ def build_worker(client: Client, settings: Settings, *, engine: Engine) -> Itera
             ],
             activity_executor=executor,
             max_concurrent_activities=ACTIVITY_THREADS,
+            # On shutdown, running activities get this long to finish before they are
+            # cancelled (and retried by another worker).
+            graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
         )
 
 

@@ -434,7 +434,9 @@ def _reason(finding: Finding) -> str:
     if len(message) > 100:
         message = message[:99] + "…"
     where = finding.location
-    return f"{finding.check_id}: {message} ({where})" if where else f"{finding.check_id}: {message}"
+    if not where or (finding.file and finding.file in message):
+        return f"{finding.check_id}: {message}"
+    return f"{finding.check_id}: {message} ({where})"
 
 
 def parse_policy(text: str, *, source: str) -> Policy:

@@ -299,7 +299,7 @@ def test_unknown_sidecar_key(tmp_path: Path) -> None:
     parsed = load_path(root, limits=LIMITS)
 
     [problem] = parsed.problems
-    assert problem.check_id == "spec.unknown-field"
+    assert problem.check_id == "spec.unknown-key"
     assert (problem.file, problem.line) == ("agentreg.yaml", 2)
     assert problem.message == (
         "owner is not a sidecar key; known keys: owner-team, version, changelog, authors, "
@@ -465,7 +465,7 @@ def test_unknown_scope_key(tmp_path: Path) -> None:
     parsed = load_path(mcp_folder(tmp_path, scope=scope), limits=LIMITS)
 
     [problem] = parsed.problems
-    assert (problem.check_id, problem.line) == ("spec.unknown-field", 3)
+    assert (problem.check_id, problem.line) == ("spec.unknown-key", 3)
     assert problem.message == "tools.0.effect: is not a known field"
 
 

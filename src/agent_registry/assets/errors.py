@@ -81,7 +81,7 @@ def validation_problems(
         default_line: Line when no enclosing key is known (a missing top-level field).
 
     Returns:
-        ``spec.missing-field``, ``spec.unknown-field`` or ``spec.invalid-field`` findings
+        ``spec.missing-field``, ``spec.unknown-key`` or ``spec.invalid-field`` findings
         (severity BLOCK), one per field, in the order pydantic reports them.
     """
     grouped: dict[tuple[str | int, ...], list[ErrorDetails]] = {}
@@ -114,7 +114,7 @@ def _field_problem(
     if kinds == {"missing"}:
         check_id, fix = "spec.missing-field", f"add the field {location[-1]}"
     elif kinds == {"extra_forbidden"}:
-        check_id, fix = "spec.unknown-field", "remove it, or check its spelling"
+        check_id, fix = "spec.unknown-key", "remove it, or check its spelling"
     else:
         check_id, fix = "spec.invalid-field", None
     return Finding(

@@ -485,7 +485,7 @@ def read_sidecar(path: Path) -> tuple[RegistryMetadataDraft, list[Finding]]:
 
     Returns:
         The metadata it holds (empty when there is no sidecar) and its problems
-        (``spec.unknown-field``, ``spec.invalid-field``, YAML problems, all BLOCK).
+        (``spec.unknown-key``, ``spec.invalid-field``, YAML problems, all BLOCK).
     """
     sidecar = sidecar_path(path)
     name = sidecar.name
@@ -534,7 +534,7 @@ def _sidecar_draft(result: YamlResult, *, file: str) -> tuple[RegistryMetadataDr
         if key not in _SIDECAR_READERS:
             problems.append(
                 _spec(
-                    "spec.unknown-field",
+                    "spec.unknown-key",
                     f"{key} is not a sidecar key; known keys: {', '.join(SIDECAR_KEYS)}",
                     file=file,
                     line=line,

@@ -6,13 +6,14 @@ import asyncio
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 from sqlmodel import Session
 
 from agent_registry.assets.refs import AssetKind, AssetRef, parse_unversioned
 from agent_registry.cli.errors import CliError
 from agent_registry.cli.lifecycle_client import lifecycle_handle, query_status
-from agent_registry.cli.render import findings_table, out, print_status, stage_text
+from agent_registry.cli.render import findings_table, out, plain, print_status, stage_text
 from agent_registry.config import Settings
 from agent_registry.evals.findings import Finding, Severity
 from agent_registry.lifecycle import Stage
@@ -37,10 +38,10 @@ def list_assets(
             table.add_column(column)
         for asset, version in rows:
             table.add_row(
-                f"{asset.kind}/{asset.name}",
-                version.version,
+                escape(f"{asset.kind}/{asset.name}"),
+                escape(version.version),
                 stage_text(version.stage),
-                asset.owner_team,
+                escape(asset.owner_team),
                 version.risk_tier or "-",
                 version.content_hash[:12],
                 f"{version.updated_at:%Y-%m-%d %H:%M}",
@@ -62,23 +63,22 @@ def show(
         version = _find(session, ref)
         asset = store.get_asset_for(session, version=version)
         out.print(
-            f"[bold]{asset.kind}/{asset.name}@{version.version}[/]  {stage_text(version.stage)}"
+            f"[bold]{escape(f'{asset.kind}/{asset.name}@{version.version}')}[/]  "
+            f"{stage_text(version.stage)}"
         )
-        out.print(f"  {version.description}")
-        out.print(f"  team {asset.owner_team} · submitted by {version.submitter}")
-        out.print(
+        plain(f"  {version.description}")
+        plain(f"  team {asset.owner_team} · submitted by {version.submitter}")
+        plain(
             f"  authors {', '.join(version.authors) or '-'} · machine-authored: "
             f"{'yes' if version.machine_authored else 'no'}"
         )
-        out.print(f"  content hash {version.content_hash}")
-        out.print(
-            f"  risk tier {version.risk_tier or '-'}"
-            + (f" ({'; '.join(version.tier_reasons)})" if version.tier_reasons else "")
-        )
+        plain(f"  content hash {version.content_hash}")
+        reasons = f" ({'; '.join(version.tier_reasons)})" if version.tier_reasons else ""
+        plain(f"  risk tier {version.risk_tier or '-'}{reasons}")
         if version.changelog:
-            out.print(f"  changelog: {version.changelog}")
+            plain(f"  changelog: {version.changelog}")
         if version.published_at is not None:
-            out.print(
+            plain(
                 f"  published {version.published_at:%Y-%m-%d %H:%M} UTC, approved by "
                 f"{', '.join(version.approvers)}"
             )
@@ -86,7 +86,7 @@ def show(
         latest = store.latest_eval(session, version_id=version.id)
         if latest is not None:
             run, rows = latest
-            out.print(
+            plain(
                 f"  last eval: policy {run.policy_version}, {run.blocking_count} blocking, "
                 f"{run.warning_count} warning(s)"
             )
@@ -106,7 +106,7 @@ def show(
                 out.print(findings_table(findings))
         for decision in store.decisions_for(session, version_id=version.id):
             reason = f": {decision.reason}" if decision.reason else ""
-            out.print(
+            plain(
                 f"  {decision.decision} by {decision.reviewer} "
                 f"({decision.source}, {decision.decided_at:%Y-%m-%d %H:%M}){reason}"
             )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from agent_registry.contract import AssetStatus
@@ -30,6 +31,11 @@ out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
+def plain(text: str) -> None:
+    """Print text that may hold user content (names, reasons): never read as markup."""
+    out.print(text, markup=False)
+
+
 def findings_table(findings: Sequence[Finding], *, title: str = "Findings") -> Table:
     """Findings grouped by severity (blocking first), each with its file:line and fix."""
     table = Table(title=title, title_justify="left", show_lines=False)
@@ -42,41 +48,43 @@ def findings_table(findings: Sequence[Finding], *, title: str = "Findings") -> T
             message = finding.message if not finding.fix else f"{finding.message}\n→ {finding.fix}"
             table.add_row(
                 f"[{SEVERITY_STYLE[severity]}]{severity.value}[/]",
-                finding.check_id,
-                finding.location,
-                message,
+                escape(finding.check_id),
+                escape(finding.location),
+                escape(message),
             )
     return table
 
 
 def stage_text(stage: str) -> str:
     """A stage name styled by what it means."""
-    return f"[{STAGE_STYLE.get(stage, 'bold')}]{stage}[/]"
+    return f"[{STAGE_STYLE.get(stage, 'bold')}]{escape(stage)}[/]"
 
 
 def print_status(status: AssetStatus) -> None:
     """Print a lifecycle's state: stage, what it waits for, eval, votes, timeline."""
-    out.print(f"[bold]{status.ref}[/]  {stage_text(status.stage.value)}")
-    out.print(f"  team {status.owner_team} · submitted by {status.submitter}")
+    out.print(f"[bold]{escape(str(status.ref))}[/]  {stage_text(status.stage.value)}")
+    out.print(escape(f"  team {status.owner_team} · submitted by {status.submitter}"))
     if status.content_hash:
-        out.print(f"  content hash {status.content_hash}")
+        plain(f"  content hash {status.content_hash}")
     if status.waiting_for:
-        out.print(f"  now: {status.waiting_for}")
+        out.print(escape(f"  now: {status.waiting_for}"))
     if status.eval is not None:
         summary = status.eval
         reasons = "; ".join(summary.tier_reasons) or "no risk signals"
         out.print(
-            f"  eval (policy {summary.policy_version}): {summary.blocking} blocking, "
-            f"{summary.warnings} warning(s) · risk {summary.risk_tier.value} ({reasons})"
+            escape(
+                f"  eval (policy {summary.policy_version}): {summary.blocking} blocking, "
+                f"{summary.warnings} warning(s) · risk {summary.risk_tier.value} ({reasons})"
+            )
         )
         if summary.top_findings:
             out.print(findings_table(summary.top_findings, title="Top findings"))
     if status.plan is not None and status.votes:
         for vote in status.votes:
             reason = f": {vote.reason}" if vote.reason else ""
-            out.print(f"  {vote.decision.value} by {vote.reviewer} ({vote.source}){reason}")
+            out.print(escape(f"  {vote.decision.value} by {vote.reviewer} ({vote.source}){reason}"))
     if status.outcome_reason:
-        out.print(f"  reason: {status.outcome_reason}")
+        out.print(escape(f"  reason: {status.outcome_reason}"))
     for change in status.history:
         note = f" — {change.note}" if change.note else ""
-        out.print(f"  [dim]{change.at:%Y-%m-%d %H:%M:%S}[/] {change.stage.value}{note}")
+        out.print(f"  [dim]{change.at:%Y-%m-%d %H:%M:%S}[/] {escape(change.stage.value + note)}")

@@ -15,7 +15,7 @@ import typer
 from agent_registry.assets.refs import AssetRef
 from agent_registry.cli.errors import CliError
 from agent_registry.cli.lifecycle_client import is_running, lifecycle_handle, query_status
-from agent_registry.cli.render import out
+from agent_registry.cli.render import plain
 from agent_registry.cli.submit import AsOption, current_user
 from agent_registry.contract import DECISION_UPDATES, ReviewInput, VoteResult
 from agent_registry.lifecycle import Decision
@@ -63,4 +63,4 @@ async def _vote(ref: AssetRef, decision: Decision, reviewer: str, reason: str | 
         id=f"cli/{decision.value}/{uuid.uuid4()}",
         result_type=VoteResult,
     )
-    out.print(f"{ref}: {result.message}")
+    plain(f"{ref}: {result.message}")

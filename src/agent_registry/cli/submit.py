@@ -23,7 +23,7 @@ from agent_registry.cli.lifecycle_client import (
     start_lifecycle,
     workflow_ui_url,
 )
-from agent_registry.cli.render import err, out, print_status
+from agent_registry.cli.render import err, plain, print_status
 from agent_registry.config import Settings
 from agent_registry.contract import (
     REVISE_UPDATE,
@@ -137,8 +137,8 @@ async def _submit(settings: Settings, submission: Submission, *, wait: bool) -> 
     client = await connect()
     handle = await start_lifecycle(client, settings, submission=submission)
     ref = submission.ref
-    out.print(f"submitted [bold]{ref}[/] as workflow {handle.id}")
-    out.print(f"  {_ui_link(client, settings, handle)}")
+    plain(f"submitted {ref} as workflow {handle.id}")
+    plain(f"  {_ui_link(client, settings, handle)}")
     if wait:
         await _report_settled(handle, ref)
 
@@ -151,14 +151,16 @@ async def _report_settled(handle: LifecycleHandle, ref: AssetRef, *, revision: i
     """
     status = await _wait_settled(handle, revision=revision)
     if status is None:
-        out.print(f"still evaluating; follow it with `agentreg status {ref}`")
+        plain(f"still evaluating; follow it with `agentreg status {ref}`")
         return
     print_status(status)
     if status.stage is Stage.EVAL_FAILED:
-        err.print(f"{ref} failed the eval bar; fix it and send `agentreg revise PATH`")
+        err.print(
+            f"{ref} failed the eval bar; fix it and send `agentreg revise PATH`", markup=False
+        )
         raise typer.Exit(code=1)
     if status.stage is Stage.IN_REVIEW:
-        out.print(f"next: a reviewer runs `agentreg review approve {ref} --as THEM`")
+        plain(f"next: a reviewer runs `agentreg review approve {ref} --as THEM`")
 
 
 async def _wait_settled(handle: LifecycleHandle, *, revision: int) -> AssetStatus | None:
@@ -212,6 +214,6 @@ async def _revise(ref: AssetRef, revision: RevisionInput, *, wait: bool) -> None
     handle = await lifecycle_handle(client, ref)
     before = await query_status(handle)
     result = await handle.execute_update(REVISE_UPDATE, revision, result_type=VoteResult)
-    out.print(f"{ref}: {result.message}")
+    plain(f"{ref}: {result.message}")
     if wait:
         await _report_settled(handle, ref, revision=before.revision + 1)

@@ -6,9 +6,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from agent_registry.assets.loader import load_path, missing_metadata
-from agent_registry.cli.render import findings_table, out
+from agent_registry.cli.render import findings_table, out, plain
 from agent_registry.config import Settings
 from agent_registry.evals.runner import evaluate
 from agent_registry.policy import load_policy
@@ -28,16 +29,16 @@ def validate(
     parsed = load_path(path, limits=settings.bundle_limits)
     report = evaluate(parsed, load_policy(settings.policy))
     name = parsed.name or path.name
-    out.print(f"[bold]{parsed.kind.value}/{name}[/] ({path})")
+    out.print(f"[bold]{escape(f'{parsed.kind.value}/{name}')}[/] ({escape(str(path))})")
     if report.findings:
         out.print(findings_table(report.findings))
     needed = missing_metadata(parsed.registry_metadata, kind=parsed.kind)
     if needed:
         out.print("[bold]submit will need:[/]")
         for line in needed:
-            out.print(f"  • {line}")
+            plain(f"  • {line}")
     reasons = "; ".join(report.tier_reasons) or "no risk signals"
-    out.print(f"risk tier: {report.risk_tier.value} ({reasons}) · policy {report.policy_version}")
+    plain(f"risk tier: {report.risk_tier.value} ({reasons}) · policy {report.policy_version}")
     if not report.passed:
         out.print(f"[bold red]blocked:[/] {report.summary_line()}")
         raise typer.Exit(code=1)
