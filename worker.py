@@ -21,8 +21,11 @@ from temporalio.worker import Worker
 from activities.evaluation import EvalActivities
 from activities.notices import NoticeActivities
 from activities.registry import RegistryActivities
+from activities.review_messages import ReviewMessageActivities
+from activities.slack_posting import SlackPoster
 from agent_registry.config import Settings
 from agent_registry.registry.db import make_engine
+from agent_registry.slack.client import make_web_client
 from agent_registry.temporal import connect
 from workflows.asset_lifecycle import AssetLifecycleWorkflow
 
@@ -51,7 +54,20 @@ def build_worker(client: Client, settings: Settings, *, engine: Engine) -> Itera
     """
     registry = RegistryActivities(engine, limits=settings.bundle_limits)
     evals = EvalActivities(engine, policy_path=settings.policy, limits=settings.bundle_limits)
-    notices = NoticeActivities()
+    # Without a bot token there is no Slack client: notices and review requests go to
+    # the log, and reviews go through the CLI.
+    web_client = make_web_client(settings)
+    poster = SlackPoster(web_client, engine) if web_client is not None else None
+    notices = NoticeActivities(
+        poster=poster, web_client=web_client, policy_path=settings.policy, ui_url=settings.ui_url
+    )
+    review_messages = ReviewMessageActivities(
+        poster=poster,
+        engine=engine,
+        policy_path=settings.policy,
+        limits=settings.bundle_limits,
+        ui_url=settings.ui_url,
+    )
     with ThreadPoolExecutor(max_workers=ACTIVITY_THREADS) as executor:
         yield Worker(
             client,
@@ -64,6 +80,8 @@ def build_worker(client: Client, settings: Settings, *, engine: Engine) -> Itera
                 registry.publish_version,
                 evals.evaluate_version,
                 notices.send_notice,
+                review_messages.post_review_request,
+                review_messages.update_review_message,
             ],
             activity_executor=executor,
             max_concurrent_activities=ACTIVITY_THREADS,

@@ -9,13 +9,16 @@ from sqlalchemy import Engine
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from agent_registry.assets.bundle import BundleError, BundleLimits, bundle_from_archive
+from agent_registry.assets.archive import bundle_from_archive
+from agent_registry.assets.bundle import BundleLimits
+from agent_registry.assets.bundle_problems import BundleError
 from agent_registry.assets.loader import parse_asset
 from agent_registry.assets.refs import AssetRef
 from agent_registry.contract import EvalSummary, ReviewPlan
 from agent_registry.evals.findings import Severity
 from agent_registry.evals.runner import EvalReport, evaluate
-from agent_registry.policy import Policy, PolicyError, load_policy
+from agent_registry.policy import Policy
+from agent_registry.policy_loader import PolicyError, load_policy
 from agent_registry.registry import store
 from agent_registry.registry.db import session_scope
 from agent_registry.review_rules import REVIEWERS_GROUP

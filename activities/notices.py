@@ -1,20 +1,33 @@
-"""Notices to people: submitters, reviewers, the platform team.
+"""Notices to people: submitters by DM, reviewers in the review thread, the platform team.
 
-Without a Slack token the product still works: notices go to the log, and reviews go
-through the CLI.
+Every notice is logged, the channel of last resort: without a Slack token the product
+still works, with notices in the log and reviews through the CLI.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from enum import StrEnum
+from pathlib import Path
 
 from pydantic import BaseModel
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
 from temporalio import activity
 
+from activities.slack_posting import SlackPoster
+from activities.ui_links import calling_workflow_link
 from agent_registry.assets.refs import AssetRef
+from agent_registry.contract import AssetStatus, SlackMessageRef
+from agent_registry.policy_loader import load_policy
+from agent_registry.slack.mrkdwn import escape_mrkdwn
+from agent_registry.slack.notice_texts import notice_text
 
 logger = logging.getLogger(__name__)
+
+NOT_A_SLACK_USER = frozenset({"users_not_found", "user_not_found", "account_inactive"})
+"""Slack's answers when a submitter has no (active) Slack account: log, don't retry."""
 
 
 class Audience(StrEnum):
@@ -30,11 +43,14 @@ class Notice(BaseModel):
 
     Attributes:
         ref: The asset version.
-        event: What happened (``review-requested``, ``published``, …).
+        event: What happened (``review-reminder``, ``published``, …).
         audience: Who it is for.
-        recipient: The person, for submitter notices.
+        recipient: The person, for submitter notices (an email reaches them in Slack).
         text: The message.
-        link: Where to look (the workflow in the Temporal UI).
+        key: Idempotency key of the call; a retry posts nothing new.
+        thread: The review request, for notices that belong in its thread.
+        status: The lifecycle's state, from which Slack wording is rendered.
+        waited: How long the review has waited, for reminders and escalations.
     """
 
     ref: AssetRef
@@ -42,23 +58,76 @@ class Notice(BaseModel):
     audience: Audience
     recipient: str | None = None
     text: str
-    link: str | None = None
+    key: str = ""
+    thread: SlackMessageRef | None = None
+    status: AssetStatus | None = None
+    waited: timedelta | None = None
 
 
 class NoticeActivities:
-    """Delivers notices to the log, the channel of last resort."""
+    """Delivers notices to the log and, with a bot token, to Slack."""
+
+    def __init__(
+        self,
+        *,
+        poster: SlackPoster | None,
+        web_client: AsyncWebClient | None,
+        policy_path: Path | None,
+        ui_url: str,
+    ) -> None:
+        self._poster = poster
+        self._client = web_client
+        self._policy_path = policy_path
+        self._ui_url = ui_url
 
     @activity.defn(name="send_notice")
-    def send_notice(self, notice: Notice) -> None:
-        """Log the notice with the asset and audience, so an operator can follow along."""
+    async def send_notice(self, notice: Notice) -> None:
+        """Log the notice, then deliver it in Slack when Slack is configured."""
         recipient = f" ({notice.recipient})" if notice.recipient else ""
-        link = f" {notice.link}" if notice.link else ""
         logger.info(
-            "notice %s for %s%s about %s: %s%s",
+            "notice %s for %s%s about %s: %s",
             notice.event,
             notice.audience.value,
             recipient,
             notice.ref,
             notice.text,
-            link,
         )
+        if self._poster is None or not notice.key:
+            return
+        text = self._slack_text(notice)
+        if notice.audience is Audience.SUBMITTER:
+            channel = await self._direct_channel(notice.recipient)
+            if channel is None:
+                return
+        elif notice.audience is Audience.REVIEWERS:
+            channel = load_policy(self._policy_path).review.channel
+        else:
+            channel = load_policy(self._policy_path).review.platform_channel
+        thread = notice.thread if notice.audience is Audience.REVIEWERS else None
+        await self._poster.post(
+            key=notice.key, channel=channel, text=text, purpose=notice.event, thread=thread
+        )
+
+    def _slack_text(self, notice: Notice) -> str:
+        """The Slack wording for the event, or the plain text escaped for mrkdwn."""
+        if notice.status is not None:
+            link = calling_workflow_link(self._ui_url)
+            rendered = notice_text(notice.event, notice.status, ui_link=link, waited=notice.waited)
+            if rendered is not None:
+                return rendered
+        return escape_mrkdwn(notice.text)
+
+    async def _direct_channel(self, recipient: str | None) -> str | None:
+        """The DM channel with a submitter, found by email; None when Slack has no such user."""
+        if self._client is None or recipient is None or "@" not in recipient:
+            logger.info("notice not sent to Slack: %r is not an email Slack can look up", recipient)
+            return None
+        try:
+            user = await self._client.users_lookupByEmail(email=recipient)
+        except SlackApiError as error:
+            if error.response.get("error") in NOT_A_SLACK_USER:
+                logger.info("notice not sent to Slack: no Slack user has that email")
+                return None
+            raise
+        opened = await self._client.conversations_open(users=str(user["user"]["id"]))
+        return str(opened["channel"]["id"])

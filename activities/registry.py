@@ -7,12 +7,9 @@ from sqlalchemy import Engine
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from agent_registry.assets.bundle import (
-    BundleError,
-    BundleLimits,
-    bundle_from_archive,
-    canonical_archive,
-)
+from agent_registry.assets.archive import bundle_from_archive, canonical_archive
+from agent_registry.assets.bundle import BundleLimits
+from agent_registry.assets.bundle_problems import BundleError
 from agent_registry.assets.loader import parse_asset
 from agent_registry.assets.manifests import RegistryMetadata
 from agent_registry.assets.refs import AssetRef

@@ -140,7 +140,7 @@ async def test_reject_ends_the_lifecycle_with_the_reason(
 async def test_changes_requested_then_revised_then_approved(
     dev_env: WorkflowEnvironment, db_url: str, engine: Engine, tmp_path: Path
 ) -> None:
-    from agent_registry.assets.bundle import canonical_archive
+    from agent_registry.assets.archive import canonical_archive
     from agent_registry.assets.loader import load_path
     from agent_registry.contract import REVISE_UPDATE, RevisionInput, VoteResult
 
@@ -189,7 +189,7 @@ async def test_changes_requested_then_revised_then_approved(
 async def test_eval_failure_waits_for_a_revision_that_passes(
     dev_env: WorkflowEnvironment, db_url: str, engine: Engine, tmp_path: Path
 ) -> None:
-    from agent_registry.assets.bundle import canonical_archive
+    from agent_registry.assets.archive import canonical_archive
     from agent_registry.assets.loader import load_path
     from agent_registry.contract import REVISE_UPDATE, RevisionInput, VoteResult
 

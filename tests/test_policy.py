@@ -5,17 +5,11 @@ from pathlib import Path
 
 import pytest
 
+from agent_registry.durations import format_duration, parse_duration
 from agent_registry.evals.findings import Finding, Severity
 from agent_registry.lifecycle import RiskTier
-from agent_registry.policy import (
-    MAX_TIER_REASONS,
-    Policy,
-    PolicyError,
-    format_duration,
-    load_policy,
-    parse_duration,
-    parse_policy,
-)
+from agent_registry.policy import MAX_TIER_REASONS, Policy
+from agent_registry.policy_loader import PolicyError, load_policy, parse_policy
 
 MINIMAL = """\
 version = "test-1"

@@ -9,7 +9,7 @@ import pytest
 from agent_registry.assets.refs import AssetRef
 from agent_registry.contract import AssetStatus, ReviewInput, ReviewPlan, Vote
 from agent_registry.lifecycle import Decision, Stage
-from agent_registry.policy import members_include
+from agent_registry.membership import members_include
 from agent_registry.review_rules import missing_approvals, outcome, refusal
 
 NOW = datetime(2026, 11, 24, tzinfo=UTC)

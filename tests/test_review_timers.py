@@ -34,7 +34,7 @@ async def test_a_slow_review_is_reminded_then_escalated_then_still_decided(
     tmp_path: Path,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.INFO, logger="activities.notices")
+    caplog.set_level(logging.INFO)
     settings = make_settings(tmp_path, sqlite_url)
     async with running_worker(ts_env.client, settings, sqlite_engine):
         handle = await submit_path(

@@ -23,6 +23,7 @@ with workflow.unsafe.imports_passed_through():
         StoreBundleInput,
         StoredBundle,
     )
+    from activities.review_messages import ReviewMessageUpdate, ReviewRequestInput
     from agent_registry import review_rules, temporal
     from agent_registry.contract import (
         APPROVE_UPDATE,
@@ -34,6 +35,7 @@ with workflow.unsafe.imports_passed_through():
         AssetStatus,
         ReviewInput,
         RevisionInput,
+        SlackMessageRef,
         StageChange,
         Submission,
         Vote,
@@ -66,6 +68,12 @@ NOTICE_RETRY = RetryPolicy(
     maximum_attempts=10,
 )
 """A notice that cannot be delivered for ~10 minutes is given up; the state is in the UI."""
+
+SLACK_TIMEOUT = timedelta(seconds=60)
+"""Covers Slack's rate-limit backoff (Retry-After) inside one attempt."""
+
+SLACK_REVIEW_PATCH = "slack-review-messages"
+"""Lifecycles started before review requests became Slack messages keep their old steps."""
 
 REVIEW_STAGES = (Stage.IN_REVIEW,)
 REVISABLE_STAGES = (Stage.EVAL_FAILED, Stage.CHANGES_REQUESTED)
@@ -276,7 +284,10 @@ class AssetLifecycleWorkflow:
         self._status.review_deadline = started + plan.sla
         await self._enter(Stage.IN_REVIEW, note=f"risk {self._tier()}")
         self._set_waiting(self._review_waiting_text())
-        await self._notify(Audience.REVIEWERS, "review-requested", self._review_request_text())
+        if workflow.patched(SLACK_REVIEW_PATCH):
+            self._status.review_message = await self._post_review_request()
+        else:
+            await self._notify(Audience.REVIEWERS, "review-requested", self._review_request_text())
         alarms = [
             (started + plan.sla, Audience.REVIEWERS, "review-reminder"),
             (started + plan.escalate_after, Audience.PLATFORM, "review-escalated"),
@@ -294,12 +305,17 @@ class AssetLifecycleWorkflow:
                 )
             except TimeoutError:
                 _, audience, event = alarms.pop(0)
-                waited = _human_duration(workflow.now() - started)
+                waited = workflow.now() - started
                 await self._notify(
-                    audience, event, f"In review for {waited}; {self._review_waiting_text()}"
+                    audience,
+                    event,
+                    f"In review for {_human_duration(waited)}; {self._review_waiting_text()}",
+                    waited=waited,
                 )
 
     async def _record_new_votes(self) -> None:
+        if self._recorded_votes == len(self._status.votes):
+            return
         while self._recorded_votes < len(self._status.votes):
             vote = self._status.votes[self._recorded_votes]
             await workflow.execute_activity(
@@ -310,6 +326,36 @@ class AssetLifecycleWorkflow:
                 summary=f"record {vote.decision.value} by {vote.reviewer}",
             )
             self._recorded_votes += 1
+        if workflow.patched(SLACK_REVIEW_PATCH) and self._status.review_message is not None:
+            await self._update_review_message(self._status.review_message)
+
+    async def _post_review_request(self) -> SlackMessageRef | None:
+        message: SlackMessageRef | None = await workflow.execute_activity(
+            "post_review_request",
+            ReviewRequestInput(status=self._status, key=self._next_key()),
+            result_type=SlackMessageRef | None,  # type: ignore[arg-type]
+            start_to_close_timeout=SLACK_TIMEOUT,
+            retry_policy=NOTICE_RETRY,
+            summary="post the review request",
+        )
+        return message
+
+    async def _update_review_message(self, message: SlackMessageRef) -> None:
+        plan = self._status.plan
+        assert plan is not None
+        decided = review_rules.outcome(plan, self._status.votes)
+        deciding = None
+        if decided is Decision.APPROVE:
+            deciding = self._status.votes[-1]
+        elif decided is not None:
+            deciding = self._deciding_vote()
+        await workflow.execute_activity(
+            "update_review_message",
+            ReviewMessageUpdate(status=self._status, message=message, decision=deciding),
+            start_to_close_timeout=SLACK_TIMEOUT,
+            retry_policy=NOTICE_RETRY,
+            summary="show the vote on the review request",
+        )
 
     async def _receive_revision(self) -> bool:
         """Wait for a revision within the policy's window and store it.
@@ -413,7 +459,10 @@ class AssetLifecycleWorkflow:
             summary=f"record stage {stage.value}",
         )
 
-    async def _notify(self, audience: Audience, event: str, text: str) -> None:
+    async def _notify(
+        self, audience: Audience, event: str, text: str, *, waited: timedelta | None = None
+    ) -> None:
+        slack = workflow.patched(SLACK_REVIEW_PATCH)
         await workflow.execute_activity(
             "send_notice",
             Notice(
@@ -422,6 +471,10 @@ class AssetLifecycleWorkflow:
                 audience=audience,
                 recipient=self._status.submitter if audience is Audience.SUBMITTER else None,
                 text=text,
+                key=self._next_key() if slack else "",
+                thread=self._status.review_message if audience is Audience.REVIEWERS else None,
+                status=self._status if slack else None,
+                waited=waited,
             ),
             start_to_close_timeout=NOTICE_TIMEOUT,
             retry_policy=NOTICE_RETRY,

@@ -158,6 +158,13 @@ class StageChange(BaseModel):
     note: str = ""
 
 
+class SlackMessageRef(BaseModel):
+    """Where a posted Slack message lives, so it can be updated and threaded under."""
+
+    channel: str
+    ts: str
+
+
 class AssetStatus(BaseModel):
     """Everything the ``status`` query returns about one asset version.
 
@@ -177,6 +184,7 @@ class AssetStatus(BaseModel):
         waiting_for: What the lifecycle waits for now, in words.
         history: Every stage change.
         outcome_reason: Why the lifecycle ended where it did (rejection reason, …).
+        review_message: The review request in Slack, when one was posted.
     """
 
     ref: AssetRef
@@ -194,6 +202,7 @@ class AssetStatus(BaseModel):
     waiting_for: str = ""
     history: list[StageChange] = Field(default_factory=list)
     outcome_reason: str | None = None
+    review_message: SlackMessageRef | None = None
 
     @property
     def approvers(self) -> list[str]:

@@ -2,144 +2,40 @@
 
 The policy file (``policy.toml``) is versioned and its ``version`` is recorded on every
 eval run and decision, so that a later reader knows which bar an asset was held to.
-Loading is strict (unknown keys are errors) because a typo in a governance file must not
-silently relax the bar.
-
-Check ids and risk keys may be exact ids (``scope.bypass-permissions``) or ``fnmatch``
-globs (``secrets.*``). When several keys match one check id the most specific wins:
-
-1. an exact key always wins;
-2. otherwise, of the matching globs, the one with the longest literal prefix (the text
-   before its first ``*``, ``?`` or ``[``) wins, so ``scope.mcp-effect.*`` beats
-   ``scope.*`` and ``scope.*`` beats ``*.write``;
-3. ties go to the glob with more literal characters, then to the alphabetically first
-   pattern, so the result never depends on the order of the file.
+This module holds the policy's models and what they answer (a check's severity, an
+asset's risk tier, group membership). Loading the file is
+:mod:`agent_registry.policy_loader`; which ``[checks]`` or ``[risk]`` key governs a check
+id is :mod:`agent_registry.check_patterns`; durations are :mod:`agent_registry.durations`.
 """
 
 from __future__ import annotations
 
-import fnmatch
-import importlib.resources
 import re
-import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import timedelta
-from pathlib import Path
-from typing import Annotated, Any, TypeVar, get_args, get_origin
+from typing import Annotated, TypeVar
 
 from pydantic import (
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
-    PlainSerializer,
-    ValidationError,
     ValidationInfo,
     field_validator,
     model_validator,
 )
 
+from agent_registry.check_patterns import is_check_pattern, most_specific
+from agent_registry.durations import Duration, format_duration, parse_duration
 from agent_registry.evals.findings import Finding, Severity
 from agent_registry.lifecycle import RiskTier
-
-DEFAULT_POLICY_RESOURCE = "default_policy.toml"
-"""Name of the packaged default policy inside the ``agent_registry`` package."""
+from agent_registry.membership import is_slack_group_id, members_include
 
 MAX_TIER_REASONS = 5
 """How many findings a tier explanation names before it says "and N more"."""
 
-_DURATION_PATTERN = re.compile(r"^(\d+)([smhd])$")
-_DURATION_UNITS = {"d": 86_400, "h": 3_600, "m": 60, "s": 1}
-_DURATION_FORMS = "an integer and one unit: 30s, 15m, 36h or 90d"
-
-# Check ids are lowercase and dotted; globs add fnmatch's wildcards. Anything else in a
-# key (spaces, capitals) is a typo that would silently match nothing.
-_CHECK_KEY_PATTERN = re.compile(r"^[a-z0-9_.*?\[\]!-]+$")
-_GLOB_CHARS = re.compile(r"[*?\[]")
-
-# Slack user-group ids look like ``S0614TZR7``. Written in uppercase and starting with
-# "S", they cannot be confused with an email; a lowercase user name never matches.
-_SLACK_GROUP_PATTERN = re.compile(r"^S[A-Z0-9]{2,}$")
-ANYONE = "*"
-"""A group entry that admits every identity (the embedded default policy uses it)."""
-
 _CHANNEL_PATTERN = re.compile(r"^(#[^\s#]+|[CG][A-Z0-9]{6,})$")
 
 _T = TypeVar("_T")
-
-
-class PolicyError(Exception):
-    """A policy file that cannot be read or does not validate.
-
-    The message names the file, the field path and what is wrong, one problem per line,
-    ready to show to the operator as is.
-
-    Attributes:
-        source: The file (or other source) the policy came from.
-        problems: One ``field: what is wrong`` line per problem.
-    """
-
-    def __init__(self, source: str, problems: Sequence[str]) -> None:
-        self.source = source
-        self.problems = list(problems)
-        super().__init__("\n".join(f"{source}: {problem}" for problem in self.problems))
-
-
-def parse_duration(text: str) -> timedelta:
-    """Parse a policy duration such as ``30s``, ``15m``, ``36h`` or ``90d``.
-
-    One integer and one unit keeps durations unambiguous for operators and reviewers
-    alike; compound forms such as ``1d12h`` are written ``36h``.
-
-    Args:
-        text: The duration as written in the policy file.
-
-    Returns:
-        The duration.
-
-    Raises:
-        ValueError: If the text is not an integer followed by ``s``, ``m``, ``h`` or ``d``.
-    """
-    match = _DURATION_PATTERN.match(text.strip())
-    if match is None:
-        raise ValueError(f"'{text}' is not a duration; write {_DURATION_FORMS}")
-    return timedelta(seconds=int(match[1]) * _DURATION_UNITS[match[2]])
-
-
-def format_duration(value: timedelta) -> str:
-    """Write a duration in the policy's own form, using the largest unit that is exact.
-
-    This is how durations serialise to JSON, so a policy survives a round trip through
-    Temporal's data converter and reads the way the operator wrote it.
-
-    Args:
-        value: The duration; sub-second parts are dropped (policies cannot express them).
-
-    Returns:
-        The duration as ``<integer><unit>``, e.g. ``2d`` or ``36h``.
-    """
-    seconds = int(value.total_seconds())
-    for unit, unit_seconds in _DURATION_UNITS.items():
-        if seconds % unit_seconds == 0:
-            return f"{seconds // unit_seconds}{unit}"
-    return f"{seconds}s"  # unreachable: every integer is a whole number of seconds
-
-
-def _coerce_duration(value: object) -> object:
-    """Accept a duration string from the file, or a timedelta from code."""
-    if isinstance(value, timedelta):
-        return value
-    if isinstance(value, str):
-        return parse_duration(value)
-    raise ValueError(f"write the duration as a quoted string, {_DURATION_FORMS}")
-
-
-Duration = Annotated[
-    timedelta,
-    BeforeValidator(_coerce_duration),
-    PlainSerializer(format_duration, return_type=str, when_used="json"),
-]
-"""A policy duration: parsed from ``30s``/``15m``/``36h``/``90d``, written back the same way."""
 
 
 class _PolicyModel(BaseModel):
@@ -281,7 +177,7 @@ class Policy(_PolicyModel):
     @field_validator("checks", "risk")
     @classmethod
     def _check_keys(cls, value: dict[str, _T]) -> dict[str, _T]:
-        bad = [key for key in value if not _CHECK_KEY_PATTERN.match(key)]
+        bad = [key for key in value if not is_check_pattern(key)]
         if bad:
             raise ValueError(
                 f"{', '.join(repr(key) for key in bad)} is not a check id or glob; "
@@ -310,15 +206,15 @@ class Policy(_PolicyModel):
             proposed: The severity the check proposed; kept when no key matches.
 
         Returns:
-            The severity of the most specific matching ``[checks]`` key (see the module
-            docstring for the rule), else ``proposed``.
+            The severity of the most specific matching ``[checks]`` key (see
+            :mod:`agent_registry.check_patterns` for the rule), else ``proposed``.
         """
-        severity = _lookup(self.checks, check_id)
+        severity = most_specific(self.checks, check_id)
         return proposed if severity is None else severity
 
     def tier_of(self, check_id: str) -> RiskTier | None:
         """The tier a finding of ``check_id`` raises an asset to, or None if it does not."""
-        return _lookup(self.risk, check_id)
+        return most_specific(self.risk, check_id)
 
     def tier_for(self, findings: Sequence[Finding]) -> tuple[RiskTier, list[str]]:
         """Derive an asset's risk tier from its findings.
@@ -372,62 +268,6 @@ class Policy(_PolicyModel):
         return [member for member in self.groups.get(group, []) if is_slack_group_id(member)]
 
 
-def members_include(
-    members: Sequence[str], identity: str, *, verified_groups: Sequence[str] = ()
-) -> bool:
-    """Tell whether a group's member list admits ``identity``.
-
-    The one membership rule, used by :meth:`Policy.is_member` and by the workflow's
-    vote validators (which get member lists, not the policy, through their plan).
-
-    Args:
-        members: The group's entries: identities, Slack user-group ids, or ``*``.
-        identity: An email or user name; compared case-insensitively.
-        verified_groups: Slack user-group ids the caller verified the identity is in.
-
-    Returns:
-        True if the list admits anyone, lists the identity, or lists a Slack user group
-        in ``verified_groups``. A Slack group id never matches as a user name.
-    """
-    wanted = identity.strip().casefold()
-    verified = set(verified_groups)
-    for member in members:
-        if member == ANYONE:
-            return True
-        if is_slack_group_id(member):
-            if member in verified:
-                return True
-        elif wanted and member.strip().casefold() == wanted:
-            return True
-    return False
-
-
-def is_slack_group_id(entry: str) -> bool:
-    """Tell whether a group entry is a Slack user-group id (``S`` + uppercase/digits)."""
-    return _SLACK_GROUP_PATTERN.match(entry) is not None
-
-
-def _specificity(pattern: str) -> tuple[int, int, str]:
-    """Sort key: longer literal prefix, then more literal characters, then alphabetical."""
-    glob = _GLOB_CHARS.search(pattern)
-    prefix = len(pattern) if glob is None else glob.start()
-    literal = len(_GLOB_CHARS.sub("", pattern))
-    # Negated so that the most specific pattern sorts first; the pattern breaks ties.
-    return (-prefix, -literal, pattern)
-
-
-def _lookup(table: Mapping[str, _T], check_id: str) -> _T | None:
-    """Find the value of the most specific key of ``table`` matching ``check_id``."""
-    if check_id in table:
-        return table[check_id]
-    matching = [
-        key for key in table if _GLOB_CHARS.search(key) and fnmatch.fnmatchcase(check_id, key)
-    ]
-    if not matching:
-        return None
-    return table[min(matching, key=_specificity)]
-
-
 def _reason(finding: Finding) -> str:
     """One short line naming a finding, for the tier explanation."""
     message = finding.message.strip().rstrip(".")
@@ -437,119 +277,3 @@ def _reason(finding: Finding) -> str:
     if not where or (finding.file and finding.file in message):
         return f"{finding.check_id}: {message}"
     return f"{finding.check_id}: {message} ({where})"
-
-
-def parse_policy(text: str, *, source: str) -> Policy:
-    """Parse and validate policy TOML text.
-
-    Args:
-        text: The TOML text.
-        source: Where the text came from (a path), named in every error.
-
-    Returns:
-        The validated policy.
-
-    Raises:
-        PolicyError: If the text is not TOML or does not validate.
-    """
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        # tomllib's message carries "(at line N, column M)", which is what the operator needs.
-        raise PolicyError(source, [f"not valid TOML: {exc}"]) from None
-    try:
-        return Policy.model_validate(data)
-    except ValidationError as exc:
-        raise PolicyError(source, _describe(exc)) from None
-
-
-def load_policy(path: Path | None) -> Policy:
-    """Load the policy file, or the packaged default when no path is configured.
-
-    Args:
-        path: The policy file; None for the default shipped with the package.
-
-    Returns:
-        The validated policy.
-
-    Raises:
-        PolicyError: If the file cannot be read, is not TOML or does not validate; the
-            message names the file, the field path and what is wrong.
-    """
-    if path is None:
-        resource = importlib.resources.files("agent_registry").joinpath(DEFAULT_POLICY_RESOURCE)
-        return parse_policy(
-            resource.read_text(encoding="utf-8"), source=f"{DEFAULT_POLICY_RESOURCE} (packaged)"
-        )
-    source = str(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise PolicyError(source, ["policy file not found"]) from None
-    except OSError as exc:
-        raise PolicyError(source, [f"cannot read the policy file ({exc.strerror})"]) from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise PolicyError(source, ["not valid TOML: the file is not UTF-8 text"]) from None
-    return parse_policy(text, source=source)
-
-
-def _describe(exc: ValidationError) -> list[str]:
-    """Turn pydantic's errors into ``field.path: what is wrong`` lines."""
-    problems = []
-    for error in exc.errors(include_url=False):
-        loc = tuple(part for part in error["loc"] if part != "[key]")
-        where, what = _field_path(loc), _error_message(error, loc)
-        problems.append(f"{where}: {what}" if where else what)
-    return problems
-
-
-def _error_message(error: Mapping[str, Any], loc: tuple[int | str, ...]) -> str:
-    kind = error["type"]
-    if kind == "value_error":
-        # Our own validators' messages, without pydantic's "Value error, " prefix.
-        return str(error["ctx"]["error"])
-    if kind == "extra_forbidden":
-        known = _known_keys(loc[:-1])
-        hint = f" (known keys here: {', '.join(known)})" if known else ""
-        return f"unknown key{hint}; check the spelling"
-    if kind == "missing":
-        return "is required but missing"
-    return str(error["msg"])
-
-
-def _field_path(loc: tuple[int | str, ...]) -> str:
-    """``('checks', 'secrets.*')`` → ``checks."secrets.*"``, like the key is written in TOML."""
-    parts = []
-    for part in loc:
-        text = str(part)
-        if isinstance(part, int):
-            parts.append(f"[{part}]")
-        elif re.fullmatch(r"[A-Za-z0-9_-]+", text):
-            parts.append(f".{text}")
-        else:
-            parts.append(f'."{text}"')
-    return "".join(parts).lstrip(".")
-
-
-def _known_keys(loc: tuple[int | str, ...]) -> list[str]:
-    """The keys the policy model accepts at ``loc``, for "did you mean" hints."""
-    model: type[BaseModel] = Policy
-    index = 0
-    while index < len(loc):
-        field = model.model_fields.get(str(loc[index]))
-        if field is None:
-            return []
-        annotation = field.annotation
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            model, index = annotation, index + 1
-            continue
-        args = get_args(annotation)
-        value_type = args[1] if get_origin(annotation) is dict and len(args) == 2 else None
-        if isinstance(value_type, type) and issubclass(value_type, BaseModel):
-            # A table of models, e.g. [tiers.high]: skip the table key.
-            model, index = value_type, index + 2
-            continue
-        return []
-    return sorted(model.model_fields)

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from agent_registry.contract import AssetStatus, ReviewInput, ReviewPlan, Vote
 from agent_registry.lifecycle import Decision, Stage
-from agent_registry.policy import members_include
+from agent_registry.membership import members_include
 
 REVIEWERS_GROUP = "reviewers"
 

@@ -8,6 +8,8 @@ need no settings of ours.
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from temporalio.client import Client
 from temporalio.common import SearchAttributeKey
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -64,3 +66,10 @@ async def connect(*, address: str | None = None, namespace: str | None = None) -
     if namespace is not None:
         config["namespace"] = namespace
     return await Client.connect(**config, data_converter=pydantic_data_converter)
+
+
+def workflow_ui_url(ui_url: str, *, namespace: str, workflow_id: str, run_id: str | None) -> str:
+    """Link to a workflow in the Temporal Web UI (the run's history when the run is known)."""
+    base = ui_url.rstrip("/")
+    path = f"{base}/namespaces/{quote(namespace, safe='')}/workflows/{quote(workflow_id, safe='')}"
+    return f"{path}/{run_id}/history" if run_id else path

@@ -10,16 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from agent_registry.assets.bundle import (
-    Bundle,
-    BundleError,
-    BundleFile,
-    BundleLimits,
-    bundle_from_archive,
-    canonical_archive,
-    content_hash,
-    read_bundle,
-)
+from agent_registry.assets.archive import bundle_from_archive, canonical_archive, content_hash
+from agent_registry.assets.bundle import Bundle, BundleFile, BundleLimits
+from agent_registry.assets.bundle_problems import BundleError
+from agent_registry.assets.bundle_reader import read_bundle
 
 LIMITS = BundleLimits()
 

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from agent_registry.assets.bundle import Bundle, BundleError, BundleLimits, read_bundle
+from agent_registry.assets.bundle import Bundle, BundleLimits
+from agent_registry.assets.bundle_problems import BundleError
+from agent_registry.assets.bundle_reader import read_bundle
 
 LIMITS = BundleLimits()
 

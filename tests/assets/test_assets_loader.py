@@ -7,27 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from agent_registry.assets.bundle import (
-    Bundle,
-    BundleError,
-    BundleFile,
-    BundleLimits,
-    bundle_from_archive,
-    canonical_archive,
-    content_hash,
-)
-from agent_registry.assets.loader import (
-    AssetLoadError,
-    MetadataError,
-    detect_kind,
-    load_path,
-    missing_metadata,
-    parse_asset,
-    read_sidecar,
-    resolve_metadata,
-)
+from agent_registry.assets.archive import bundle_from_archive, canonical_archive, content_hash
+from agent_registry.assets.bundle import Bundle, BundleFile, BundleLimits
+from agent_registry.assets.bundle_problems import BundleError
+from agent_registry.assets.loader import AssetLoadError, detect_kind, load_path, parse_asset
 from agent_registry.assets.manifests import Effect, RegistryMetadataDraft
+from agent_registry.assets.metadata import MetadataError, missing_metadata, resolve_metadata
 from agent_registry.assets.refs import AssetKind
+from agent_registry.assets.sidecar import read_sidecar
 
 LIMITS = BundleLimits()
 

@@ -9,7 +9,8 @@ from agent_registry.evals import hygiene, scope, secrets, spec
 from agent_registry.evals.findings import Finding, Severity
 from agent_registry.evals.runner import CATALOG, CHECK_FAMILIES, EvalReport, evaluate
 from agent_registry.lifecycle import RiskTier
-from agent_registry.policy import Policy, load_policy
+from agent_registry.policy import Policy
+from agent_registry.policy_loader import load_policy
 
 from .builders import DEFAULT_SKILL, DEFAULT_SUBAGENT, fake_token, mcp_server, skill, subagent
 

@@ -25,6 +25,7 @@ TABLES = {
     "eval_finding",
     "review_decision",
     "audit_event",
+    "slack_message",
 }
 
 
@@ -37,7 +38,7 @@ def test_upgrade_from_empty_matches_the_models(empty_db_url: str) -> None:
             context = MigrationContext.configure(connection, opts={"compare_type": True})
             assert compare_metadata(context, SQLModel.metadata) == []
             assert set(inspect(connection).get_table_names()) == TABLES | {"alembic_version"}
-            assert context.get_current_revision() == "0001"
+            assert context.get_current_revision() == "0002"
     finally:
         engine.dispose()
 
@@ -49,7 +50,7 @@ def test_upgrade_twice_is_a_no_op(empty_db_url: str) -> None:
     engine = make_engine(empty_db_url)
     try:
         with engine.connect() as connection:
-            assert MigrationContext.configure(connection).get_current_revision() == "0001"
+            assert MigrationContext.configure(connection).get_current_revision() == "0002"
     finally:
         engine.dispose()
 

@@ -11,11 +11,12 @@ from temporalio.client import WorkflowFailureError, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from agent_registry.assets.bundle import BundleError
-from agent_registry.assets.loader import AssetLoadError, MetadataError
+from agent_registry.assets.bundle_problems import BundleError
+from agent_registry.assets.loader import AssetLoadError
+from agent_registry.assets.metadata import MetadataError
 from agent_registry.assets.refs import InvalidRefError
 from agent_registry.evals.findings import Finding
-from agent_registry.policy import PolicyError
+from agent_registry.policy_loader import PolicyError
 from agent_registry.registry.errors import RegistryError
 
 

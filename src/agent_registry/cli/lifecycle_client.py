@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.common import (
     SearchAttributePair,
@@ -19,16 +17,6 @@ from agent_registry.cli.errors import CliError
 from agent_registry.config import Settings
 from agent_registry.contract import LIFECYCLE_WORKFLOW, STATUS_QUERY, AssetStatus, Submission
 from agent_registry.lifecycle import Stage
-
-
-def workflow_ui_url(
-    settings: Settings, *, namespace: str, workflow_id: str, run_id: str | None
-) -> str:
-    """Link to a workflow in the Temporal Web UI."""
-    base = settings.ui_url.rstrip("/")
-    path = f"{base}/namespaces/{quote(namespace, safe='')}/workflows/{quote(workflow_id, safe='')}"
-    return f"{path}/{run_id}/history" if run_id else path
-
 
 LifecycleHandle = WorkflowHandle[object, AssetStatus]
 """A handle on a lifecycle workflow; its result is the final :class:`AssetStatus`."""

@@ -11,8 +11,9 @@ from typing import Annotated
 import typer
 from temporalio.client import Client
 
-from agent_registry.assets.bundle import canonical_archive
-from agent_registry.assets.loader import load_path, resolve_metadata
+from agent_registry.assets.archive import canonical_archive
+from agent_registry.assets.loader import load_path
+from agent_registry.assets.metadata import resolve_metadata
 from agent_registry.assets.parsed import ParsedAsset
 from agent_registry.assets.refs import AssetRef
 from agent_registry.cli.errors import CliError
@@ -21,7 +22,6 @@ from agent_registry.cli.lifecycle_client import (
     lifecycle_handle,
     query_status,
     start_lifecycle,
-    workflow_ui_url,
 )
 from agent_registry.cli.render import err, plain, print_status
 from agent_registry.config import Settings
@@ -33,7 +33,7 @@ from agent_registry.contract import (
     VoteResult,
 )
 from agent_registry.lifecycle import Stage
-from agent_registry.temporal import connect
+from agent_registry.temporal import connect, workflow_ui_url
 
 SETTLED_WAIT_SECONDS = 60.0
 """How long ``submit`` waits for the eval before leaving the rest to ``agentreg status``."""
@@ -179,7 +179,7 @@ async def _wait_settled(handle: LifecycleHandle, *, revision: int) -> AssetStatu
 
 def _ui_link(client: Client, settings: Settings, handle: LifecycleHandle) -> str:
     return workflow_ui_url(
-        settings,
+        settings.ui_url,
         namespace=client.namespace,
         workflow_id=handle.id,
         run_id=handle.result_run_id,

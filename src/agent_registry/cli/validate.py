@@ -8,11 +8,12 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from agent_registry.assets.loader import load_path, missing_metadata
+from agent_registry.assets.loader import load_path
+from agent_registry.assets.metadata import missing_metadata
 from agent_registry.cli.render import findings_table, out, plain
 from agent_registry.config import Settings
 from agent_registry.evals.runner import evaluate
-from agent_registry.policy import load_policy
+from agent_registry.policy_loader import load_policy
 
 
 def validate(

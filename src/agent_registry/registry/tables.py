@@ -331,3 +331,19 @@ class AuditEventPublic(AuditEventBase):
     """An audit event as reads return it."""
 
     id: int
+
+
+class SlackMessage(SQLModel, table=True):
+    """A message the registry posted to Slack, under the key of the call that posted it.
+
+    A retried post finds its earlier message here and updates it instead of posting a
+    second one; the review request's ``channel``/``ts`` are what later updates address.
+    """
+
+    __tablename__ = "slack_message"
+
+    key: str = Field(primary_key=True, description="Idempotency key of the posting call.")
+    channel: str = Field(description="Channel id Slack answered with.")
+    ts: str = Field(description="Message timestamp: Slack's id for the message.")
+    purpose: str = Field(description="What the message is (review-request, notice, …).")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)

@@ -1,0 +1,63 @@
+"""Store functions: every read and write of the registry, each given a session.
+
+Writes flush but never commit: the caller's :func:`agent_registry.registry.db.session_scope`
+decides the unit of work. Every write is idempotent by a key the caller passes (an
+activity's retry sends the same key again), and stays idempotent when two retries race:
+a write that loses a unique-key race rolls back its SAVEPOINT and returns the row that
+won. Writes to an existing version first lock its row (``SELECT … FOR UPDATE`` on
+PostgreSQL; SQLite serialises writers anyway), so checks such as "already published?"
+and the write that follows them cannot interleave with another worker's.
+
+Callers write ``from agent_registry.registry import store`` and ``store.put_blob(...)``;
+this package gathers the public functions of its modules, one purpose each:
+
+- :mod:`~agent_registry.registry.store.blobs`: bundle bytes by content hash;
+- :mod:`~agent_registry.registry.store.submissions`: registering and revising versions;
+- :mod:`~agent_registry.registry.store.stages`: stage changes and publication;
+- :mod:`~agent_registry.registry.store.evals`: eval runs and their findings;
+- :mod:`~agent_registry.registry.store.decisions`: reviewers' decisions;
+- :mod:`~agent_registry.registry.store.reads`: versions, listings and the audit log;
+- :mod:`~agent_registry.registry.store.rows` and
+  :mod:`~agent_registry.registry.store.idempotency`: what the writes share.
+"""
+
+from agent_registry.registry.store.blobs import get_blob, put_blob
+from agent_registry.registry.store.decisions import DECISION_EVENT_PREFIX, record_decision
+from agent_registry.registry.store.evals import EVAL_EVENT_PREFIX, record_eval
+from agent_registry.registry.store.idempotency import SYSTEM_ACTOR
+from agent_registry.registry.store.reads import (
+    LIVE_STAGES,
+    audit_for,
+    decisions_for,
+    find_version,
+    get_asset_for,
+    get_version,
+    latest_eval,
+    latest_published,
+    list_versions,
+)
+from agent_registry.registry.store.stages import publish_version, set_stage
+from agent_registry.registry.store.submissions import PUBLISHED_STAGES, register_version
+
+__all__ = [
+    "DECISION_EVENT_PREFIX",
+    "EVAL_EVENT_PREFIX",
+    "LIVE_STAGES",
+    "PUBLISHED_STAGES",
+    "SYSTEM_ACTOR",
+    "audit_for",
+    "decisions_for",
+    "find_version",
+    "get_asset_for",
+    "get_blob",
+    "get_version",
+    "latest_eval",
+    "latest_published",
+    "list_versions",
+    "publish_version",
+    "put_blob",
+    "record_decision",
+    "record_eval",
+    "register_version",
+    "set_stage",
+]

@@ -1,0 +1,45 @@
+"""Bundle bytes, stored once under their sha256: the claim check workflows pass around."""
+
+from __future__ import annotations
+
+import hashlib
+
+from sqlmodel import Session
+
+from agent_registry.registry.errors import NotFoundError
+from agent_registry.registry.store.idempotency import added, write_once
+from agent_registry.registry.tables import Blob
+
+
+def put_blob(session: Session, *, data: bytes) -> str:
+    """Store bundle bytes under their sha256, once however often they are given.
+
+    Args:
+        session: The registry session.
+        data: The canonical bundle archive.
+
+    Returns:
+        The sha256 hex digest, the claim check workflows pass instead of the bytes.
+    """
+    content_hash = hashlib.sha256(data).hexdigest()
+    if session.get(Blob, content_hash) is None:
+        write_once(
+            session,
+            write=lambda: added(
+                session, Blob(content_hash=content_hash, size=len(data), data=data)
+            ),
+            winner=lambda: session.get(Blob, content_hash),
+        )
+    return content_hash
+
+
+def get_blob(session: Session, *, content_hash: str) -> bytes:
+    """The bundle bytes stored under ``content_hash``.
+
+    Raises:
+        NotFoundError: If no bundle has that hash.
+    """
+    blob = session.get(Blob, content_hash)
+    if blob is None:
+        raise NotFoundError(f"no bundle with content hash {content_hash[:12]} in the registry")
+    return blob.data

@@ -1,0 +1,124 @@
+"""Eval runs: one row per run with its findings, and the risk tier it gave the version."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from agent_registry.assets.refs import AssetRef
+from agent_registry.evals.findings import Finding, Severity
+from agent_registry.lifecycle import RiskTier
+from agent_registry.registry.store.idempotency import (
+    SYSTEM_ACTOR,
+    added,
+    append_event,
+    require_same_version,
+    write_once,
+)
+from agent_registry.registry.store.reads import get_version
+from agent_registry.registry.store.rows import primary_key
+from agent_registry.registry.tables import EvalFindingRow, EvalRun, utcnow
+
+EVAL_EVENT_PREFIX = "eval:"
+"""Audit event keys derived from a run key carry this prefix."""
+
+
+def record_eval(
+    session: Session,
+    *,
+    ref: AssetRef,
+    run_key: str,
+    policy_version: str,
+    passed: bool,
+    risk_tier: RiskTier,
+    tier_reasons: list[str],
+    findings: list[Finding],
+) -> EvalRun:
+    """Store one eval run with its findings, and the tier it gave the version.
+
+    Also appends an ``evaluated`` audit event (key ``eval:<run_key>``), so the log shows
+    which policy version each verdict was reached under.
+
+    Args:
+        session: The registry session.
+        ref: The version evaluated.
+        run_key: Idempotency key: a retried activity gets the first run back.
+        policy_version: The policy the findings' severities come from.
+        passed: Whether the version clears the eval bar.
+        risk_tier: The tier derived from the findings.
+        tier_reasons: Why that tier, one line each.
+        findings: The findings, with their policy severities.
+
+    Returns:
+        The eval run row.
+
+    Raises:
+        NotFoundError: If the version is not registered.
+    """
+    version = get_version(session, ref=ref)
+    existing = _eval_run_by_key(session, run_key=run_key)
+    if existing is not None:
+        require_same_version(existing, version=version, key=run_key)
+        return existing
+
+    def write() -> EvalRun:
+        run = added(
+            session,
+            EvalRun(
+                version_id=primary_key(version.id),
+                run_key=run_key,
+                policy_version=policy_version,
+                passed=passed,
+                blocking_count=_count(findings, Severity.BLOCK),
+                warning_count=_count(findings, Severity.WARN),
+                risk_tier=risk_tier.value,
+            ),
+        )
+        session.flush()  # the findings need the run's id
+        session.add_all(
+            _finding_row(finding, eval_run_id=primary_key(run.id)) for finding in findings
+        )
+        version.risk_tier = risk_tier.value
+        version.tier_reasons = list(tier_reasons)
+        version.policy_version = policy_version
+        version.updated_at = utcnow()
+        append_event(
+            session,
+            ref=ref,
+            version=version,
+            event_key=EVAL_EVENT_PREFIX + run_key,
+            actor=SYSTEM_ACTOR,
+            action="evaluated",
+            detail={
+                "run_key": run_key,
+                "passed": passed,
+                "risk_tier": risk_tier.value,
+                "blocking": run.blocking_count,
+                "warnings": run.warning_count,
+            },
+        )
+        return run
+
+    return write_once(
+        session, write=write, winner=lambda: _eval_run_by_key(session, run_key=run_key)
+    )
+
+
+def _count(findings: list[Finding], severity: Severity) -> int:
+    return sum(1 for finding in findings if finding.severity is severity)
+
+
+def _finding_row(finding: Finding, *, eval_run_id: int) -> EvalFindingRow:
+    return EvalFindingRow(
+        eval_run_id=eval_run_id,
+        check_id=finding.check_id,
+        severity=finding.severity.value,
+        file=finding.file,
+        line=finding.line,
+        field=finding.field,
+        message=finding.message,
+        fix=finding.fix,
+    )
+
+
+def _eval_run_by_key(session: Session, *, run_key: str) -> EvalRun | None:
+    return session.exec(select(EvalRun).where(EvalRun.run_key == run_key)).first()

@@ -1,0 +1,1 @@
+"""Slack: Block Kit messages for reviews and the interaction app reviewers click in."""

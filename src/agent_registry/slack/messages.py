@@ -1,0 +1,466 @@
+"""Block Kit messages for reviews: the request, its progress, the decision, the reason modal.
+
+A reviewer should be able to decide from the message alone, the way a pull request is
+reviewed from its page: what the asset is, who answers for it, how risky it is and why,
+what the evals found, what it may do, what changed since the published version, and one
+click to decide. Everything here is a pure function of the lifecycle's
+:class:`~agent_registry.contract.AssetStatus`, so the activity that posts and the app
+that updates build the same message. The notices' wording is in
+:mod:`agent_registry.slack.notice_texts`; both use :mod:`agent_registry.slack.mrkdwn`.
+
+Two constraints shape the code:
+
+* **Block Kit limits** (50 blocks, 3000 characters per section, 150 per header, 10
+  elements per context block). Findings, changes and descriptions are cut to fit, and a
+  cut always says so and points at ``agentreg show`` / ``agentreg status``, so nothing is
+  silently lost.
+* **Submitter content is untrusted.** Descriptions, reasons and finding messages go
+  through :func:`~agent_registry.slack.mrkdwn.escape_mrkdwn`, so they cannot open a link
+  or ping ``@channel``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ConfirmObject,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    InputBlock,
+    MarkdownTextObject,
+    PlainTextInputElement,
+    PlainTextObject,
+    SectionBlock,
+)
+from slack_sdk.models.views import View
+
+from agent_registry.contract import AssetStatus
+from agent_registry.evals.findings import Severity
+from agent_registry.lifecycle import Decision
+from agent_registry.slack.actions import (
+    APPROVE_ACTION,
+    REASON_BLOCK,
+    REASON_INPUT,
+    REASON_MODAL_CALLBACK,
+    REJECT_ACTION,
+    REQUEST_CHANGES_ACTION,
+)
+from agent_registry.slack.mrkdwn import (
+    LINE_LIMIT,
+    NAME_LIMIT,
+    REASON_MAX_LENGTH,
+    SECTION_TEXT_LIMIT,
+    TOP_FINDINGS_SHOWN,
+    clip,
+    code,
+    counts,
+    escape_mrkdwn,
+    finding_line,
+    fit_lines,
+    fit_text,
+    link,
+    one_line,
+    people,
+    quote,
+    short_hash,
+    slack_date,
+    still_needed,
+)
+
+HEADER_TEXT_LIMIT = 150
+FIELD_TEXT_LIMIT = 2000
+CONTEXT_TEXT_LIMIT = 2000
+CONFIRM_TEXT_LIMIT = 300
+"""Block Kit limits the messages are built to respect, with ``SECTION_TEXT_LIMIT``."""
+
+DESCRIPTION_SHOWN = 700
+"""Characters of the description a review message quotes."""
+
+_SEVERITY_ORDER = {Severity.BLOCK: 0, Severity.WARN: 1, Severity.INFO: 2, Severity.OFF: 3}
+
+_OUTCOME_WORDS = {
+    Decision.APPROVE: ("✅", "Approved"),
+    Decision.REJECT: ("❌", "Rejected"),
+    Decision.REQUEST_CHANGES: ("✏️", "Changes requested"),
+}
+
+
+def review_request_blocks(
+    status: AssetStatus,
+    *,
+    ui_link: str,
+    changes: list[str] | None,
+    similar: list[str] | None = None,
+    scope_lines: list[str] | None = None,
+    previous_version: str | None = None,
+    description: str | None = None,
+) -> list[Block]:
+    """The message posted to the review channel when a version enters review.
+
+    Args:
+        status: The lifecycle's state, evaluated and planned.
+        ui_link: The workflow's page in the Temporal UI.
+        changes: Lines from :func:`agent_registry.slack.changes.manifest_changes` for a
+            new version of a published asset; None for a first version.
+        similar: Published assets this one resembles; defaults to the eval's list.
+        scope_lines: The declared scope in words (an MCP server's tools and effects).
+        previous_version: The published version ``changes`` compare against.
+        description: The asset's own description, quoted so reviewers know what it does.
+
+    Returns:
+        Blocks for ``chat.postMessage``, buttons included.
+    """
+    return progress_blocks(
+        status,
+        ui_link=ui_link,
+        changes=changes,
+        scope_lines=scope_lines,
+        similar=similar,
+        previous_version=previous_version,
+        description=description,
+    )
+
+
+def progress_blocks(
+    status: AssetStatus,
+    *,
+    ui_link: str,
+    changes: list[str] | None = None,
+    scope_lines: list[str] | None = None,
+    similar: list[str] | None = None,
+    previous_version: str | None = None,
+    description: str | None = None,
+) -> list[Block]:
+    """The review message after a vote that did not decide: who approved, what is missing.
+
+    The buttons stay, since the review goes on. With no votes yet this is the review
+    request itself. Arguments are those of :func:`review_request_blocks`. Each part is
+    one block at most, so the message stays far below Slack's 50 blocks.
+
+    Returns:
+        Blocks for ``chat.update`` (or the first ``chat.postMessage``).
+    """
+    blocks: list[Block] = [_header(status)]
+    if description:
+        blocks.append(_description_section(status, description))
+    blocks.append(_facts_section(status))
+    if status.eval is not None:
+        blocks.append(_risk_section(status))
+        blocks.append(_eval_section(status))
+        similar = status.eval.similar if similar is None else similar
+    if similar:
+        blocks.append(_similar_section(similar))
+    if scope_lines:
+        blocks.append(_scope_section(status, scope_lines))
+    if changes is not None:
+        blocks.append(_changes_section(status, changes, previous_version))
+    if status.votes:
+        blocks.append(_progress_section(status))
+    blocks.extend(_reference_context(status, ui_link=ui_link))
+    blocks.append(DividerBlock())
+    blocks.append(_buttons(status))
+    return blocks
+
+
+def review_text(status: AssetStatus) -> str:
+    """One line for the ``text`` of the review message: notifications and screen readers.
+
+    Returns:
+        Slack mrkdwn, escaped.
+    """
+    ref = status.ref
+    risk = f", risk {status.eval.risk_tier.value}" if status.eval is not None else ""
+    needs = ""
+    if status.plan is not None:
+        needs = f"; needs {_approvals_needed(status)}"
+    line = (
+        f"Review requested: {ref.kind.value} {ref.name} {ref.version} "
+        f"from team {status.owner_team}{risk}{needs}"
+    )
+    return escape_mrkdwn(one_line(line))
+
+
+def decided_blocks(
+    status: AssetStatus,
+    *,
+    ui_link: str,
+    decided_by: str,
+    decided_at: datetime,
+    outcome: Decision,
+    reason: str | None,
+) -> list[Block]:
+    """The review message once decided: buttons replaced by who decided, when and why.
+
+    What was reviewed (version, team, risk, content hash) stays, so the thread below
+    still makes sense to someone who arrives later.
+
+    Args:
+        status: The lifecycle's state after the decision.
+        ui_link: The workflow's page in the Temporal UI.
+        decided_by: The deciding reviewer's identity.
+        decided_at: When the decision was recorded.
+        outcome: What was decided.
+        reason: Why (required for reject and request changes, optional for approve).
+
+    Returns:
+        Blocks for ``chat.update``; no interactive elements.
+    """
+    mark, word = _OUTCOME_WORDS[outcome]
+    line = f"{mark} *{word}* by *{fit_text(decided_by, NAME_LIMIT)}* at {slack_date(decided_at)}"
+    if reason and reason.strip():
+        line += "\n" + quote(reason, SECTION_TEXT_LIMIT - len(line) - 1)
+    blocks: list[Block] = [
+        _header(status),
+        SectionBlock(text=_mrkdwn(line)),
+        _facts_section(status),
+    ]
+    if outcome is Decision.APPROVE and status.approvers:
+        blocks.append(ContextBlock(elements=[_mrkdwn(f"Approvals: {people(status.approvers)}")]))
+    blocks.extend(_reference_context(status, ui_link=ui_link))
+    return blocks
+
+
+def reason_modal(*, decision: Decision, ref: str, private_metadata: str) -> View:
+    """The modal that asks a reviewer why they reject or request changes.
+
+    The reason reaches the submitter, so it is required and long enough to be useful.
+
+    Args:
+        decision: Reject or request changes.
+        ref: The asset version, ``kind/name@version``.
+        private_metadata: Carried back on submission (the ref and the message's place).
+
+    Returns:
+        A view for ``views.open``.
+
+    Raises:
+        ValueError: If the decision is an approval, which needs no reason.
+    """
+    if decision is Decision.APPROVE:
+        raise ValueError("an approval needs no reason; only reject and request changes do")
+    rejecting = decision is Decision.REJECT
+    question = (
+        f"Why do you reject `{escape_mrkdwn(ref)}`?"
+        if rejecting
+        else f"What must change in `{escape_mrkdwn(ref)}` before it can be approved?"
+    )
+    return View(
+        type="modal",
+        callback_id=REASON_MODAL_CALLBACK,
+        title=PlainTextObject(text="Reject" if rejecting else "Request changes"),
+        submit=PlainTextObject(text="Reject" if rejecting else "Send"),
+        close=PlainTextObject(text="Cancel"),
+        private_metadata=private_metadata,
+        blocks=[
+            SectionBlock(text=_mrkdwn(f"{question}\nThe submitter receives this reason.")),
+            InputBlock(
+                block_id=REASON_BLOCK,
+                label=PlainTextObject(text="Reason"),
+                element=PlainTextInputElement(
+                    action_id=REASON_INPUT,
+                    multiline=True,
+                    min_length=1,
+                    max_length=REASON_MAX_LENGTH,
+                ),
+                optional=False,
+            ),
+        ],
+    )
+
+
+# --- sections -------------------------------------------------------------------------
+
+
+def _header(status: AssetStatus) -> HeaderBlock:
+    ref = status.ref
+    text = f"Review: {ref.kind.value} {ref.name} {ref.version}"
+    return HeaderBlock(text=PlainTextObject(text=clip(text, HEADER_TEXT_LIMIT)))
+
+
+def _description_section(status: AssetStatus, description: str) -> SectionBlock:
+    text = quote(description, DESCRIPTION_SHOWN)
+    if len(" ".join(description.split())) > DESCRIPTION_SHOWN:
+        text += f"\n_Shortened; full text: {code(f'agentreg show {status.ref}')}_"
+    return SectionBlock(text=_mrkdwn(text))
+
+
+def _facts_section(status: AssetStatus) -> SectionBlock:
+    """Who answers for the asset and how much review it needs, as two-column fields."""
+    authorship = "🤖 *Machine-authored*" if status.machine_authored else "👤 Human-authored"
+    risk = status.eval.risk_tier.value.upper() if status.eval is not None else "not evaluated"
+    fields = [
+        f"*Owner team*\n{fit_text(status.owner_team, NAME_LIMIT)}",
+        f"*Submitted by*\n{fit_text(status.submitter, NAME_LIMIT)}",
+        f"*Authors*\n{people(status.authors) or '—'}",
+        f"*Authorship*\n{authorship}",
+        f"*Risk tier*\n{risk}",
+        f"*Approvals needed*\n{_approvals_needed(status)}",
+    ]
+    if status.revision:
+        fields.append(f"*Revision*\n{status.revision}")
+    return SectionBlock(fields=[_mrkdwn(clip(field, FIELD_TEXT_LIMIT)) for field in fields])
+
+
+def _risk_section(status: AssetStatus) -> SectionBlock:
+    assert status.eval is not None
+    head = f"*Risk: {status.eval.risk_tier.value}*"
+    reasons = [f"• {fit_text(reason, LINE_LIMIT)}" for reason in status.eval.tier_reasons]
+    if not reasons:
+        return SectionBlock(text=_mrkdwn(f"{head} (no finding raised it)"))
+    text = fit_lines(
+        f"{head}, because:",
+        reasons,
+        more=lambda n: f"_…{n} more reasons: {code(f'agentreg show {status.ref}')}_",
+    )
+    return SectionBlock(text=_mrkdwn(text))
+
+
+def _eval_section(status: AssetStatus) -> SectionBlock:
+    """Counts first, then the top findings; a cut points at the full list."""
+    summary = status.eval
+    assert summary is not None
+    verdict = "passed" if summary.passed else "failed"
+    head = (
+        f"*Evals {verdict}*: {counts(summary.blocking, summary.warnings)} "
+        f"(policy {escape_mrkdwn(summary.policy_version)})"
+    )
+    ordered = sorted(summary.top_findings, key=lambda f: _SEVERITY_ORDER[f.severity])
+    shown = ordered[:TOP_FINDINGS_SHOWN]
+    hint = code(f"agentreg show {status.ref}")
+    problems_shown = sum(1 for f in shown if f.severity in (Severity.BLOCK, Severity.WARN))
+    unlisted = max(len(ordered) - len(shown), summary.blocking + summary.warnings - problems_shown)
+    lines = [finding_line(f) for f in shown]
+    text = fit_lines(
+        head,
+        lines,
+        more=lambda n: f"_…{n + unlisted} more findings: {hint}_",
+        always_more=unlisted > 0,
+    )
+    return SectionBlock(text=_mrkdwn(text))
+
+
+def _similar_section(similar: Sequence[str]) -> SectionBlock:
+    names = people(similar)
+    return SectionBlock(
+        text=_mrkdwn(
+            clip(f"*Similar published assets* (reuse before rebuild): {names}", SECTION_TEXT_LIMIT)
+        )
+    )
+
+
+def _scope_section(status: AssetStatus, scope_lines: Sequence[str]) -> SectionBlock:
+    text = fit_lines(
+        "*Declared scope*",
+        [f"• {fit_text(line, LINE_LIMIT)}" for line in scope_lines],
+        more=lambda n: f"_…{n} more: {code(f'agentreg show {status.ref}')}_",
+    )
+    return SectionBlock(text=_mrkdwn(text))
+
+
+def _changes_section(
+    status: AssetStatus, changes: Sequence[str], previous_version: str | None
+) -> SectionBlock:
+    """The diff against the published version: what a reviewer of N+1 must re-judge."""
+    since = escape_mrkdwn(previous_version) if previous_version else "the published version"
+    head = f"*Changes since {since}*"
+    if not changes:
+        return SectionBlock(text=_mrkdwn(f"{head}\nNo change to the description or the scope."))
+    ref = status.ref
+    compare = code(f"agentreg show {ref}")
+    if previous_version:
+        earlier = escape_mrkdwn(f"{ref.kind.value}/{ref.name}@{previous_version}")
+        compare += f" with {code(f'agentreg show {earlier}')}"
+    text = fit_lines(
+        head,
+        [f"• {fit_text(line, LINE_LIMIT)}" for line in changes],
+        more=lambda n: f"_…{n} more changes; compare {compare}_",
+    )
+    return SectionBlock(text=_mrkdwn(text))
+
+
+def _progress_section(status: AssetStatus) -> SectionBlock:
+    approvals = people(status.approvers) or "none yet"
+    text = f"*Approvals so far*: {approvals}\n*Still needed*: {still_needed(status)}"
+    return SectionBlock(text=_mrkdwn(clip(text, SECTION_TEXT_LIMIT)))
+
+
+def _reference_context(status: AssetStatus, *, ui_link: str) -> list[Block]:
+    """The content hash (short to compare at a glance, full to verify) and where to look."""
+    ref = str(status.ref)
+    hash_line = (
+        f"Content hash {code(short_hash(status.content_hash))} · sha256 {code(status.content_hash)}"
+        if status.content_hash
+        else "Content hash: not stored yet"
+    )
+    return [
+        ContextBlock(elements=[_mrkdwn(clip(hash_line, CONTEXT_TEXT_LIMIT))]),
+        ContextBlock(
+            elements=[
+                _mrkdwn(link(ui_link, "Workflow in Temporal UI")),
+                _mrkdwn(code(f"agentreg status {escape_mrkdwn(ref)}")),
+            ]
+        ),
+    ]
+
+
+def _buttons(status: AssetStatus) -> ActionsBlock:
+    """Approve, Request changes, Reject; each carries the ref the app acts on."""
+    ref = str(status.ref)
+    confirm_text = clip(
+        f"Reject {code(escape_mrkdwn(ref))}? You will be asked for the reason, which the "
+        "submitter receives. A rejected version cannot be revised.",
+        CONFIRM_TEXT_LIMIT,
+    )
+    return ActionsBlock(
+        elements=[
+            ButtonElement(
+                text=PlainTextObject(text="Approve"),
+                action_id=APPROVE_ACTION,
+                value=ref,
+                style="primary",
+            ),
+            ButtonElement(
+                text=PlainTextObject(text="Request changes"),
+                action_id=REQUEST_CHANGES_ACTION,
+                value=ref,
+            ),
+            ButtonElement(
+                text=PlainTextObject(text="Reject"),
+                action_id=REJECT_ACTION,
+                value=ref,
+                style="danger",
+                confirm=ConfirmObject(
+                    title=PlainTextObject(text="Reject this version?"),
+                    text=_mrkdwn(confirm_text),
+                    confirm=PlainTextObject(text="Reject"),
+                    deny=PlainTextObject(text="Cancel"),
+                    style="danger",
+                ),
+            ),
+        ]
+    )
+
+
+# --- text helpers ---------------------------------------------------------------------
+
+
+def _approvals_needed(status: AssetStatus) -> str:
+    plan = status.plan
+    if plan is None:
+        return "not planned yet"
+    text = f"{plan.approvals_required} approval" + ("" if plan.approvals_required == 1 else "s")
+    if plan.require_groups:
+        groups = ", ".join(escape_mrkdwn(group) for group in plan.require_groups)
+        text += f", incl. one from {groups}"
+    return text
+
+
+def _mrkdwn(text: str) -> MarkdownTextObject:
+    """Markdown text that Slack does not preprocess: no auto-links from bare URLs or names."""
+    return MarkdownTextObject(text=text, verbatim=True)

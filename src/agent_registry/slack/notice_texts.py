@@ -1,0 +1,176 @@
+"""Slack wording of lifecycle notices: reminders, escalations and the submitter's DMs.
+
+Like the review messages, each text is a pure function of the lifecycle's
+:class:`~agent_registry.contract.AssetStatus`, written in Slack mrkdwn with untrusted
+content escaped. :func:`notice_text` picks the wording for a notice's event.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from agent_registry.contract import AssetStatus
+from agent_registry.evals.findings import Severity
+from agent_registry.lifecycle import Decision
+from agent_registry.slack.mrkdwn import (
+    NAME_LIMIT,
+    REASON_MAX_LENGTH,
+    TOP_FINDINGS_SHOWN,
+    code,
+    counts,
+    escape_mrkdwn,
+    finding_line,
+    fit_text,
+    link,
+    people,
+    quote,
+    short_hash,
+    still_needed,
+)
+
+
+def notice_text(
+    event: str, status: AssetStatus, *, ui_link: str, waited: timedelta | None = None
+) -> str | None:
+    """Slack wording for a lifecycle notice, or None when the event has none.
+
+    The caller then sends its plain text, escaped. A decision DM names the reviewer of
+    the first vote that is not an approval; without such a vote there is no wording.
+
+    Args:
+        event: The notice's event (``review-reminder``, ``published``, …).
+        status: The lifecycle's state.
+        ui_link: The workflow's page in the Temporal UI.
+        waited: How long the review has waited, for reminders and escalations.
+
+    Returns:
+        Slack mrkdwn, escaped; None for an event without Slack wording.
+    """
+    if event == "review-reminder":
+        return reminder_text(status, waited=waited or timedelta(0))
+    if event == "review-escalated":
+        return escalation_text(status, waited=waited or timedelta(0), ui_link=ui_link)
+    if event == "published":
+        return published_text(status, ui_link=ui_link)
+    if event == "eval-failed":
+        return eval_failed_text(status, ui_link=ui_link)
+    if event in ("changes-requested", "rejected"):
+        vote = next((v for v in status.votes if v.decision is not Decision.APPROVE), None)
+        if vote is None:
+            return None
+        wording = changes_requested_text if event == "changes-requested" else rejected_text
+        return wording(status, by=vote.reviewer, reason=vote.reason or "")
+    return None
+
+
+def reminder_text(status: AssetStatus, *, waited: timedelta) -> str:
+    """The reminder posted in the review thread once the SLA has passed.
+
+    Args:
+        status: The lifecycle's state.
+        waited: How long the review has waited.
+
+    Returns:
+        Slack mrkdwn, escaped.
+    """
+    return f"⏰ This review has waited {format_wait(waited)}; still needs {still_needed(status)}."
+
+
+def escalation_text(
+    status: AssetStatus, *, waited: timedelta, ui_link: str, message_link: str | None = None
+) -> str:
+    """The notice to the platform channel when a review sat past the escalation limit.
+
+    Args:
+        status: The lifecycle's state.
+        waited: How long the review has waited.
+        ui_link: The workflow's page in the Temporal UI.
+        message_link: Permalink of the review message, when known.
+
+    Returns:
+        Slack mrkdwn, escaped.
+    """
+    risk = f", risk *{status.eval.risk_tier.value}*" if status.eval is not None else ""
+    links = [link(ui_link, "workflow")]
+    if message_link:
+        links.append(link(message_link, "review message"))
+    return (
+        f"🚨 The review of {code(str(status.ref))} (team *{escape_mrkdwn(status.owner_team)}*"
+        f"{risk}) has waited {format_wait(waited)} without a decision; still needs "
+        f"{still_needed(status)}. {' · '.join(links)}"
+    )
+
+
+def published_text(status: AssetStatus, *, ui_link: str) -> str:
+    """The DM telling the submitter their version is published.
+
+    Returns:
+        Slack mrkdwn, escaped.
+    """
+    approvers = f" Approved by {people(status.approvers)}." if status.approvers else ""
+    return (
+        f"🎉 {code(str(status.ref))} is published.{approvers} Content hash "
+        f"{code(short_hash(status.content_hash))}. {link(ui_link, 'workflow')}"
+    )
+
+
+def eval_failed_text(status: AssetStatus, *, ui_link: str) -> str:
+    """The DM telling the submitter their version failed its evals, with what to fix.
+
+    Returns:
+        Slack mrkdwn, escaped.
+    """
+    ref = str(status.ref)
+    summary = status.eval
+    lines = [f"❌ {code(ref)} failed its evals"]
+    if summary is not None:
+        lines[0] += f": {counts(summary.blocking, summary.warnings)}"
+        blocking = [f for f in summary.top_findings if f.severity is Severity.BLOCK]
+        lines += [finding_line(f) for f in blocking[:TOP_FINDINGS_SHOWN]]
+        if summary.blocking > min(len(blocking), TOP_FINDINGS_SHOWN):
+            lines.append(f"…all findings: {code(f'agentreg show {ref}')}")
+    lines.append(
+        f"Fix them and send a revision: {code(f'agentreg revise {ref} <path>')}. "
+        f"{link(ui_link, 'workflow')}"
+    )
+    return "\n".join(lines)
+
+
+def changes_requested_text(status: AssetStatus, *, by: str, reason: str) -> str:
+    """The DM telling the submitter a reviewer asked for changes, and why.
+
+    Returns:
+        Slack mrkdwn, escaped.
+    """
+    ref = str(status.ref)
+    return (
+        f"✏️ *{fit_text(by, NAME_LIMIT)}* requested changes to {code(ref)}:\n"
+        f"{quote(reason, REASON_MAX_LENGTH + 200)}\n"
+        f"Send a revision: {code(f'agentreg revise {ref} <path>')}"
+    )
+
+
+def rejected_text(status: AssetStatus, *, by: str, reason: str) -> str:
+    """The DM telling the submitter their version was rejected, and why.
+
+    Returns:
+        Slack mrkdwn, escaped.
+    """
+    return (
+        f"❌ {code(str(status.ref))} was rejected by *{fit_text(by, NAME_LIMIT)}*:\n"
+        f"{quote(reason, REASON_MAX_LENGTH + 200)}"
+    )
+
+
+def format_wait(value: timedelta) -> str:
+    """A wait as people say it: ``2d``, ``1d 6h``, ``36m``.
+
+    Returns:
+        The largest two units that are not zero.
+    """
+    seconds = max(int(value.total_seconds()), 0)
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, seconds = divmod(rest, 60)
+    parts = [f"{n}{unit}" for n, unit in ((days, "d"), (hours, "h"), (minutes, "m")) if n]
+    return " ".join(parts[:2]) if parts else f"{seconds}s"
