@@ -1,0 +1,143 @@
+"""Record lifecycle histories at every stage, as JSON fixtures for the replay test.
+
+Run from a checkout of the workflow code to capture (a released one, before a change to
+the lifecycle workflow):
+
+    .venv/bin/python -m tests.histories.record tests/histories/<label>
+
+It starts a dev server from the venv's binaries, runs each scenario with the shipped
+worker against a temporary SQLite registry, and writes one ``<scenario>.json`` per
+lifecycle, complete or stopped where the scenario leaves it waiting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import tempfile
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from temporalio.client import Client, WorkflowHandle
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from agent_registry.assets.archive import canonical_archive
+from agent_registry.assets.loader import load_path
+from agent_registry.cli.lifecycle_client import query_status, start_lifecycle
+from agent_registry.cli.submit import prepare_submission
+from agent_registry.config import Settings
+from agent_registry.contract import (
+    APPROVE_UPDATE,
+    REQUEST_CHANGES_UPDATE,
+    REVISE_UPDATE,
+    ReviewInput,
+    RevisionInput,
+    VoteResult,
+)
+from agent_registry.lifecycle import Stage
+from agent_registry.registry.db import make_engine, upgrade_database
+from agent_registry.temporal import ALL_SEARCH_ATTRIBUTES
+from tests.support import EXAMPLES, running_worker
+
+BIN_DIR = Path(sys.executable).parent
+
+Handle = WorkflowHandle[object, object]
+
+
+async def _stage(handle: Handle, stage: Stage) -> None:
+    for _ in range(300):
+        if (await query_status(handle)).stage is stage:  # type: ignore[arg-type]
+            return
+        await asyncio.sleep(0.1)
+    raise RuntimeError(f"{handle.id} never reached {stage.value}")
+
+
+async def _vote(handle: Handle, update: str, reason: str | None = None) -> None:
+    await handle.execute_update(
+        update,
+        ReviewInput(reviewer="rita@example.com", reason=reason),
+        id=str(uuid.uuid4()),
+        result_type=VoteResult,
+    )
+
+
+async def published(handle: Handle, settings: Settings) -> None:
+    await _stage(handle, Stage.IN_REVIEW)
+    await _vote(handle, APPROVE_UPDATE)
+    await handle.result()
+
+
+async def in_review(handle: Handle, settings: Settings) -> None:
+    await _stage(handle, Stage.IN_REVIEW)
+
+
+async def revised_then_published(handle: Handle, settings: Settings) -> None:
+    await _stage(handle, Stage.IN_REVIEW)
+    await _vote(handle, REQUEST_CHANGES_UPDATE, reason="add an example")
+    await _stage(handle, Stage.CHANGES_REQUESTED)
+    archive_of = load_path(EXAMPLES / "subagents/code-reviewer.md", limits=settings.bundle_limits)
+    await handle.execute_update(
+        REVISE_UPDATE,
+        RevisionInput(author="alice@example.com", archive=canonical_archive(archive_of.bundle)),
+        result_type=VoteResult,
+    )
+    await _stage(handle, Stage.IN_REVIEW)
+    await _vote(handle, APPROVE_UPDATE)
+    await handle.result()
+
+
+async def eval_failed(handle: Handle, settings: Settings) -> None:
+    await _stage(handle, Stage.EVAL_FAILED)
+
+
+SCENARIOS: dict[str, tuple[str, Callable[[Handle, Settings], Awaitable[None]]]] = {
+    "published": ("subagents/code-reviewer.md", published),
+    "in_review": ("subagents/code-reviewer.md", in_review),
+    "revised_then_published": ("subagents/code-reviewer.md", revised_then_published),
+    "eval_failed": ("failing/leaky-deploy-helper", eval_failed),
+}
+
+
+async def record(target: Path) -> None:
+    """Run every scenario and write its history to ``target/<scenario>.json``."""
+    target.mkdir(parents=True, exist_ok=True)
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(BIN_DIR / "temporal"),
+        search_attributes=ALL_SEARCH_ATTRIBUTES,
+        data_converter=pydantic_data_converter,
+    )
+    async with env:
+        with tempfile.TemporaryDirectory() as scratch:
+            url = f"sqlite:///{scratch}/registry.db"
+            upgrade_database(url)
+            engine = make_engine(url)
+            settings = Settings(_env_file=None, database_url=url, task_queue="record")  # type: ignore[call-arg]
+            async with running_worker(env.client, settings, engine):
+                for name, (example, scenario) in SCENARIOS.items():
+                    await _run(env.client, settings, target / f"{name}.json", example, scenario)
+            engine.dispose()
+
+
+async def _run(
+    client: Client,
+    settings: Settings,
+    path: Path,
+    example: str,
+    scenario: Callable[[Handle, Settings], Awaitable[None]],
+) -> None:
+    submission = prepare_submission(
+        settings,
+        EXAMPLES / example,
+        submitter="alice@example.com",
+        version=f"1.0.0-r{uuid.uuid4().hex[:8]}",
+    )
+    handle = await start_lifecycle(client, settings, submission=submission)
+    await scenario(handle, settings)  # type: ignore[arg-type]
+    history = await handle.fetch_history()
+    path.write_text(history.to_json())
+
+
+if __name__ == "__main__":
+    asyncio.run(record(Path(sys.argv[1])))

@@ -1,0 +1,36 @@
+"""Recorded histories of every stage replay through the current workflow code.
+
+``tests/histories/before-slack`` was recorded with the workflow as it was before review
+requests became Slack messages (commit fdb2c95); ``tests/histories/current`` with the
+code of the change that added them. A change to the lifecycle workflow that breaks
+determinism for lifecycles already running fails here. Record new fixtures with
+``.venv/bin/python -m tests.histories.record tests/histories/<label>``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
+
+from workflows.asset_lifecycle import AssetLifecycleWorkflow
+
+HISTORIES = sorted((Path(__file__).parent / "histories").glob("*/*.json"))
+
+
+def test_every_stage_has_a_recorded_history() -> None:
+    labels = {path.parent.name for path in HISTORIES}
+    assert {"before-slack", "current"} <= labels
+    scenarios = {path.stem for path in HISTORIES}
+    assert {"published", "in_review", "revised_then_published", "eval_failed"} <= scenarios
+
+
+@pytest.mark.asyncio(loop_scope="session")
+@pytest.mark.parametrize("path", HISTORIES, ids=lambda p: f"{p.parent.name}/{p.stem}")
+async def test_history_replays_without_nondeterminism(path: Path) -> None:
+    history = WorkflowHistory.from_json(path.stem, path.read_text())
+    replayer = Replayer(workflows=[AssetLifecycleWorkflow], data_converter=pydantic_data_converter)
+    await replayer.replay_workflow(history)
