@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import BaseModel
+from slack_sdk.models.blocks import Block
 from sqlalchemy import Engine
 from sqlmodel import Session
 from temporalio import activity
@@ -91,15 +92,7 @@ class ReviewMessageActivities:
             )
             return None
         context = await asyncio.to_thread(self._context, status)
-        blocks = messages.review_request_blocks(
-            status,
-            ui_link=context.ui_link,
-            changes=context.changes,
-            scope_lines=context.scope_lines,
-            previous_version=context.previous_version,
-            similar=status.eval.similar if status.eval else None,
-            description=context.description,
-        )
+        blocks = _open_review_blocks(status, context)
         channel = load_policy(self._policy_path).review.channel
         return await self._poster.post(
             key=request.key,
@@ -118,15 +111,7 @@ class ReviewMessageActivities:
         context = await asyncio.to_thread(self._context, status)
         decision = request.decision
         if decision is None:
-            blocks = messages.progress_blocks(
-                status,
-                ui_link=context.ui_link,
-                changes=context.changes,
-                scope_lines=context.scope_lines,
-                previous_version=context.previous_version,
-                similar=status.eval.similar if status.eval else None,
-                description=context.description,
-            )
+            blocks = _open_review_blocks(status, context)
         else:
             blocks = messages.decided_blocks(
                 status,
@@ -158,3 +143,16 @@ class ReviewMessageActivities:
     def _parse(self, session: Session, ref: AssetRef, content_hash: str) -> ParsedAsset:
         archive = store.get_blob(session, content_hash=content_hash)
         return parse_asset(bundle_from_archive(archive, limits=self._limits), ref.kind)
+
+
+def _open_review_blocks(status: AssetStatus, context: _ReviewContext) -> list[Block]:
+    """The review request with its votes so far (none when it is first posted)."""
+    return messages.progress_blocks(
+        status,
+        ui_link=context.ui_link,
+        changes=context.changes,
+        scope_lines=context.scope_lines,
+        previous_version=context.previous_version,
+        similar=status.eval.similar if status.eval else None,
+        description=context.description,
+    )

@@ -13,9 +13,15 @@ from sqlalchemy import Engine
 from temporalio.client import Client
 
 from agent_registry.cli.lifecycle_client import LifecycleHandle, query_status, start_lifecycle
-from agent_registry.cli.submit import prepare_submission
+from agent_registry.cli.submit import prepare_revision, prepare_submission
 from agent_registry.config import Settings
-from agent_registry.contract import DECISION_UPDATES, AssetStatus, ReviewInput, VoteResult
+from agent_registry.contract import (
+    DECISION_UPDATES,
+    REVISE_UPDATE,
+    AssetStatus,
+    ReviewInput,
+    VoteResult,
+)
 from agent_registry.lifecycle import Decision, Stage
 from worker import build_worker
 
@@ -119,3 +125,20 @@ async def vote(
         id=f"test/{uuid.uuid4()}",
         result_type=VoteResult,
     )
+
+
+async def revise_path(
+    handle: Handle,
+    settings: Settings,
+    path: Path,
+    *,
+    author: str = "alice@example.com",
+    changelog: str | None = None,
+) -> VoteResult:
+    """Send a revision exactly as ``agentreg revise`` does."""
+    status = await query_status(handle)
+    revision = prepare_revision(settings, status.ref, path, author=author, changelog=changelog)
+    result: VoteResult = await handle.execute_update(
+        REVISE_UPDATE, revision, result_type=VoteResult
+    )
+    return result

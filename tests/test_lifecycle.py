@@ -22,6 +22,7 @@ from tests.support import (
     POLICIES,
     copy_example,
     make_settings,
+    revise_path,
     running_worker,
     submit_path,
     vote,
@@ -140,10 +141,6 @@ async def test_reject_ends_the_lifecycle_with_the_reason(
 async def test_changes_requested_then_revised_then_approved(
     dev_env: WorkflowEnvironment, db_url: str, engine: Engine, tmp_path: Path
 ) -> None:
-    from agent_registry.assets.archive import canonical_archive
-    from agent_registry.assets.loader import load_path
-    from agent_registry.contract import REVISE_UPDATE, RevisionInput, VoteResult
-
     settings = make_settings(tmp_path, db_url)
     skill = copy_example("skills/release-notes", tmp_path)
     async with running_worker(dev_env.client, settings, engine):
@@ -160,12 +157,7 @@ async def test_changes_requested_then_revised_then_approved(
             (skill / "SKILL.md").read_text()
             + "\n## Example\n\nNotes for 1.5.0 start with the date.\n"
         )
-        archive = canonical_archive(load_path(skill, limits=settings.bundle_limits).bundle)
-        result = await handle.execute_update(
-            REVISE_UPDATE,
-            RevisionInput(author="alice@example.com", archive=archive, changelog="Adds an example"),
-            result_type=VoteResult,
-        )
+        result = await revise_path(handle, settings, skill, changelog="Adds an example")
         assert "revision received" in result.message
         second = await wait_for_stage(handle, Stage.IN_REVIEW)
         assert second.revision == 1
@@ -189,10 +181,6 @@ async def test_changes_requested_then_revised_then_approved(
 async def test_eval_failure_waits_for_a_revision_that_passes(
     dev_env: WorkflowEnvironment, db_url: str, engine: Engine, tmp_path: Path
 ) -> None:
-    from agent_registry.assets.archive import canonical_archive
-    from agent_registry.assets.loader import load_path
-    from agent_registry.contract import REVISE_UPDATE, RevisionInput, VoteResult
-
     settings = make_settings(tmp_path, db_url)
     skill = copy_example("failing/leaky-deploy-helper", tmp_path)
     async with running_worker(dev_env.client, settings, engine):
@@ -214,19 +202,10 @@ async def test_eval_failure_waits_for_a_revision_that_passes(
             )
         )
         (skill / "SKILL.md").write_text(text)
-        archive = canonical_archive(load_path(skill, limits=settings.bundle_limits).bundle)
         with pytest.raises(WorkflowUpdateFailedError) as stranger:
-            await handle.execute_update(
-                REVISE_UPDATE,
-                RevisionInput(author="mallory@example.com", archive=archive),
-                result_type=VoteResult,
-            )
+            await revise_path(handle, settings, skill, author="mallory@example.com")
         assert "neither the submitter nor an author" in _refusal(stranger.value)
-        await handle.execute_update(
-            REVISE_UPDATE,
-            RevisionInput(author="alice@example.com", archive=archive),
-            result_type=VoteResult,
-        )
+        await revise_path(handle, settings, skill)
         revised = await wait_for_stage(handle, Stage.IN_REVIEW)
         assert revised.eval is not None and revised.eval.passed
         await handle.terminate(reason="test done")

@@ -23,23 +23,19 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from agent_registry.assets.archive import canonical_archive
-from agent_registry.assets.loader import load_path
 from agent_registry.cli.lifecycle_client import query_status, start_lifecycle
 from agent_registry.cli.submit import prepare_submission
 from agent_registry.config import Settings
 from agent_registry.contract import (
     APPROVE_UPDATE,
     REQUEST_CHANGES_UPDATE,
-    REVISE_UPDATE,
     ReviewInput,
-    RevisionInput,
     VoteResult,
 )
 from agent_registry.lifecycle import Stage
 from agent_registry.registry.db import make_engine, upgrade_database
 from agent_registry.temporal import ALL_SEARCH_ATTRIBUTES
-from tests.support import EXAMPLES, running_worker
+from tests.support import EXAMPLES, revise_path, running_worker
 
 BIN_DIR = Path(sys.executable).parent
 
@@ -77,12 +73,7 @@ async def revised_then_published(handle: Handle, settings: Settings) -> None:
     await _stage(handle, Stage.IN_REVIEW)
     await _vote(handle, REQUEST_CHANGES_UPDATE, reason="add an example")
     await _stage(handle, Stage.CHANGES_REQUESTED)
-    archive_of = load_path(EXAMPLES / "subagents/code-reviewer.md", limits=settings.bundle_limits)
-    await handle.execute_update(
-        REVISE_UPDATE,
-        RevisionInput(author="alice@example.com", archive=canonical_archive(archive_of.bundle)),
-        result_type=VoteResult,
-    )
+    await revise_path(handle, settings, EXAMPLES / "subagents/code-reviewer.md")  # type: ignore[arg-type]
     await _stage(handle, Stage.IN_REVIEW)
     await _vote(handle, APPROVE_UPDATE)
     await handle.result()

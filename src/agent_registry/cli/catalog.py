@@ -15,7 +15,6 @@ from agent_registry.cli.errors import CliError
 from agent_registry.cli.lifecycle_client import lifecycle_handle, query_status
 from agent_registry.cli.render import findings_table, out, plain, print_status, stage_text
 from agent_registry.config import Settings
-from agent_registry.evals.findings import Finding, Severity
 from agent_registry.lifecycle import Stage
 from agent_registry.registry import store
 from agent_registry.registry.db import make_engine, session_scope
@@ -90,18 +89,7 @@ def show(
                 f"  last eval: policy {run.policy_version}, {run.blocking_count} blocking, "
                 f"{run.warning_count} warning(s)"
             )
-            findings = [
-                Finding(
-                    check_id=r.check_id,
-                    severity=Severity(r.severity),
-                    message=r.message,
-                    file=r.file,
-                    line=r.line,
-                    field=r.field,
-                    fix=r.fix,
-                )
-                for r in rows
-            ]
+            findings = [row.to_finding() for row in rows]
             if findings:
                 out.print(findings_table(findings))
         for decision in store.decisions_for(session, version_id=version.id):

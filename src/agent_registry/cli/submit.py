@@ -186,6 +186,31 @@ def _ui_link(client: Client, settings: Settings, handle: LifecycleHandle) -> str
     )
 
 
+def prepare_revision(
+    settings: Settings,
+    target: AssetRef,
+    path: Path,
+    *,
+    author: str,
+    changelog: str | None = None,
+) -> RevisionInput:
+    """Read, check and package new content for ``target``; nothing is sent.
+
+    Raises:
+        CliError: When the manifest is invalid or names another asset.
+    """
+    parsed = _checked(load_path(path, limits=settings.bundle_limits), path)
+    assert parsed.manifest is not None
+    if parsed.kind is not target.kind or parsed.manifest.name != target.name:
+        raise CliError(
+            f"{path} holds {parsed.kind.value}/{parsed.manifest.name}, "
+            f"not {target.kind.value}/{target.name}"
+        )
+    return RevisionInput(
+        author=author, archive=canonical_archive(parsed.bundle), changelog=changelog
+    )
+
+
 def revise(
     ref: Annotated[str, typer.Argument(help="The version to revise, kind/name@version.")],
     path: PathArgument,
@@ -196,15 +221,8 @@ def revise(
     """Send new content for a version that failed its eval or had changes requested."""
     settings = Settings()
     target = AssetRef.parse(ref)
-    parsed = _checked(load_path(path, limits=settings.bundle_limits), path)
-    assert parsed.manifest is not None
-    if parsed.kind is not target.kind or parsed.manifest.name != target.name:
-        raise CliError(
-            f"{path} holds {parsed.kind.value}/{parsed.manifest.name}, "
-            f"not {target.kind.value}/{target.name}"
-        )
-    revision = RevisionInput(
-        author=current_user(as_user), archive=canonical_archive(parsed.bundle), changelog=changelog
+    revision = prepare_revision(
+        settings, target, path, author=current_user(as_user), changelog=changelog
     )
     asyncio.run(_revise(target, revision, wait=wait))
 

@@ -12,9 +12,6 @@ from agent_registry.evals.findings import Finding, Severity
 CheckFunction = Callable[[ParsedAsset], list[Finding]]
 """A check: a pure function from a parsed asset to the findings it raises."""
 
-SCOPE_FILE = "scope.yaml"
-"""Bundle path of an MCP server's declared scope (the tools it may expose and their effects)."""
-
 CHECK_CRASHED = "eval.check-crashed"
 """Check id of the finding that stands in for a check that raised."""
 

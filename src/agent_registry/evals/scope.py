@@ -10,11 +10,11 @@ from __future__ import annotations
 import re
 from pathlib import PurePosixPath
 
+from agent_registry.assets.kinds import SCOPE_FILE
 from agent_registry.assets.manifests import Effect, PermissionMode
 from agent_registry.assets.parsed import ParsedAsset
 from agent_registry.assets.refs import AssetKind
 from agent_registry.evals.base import (
-    SCOPE_FILE,
     CheckFunction,
     line_of_path,
     make_finding,

@@ -10,9 +10,10 @@ import difflib
 from collections import Counter
 from pathlib import PurePosixPath
 
+from agent_registry.assets.kinds import SCOPE_FILE
 from agent_registry.assets.parsed import ParsedAsset
 from agent_registry.assets.refs import AssetKind
-from agent_registry.evals.base import SCOPE_FILE, CheckFunction, make_finding, run_checks
+from agent_registry.evals.base import CheckFunction, make_finding, run_checks
 from agent_registry.evals.findings import Finding, Severity
 from agent_registry.evals.text import split_lines
 
