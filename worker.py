@@ -19,6 +19,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.evaluation import EvalActivities
+from activities.life import LifeActivities
 from activities.notices import NoticeActivities
 from activities.registry import RegistryActivities
 from activities.review_messages import ReviewMessageActivities
@@ -54,6 +55,7 @@ def build_worker(client: Client, settings: Settings, *, engine: Engine) -> Itera
     """
     registry = RegistryActivities(engine, limits=settings.bundle_limits)
     evals = EvalActivities(engine, policy_path=settings.policy, limits=settings.bundle_limits)
+    life = LifeActivities(engine, policy_path=settings.policy)
     # Without a bot token there is no Slack client: notices and review requests go to
     # the log, and reviews go through the CLI.
     web_client = make_web_client(settings)
@@ -79,6 +81,11 @@ def build_worker(client: Client, settings: Settings, *, engine: Engine) -> Itera
                 registry.record_decision,
                 registry.publish_version,
                 evals.evaluate_version,
+                life.life_plan,
+                life.record_recertification,
+                life.deprecate_version,
+                life.retire_version,
+                life.supersede_predecessors,
                 notices.send_notice,
                 review_messages.post_review_request,
                 review_messages.update_review_message,

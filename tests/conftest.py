@@ -121,3 +121,12 @@ async def ts_env() -> AsyncIterator[WorkflowEnvironment]:
             )
         )
         yield env
+
+
+@pytest.fixture(autouse=True)
+async def _end_lifecycles() -> AsyncIterator[None]:
+    """End every lifecycle a test started, so none outlives its worker."""
+    yield
+    from tests.support import end_started_lifecycles
+
+    await end_started_lifecycles()

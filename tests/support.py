@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -11,6 +12,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 from temporalio.client import Client
+from temporalio.service import RPCError
 
 from agent_registry.cli.lifecycle_client import LifecycleHandle, query_status, start_lifecycle
 from agent_registry.cli.submit import prepare_revision, prepare_submission
@@ -30,6 +32,9 @@ EXAMPLES = REPO / "examples"
 POLICIES = Path(__file__).resolve().parent / "policies"
 
 Handle = LifecycleHandle
+
+STARTED: list[Handle] = []
+"""Lifecycles started by the running test; tests/conftest.py ends them afterwards."""
 
 
 def make_settings(tmp_path: Path, db_url: str, *, policy: Path | None = None) -> Settings:
@@ -87,7 +92,9 @@ async def submit_path(
         team=team,
         version=version or f"1.0.0-t{uuid.uuid4().hex[:10]}",
     )
-    return await start_lifecycle(client, settings, submission=submission)
+    handle = await start_lifecycle(client, settings, submission=submission)
+    STARTED.append(handle)
+    return handle
 
 
 async def wait_for_stage(
@@ -142,3 +149,17 @@ async def revise_path(
         REVISE_UPDATE, revision, result_type=VoteResult
     )
     return result
+
+
+async def end_started_lifecycles() -> None:
+    """Terminate what the test left running.
+
+    A published lifecycle lives on (re-certification timers); left running on a server
+    shared by later tests, its activities would wait on a task queue nobody polls, and
+    the time-skipping server does not skip time past pending activities.
+    """
+    while STARTED:
+        handle = STARTED.pop()
+        latest = handle._client.get_workflow_handle(handle.id)
+        with contextlib.suppress(RPCError):  # already ended
+            await latest.terminate(reason="test finished")

@@ -92,7 +92,9 @@ async def test_each_kind_is_evaluated_reviewed_and_published(
         assert in_review.review_deadline is not None
 
         await vote(handle, Decision.APPROVE, "rita@example.com")
-        final = await handle.result()
+        final = await wait_for_stage(
+            handle, Stage.PUBLISHED, until=lambda s: s.recertify_by is not None
+        )
 
     assert final.stage is Stage.PUBLISHED
     row = _published(engine, final.ref)
@@ -163,7 +165,9 @@ async def test_changes_requested_then_revised_then_approved(
         assert second.revision == 1
         assert second.content_hash != first.content_hash
         await vote(handle, Decision.APPROVE, "rita@example.com")
-        final = await handle.result()
+        final = await wait_for_stage(
+            handle, Stage.PUBLISHED, until=lambda s: s.recertify_by is not None
+        )
 
     assert final.stage is Stage.PUBLISHED
     assert _published(engine, final.ref).content_hash == second.content_hash
@@ -229,7 +233,9 @@ async def test_a_version_is_submitted_once(
             await submit_path(dev_env.client, settings, subagent, version=version)
         await wait_for_stage(handle, Stage.IN_REVIEW)
         await vote(handle, Decision.APPROVE, "rita@example.com")
-        published = await handle.result()
+        published = await wait_for_stage(
+            handle, Stage.PUBLISHED, until=lambda s: s.recertify_by is not None
+        )
 
         # Same version, other content, after publication: refused, nothing changes.
         subagent.write_text(subagent.read_text().replace("senior engineer", "staff engineer"))
@@ -267,7 +273,9 @@ async def test_self_approval_and_double_votes_are_refused_with_the_reason(
         assert status.waiting_for.startswith("waiting for 1 more approval")
         assert [v.reviewer for v in status.votes] == ["carol@example.com"]
         await vote(handle, Decision.APPROVE, "dave@example.com")
-        final = await handle.result()
+        final = await wait_for_stage(
+            handle, Stage.PUBLISHED, until=lambda s: s.recertify_by is not None
+        )
     assert final.stage is Stage.PUBLISHED
     assert sorted(_published(engine, final.ref).approvers) == [
         "carol@example.com",
@@ -293,7 +301,9 @@ async def test_high_risk_needs_two_approvals_one_from_security(
         assert status.waiting_for.startswith("waiting for an approver from security")
 
         await vote(handle, Decision.APPROVE, "sec-lead@example.com")
-        final = await handle.result()
+        final = await wait_for_stage(
+            handle, Stage.PUBLISHED, until=lambda s: s.recertify_by is not None
+        )
     assert final.stage is Stage.PUBLISHED
     assert final.approvers == ["carol@example.com", "dave@example.com", "sec-lead@example.com"]
 
@@ -310,7 +320,9 @@ async def test_worker_restart_mid_review_still_publishes_exactly_once(
     # No worker now: the vote is accepted once a worker is back.
     async with running_worker(dev_env.client, settings, engine):
         await vote(handle, Decision.APPROVE, "rita@example.com")
-        final = await handle.result()
+        final = await wait_for_stage(
+            handle, Stage.PUBLISHED, until=lambda s: s.recertify_by is not None
+        )
     assert final.stage is Stage.PUBLISHED
     assert _count_published_events(engine, final.ref) == 1
     with Session(engine) as session:

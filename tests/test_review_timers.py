@@ -56,7 +56,9 @@ async def test_a_slow_review_is_reminded_then_escalated_then_still_decided(
         assert "In review for 4d" in escalated[0]
 
         await vote(handle, Decision.APPROVE, "rita@example.com")
-        final = await handle.result()
+        final = await wait_for_stage(
+            handle, Stage.PUBLISHED, until=lambda s: s.recertify_by is not None
+        )
     assert final.stage is Stage.PUBLISHED
     assert status.review_deadline is not None
     assert len(_notices(caplog, "review-reminder")) == 1  # once, not every poll

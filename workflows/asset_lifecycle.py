@@ -15,6 +15,12 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.evaluation import EvalOutcome, EvaluateInput
+    from activities.life import (
+        DeprecationInput,
+        LifePlanInput,
+        RecertificationInput,
+        RetireInput,
+    )
     from activities.notices import Audience, Notice
     from activities.registry import (
         DecisionInput,
@@ -24,20 +30,28 @@ with workflow.unsafe.imports_passed_through():
         StoredBundle,
     )
     from activities.review_messages import ReviewMessageUpdate, ReviewRequestInput
-    from agent_registry import review_rules, temporal
+    from agent_registry import life_rules, review_rules, temporal
     from agent_registry.contract import (
         APPROVE_UPDATE,
+        ATTEST_UPDATE,
+        DEPRECATE_UPDATE,
         LIFECYCLE_WORKFLOW,
         REJECT_UPDATE,
         REQUEST_CHANGES_UPDATE,
         REVISE_UPDATE,
         STATUS_QUERY,
+        SUPERSEDE_SIGNAL,
         AssetStatus,
+        AttestInput,
+        DeprecateInput,
+        Deprecation,
+        LifePlan,
         ReviewInput,
         RevisionInput,
         SlackMessageRef,
         StageChange,
         Submission,
+        SupersededSignal,
         Vote,
         VoteResult,
     )
@@ -72,6 +86,12 @@ NOTICE_RETRY = RetryPolicy(
 SLACK_TIMEOUT = timedelta(seconds=60)
 """Covers Slack's rate-limit backoff (Retry-After) inside one attempt."""
 
+PUBLISHED_LIFE_PATCH = "published-life"
+"""Lifecycles that ended at publication before re-certification existed still end there."""
+
+MAX_REMEMBERED_UPDATES = 200
+"""Update ids carried across continue-as-new to deduplicate redeliveries; older ones age out."""
+
 SLACK_REVIEW_PATCH = "slack-review-messages"
 """Lifecycles started before review requests became Slack messages keep their old steps."""
 
@@ -95,7 +115,11 @@ class AssetLifecycleWorkflow:
             authors=submission.metadata.authors,
             machine_authored=submission.metadata.machine_authored,
         )
+        if submission.resume is not None:
+            self._status = submission.resume
         self._metadata = submission.metadata
+        self._processed_updates = list(submission.processed_updates)
+        self._deprecation_request: DeprecateInput | None = None
         self._pending_revision: RevisionInput | None = None
         self._recorded_votes = 0
         self._event_seq = 0
@@ -103,6 +127,8 @@ class AssetLifecycleWorkflow:
     @workflow.run
     async def run(self, submission: Submission) -> AssetStatus:
         """Run the lifecycle and return the final status."""
+        if submission.resume is not None:
+            return await self._published_life()
         self._upsert_identity_attributes()
         self._history(Stage.SUBMITTED, "submitted by " + submission.submitter)
         self._set_waiting("storing the bundle")
@@ -120,6 +146,9 @@ class AssetLifecycleWorkflow:
             decision = await self._review()
             if decision is Decision.APPROVE:
                 await self._publish()
+                if workflow.patched(PUBLISHED_LIFE_PATCH):
+                    await self._supersede_predecessors()
+                    return await self._published_life()
                 return await self._finish()
             reason = self._deciding_vote().reason or ""
             if decision is Decision.REJECT:
@@ -190,6 +219,69 @@ class AssetLifecycleWorkflow:
                 type="Refused",
             )
 
+    @workflow.update(name=ATTEST_UPDATE)
+    def attest(self, attest: AttestInput) -> VoteResult:
+        """The owner team attests that the version is still fit for use."""
+        if self._is_repeat():
+            return VoteResult(stage=self._status.stage, message="attestation already recorded")
+        self._remember_update()
+        self._status.attested_by = attest.attester.strip()
+        return VoteResult(
+            stage=self._status.stage,
+            message=f"attested; {self._status.ref} stays published for another cycle",
+        )
+
+    @attest.validator
+    def _validate_attest(self, attest: AttestInput) -> None:
+        if self._is_repeat():
+            return
+        reason = life_rules.attest_refusal(self._status, attest)
+        if reason is not None:
+            raise ApplicationError(reason, type="Refused")
+
+    @workflow.update(name=DEPRECATE_UPDATE)
+    def deprecate(self, request: DeprecateInput) -> VoteResult:
+        """Deprecate the published version (owner team or platform team)."""
+        if self._is_repeat():
+            return VoteResult(stage=self._status.stage, message="deprecation already recorded")
+        self._remember_update()
+        self._deprecation_request = request
+        return VoteResult(
+            stage=self._status.stage, message=f"deprecation of {self._status.ref} accepted"
+        )
+
+    @deprecate.validator
+    def _validate_deprecate(self, request: DeprecateInput) -> None:
+        if self._is_repeat():
+            return
+        reason = life_rules.deprecate_refusal(self._status, request, now=workflow.now())
+        if reason is None and self._deprecation_request is not None:
+            reason = f"{self._status.ref} is already being deprecated"
+        if reason is not None:
+            raise ApplicationError(reason, type="Refused")
+
+    @workflow.signal(name=SUPERSEDE_SIGNAL)
+    def superseded(self, signal: SupersededSignal) -> None:
+        """A newer version was published: deprecate this one in its favour."""
+        if (
+            self._status.stage in life_rules.DEPRECATABLE_STAGES
+            and self._deprecation_request is None
+        ):
+            self._deprecation_request = DeprecateInput(
+                actor="registry",
+                reason=f"superseded by {signal.replacement}",
+                replacement=signal.replacement,
+            )
+
+    def _is_repeat(self) -> bool:
+        """Whether this update id was applied already, possibly in an earlier run."""
+        return workflow.current_update_info().id in self._processed_updates  # type: ignore[union-attr]
+
+    def _remember_update(self) -> None:
+        info = workflow.current_update_info()
+        assert info is not None
+        self._processed_updates = [*self._processed_updates, info.id][-MAX_REMEMBERED_UPDATES:]
+
     def _check_vote(self, decision: Decision, vote: ReviewInput) -> None:
         reason = review_rules.refusal(self._status, decision, vote)
         if reason is not None:
@@ -251,8 +343,9 @@ class AssetLifecycleWorkflow:
         self._status.content_hash = stored.content_hash
         return stored
 
-    async def _evaluate(self) -> EvalOutcome:
-        await self._enter(Stage.EVALUATING)
+    async def _evaluate(self, *, enter: bool = True) -> EvalOutcome:
+        if enter:
+            await self._enter(Stage.EVALUATING)
         self._set_waiting("running the eval bar")
         assert self._status.content_hash is not None
         outcome: EvalOutcome = await workflow.execute_activity(
@@ -421,6 +514,208 @@ class AssetLifecycleWorkflow:
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._status
 
+    # ----- published life ----------------------------------------------------------
+
+    async def _supersede_predecessors(self) -> None:
+        await workflow.execute_activity(
+            "supersede_predecessors",
+            self._status.ref,
+            start_to_close_timeout=REGISTRY_TIMEOUT,
+            retry_policy=REGISTRY_RETRY,
+            summary="deprecate older published versions in favour of this one",
+        )
+
+    async def _published_life(self) -> AssetStatus:
+        """One re-certification cycle per run; deprecation and retirement end the life."""
+        life = await self._life_plan()
+        if self._status.recertify_by is None:
+            await self._schedule_recertification(workflow.now() + life.recertify_every)
+        due = self._status.recertify_by
+        assert due is not None
+        self._set_waiting(f"published; re-certification due {_when(due)}")
+        if not await self._deprecation_arrives(until=due) and await self._recertify(life):
+            # The cycle passed: start the next one as a new run, so history stays short.
+            await workflow.wait_condition(workflow.all_handlers_finished)
+            workflow.continue_as_new(
+                Submission(
+                    ref=self._status.ref,
+                    metadata=self._metadata,
+                    submitter=self._status.submitter,
+                    archive=b"",
+                    resume=self._status,
+                    processed_updates=self._processed_updates,
+                )
+            )
+        await self._retire_at_sunset()
+        return await self._finish()
+
+    async def _life_plan(self) -> LifePlan:
+        status = self._status
+        life: LifePlan = await workflow.execute_activity(
+            "life_plan",
+            LifePlanInput(
+                risk_tier=status.eval.risk_tier if status.eval else "high",
+                owner_team=status.owner_team,
+                submitter=status.submitter,
+                authors=status.authors,
+            ),
+            result_type=LifePlan,
+            start_to_close_timeout=REGISTRY_TIMEOUT,
+            retry_policy=REGISTRY_RETRY,
+            summary="read the policy for the published life",
+        )
+        status.life = life
+        return life
+
+    async def _schedule_recertification(self, due: datetime, *, passed: bool = False) -> None:
+        self._status.recertify_by = due
+        workflow.upsert_search_attributes([temporal.RECERTIFY_BY.value_set(due)])
+        life = self._status.life
+        await workflow.execute_activity(
+            "record_recertification",
+            RecertificationInput(
+                ref=self._status.ref,
+                recertify_by=due,
+                event_key=self._next_key(),
+                passed_cycle=passed,
+                policy_version=life.policy_version if life else None,
+            ),
+            start_to_close_timeout=REGISTRY_TIMEOUT,
+            retry_policy=REGISTRY_RETRY,
+            summary=f"re-certification due {_when(due)}",
+        )
+
+    async def _deprecation_arrives(self, *, until: datetime) -> bool:
+        """Wait until ``until`` for a deprecation; apply it if one comes.
+
+        Returns:
+            True when the version was deprecated, False when ``until`` came first.
+        """
+        try:
+            await workflow.wait_condition(
+                lambda: self._deprecation_request is not None,
+                timeout=max(until - workflow.now(), timedelta(0)),
+            )
+        except TimeoutError:
+            return False
+        assert self._deprecation_request is not None
+        await self._deprecate(self._deprecation_request)
+        return True
+
+    async def _recertify(self, life: LifePlan) -> bool:
+        """Run a re-certification: evals under today's policy, then the owner's attestation.
+
+        Returns:
+            True when the version stays published; False when it was deprecated.
+        """
+        status = self._status
+        status.attested_by = None
+        await self._enter(Stage.RECERTIFYING, note=f"cycle {status.recertifications + 1}")
+        outcome = await self._evaluate(enter=False)
+        if not outcome.summary.passed:
+            await self._deprecate(
+                DeprecateInput(
+                    actor="registry",
+                    reason="re-certification failed: the eval bar now blocks "
+                    f"({self._eval_note()})",
+                )
+            )
+            return False
+        started = workflow.now()
+        deadline = started + life.grace
+        command = f"`agentreg attest {status.ref} --as YOU`"
+        self._set_waiting(f"waiting for team {status.owner_team} to attest by {_when(deadline)}")
+        await self._notify(
+            Audience.SUBMITTER,
+            "attestation-requested",
+            f"{status.ref} is due for re-certification; team {status.owner_team} attests with "
+            f"{command} by {_when(deadline)}, or it is deprecated",
+        )
+        for alarm in (started + life.grace / 2, deadline):
+            try:
+                await workflow.wait_condition(
+                    lambda: status.attested_by is not None or self._deprecation_request is not None,
+                    timeout=max(alarm - workflow.now(), timedelta(0)),
+                )
+                break
+            except TimeoutError:
+                if alarm != deadline:
+                    await self._notify(
+                        Audience.SUBMITTER,
+                        "attestation-reminder",
+                        f"{status.ref} still needs its attestation ({command}) "
+                        f"by {_when(deadline)}",
+                    )
+        if self._deprecation_request is not None:
+            await self._deprecate(self._deprecation_request)
+            return False
+        if status.attested_by is None:
+            await self._deprecate(
+                DeprecateInput(
+                    actor="registry",
+                    reason="re-certification lapsed: nobody attested within the grace period",
+                )
+            )
+            return False
+        status.recertifications += 1
+        await self._schedule_recertification(workflow.now() + life.recertify_every, passed=True)
+        await self._enter(
+            Stage.PUBLISHED, note=f"re-certified, attested by {status.attested_by}", record=False
+        )
+        return True
+
+    async def _deprecate(self, request: DeprecateInput) -> None:
+        status = self._status
+        life = status.life
+        now = workflow.now()
+        sunset = request.sunset or now + (life.sunset_after if life else timedelta(days=30))
+        status.deprecation = Deprecation(
+            reason=request.reason,
+            by=request.actor,
+            at=now,
+            sunset_at=sunset,
+            replacement=request.replacement,
+        )
+        await workflow.execute_activity(
+            "deprecate_version",
+            DeprecationInput(
+                ref=status.ref,
+                reason=request.reason,
+                by=request.actor,
+                replacement=request.replacement,
+                sunset_at=sunset,
+                event_key=self._next_key(),
+            ),
+            start_to_close_timeout=REGISTRY_TIMEOUT,
+            retry_policy=REGISTRY_RETRY,
+            summary="record the deprecation",
+        )
+        status.recertify_by = None
+        workflow.upsert_search_attributes([temporal.RECERTIFY_BY.value_unset()])
+        await self._enter(Stage.DEPRECATED, note=request.reason, record=False)
+        use = f"; use {request.replacement} instead" if request.replacement else ""
+        text = f"{status.ref} is deprecated: {request.reason}{use}. It retires on {_when(sunset)}."
+        self._set_waiting(f"deprecated; retires {_when(sunset)}")
+        await self._notify(Audience.SUBMITTER, "deprecated", text)
+        await self._notify(Audience.PLATFORM, "deprecated", text)
+
+    async def _retire_at_sunset(self) -> None:
+        deprecation = self._status.deprecation
+        assert deprecation is not None
+        await workflow.sleep(max(deprecation.sunset_at - workflow.now(), timedelta(0)))
+        await workflow.execute_activity(
+            "retire_version",
+            RetireInput(ref=self._status.ref, event_key=self._next_key()),
+            start_to_close_timeout=REGISTRY_TIMEOUT,
+            retry_policy=REGISTRY_RETRY,
+            summary="retire the version",
+        )
+        self._status.outcome_reason = deprecation.reason
+        await self._enter(Stage.RETIRED, note=deprecation.reason, record=False)
+        await self._notify(
+            Audience.SUBMITTER, "retired", f"{self._status.ref} is retired: {deprecation.reason}"
+        )
+
     # ----- bookkeeping -------------------------------------------------------------
 
     async def _enter(self, stage: Stage, *, note: str = "", record: bool = True) -> None:
@@ -549,6 +844,13 @@ class AssetLifecycleWorkflow:
         status = self._status
         if status.stage is Stage.PUBLISHED:
             return f"published; content hash `{status.content_hash}`"
+        if status.stage is Stage.RETIRED and status.deprecation is not None:
+            use = (
+                f"; replaced by {status.deprecation.replacement}"
+                if status.deprecation.replacement
+                else ""
+            )
+            return f"retired: {status.deprecation.reason}{use}"
         return f"ended {status.stage.value}: {status.outcome_reason or 'no further action'}"
 
 

@@ -24,6 +24,9 @@ APPROVE_UPDATE = "approve"
 REJECT_UPDATE = "reject"
 REQUEST_CHANGES_UPDATE = "request_changes"
 REVISE_UPDATE = "revise"
+ATTEST_UPDATE = "attest"
+DEPRECATE_UPDATE = "deprecate"
+SUPERSEDE_SIGNAL = "superseded"
 
 DECISION_UPDATES: dict[Decision, str] = {
     Decision.APPROVE: APPROVE_UPDATE,
@@ -44,7 +47,11 @@ class Submission(BaseModel):
         ref: The asset version.
         metadata: Resolved registry metadata (team, version, changelog, authors, attribution).
         submitter: Who submitted it; never allowed to approve it.
-        archive: The canonical archive of the bundle.
+        archive: The canonical archive of the bundle (empty when resuming).
+        resume: The state to continue from, when a published version's lifecycle
+            continues as new at the end of a re-certification cycle.
+        processed_updates: Update ids already applied, carried across continue-as-new
+            (Temporal deduplicates update ids within one run only).
     """
 
     model_config = _BYTES_AS_BASE64
@@ -53,6 +60,8 @@ class Submission(BaseModel):
     metadata: RegistryMetadata
     submitter: str
     archive: bytes
+    resume: AssetStatus | None = None
+    processed_updates: list[str] = Field(default_factory=list)
 
 
 class ReviewInput(BaseModel):
@@ -86,6 +95,76 @@ class RevisionInput(BaseModel):
     author: str
     archive: bytes
     changelog: str | None = None
+
+
+class AttestInput(BaseModel):
+    """The owner team's attestation that a published version is still fit for use.
+
+    Attributes:
+        attester: Who attests (a member of the owner team).
+        source: Where it came from (``cli``, ``slack``).
+        verified_groups: Policy group ids the caller verified the attester belongs to.
+    """
+
+    attester: str
+    source: str = "cli"
+    verified_groups: list[str] = Field(default_factory=list)
+
+
+class DeprecateInput(BaseModel):
+    """A request to deprecate a published version.
+
+    Attributes:
+        actor: Who asks (owner team or platform team).
+        reason: Why; shown to everyone who uses the version.
+        replacement: The version to use instead, ``kind/name@version``.
+        sunset: When the version retires; the policy's default period when None.
+        source: Where it came from (``cli``, ``slack``).
+        verified_groups: Policy group ids the caller verified the actor belongs to.
+    """
+
+    actor: str
+    reason: str
+    replacement: str | None = None
+    sunset: datetime | None = None
+    source: str = "cli"
+    verified_groups: list[str] = Field(default_factory=list)
+
+
+class SupersededSignal(BaseModel):
+    """Sent by the lifecycle of a newer published version to the one it replaces."""
+
+    replacement: str
+
+
+class Deprecation(BaseModel):
+    """Why and until when a version is deprecated, and what replaces it."""
+
+    reason: str
+    by: str
+    at: datetime
+    sunset_at: datetime
+    replacement: str | None = None
+
+
+class LifePlan(BaseModel):
+    """What the policy in force asks of a published version, read at every cycle.
+
+    Attributes:
+        policy_version: The policy the durations come from.
+        recertify_every: Interval between re-certifications for the version's tier.
+        grace: How long the owner team has to attest once re-certification is due.
+        sunset_after: Default time from deprecation to retirement.
+        attesters: Who may attest: the owner team's group, else submitter and authors.
+        deprecators: Who may deprecate besides the owner team: the platform group.
+    """
+
+    policy_version: str
+    recertify_every: timedelta
+    grace: timedelta
+    sunset_after: timedelta
+    attesters: list[str] = Field(default_factory=list)
+    deprecators: list[str] = Field(default_factory=list)
 
 
 class ReviewPlan(BaseModel):
@@ -185,6 +264,11 @@ class AssetStatus(BaseModel):
         history: Every stage change.
         outcome_reason: Why the lifecycle ended where it did (rejection reason, …).
         review_message: The review request in Slack, when one was posted.
+        recertify_by: When the next re-certification is due (published versions).
+        recertifications: Re-certification cycles passed so far.
+        attested_by: Who attested in the current re-certification.
+        deprecation: Why, by whom, until when, and what replaces it, once deprecated.
+        life: The policy's durations and roles for the published life, once published.
     """
 
     ref: AssetRef
@@ -203,6 +287,11 @@ class AssetStatus(BaseModel):
     history: list[StageChange] = Field(default_factory=list)
     outcome_reason: str | None = None
     review_message: SlackMessageRef | None = None
+    recertify_by: datetime | None = None
+    recertifications: int = 0
+    attested_by: str | None = None
+    deprecation: Deprecation | None = None
+    life: LifePlan | None = None
 
     @property
     def approvers(self) -> list[str]:
@@ -215,3 +304,6 @@ class VoteResult(BaseModel):
 
     stage: Stage
     message: str
+
+
+Submission.model_rebuild()

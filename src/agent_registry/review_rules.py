@@ -14,6 +14,11 @@ from agent_registry.membership import members_include
 
 REVIEWERS_GROUP = "reviewers"
 
+REVIEWED_STAGES = frozenset(
+    {Stage.PUBLISHED, Stage.RECERTIFYING, Stage.DEPRECATED, Stage.RETIRED, Stage.REJECTED}
+)
+"""Stages a version reaches only after its review was decided."""
+
 
 def _is_own_asset(status: AssetStatus, reviewer: str) -> bool:
     people = {status.submitter.lower(), *(author.lower() for author in status.authors)}
@@ -34,6 +39,8 @@ def refusal(status: AssetStatus, decision: Decision, vote: ReviewInput) -> str |
     reviewer = vote.reviewer.strip()
     if not reviewer:
         return "a reviewer identity is required"
+    if status.stage in REVIEWED_STAGES:
+        return f"{status.ref} is {status.stage.value}; its review is over"
     if status.stage is not Stage.IN_REVIEW or status.plan is None:
         return f"{status.ref} is {status.stage.value}, not in review; nothing to decide"
     decided = outcome(status.plan, status.votes)

@@ -28,7 +28,11 @@ from agent_registry.cli.submit import prepare_submission
 from agent_registry.config import Settings
 from agent_registry.contract import (
     APPROVE_UPDATE,
+    ATTEST_UPDATE,
+    DEPRECATE_UPDATE,
     REQUEST_CHANGES_UPDATE,
+    AttestInput,
+    DeprecateInput,
     ReviewInput,
     VoteResult,
 )
@@ -43,8 +47,9 @@ Handle = WorkflowHandle[object, object]
 
 
 async def _stage(handle: Handle, stage: Stage) -> None:
-    for _ in range(300):
-        if (await query_status(handle)).stage is stage:  # type: ignore[arg-type]
+    latest = handle._client.get_workflow_handle(handle.id)  # follows continue-as-new
+    for _ in range(600):
+        if (await query_status(latest)).stage is stage:  # type: ignore[arg-type]
             return
         await asyncio.sleep(0.1)
     raise RuntimeError(f"{handle.id} never reached {stage.value}")
@@ -62,7 +67,31 @@ async def _vote(handle: Handle, update: str, reason: str | None = None) -> None:
 async def published(handle: Handle, settings: Settings) -> None:
     await _stage(handle, Stage.IN_REVIEW)
     await _vote(handle, APPROVE_UPDATE)
+    await _stage(handle, Stage.PUBLISHED)
+
+
+async def recertified(handle: Handle, settings: Settings) -> None:
+    await published(handle, settings)
+    await _stage(handle, Stage.RECERTIFYING)
+    await handle.execute_update(
+        ATTEST_UPDATE, AttestInput(attester="bob@example.com"), result_type=VoteResult
+    )
+    await _stage(handle, Stage.PUBLISHED)  # the first run has continued as new by now
+
+
+async def lapsed_and_retired(handle: Handle, settings: Settings) -> None:
+    await published(handle, settings)
     await handle.result()
+
+
+async def deprecated(handle: Handle, settings: Settings) -> None:
+    await published(handle, settings)
+    await handle.execute_update(
+        DEPRECATE_UPDATE,
+        DeprecateInput(actor="bob@example.com", reason="replaced", replacement="subagent/x@2.0.0"),
+        result_type=VoteResult,
+    )
+    await _stage(handle, Stage.DEPRECATED)
 
 
 async def in_review(handle: Handle, settings: Settings) -> None:
@@ -76,7 +105,7 @@ async def revised_then_published(handle: Handle, settings: Settings) -> None:
     await revise_path(handle, settings, EXAMPLES / "subagents/code-reviewer.md")  # type: ignore[arg-type]
     await _stage(handle, Stage.IN_REVIEW)
     await _vote(handle, APPROVE_UPDATE)
-    await handle.result()
+    await _stage(handle, Stage.PUBLISHED)
 
 
 async def eval_failed(handle: Handle, settings: Settings) -> None:
@@ -88,7 +117,13 @@ SCENARIOS: dict[str, tuple[str, Callable[[Handle, Settings], Awaitable[None]]]] 
     "in_review": ("subagents/code-reviewer.md", in_review),
     "revised_then_published": ("subagents/code-reviewer.md", revised_then_published),
     "eval_failed": ("failing/leaky-deploy-helper", eval_failed),
+    "recertified": ("subagents/code-reviewer.md", recertified),
+    "lapsed_and_retired": ("subagents/code-reviewer.md", lapsed_and_retired),
+    "deprecated": ("subagents/code-reviewer.md", deprecated),
 }
+
+POLICY = Path(__file__).resolve().parents[2] / "examples" / "policies" / "seconds.toml"
+"""Seconds instead of days, so a published life fits in a recording."""
 
 
 async def record(target: Path) -> None:
@@ -104,7 +139,9 @@ async def record(target: Path) -> None:
             url = f"sqlite:///{scratch}/registry.db"
             upgrade_database(url)
             engine = make_engine(url)
-            settings = Settings(_env_file=None, database_url=url, task_queue="record")  # type: ignore[call-arg]
+            settings = Settings(
+                _env_file=None, database_url=url, task_queue="record", policy=POLICY
+            )  # type: ignore[call-arg]
             async with running_worker(env.client, settings, engine):
                 for name, (example, scenario) in SCENARIOS.items():
                     await _run(env.client, settings, target / f"{name}.json", example, scenario)
@@ -126,8 +163,13 @@ async def _run(
     )
     handle = await start_lifecycle(client, settings, submission=submission)
     await scenario(handle, settings)  # type: ignore[arg-type]
-    history = await handle.fetch_history()
-    path.write_text(history.to_json())
+    latest = await handle.fetch_history()
+    path.write_text(latest.to_json())
+    first_run = handle.first_execution_run_id
+    if first_run is not None and latest.run_id != first_run:
+        # A cycle continued as new: keep the first run too, which ends in ContinueAsNew.
+        first = await client.get_workflow_handle(handle.id, run_id=first_run).fetch_history()
+        path.with_name(f"{path.stem}-first-run.json").write_text(first.to_json())
 
 
 if __name__ == "__main__":

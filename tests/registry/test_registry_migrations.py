@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import UniqueConstraint, inspect
+from sqlalchemy import UniqueConstraint, inspect, text
 from sqlalchemy.engine import make_url
-from sqlmodel import SQLModel
+from sqlmodel import Session, SQLModel
 
-from agent_registry.assets.refs import semver_key
-from agent_registry.registry import tables
-from agent_registry.registry.db import make_engine, upgrade_database
+from agent_registry.assets.refs import AssetRef, semver_key
+from agent_registry.registry import store, tables
+from agent_registry.registry.db import alembic_config, make_engine, upgrade_database
 from tests import pg
+
+NOW = datetime(2026, 11, 24, tzinfo=UTC)
 
 TABLES = {
     "asset",
@@ -38,7 +42,7 @@ def test_upgrade_from_empty_matches_the_models(empty_db_url: str) -> None:
             context = MigrationContext.configure(connection, opts={"compare_type": True})
             assert compare_metadata(context, SQLModel.metadata) == []
             assert set(inspect(connection).get_table_names()) == TABLES | {"alembic_version"}
-            assert context.get_current_revision() == "0002"
+            assert context.get_current_revision() == "0003"
     finally:
         engine.dispose()
 
@@ -50,7 +54,63 @@ def test_upgrade_twice_is_a_no_op(empty_db_url: str) -> None:
     engine = make_engine(empty_db_url)
     try:
         with engine.connect() as connection:
-            assert MigrationContext.configure(connection).get_current_revision() == "0002"
+            assert MigrationContext.configure(connection).get_current_revision() == "0003"
+    finally:
+        engine.dispose()
+
+
+LIFE_COLUMNS = {
+    "recertify_by",
+    "recertified_at",
+    "deprecated_at",
+    "deprecated_by",
+    "deprecation_reason",
+    "replacement",
+    "sunset_at",
+    "retired_at",
+}
+
+
+def test_life_columns_arrive_empty_on_existing_versions_and_leave_cleanly(
+    empty_db_url: str,
+) -> None:
+    config = alembic_config(empty_db_url)
+    command.upgrade(config, "0002")
+    engine = make_engine(empty_db_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO asset (id, kind, name, owner_team, created_at) "
+                    "VALUES (1, 'skill', 'pdf-report', 'platform', :now)"
+                ),
+                {"now": NOW},
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO asset_version (id, asset_id, version, version_sort, stage, "
+                    "content_hash, manifest_json, description, tier_reasons, submitter, "
+                    "authors, changelog, machine_authored, workflow_id, submitted_at, "
+                    "updated_at, published_at, approvers) VALUES (1, 1, '1.0.0', 'k', "
+                    "'Published', 'abc', '{}', 'd', '[]', 'ada', '[]', '', false, 'w', :now, "
+                    ":now, :now, '[]')"
+                ),
+                {"now": NOW},
+            )
+
+        command.upgrade(config, "0003")
+        with Session(engine) as session:
+            version = store.get_version(session, ref=AssetRef.parse("skill/pdf-report@1.0.0"))
+            assert version.stage == "Published"
+            assert all(getattr(version, column) is None for column in LIFE_COLUMNS)
+
+        command.downgrade(config, "0002")
+        with engine.connect() as connection:
+            columns = {c["name"] for c in inspect(connection).get_columns("asset_version")}
+            assert not columns & LIFE_COLUMNS
+            assert connection.execute(text("SELECT version FROM asset_version")).all() == [
+                ("1.0.0",)
+            ]
     finally:
         engine.dispose()
 

@@ -153,8 +153,18 @@ class SlackStack:
         return await query_status(self.handle)
 
     async def final(self) -> AssetStatus:
-        """The lifecycle's result, failing the test instead of hanging when it never ends."""
-        return await asyncio.wait_for(self.handle.result(), timeout=30)
+        """The review's outcome: rejected, or published with its re-certification set.
+
+        A published version's lifecycle lives on, so this waits for the state, not the end.
+        """
+        for _ in range(300):
+            status = await self.status()
+            if status.stage is Stage.REJECTED or (
+                status.stage is Stage.PUBLISHED and status.recertify_by is not None
+            ):
+                return status
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"{self.handle.id} was not decided")
 
 
 def _slack_settings(settings: Settings, double: SlackDouble) -> Settings:

@@ -89,7 +89,9 @@ async def test_a_slow_review_is_reminded_in_its_thread_then_escalated(
         assert "code-reviewer" in escalation.text and "without a decision" in escalation.text
 
         await vote(handle, Decision.APPROVE, "rita@example.com")
-        final = await handle.result()
+        final = await wait_for_stage(
+            handle, Stage.PUBLISHED, until=lambda s: s.recertify_by is not None
+        )
     assert final.stage is Stage.PUBLISHED
     [review_after] = double.messages_in(REVIEWS)  # still one message, edited in place
     assert review_after.ts == review.ts and review_after.edits >= 1

@@ -8,7 +8,7 @@ import sys
 import typer
 from rich.markup import escape
 
-from agent_registry.cli import catalog, db, devstack, review, serve, submit, validate
+from agent_registry.cli import catalog, db, devstack, life, review, serve, submit, validate
 from agent_registry.cli.errors import explain
 from agent_registry.cli.render import err
 
@@ -24,6 +24,8 @@ app.command()(submit.revise)
 app.command()(catalog.status)
 app.command("list")(catalog.list_assets)
 app.command()(catalog.show)
+app.command()(life.attest)
+app.command()(life.deprecate)
 app.command()(devstack.up)
 app.command()(serve.serve)
 app.add_typer(review.app, name="review")

@@ -135,7 +135,12 @@ class AssetPublic(AssetBase):
 
 
 class AssetVersionBase(SQLModel):
-    """One version of an asset: its content, its stage and what review found."""
+    """One version of an asset: its content, its stage, what review found, and its life after.
+
+    The re-certification and deprecation columns are copies of what the lifecycle
+    workflow decided, kept here so ``agentreg show`` and search can answer without
+    asking Temporal, and so a retired version still says why and what replaced it.
+    """
 
     version: str
     version_sort: str = Field(description="version_sort_key(version), for ORDER BY.")
@@ -155,6 +160,22 @@ class AssetVersionBase(SQLModel):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
     published_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     approvers: list[str] = Field(default_factory=list, sa_type=JSON)
+    recertify_by: datetime | None = Field(
+        default=None, sa_type=UtcDateTime, description="When re-certification is next due."
+    )
+    recertified_at: datetime | None = Field(
+        default=None, sa_type=UtcDateTime, description="When it last passed re-certification."
+    )
+    deprecated_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    deprecated_by: str | None = None
+    deprecation_reason: str | None = Field(default=None, sa_type=Text)
+    replacement: str | None = Field(
+        default=None, description="The version to use instead, kind/name@version."
+    )
+    sunset_at: datetime | None = Field(
+        default=None, sa_type=UtcDateTime, description="When a deprecated version retires."
+    )
+    retired_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
     def manifest(self) -> dict[str, object]:
         """The manifest as submitted, parsed back from its JSON text."""

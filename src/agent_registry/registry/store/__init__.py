@@ -14,6 +14,7 @@ this package gathers the public functions of its modules, one purpose each:
 - :mod:`~agent_registry.registry.store.blobs`: bundle bytes by content hash;
 - :mod:`~agent_registry.registry.store.submissions`: registering and revising versions;
 - :mod:`~agent_registry.registry.store.stages`: stage changes and publication;
+- :mod:`~agent_registry.registry.store.life`: re-certification, deprecation, retirement;
 - :mod:`~agent_registry.registry.store.evals`: eval runs and their findings;
 - :mod:`~agent_registry.registry.store.decisions`: reviewers' decisions;
 - :mod:`~agent_registry.registry.store.reads`: versions, listings and the audit log;
@@ -25,8 +26,15 @@ from agent_registry.registry.store.blobs import get_blob, put_blob
 from agent_registry.registry.store.decisions import DECISION_EVENT_PREFIX, record_decision
 from agent_registry.registry.store.evals import EVAL_EVENT_PREFIX, record_eval
 from agent_registry.registry.store.idempotency import SYSTEM_ACTOR
+from agent_registry.registry.store.life import (
+    deprecate_version,
+    record_recertification,
+    retire_version,
+    schedule_recertification,
+)
 from agent_registry.registry.store.reads import (
     LIVE_STAGES,
+    WITHDRAWN_STAGES,
     audit_for,
     decisions_for,
     find_version,
@@ -35,6 +43,8 @@ from agent_registry.registry.store.reads import (
     latest_eval,
     latest_published,
     list_versions,
+    published_predecessors,
+    withdrawn_versions,
 )
 from agent_registry.registry.store.stages import publish_version, set_stage
 from agent_registry.registry.store.submissions import PUBLISHED_STAGES, register_version
@@ -45,8 +55,10 @@ __all__ = [
     "LIVE_STAGES",
     "PUBLISHED_STAGES",
     "SYSTEM_ACTOR",
+    "WITHDRAWN_STAGES",
     "audit_for",
     "decisions_for",
+    "deprecate_version",
     "find_version",
     "get_asset_for",
     "get_blob",
@@ -55,9 +67,14 @@ __all__ = [
     "latest_published",
     "list_versions",
     "publish_version",
+    "published_predecessors",
     "put_blob",
     "record_decision",
     "record_eval",
+    "record_recertification",
     "register_version",
+    "retire_version",
+    "schedule_recertification",
     "set_stage",
+    "withdrawn_versions",
 ]

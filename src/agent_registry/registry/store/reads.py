@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from agent_registry.assets.refs import AssetKind, AssetRef
 from agent_registry.lifecycle import Stage
@@ -15,10 +18,14 @@ from agent_registry.registry.tables import (
     EvalFindingRow,
     EvalRun,
     ReviewDecision,
+    version_sort_key,
 )
 
 LIVE_STAGES = (Stage.PUBLISHED, Stage.RECERTIFYING)
 """Stages in which a version is in the catalog (re-certification does not take it out)."""
+
+WITHDRAWN_STAGES = (Stage.DEPRECATED, Stage.RETIRED)
+"""Stages of a version on its way out (deprecated) or out (retired) of the catalog."""
 
 
 def find_version(session: Session, *, ref: AssetRef) -> AssetVersion | None:
@@ -58,11 +65,15 @@ def list_versions(
 ) -> list[tuple[Asset, AssetVersion]]:
     """Versions with their assets, by kind and name, newest version first.
 
+    Retired versions are gone from search: they are listed only when ``stage`` asks for
+    them by name. They stay in the store and the audit log, and :func:`get_version`
+    still finds them, so an old reference can be explained rather than refused.
+
     Args:
         session: The registry session.
         kind: Only this kind.
         team: Only assets this team owns.
-        stage: Only versions in this stage.
+        stage: Only versions in this stage; ``Stage.RETIRED`` lists the retired ones.
         limit: At most this many rows.
         offset: Skip this many rows first (paging).
 
@@ -83,6 +94,8 @@ def list_versions(
         query = query.where(Asset.owner_team == team)
     if stage is not None:
         query = query.where(AssetVersion.stage == stage.value)
+    else:
+        query = query.where(AssetVersion.stage != Stage.RETIRED.value)
     query = (
         query.order_by(
             col(Asset.kind),
@@ -100,21 +113,73 @@ def latest_published(session: Session, *, kind: AssetKind, name: str) -> AssetVe
     """The highest version (by semver) of ``kind/name`` that is in the catalog.
 
     Versions being re-certified count, as they stay in the catalog meanwhile;
-    deprecated ones do not. Pre-releases count by semver order, so ``2.0.0-rc.1``
-    beats ``1.9.0``.
+    deprecated and retired ones do not, even when they are the highest: whoever asks for
+    "the latest" must get something they may still adopt. Pre-releases count by semver
+    order, so ``2.0.0-rc.1`` beats ``1.9.0``.
     """
     query = (
+        _versions_of(kind=kind, name=name, stages=LIVE_STAGES)
+        .order_by(col(AssetVersion.version_sort).desc(), col(AssetVersion.id).desc())
+        .limit(1)
+    )
+    return session.exec(query).first()
+
+
+def published_predecessors(
+    session: Session, *, kind: AssetKind, name: str, version: str
+) -> list[AssetVersion]:
+    """The versions a newly published ``version`` supersedes, lowest first.
+
+    These are the versions of the same asset still in the catalog (published or being
+    re-certified) that sort below ``version`` by semver, pre-releases included: publishing
+    ``2.0.0`` supersedes ``2.0.0-rc.1`` and ``1.4.0``. A version that sorts above it (a
+    hotfix ``1.4.1`` published after ``2.0.0``) supersedes nothing newer than itself, and a
+    version equal but for build metadata is not below it.
+
+    Args:
+        session: The registry session.
+        kind: The asset kind.
+        name: The asset name.
+        version: The newly published version.
+
+    Returns:
+        The superseded versions, in ascending semver order.
+
+    Raises:
+        InvalidRefError: If ``version`` is not a semantic version.
+    """
+    query = (
+        _versions_of(kind=kind, name=name, stages=LIVE_STAGES)
+        .where(col(AssetVersion.version_sort) < version_sort_key(version))
+        .order_by(col(AssetVersion.version_sort), col(AssetVersion.id))
+    )
+    return list(session.exec(query).all())
+
+
+def withdrawn_versions(session: Session, *, kind: AssetKind, name: str) -> list[AssetVersion]:
+    """The deprecated and retired versions of ``kind/name``, highest first.
+
+    For explaining an empty catalog entry: when an asset has no published version left,
+    these say what happened to it and what replaces it.
+    """
+    query = _versions_of(kind=kind, name=name, stages=WITHDRAWN_STAGES).order_by(
+        col(AssetVersion.version_sort).desc(), col(AssetVersion.id).desc()
+    )
+    return list(session.exec(query).all())
+
+
+def _versions_of(
+    *, kind: AssetKind, name: str, stages: Iterable[Stage]
+) -> SelectOfScalar[AssetVersion]:
+    return (
         select(AssetVersion)
         .join(Asset, col(AssetVersion.asset_id) == col(Asset.id))
         .where(
             Asset.kind == kind.value,
             Asset.name == name,
-            col(AssetVersion.stage).in_([stage.value for stage in LIVE_STAGES]),
+            col(AssetVersion.stage).in_([stage.value for stage in stages]),
         )
-        .order_by(col(AssetVersion.version_sort).desc(), col(AssetVersion.id).desc())
-        .limit(1)
     )
-    return session.exec(query).first()
 
 
 def latest_eval(

@@ -1,0 +1,67 @@
+"""Who may attest a re-certification or deprecate a version, and when.
+
+Pure functions over the workflow's state, like :mod:`agent_registry.review_rules`, so the
+update validators stay one line and the rules are tested without a server.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from agent_registry.contract import AssetStatus, AttestInput, DeprecateInput
+from agent_registry.lifecycle import Stage
+from agent_registry.membership import members_include
+
+DEPRECATABLE_STAGES = (Stage.PUBLISHED, Stage.RECERTIFYING)
+
+
+def owner_members(status: AssetStatus) -> list[str]:
+    """The owner team as policy knows it, else the people who submitted and wrote it."""
+    if status.life is not None and status.life.attesters:
+        return status.life.attesters
+    return [status.submitter, *status.authors]
+
+
+def attest_refusal(status: AssetStatus, attest: AttestInput) -> str | None:
+    """Say why an attestation may not be given now, or None when it may."""
+    who = attest.attester.strip()
+    if not who:
+        return "an attester identity is required"
+    if status.stage is not Stage.RECERTIFYING:
+        return f"{status.ref} is {status.stage.value}; attestation is asked only when it is due"
+    if status.attested_by is not None:
+        return f"{status.ref} was already attested by {status.attested_by}"
+    if not members_include(owner_members(status), who, verified_groups=attest.verified_groups):
+        return f"{who} is not in team {status.owner_team}, which owns {status.ref}"
+    return None
+
+
+def deprecate_refusal(status: AssetStatus, request: DeprecateInput, *, now: datetime) -> str | None:
+    """Say why a deprecation may not be made now, or None when it may.
+
+    Args:
+        status: The lifecycle's state.
+        request: The deprecation asked for.
+        now: The workflow's current time, to judge the sunset date.
+    """
+    who = request.actor.strip()
+    if not who:
+        return "an identity is required"
+    if status.stage not in DEPRECATABLE_STAGES:
+        return f"{status.ref} is {status.stage.value}; only a published version can be deprecated"
+    if not request.reason.strip():
+        return "a reason is required to deprecate"
+    deprecators = status.life.deprecators if status.life is not None else []
+    allowed = members_include(
+        owner_members(status), who, verified_groups=request.verified_groups
+    ) or members_include(deprecators, who, verified_groups=request.verified_groups)
+    if not allowed:
+        return (
+            f"{who} may not deprecate {status.ref}: only team {status.owner_team} "
+            "and the platform team may"
+        )
+    if request.sunset is not None and request.sunset <= now:
+        return f"the sunset date {request.sunset:%Y-%m-%d} is not in the future"
+    if request.replacement is not None and request.replacement == str(status.ref):
+        return "a version cannot replace itself"
+    return None
