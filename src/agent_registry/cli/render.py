@@ -25,6 +25,9 @@ STAGE_STYLE = {
     "EvalFailed": "bold red",
     "ChangesRequested": "yellow",
     "InReview": "cyan",
+    "Recertifying": "cyan",
+    "Deprecated": "bold yellow",
+    "Retired": "dim",
 }
 
 out = Console(highlight=False, soft_wrap=True)
@@ -83,6 +86,16 @@ def print_status(status: AssetStatus) -> None:
         for vote in status.votes:
             reason = f": {vote.reason}" if vote.reason else ""
             out.print(escape(f"  {vote.decision.value} by {vote.reviewer} ({vote.source}){reason}"))
+    if status.recertify_by is not None:
+        cycles = f" (re-certified {status.recertifications}×)" if status.recertifications else ""
+        plain(f"  re-certification due {status.recertify_by:%Y-%m-%d %H:%M} UTC{cycles}")
+    if status.deprecation is not None:
+        gone = status.deprecation
+        use = f"; use {gone.replacement}" if gone.replacement else ""
+        plain(
+            f"  deprecated {gone.at:%Y-%m-%d} by {gone.by}: {gone.reason}{use}; "
+            f"retires {gone.sunset_at:%Y-%m-%d %H:%M} UTC"
+        )
     if status.outcome_reason:
         out.print(escape(f"  reason: {status.outcome_reason}"))
     for change in status.history:
