@@ -3,6 +3,7 @@ supersession and retirement, with every duration from policy."""
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import uuid
 from datetime import timedelta
@@ -15,6 +16,7 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
+from agent_registry import temporal
 from agent_registry.assets.refs import AssetRef
 from agent_registry.cli.lifecycle_client import LifecycleHandle, query_status
 from agent_registry.contract import (
@@ -250,10 +252,6 @@ async def test_deprecation_on_demand_is_for_the_owner_and_platform_teams(
 async def test_the_platform_team_finds_what_is_due_from_the_temporal_ui(
     dev_env: WorkflowEnvironment, sqlite_url: str, sqlite_engine: Engine, tmp_path: Path
 ) -> None:
-    import asyncio
-
-    from agent_registry import temporal
-
     settings = make_settings(tmp_path, sqlite_url, policy=POLICIES / "year.toml")
     client = dev_env.client
     async with running_worker(client, settings, sqlite_engine):
