@@ -503,6 +503,7 @@ class AssetLifecycleWorkflow:
         )
         note = "approved by " + ", ".join(approvers)
         await self._enter(Stage.PUBLISHED, note=note, record=False)
+        self._set_waiting(f"published ({note})")
         await self._notify(
             Audience.SUBMITTER,
             "published",
@@ -532,7 +533,7 @@ class AssetLifecycleWorkflow:
             await self._schedule_recertification(workflow.now() + life.recertify_every)
         due = self._status.recertify_by
         assert due is not None
-        self._set_waiting(f"published; re-certification due {_when(due)}")
+        self._set_waiting(f"published; re-certification due {_when(due)}")  # when resumed
         if not await self._deprecation_arrives(until=due) and await self._recertify(life):
             # The cycle passed: start the next one as a new run, so history stays short.
             await workflow.wait_condition(workflow.all_handlers_finished)
@@ -569,6 +570,7 @@ class AssetLifecycleWorkflow:
 
     async def _schedule_recertification(self, due: datetime, *, passed: bool = False) -> None:
         self._status.recertify_by = due
+        self._set_waiting(f"published; re-certification due {_when(due)}")
         workflow.upsert_search_attributes([temporal.RECERTIFY_BY.value_set(due)])
         life = self._status.life
         await workflow.execute_activity(

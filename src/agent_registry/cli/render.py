@@ -87,7 +87,9 @@ def print_status(status: AssetStatus) -> None:
             reason = f": {vote.reason}" if vote.reason else ""
             out.print(escape(f"  {vote.decision.value} by {vote.reviewer} ({vote.source}){reason}"))
     if status.recertify_by is not None:
-        cycles = f" (re-certified {status.recertifications}×)" if status.recertifications else ""
+        cycles = (
+            f" (re-certified {status.recertifications} times)" if status.recertifications else ""
+        )
         plain(f"  re-certification due {status.recertify_by:%Y-%m-%d %H:%M} UTC{cycles}")
     if status.deprecation is not None:
         gone = status.deprecation
