@@ -7,12 +7,14 @@ still works, with notices in the log and reviews through the CLI.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 
 from pydantic import BaseModel
 from slack_sdk.errors import SlackApiError
+from slack_sdk.models.blocks import Block
 from slack_sdk.web.async_client import AsyncWebClient
 from temporalio import activity
 
@@ -21,13 +23,18 @@ from activities.ui_links import calling_workflow_link
 from agent_registry.assets.refs import AssetRef
 from agent_registry.contract import AssetStatus, SlackMessageRef
 from agent_registry.policy_loader import load_policy
+from agent_registry.slack.messages import attestation_request_blocks
 from agent_registry.slack.mrkdwn import escape_mrkdwn
-from agent_registry.slack.notice_texts import notice_text
+from agent_registry.slack.notice_texts import attestation_text, notice_text
 
 logger = logging.getLogger(__name__)
 
 NOT_A_SLACK_USER = frozenset({"users_not_found", "user_not_found", "account_inactive"})
 """Slack's answers when a submitter has no (active) Slack account: log, don't retry."""
+
+ATTESTATION_EVENTS = {"attestation-requested": False, "attestation-reminder": True}
+"""Notices that ask for an attestation, each with whether it is the reminder: they carry
+an Attest button, so the owner answers where they read the question."""
 
 
 class Audience(StrEnum):
@@ -51,6 +58,7 @@ class Notice(BaseModel):
         thread: The review request, for notices that belong in its thread.
         status: The lifecycle's state, from which Slack wording is rendered.
         waited: How long the review has waited, for reminders and escalations.
+        deadline: When what the notice asks for is due (the attestation's grace period).
     """
 
     ref: AssetRef
@@ -62,6 +70,7 @@ class Notice(BaseModel):
     thread: SlackMessageRef | None = None
     status: AssetStatus | None = None
     waited: timedelta | None = None
+    deadline: datetime | None = None
 
 
 class NoticeActivities:
@@ -94,7 +103,7 @@ class NoticeActivities:
         )
         if self._poster is None or not notice.key:
             return
-        text = self._slack_text(notice)
+        text, blocks = self._slack_content(notice)
         if notice.audience is Audience.SUBMITTER:
             channel = await self._direct_channel(notice.recipient)
             if channel is None:
@@ -105,8 +114,26 @@ class NoticeActivities:
             channel = load_policy(self._policy_path).review.platform_channel
         thread = notice.thread if notice.audience is Audience.REVIEWERS else None
         await self._poster.post(
-            key=notice.key, channel=channel, text=text, purpose=notice.event, thread=thread
+            key=notice.key,
+            channel=channel,
+            text=text,
+            purpose=notice.event,
+            blocks=blocks,
+            thread=thread,
         )
+
+    def _slack_content(self, notice: Notice) -> tuple[str, Sequence[Block] | None]:
+        """The Slack text and, for a notice that asks for an action, its blocks."""
+        reminder = ATTESTATION_EVENTS.get(notice.event)
+        if reminder is None or notice.status is None:
+            return self._slack_text(notice), None
+        status = notice.status
+        link = calling_workflow_link(self._ui_url)
+        text = attestation_text(status, deadline=notice.deadline, reminder=reminder)
+        blocks = attestation_request_blocks(
+            status, ui_link=link, deadline=notice.deadline, reminder=reminder
+        )
+        return text, blocks
 
     def _slack_text(self, notice: Notice) -> str:
         """The Slack wording for the event, or the plain text escaped for mrkdwn."""

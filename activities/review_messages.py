@@ -1,4 +1,8 @@
-"""The review request in Slack: posted once when a review opens, updated after each vote."""
+"""The review request in Slack: posted when a review opens, updated as its state changes.
+
+Updated after each vote, and again when the approved version is deprecated or retired,
+so the message never offers an action the lifecycle would refuse.
+"""
 
 from __future__ import annotations
 
@@ -39,7 +43,11 @@ class ReviewRequestInput(BaseModel):
 
 
 class ReviewMessageUpdate(BaseModel):
-    """Show the review's progress, or its decision when ``decision`` is given."""
+    """Show the review's progress, or its decision when ``decision`` is given.
+
+    For an approval, ``status`` decides whether the message still offers Deprecate or
+    says that the version was deprecated or retired.
+    """
 
     status: AssetStatus
     message: SlackMessageRef

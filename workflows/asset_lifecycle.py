@@ -66,7 +66,6 @@ STORE_TIMEOUT = timedelta(seconds=60)
 EVAL_TIMEOUT = timedelta(minutes=5)
 """The static eval bar takes well under a second; live probes (later) take longer."""
 
-NOTICE_TIMEOUT = timedelta(seconds=30)
 
 REGISTRY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
@@ -94,6 +93,10 @@ MAX_REMEMBERED_UPDATES = 200
 
 SLACK_REVIEW_PATCH = "slack-review-messages"
 """Lifecycles started before review requests became Slack messages keep their old steps."""
+
+SLACK_LIFE_PATCH = "slack-life-actions"
+"""Lifecycles deprecated or retired before the review message followed the published life
+do not edit it."""
 
 REVIEW_STAGES = (Stage.IN_REVIEW,)
 REVISABLE_STAGES = (Stage.EVAL_FAILED, Stage.CHANGES_REQUESTED)
@@ -423,15 +426,13 @@ class AssetLifecycleWorkflow:
             await self._update_review_message(self._status.review_message)
 
     async def _post_review_request(self) -> SlackMessageRef | None:
-        message: SlackMessageRef | None = await workflow.execute_activity(
+        message = await self._best_effort(
             "post_review_request",
             ReviewRequestInput(status=self._status, key=self._next_key()),
-            result_type=SlackMessageRef | None,  # type: ignore[arg-type]
-            start_to_close_timeout=SLACK_TIMEOUT,
-            retry_policy=NOTICE_RETRY,
             summary="post the review request",
+            result_type=SlackMessageRef,
         )
-        return message
+        return message if isinstance(message, SlackMessageRef) else None
 
     async def _update_review_message(self, message: SlackMessageRef) -> None:
         plan = self._status.plan
@@ -442,11 +443,9 @@ class AssetLifecycleWorkflow:
             deciding = self._status.votes[-1]
         elif decided is not None:
             deciding = self._deciding_vote()
-        await workflow.execute_activity(
+        await self._best_effort(
             "update_review_message",
             ReviewMessageUpdate(status=self._status, message=message, decision=deciding),
-            start_to_close_timeout=SLACK_TIMEOUT,
-            retry_policy=NOTICE_RETRY,
             summary="show the vote on the review request",
         )
 
@@ -632,6 +631,7 @@ class AssetLifecycleWorkflow:
             "attestation-requested",
             f"{status.ref} is due for re-certification; team {status.owner_team} attests with "
             f"{command} by {_when(deadline)}, or it is deprecated",
+            deadline=deadline,
         )
         for alarm in (started + life.grace / 2, deadline):
             try:
@@ -647,6 +647,7 @@ class AssetLifecycleWorkflow:
                         "attestation-reminder",
                         f"{status.ref} still needs its attestation ({command}) "
                         f"by {_when(deadline)}",
+                        deadline=deadline,
                     )
         if self._deprecation_request is not None:
             await self._deprecate(self._deprecation_request)
@@ -695,6 +696,7 @@ class AssetLifecycleWorkflow:
         status.recertify_by = None
         workflow.upsert_search_attributes([temporal.RECERTIFY_BY.value_unset()])
         await self._enter(Stage.DEPRECATED, note=request.reason, record=False)
+        await self._show_life_on_review_message()
         use = f"; use {request.replacement} instead" if request.replacement else ""
         text = f"{status.ref} is deprecated: {request.reason}{use}. It retires on {_when(sunset)}."
         self._set_waiting(f"deprecated; retires {_when(sunset)}")
@@ -714,8 +716,29 @@ class AssetLifecycleWorkflow:
         )
         self._status.outcome_reason = deprecation.reason
         await self._enter(Stage.RETIRED, note=deprecation.reason, record=False)
+        await self._show_life_on_review_message()
         await self._notify(
             Audience.SUBMITTER, "retired", f"{self._status.ref} is retired: {deprecation.reason}"
+        )
+
+    async def _show_life_on_review_message(self) -> None:
+        """Say on the review message that the version was deprecated or retired.
+
+        The approved review message offers Deprecate; left as it was, it would keep
+        offering an action the lifecycle now refuses, and hide the version's fate from
+        the channel where it was reviewed. The edit is only a view of the state: when
+        Slack stays unreachable it is given up, and the lifecycle goes on to retirement.
+        """
+        message = self._status.review_message
+        approval = next(
+            (v for v in reversed(self._status.votes) if v.decision is Decision.APPROVE), None
+        )
+        if message is None or approval is None or not workflow.patched(SLACK_LIFE_PATCH):
+            return
+        await self._best_effort(
+            "update_review_message",
+            ReviewMessageUpdate(status=self._status, message=message, decision=approval),
+            summary=f"show {self._status.stage.value} on the review message",
         )
 
     # ----- bookkeeping -------------------------------------------------------------
@@ -757,10 +780,16 @@ class AssetLifecycleWorkflow:
         )
 
     async def _notify(
-        self, audience: Audience, event: str, text: str, *, waited: timedelta | None = None
+        self,
+        audience: Audience,
+        event: str,
+        text: str,
+        *,
+        waited: timedelta | None = None,
+        deadline: datetime | None = None,
     ) -> None:
         slack = workflow.patched(SLACK_REVIEW_PATCH)
-        await workflow.execute_activity(
+        await self._best_effort(
             "send_notice",
             Notice(
                 ref=self._status.ref,
@@ -772,11 +801,42 @@ class AssetLifecycleWorkflow:
                 thread=self._status.review_message if audience is Audience.REVIEWERS else None,
                 status=self._status if slack else None,
                 waited=waited,
+                deadline=deadline,
             ),
-            start_to_close_timeout=NOTICE_TIMEOUT,
-            retry_policy=NOTICE_RETRY,
             summary=f"notify {audience.value}: {event}",
         )
+
+    async def _best_effort(
+        self,
+        activity: str,
+        argument: object,
+        *,
+        summary: str,
+        result_type: type | None = None,
+    ) -> object:
+        """Run a notice-like activity whose failure must not end the lifecycle.
+
+        Notices and Slack messages only show the state, which the workflow, the registry
+        and the Temporal UI hold anyway; when Slack stays unreachable past the retries,
+        the step is given up and logged.
+
+        Returns:
+            The activity's result, or None when it was given up.
+        """
+        try:
+            return await workflow.execute_activity(
+                activity,
+                argument,
+                result_type=result_type,
+                start_to_close_timeout=SLACK_TIMEOUT,
+                retry_policy=NOTICE_RETRY,
+                summary=summary,
+            )
+        except ActivityError as error:
+            workflow.logger.warning(
+                "%s for %s given up: %s", activity, self._status.ref, _failure_message(error)
+            )
+            return None
 
     def _upsert_identity_attributes(self) -> None:
         ref = self._status.ref

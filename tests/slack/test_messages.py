@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -11,12 +12,17 @@ from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.models.blocks import Block, HeaderBlock, PlainTextObject
 
 from agent_registry.assets.refs import AssetKind, AssetRef
-from agent_registry.contract import AssetStatus, Vote
+from agent_registry.contract import AssetStatus, Deprecation, StageChange, Vote
 from agent_registry.evals.findings import Finding, Severity
 from agent_registry.lifecycle import Decision, Stage
 from agent_registry.slack import messages
 from agent_registry.slack.actions import (
     APPROVE_ACTION,
+    ATTEST_ACTION,
+    DEPRECATE_ACTION,
+    DEPRECATE_MODAL_CALLBACK,
+    DEPRECATE_REASON_BLOCK,
+    DEPRECATE_REPLACEMENT_BLOCK,
     REASON_BLOCK,
     REASON_INPUT,
     REASON_MODAL_CALLBACK,
@@ -296,12 +302,12 @@ def test_decided_message_replaces_buttons_with_the_decision(
         outcome=outcome,
         reason=reason,
     )
-    dicts = _dicts(blocks)
     text = _text(blocks)
     assert expected in text
     assert "2026-11-24 10:30 UTC" in text
-    assert not [b for b in dicts if b["type"] == "actions"]
-    assert '"button"' not in text
+    # The review buttons are gone; a published version keeps only Deprecate.
+    expected_buttons = [DEPRECATE_ACTION] if outcome is Decision.APPROVE else []
+    assert [b["action_id"] for b in _buttons(blocks)] == expected_buttons
     assert "io.github.acme/tickets 1.3.0" in text
     assert "support-tools" in text
     assert "HIGH" in text
@@ -354,3 +360,99 @@ def test_reason_modal(decision: Decision, title: str) -> None:
 def test_no_reason_modal_for_approval() -> None:
     with pytest.raises(ValueError, match="approval"):
         messages.reason_modal(decision=Decision.APPROVE, ref=str(REF), private_metadata="")
+
+
+# ----- the published life ----------------------------------------------------------------
+
+
+def _approved(status: AssetStatus) -> list[Block]:
+    return messages.decided_blocks(
+        status,
+        ui_link=UI,
+        decided_by="sec@acme.io",
+        decided_at=NOW,
+        outcome=Decision.APPROVE,
+        reason=None,
+    )
+
+
+def test_the_deprecate_button_asks_to_confirm_and_names_the_version() -> None:
+    [button] = _buttons(_approved(make_status(stage=Stage.PUBLISHED)))
+    assert button["action_id"] == DEPRECATE_ACTION
+    assert button["value"] == str(REF)
+    assert button["style"] == "danger"
+    assert button["confirm"]["confirm"]["text"] == "Deprecate"
+
+
+def _deprecation(**fields: Any) -> Deprecation:
+    base: dict[str, Any] = {
+        "reason": "superseded by <!channel> tickets v2",
+        "by": "platform-lead@acme.io",
+        "at": NOW,
+        "sunset_at": NOW + timedelta(days=30),
+        "replacement": "mcp-server/io.github.acme/tickets@2.0.0",
+    }
+    return Deprecation(**(base | fields))
+
+
+def test_a_deprecated_version_says_why_and_what_replaces_it_without_the_button() -> None:
+    blocks = _approved(make_status(stage=Stage.DEPRECATED, deprecation=_deprecation()))
+    text = _text(blocks)
+    assert _buttons(blocks) == []
+    assert "*Deprecated* by *platform-lead@acme.io*" in text
+    assert "superseded by &lt;!channel&gt; tickets v2" in text
+    assert "<!channel>" not in text
+    assert "Use `mcp-server/io.github.acme/tickets@2.0.0` instead." in text
+    assert "Retires on" in text and "2026-12-24 10:30 UTC" in text
+    assert "✅ *Approved*" in text  # what was decided stays
+
+
+def test_a_retired_version_says_when_it_retired() -> None:
+    retired_at = NOW + timedelta(days=31)
+    status = make_status(
+        stage=Stage.RETIRED,
+        deprecation=_deprecation(replacement=None),
+        history=[StageChange(stage=Stage.RETIRED, at=retired_at)],
+    )
+    blocks = _approved(status)
+    text = _text(blocks)
+    assert _buttons(blocks) == []
+    assert "*Retired* on" in text and "2026-12-25 10:30 UTC" in text
+    assert "Use " not in text
+
+
+def test_a_deprecation_reason_of_any_length_fits() -> None:
+    status = make_status(stage=Stage.DEPRECATED, deprecation=_deprecation(reason="x" * 10_000))
+    assert all(len(text) <= 3000 for text in _texts(_dicts(_approved(status))))
+
+
+def test_the_attestation_request_carries_an_attest_button() -> None:
+    deadline = NOW + timedelta(days=14)
+    blocks = messages.attestation_request_blocks(
+        make_status(stage=Stage.RECERTIFYING), ui_link=UI, deadline=deadline
+    )
+    text = _text(blocks)
+    [button] = _buttons(blocks)
+    assert (button["action_id"], button["value"]) == (ATTEST_ACTION, str(REF))
+    assert "due for re-certification" in text
+    assert "support-tools" in text
+    assert "2026-12-08 10:30 UTC" in text
+    assert f"agentreg attest {REF} --as YOU" in text
+
+
+def test_the_attestation_reminder_says_it_still_needs_the_attestation() -> None:
+    blocks = messages.attestation_request_blocks(
+        make_status(stage=Stage.RECERTIFYING), ui_link=UI, deadline=None, reminder=True
+    )
+    assert "still needs" in _text(blocks)
+    assert [b["action_id"] for b in _buttons(blocks)] == [ATTEST_ACTION]
+
+
+def test_deprecate_modal() -> None:
+    view = messages.deprecate_modal(ref=str(REF), private_metadata='{"ref": "x"}').to_dict()
+    assert view["callback_id"] == DEPRECATE_MODAL_CALLBACK
+    assert len(view["title"]["text"]) <= 24
+    inputs = {b["block_id"]: b for b in view["blocks"] if b["type"] == "input"}
+    assert inputs[DEPRECATE_REASON_BLOCK].get("optional") is False
+    assert inputs[DEPRECATE_REPLACEMENT_BLOCK]["optional"] is True
+    assert view["private_metadata"] == '{"ref": "x"}'

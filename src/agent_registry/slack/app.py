@@ -1,14 +1,18 @@
-"""The Slack app reviewers click in: buttons and modals become lifecycle workflow updates.
+"""The Slack app people click in: buttons and modals become lifecycle workflow updates.
 
-Every interaction is acknowledged first (Slack gives an app three seconds), then the
-clicker is resolved to a reviewer identity by asking Slack, and the decision is sent to
-the asset's workflow as an update. The workflow's validators decide whether the vote is
-allowed; a refusal comes back at once and is shown to the clicker only (ephemeral), so
-a refused click changes nothing anyone else sees.
+Reviewers approve, reject or request changes on the review message; the owner team
+attests a re-certification from its DM; the owner and platform teams deprecate a
+published version from its review message. Every interaction is acknowledged first
+(Slack gives an app three seconds), then the clicker is resolved to an identity by
+asking Slack, and the request is sent to the asset's workflow as an update. The
+workflow's validators decide whether it is allowed; a refusal comes back at once and is
+shown to the clicker only (ephemeral), so a refused click changes nothing anyone else
+sees.
 
-Update ids are derived from the click (decision, channel, message, user): Slack retries
+Update ids are derived from the click (action, channel, message, user): Slack retries
 a delivery it thinks failed and people double-click, and Temporal deduplicates updates
-by id within a run, so either counts once.
+by id (the lifecycle carries the ids it applied across continue-as-new), so either
+counts once.
 """
 
 from __future__ import annotations
@@ -18,11 +22,12 @@ import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
+from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 from temporalio.client import (
     Client,
@@ -34,12 +39,27 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from agent_registry.assets.refs import AssetRef, InvalidRefError
 from agent_registry.config import Settings
-from agent_registry.contract import DECISION_UPDATES, ReviewInput, VoteResult
+from agent_registry.contract import (
+    ATTEST_UPDATE,
+    DECISION_UPDATES,
+    DEPRECATE_UPDATE,
+    AttestInput,
+    DeprecateInput,
+    ReviewInput,
+    VoteResult,
+)
 from agent_registry.lifecycle import Decision
 from agent_registry.policy import Policy
 from agent_registry.policy_loader import PolicyError
 from agent_registry.slack.actions import (
     APPROVE_ACTION,
+    ATTEST_ACTION,
+    DEPRECATE_ACTION,
+    DEPRECATE_MODAL_CALLBACK,
+    DEPRECATE_REASON_BLOCK,
+    DEPRECATE_REASON_INPUT,
+    DEPRECATE_REPLACEMENT_BLOCK,
+    DEPRECATE_REPLACEMENT_INPUT,
     REASON_BLOCK,
     REASON_INPUT,
     REASON_MODAL_CALLBACK,
@@ -47,7 +67,7 @@ from agent_registry.slack.actions import (
     REQUEST_CHANGES_ACTION,
 )
 from agent_registry.slack.identity import IdentityError, Reviewer, resolve_reviewer
-from agent_registry.slack.messages import reason_modal
+from agent_registry.slack.messages import deprecate_modal, reason_modal
 from agent_registry.temporal import LIFECYCLE_STAGE
 
 logger = logging.getLogger(__name__)
@@ -56,73 +76,118 @@ PolicyLoader = Callable[[], Policy]
 """Reads the policy in force; called per click so a policy change needs no restart."""
 
 UPDATE_RPC_TIMEOUT = timedelta(seconds=20)
-"""Per call to Temporal: a vote waits for a worker to validate it. With no worker running
-the SDK would keep waiting; the reviewer is better told, and the update id makes a
-second click safe."""
+"""Per call to Temporal: a request waits for a worker to validate it. With no worker
+running the SDK would keep waiting; the clicker is better told, and the update id makes
+a second click safe."""
 
 SOURCE = "slack"
-"""``ReviewInput.source`` of every vote cast here."""
+"""``source`` of every vote, attestation and deprecation sent from here."""
+
+ATTEST = "attest"
+DEPRECATE = "deprecate"
+"""Click actions (in update ids and logs) besides the review decisions' own values."""
 
 NOT_OURS = "This button is not one of ours (it names no asset version); nothing was recorded."
+FORM_NOT_OURS = "This form is not one of ours; nothing was recorded."
 EMPTY_REASON = "Say why, so the submitter knows what to change."
+EMPTY_DEPRECATION_REASON = "Say why, so everyone who uses this version knows."
+
+REVIEW_OVER = "its review is over"
+NOTHING_TO_ATTEST = "its lifecycle is over; there is nothing to attest"
+NOTHING_TO_DEPRECATE = "its lifecycle is over; there is nothing left to deprecate"
+"""What the clicker is told about a lifecycle that has ended, per kind of click."""
 
 _REASON_DECISIONS: dict[str, Decision] = {
     REJECT_ACTION: Decision.REJECT,
     REQUEST_CHANGES_ACTION: Decision.REQUEST_CHANGES,
 }
-_DECISION_WORDS: dict[Decision, str] = {
-    Decision.APPROVE: "approval",
-    Decision.REJECT: "rejection",
-    Decision.REQUEST_CHANGES: "change request",
-}
 
 
-class ReasonContext(BaseModel):
-    """What the reason modal carries in ``private_metadata`` (JSON).
+class MessageContext(BaseModel):
+    """What a modal carries in ``private_metadata`` (JSON).
 
-    The modal is a separate interaction: it does not know which message it came from,
-    so the button handler packs the asset and the message's place in here.
+    A modal is a separate interaction: it does not know which message it came from, so
+    the button handler packs the asset and the message's place in here, for the update
+    id and for answering in the message's channel.
 
     Attributes:
         ref: The asset version, ``kind/name@version``.
-        decision: ``reject`` or ``request_changes``.
-        channel: The review message's channel id.
-        message_ts: The review message's ts.
+        channel: The clicked message's channel id.
+        message_ts: The clicked message's ts.
     """
 
     ref: str
-    decision: Decision
     channel: str
     message_ts: str
 
 
+class ReasonContext(MessageContext):
+    """The reason modal's ``private_metadata``: the review message's place and the decision.
+
+    Attributes:
+        decision: ``reject`` or ``request_changes``.
+    """
+
+    decision: Decision
+
+
+_Context = TypeVar("_Context", bound=MessageContext)
+
+
 @dataclass(frozen=True)
 class Click:
-    """One decision a Slack user made, wherever it came from (a button or a modal).
+    """One request a Slack user made, wherever it came from (a button or a modal).
 
     Attributes:
         user_id: The Slack user.
-        channel: The review message's channel (where refusals are shown).
-        message_ts: The review message's ts.
+        channel: The clicked message's channel (where the answer is shown).
+        message_ts: The clicked message's ts.
         ref_text: The asset reference as the button or modal carried it.
-        decision: What the user decided.
+        action: What the user asked for: a review decision's value, ``attest`` or
+            ``deprecate``.
     """
 
     user_id: str
     channel: str
     message_ts: str
     ref_text: str
-    decision: Decision
+    action: str
 
     @property
     def update_id(self) -> str:
-        """The workflow update id: one per user, decision and review message.
+        """The workflow update id: one per user, action and message.
 
         Slack redelivers an interaction it did not see acknowledged, and a double click
         sends the same action twice; both map to this id, which Temporal deduplicates.
-        A different message (a later review round) is a different vote.
+        A different message (a later review round, the next re-certification's DM) is a
+        different request.
         """
-        return f"slack/{self.decision.value}/{self.channel}/{self.message_ts}/{self.user_id}"
+        return f"slack/{self.action}/{self.channel}/{self.message_ts}/{self.user_id}"
+
+
+@dataclass(frozen=True)
+class Request:
+    """How to speak of one kind of click to the person who made it.
+
+    Attributes:
+        words: The request as a noun (``approval``, ``attestation``, ``deprecation``).
+        closed: Why nothing happens once the lifecycle has ended.
+    """
+
+    words: str
+    closed: str
+
+
+_DECISION_REQUESTS: dict[Decision, Request] = {
+    Decision.APPROVE: Request("approval", REVIEW_OVER),
+    Decision.REJECT: Request("rejection", REVIEW_OVER),
+    Decision.REQUEST_CHANGES: Request("change request", REVIEW_OVER),
+}
+_ATTEST_REQUEST = Request("attestation", NOTHING_TO_ATTEST)
+_DEPRECATE_REQUEST = Request("deprecation", NOTHING_TO_DEPRECATE)
+
+UpdateFor = Callable[[Reviewer], tuple[str, BaseModel]]
+"""Builds the update (its name and input) once the clicker's identity is known."""
 
 
 def build_app(
@@ -132,7 +197,7 @@ def build_app(
     policy_loader: PolicyLoader,
     web_client: AsyncWebClient,
 ) -> AsyncApp:
-    """Build the Bolt app that turns review clicks into lifecycle updates.
+    """Build the Bolt app that turns clicks into lifecycle updates.
 
     Args:
         settings: Supplies the signing secret that verifies HTTP requests.
@@ -151,11 +216,14 @@ def build_app(
         request_verification_enabled=True,
         logger=logging.getLogger("agent_registry.slack.bolt"),
     )
-    handlers = ReviewHandlers(temporal=temporal, policy_loader=policy_loader)
+    handlers = InteractionHandlers(temporal=temporal, policy_loader=policy_loader)
     app.action(APPROVE_ACTION)(handlers.on_approve)
     app.action(REJECT_ACTION)(handlers.on_reason_button)
     app.action(REQUEST_CHANGES_ACTION)(handlers.on_reason_button)
     app.view(REASON_MODAL_CALLBACK)(handlers.on_reason_submitted)
+    app.action(ATTEST_ACTION)(handlers.on_attest)
+    app.action(DEPRECATE_ACTION)(handlers.on_deprecate_button)
+    app.view(DEPRECATE_MODAL_CALLBACK)(handlers.on_deprecate_submitted)
     return app
 
 
@@ -172,8 +240,8 @@ def _signing_secret(settings: Settings) -> str:
     return secrets.token_hex(32)
 
 
-class ReviewHandlers:
-    """The listeners of the review buttons and the reason modal.
+class InteractionHandlers:
+    """The listeners of the review, attest and deprecate buttons and of their modals.
 
     Args:
         temporal: The Temporal client updates go through.
@@ -184,13 +252,15 @@ class ReviewHandlers:
         self._temporal = temporal
         self._policy_loader = policy_loader
 
+    # ----- review --------------------------------------------------------------------
+
     async def on_approve(self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         """Approve button: acknowledge, then vote."""
         await ack()
-        click = _click_from_action(body, Decision.APPROVE)
+        click = _click_from_action(body, Decision.APPROVE.value)
         if click is None:
             return
-        await self._decide(client, click, reason=None)
+        await self._vote(client, click, Decision.APPROVE, reason=None)
 
     async def on_reason_button(
         self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
@@ -200,17 +270,14 @@ class ReviewHandlers:
         The vote is cast when the modal is submitted; opening it changes nothing.
         """
         await ack()
-        action_id = _text(_first_action(body), "action_id")
-        decision = _REASON_DECISIONS.get(action_id)
+        decision = _REASON_DECISIONS.get(_text(_first_action(body), "action_id"))
         if decision is None:
             return
-        click = _click_from_action(body, decision)
+        click = _click_from_action(body, decision.value)
         if click is None:
             return
-        try:
-            ref = AssetRef.parse(click.ref_text)
-        except InvalidRefError:
-            await self._tell(client, click, NOT_OURS, outcome="malformed", ref=click.ref_text)
+        ref = await self._button_ref(client, click)
+        if ref is None:
             return
         context = ReasonContext(
             ref=str(ref), decision=decision, channel=click.channel, message_ts=click.message_ts
@@ -218,6 +285,144 @@ class ReviewHandlers:
         view = reason_modal(
             decision=decision, ref=str(ref), private_metadata=context.model_dump_json()
         )
+        await self._open_modal(client, body, click, ref=ref, view=view)
+
+    async def on_reason_submitted(
+        self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        """Reason modal submitted: refuse an empty reason in the form, else vote."""
+        view = _mapping(body, "view")
+        context = _modal_context(view, ReasonContext)
+        if context is None:
+            await ack(response_action="errors", errors={REASON_BLOCK: FORM_NOT_OURS})
+            _log_unreadable_form(body)
+            return
+        reason = _input_value(view, REASON_BLOCK, REASON_INPUT).strip()
+        if not reason:
+            await ack(response_action="errors", errors={REASON_BLOCK: EMPTY_REASON})
+            return
+        await ack()
+        click = _click_from_view(body, context, context.decision.value)
+        await self._vote(client, click, context.decision, reason=reason)
+
+    async def _vote(
+        self, client: AsyncWebClient, click: Click, decision: Decision, *, reason: str | None
+    ) -> None:
+        def update(reviewer: Reviewer) -> tuple[str, BaseModel]:
+            vote = ReviewInput(
+                reviewer=reviewer.identity,
+                reason=reason,
+                source=SOURCE,
+                verified_groups=reviewer.verified_groups,
+            )
+            return DECISION_UPDATES[decision], vote
+
+        await self._send(client, click, _DECISION_REQUESTS[decision], update)
+
+    # ----- published life ------------------------------------------------------------
+
+    async def on_attest(self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        """Attest button on the re-certification DM: acknowledge, then attest.
+
+        Whether the clicker may attest (owner team, re-certification due, not attested
+        yet) is the workflow's call; its refusal is shown to the clicker.
+        """
+        await ack()
+        click = _click_from_action(body, ATTEST)
+        if click is None:
+            return
+
+        def update(attester: Reviewer) -> tuple[str, BaseModel]:
+            attest = AttestInput(
+                attester=attester.identity,
+                source=SOURCE,
+                verified_groups=attester.verified_groups,
+            )
+            return ATTEST_UPDATE, attest
+
+        await self._send(client, click, _ATTEST_REQUEST, update)
+
+    async def on_deprecate_button(
+        self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        """Deprecate button: acknowledge, then ask for the reason and replacement in a modal.
+
+        Nothing is deprecated until the modal is submitted; opening it changes nothing.
+        """
+        await ack()
+        click = _click_from_action(body, DEPRECATE)
+        if click is None:
+            return
+        ref = await self._button_ref(client, click)
+        if ref is None:
+            return
+        context = MessageContext(ref=str(ref), channel=click.channel, message_ts=click.message_ts)
+        view = deprecate_modal(ref=str(ref), private_metadata=context.model_dump_json())
+        await self._open_modal(client, body, click, ref=ref, view=view)
+
+    async def on_deprecate_submitted(
+        self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        """Deprecation modal submitted: check the form, then ask the workflow to deprecate.
+
+        A missing reason or a replacement that is not an exact reference is refused in
+        the form, where it can be corrected; who may deprecate, and whether the version
+        still can be, is the workflow's call, shown to the submitter of the form only.
+        """
+        view = _mapping(body, "view")
+        context = _modal_context(view, MessageContext)
+        if context is None:
+            await ack(response_action="errors", errors={DEPRECATE_REASON_BLOCK: FORM_NOT_OURS})
+            _log_unreadable_form(body)
+            return
+        reason = _input_value(view, DEPRECATE_REASON_BLOCK, DEPRECATE_REASON_INPUT).strip()
+        typed = _input_value(view, DEPRECATE_REPLACEMENT_BLOCK, DEPRECATE_REPLACEMENT_INPUT)
+        errors: dict[str, str] = {}
+        if not reason:
+            errors[DEPRECATE_REASON_BLOCK] = EMPTY_DEPRECATION_REASON
+        replacement: str | None = None
+        if typed.strip():
+            replacement, problem = _replacement(typed, deprecated=context.ref)
+            if problem is not None:
+                errors[DEPRECATE_REPLACEMENT_BLOCK] = problem
+        if errors:
+            await ack(response_action="errors", errors=errors)
+            return
+        await ack()
+        click = _click_from_view(body, context, DEPRECATE)
+
+        def update(actor: Reviewer) -> tuple[str, BaseModel]:
+            request = DeprecateInput(
+                actor=actor.identity,
+                reason=reason,
+                replacement=replacement,
+                source=SOURCE,
+                verified_groups=actor.verified_groups,
+            )
+            return DEPRECATE_UPDATE, request
+
+        await self._send(client, click, _DEPRECATE_REQUEST, update)
+
+    # ----- shared steps --------------------------------------------------------------
+
+    async def _button_ref(self, client: AsyncWebClient, click: Click) -> AssetRef | None:
+        """The asset the click names, or None after telling the clicker it names none."""
+        try:
+            return AssetRef.parse(click.ref_text)
+        except InvalidRefError:
+            await self._tell(client, click, NOT_OURS, outcome="malformed", ref=click.ref_text)
+            return None
+
+    async def _open_modal(
+        self,
+        client: AsyncWebClient,
+        body: Mapping[str, Any],
+        click: Click,
+        *,
+        ref: AssetRef,
+        view: View,
+    ) -> None:
+        """Open ``view`` for the clicker, or tell them Slack would not."""
         try:
             # The trigger id expires three seconds after the click: open the modal first.
             await client.views_open(trigger_id=_text(body, "trigger_id"), view=view)
@@ -232,61 +437,22 @@ class ReviewHandlers:
             return
         _log_click(click, ref=str(ref), reviewer=None, outcome="modal-opened", detail="")
 
-    async def on_reason_submitted(
-        self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
+    async def _send(
+        self, client: AsyncWebClient, click: Click, request: Request, update: UpdateFor
     ) -> None:
-        """Reason modal submitted: refuse an empty reason in the form, else vote."""
-        view = body.get("view")
-        view = view if isinstance(view, Mapping) else {}
-        try:
-            context = ReasonContext.model_validate_json(_text(view, "private_metadata") or "{}")
-        except ValidationError:
-            await ack(
-                response_action="errors",
-                errors={REASON_BLOCK: "This form is not one of ours; nothing was recorded."},
-            )
-            logger.warning(
-                "slack view submission with unreadable private_metadata from %s",
-                _text(_mapping(body, "user"), "id"),
-            )
-            return
-        reason = _reason(view).strip()
-        if not reason:
-            await ack(response_action="errors", errors={REASON_BLOCK: EMPTY_REASON})
-            return
-        await ack()
-        click = Click(
-            user_id=_text(_mapping(body, "user"), "id"),
-            channel=context.channel,
-            message_ts=context.message_ts,
-            ref_text=context.ref,
-            decision=context.decision,
-        )
-        await self._decide(client, click, reason=reason)
-
-    # ----- the vote ------------------------------------------------------------------
-
-    async def _decide(self, client: AsyncWebClient, click: Click, *, reason: str | None) -> None:
         """Resolve the clicker, send the update, and tell the clicker the outcome."""
-        try:
-            ref = AssetRef.parse(click.ref_text)
-        except InvalidRefError:
-            await self._tell(client, click, NOT_OURS, outcome="malformed", ref=click.ref_text)
+        ref = await self._button_ref(client, click)
+        if ref is None:
             return
-        reviewer = await self._reviewer(client, click, ref=ref)
-        if reviewer is None:
+        person = await self._person(client, click, ref=ref, request=request)
+        if person is None:
             return
         handle = self._temporal.get_workflow_handle(ref.workflow_id)
-        vote = ReviewInput(
-            reviewer=reviewer.identity,
-            reason=reason,
-            source=SOURCE,
-            verified_groups=reviewer.verified_groups,
-        )
+        name, argument = update(person)
         try:
             result: VoteResult = await handle.execute_update(
-                DECISION_UPDATES[click.decision],
-                vote,
+                name,
+                argument,
                 id=click.update_id,
                 result_type=VoteResult,
                 rpc_timeout=UPDATE_RPC_TIMEOUT,
@@ -296,10 +462,10 @@ class ReviewHandlers:
             await self._tell(
                 client,
                 click,
-                f"Your {_DECISION_WORDS[click.decision]} of {ref} was not recorded: {why}",
+                f"Your {request.words} of {ref} was not recorded: {why}",
                 outcome="refused",
                 ref=str(ref),
-                reviewer=reviewer,
+                reviewer=person,
                 detail=why,
             )
             return
@@ -307,18 +473,18 @@ class ReviewHandlers:
             await self._tell(
                 client,
                 click,
-                f"The registry did not confirm your {_DECISION_WORDS[click.decision]} of {ref} "
-                f"in time (is its worker running?). Clicking again is safe: a vote that went "
-                f"through is not counted twice.",
+                f"The registry did not confirm your {request.words} of {ref} in time (is its "
+                "worker running?). Trying again is safe: what went through is not counted "
+                "twice.",
                 outcome="unconfirmed",
                 ref=str(ref),
-                reviewer=reviewer,
+                reviewer=person,
             )
             return
         except RPCError as error:
-            text, outcome = await self._closed_or_unavailable(ref, error)
+            text, outcome = await self._closed_or_unavailable(ref, error, closed=request.closed)
             await self._tell(
-                client, click, text, outcome=outcome, ref=str(ref), reviewer=reviewer, detail=""
+                client, click, text, outcome=outcome, ref=str(ref), reviewer=person, detail=""
             )
             return
         await self._tell(
@@ -327,14 +493,14 @@ class ReviewHandlers:
             f"{ref}: {result.message}",
             outcome="accepted",
             ref=str(ref),
-            reviewer=reviewer,
+            reviewer=person,
             detail=result.stage.value,
         )
 
-    async def _reviewer(
-        self, client: AsyncWebClient, click: Click, *, ref: AssetRef
+    async def _person(
+        self, client: AsyncWebClient, click: Click, *, ref: AssetRef, request: Request
     ) -> Reviewer | None:
-        """The clicker as a reviewer, or None after telling them why that failed."""
+        """The clicker as the lifecycle knows people, or None after telling them why not."""
         try:
             policy = self._policy_loader()
         except PolicyError as error:
@@ -342,8 +508,8 @@ class ReviewHandlers:
             await self._tell(
                 client,
                 click,
-                "The registry's policy cannot be read right now, so your vote was not "
-                "recorded; the platform team can see why in the app's log.",
+                f"The registry's policy cannot be read right now, so your {request.words} "
+                "was not recorded; the platform team can see why in the app's log.",
                 outcome="policy-error",
                 ref=str(ref),
             )
@@ -354,17 +520,19 @@ class ReviewHandlers:
             await self._tell(
                 client,
                 click,
-                f"Your vote on {ref} was not recorded: {error}",
+                f"Your {request.words} of {ref} was not recorded: {error}",
                 outcome="identity-error",
                 ref=str(ref),
                 detail=str(error),
             )
             return None
 
-    async def _closed_or_unavailable(self, ref: AssetRef, error: RPCError) -> tuple[str, str]:
+    async def _closed_or_unavailable(
+        self, ref: AssetRef, error: RPCError, *, closed: str
+    ) -> tuple[str, str]:
         """Phrase an RPC failure: a closed lifecycle, an unknown one, or Temporal down."""
         if error.status is not RPCStatusCode.NOT_FOUND:
-            logger.error("temporal refused a slack vote on %s: %s", ref, error.message)
+            logger.error("temporal refused a slack request on %s: %s", ref, error.message)
             return (
                 f"The registry cannot reach its workflow engine right now; nothing was "
                 f"recorded for {ref}. Please try again in a minute.",
@@ -376,7 +544,7 @@ class ReviewHandlers:
         except RPCError:
             return f"{ref} was never submitted; nothing was recorded.", "unknown-asset"
         stage = description.typed_search_attributes.get(LIFECYCLE_STAGE) or "closed"
-        return f"{ref} is {stage}; its review is over.", "closed"
+        return f"{ref} is {stage}; {closed}.", "closed"
 
     async def _tell(
         self,
@@ -394,7 +562,7 @@ class ReviewHandlers:
         try:
             await client.chat_postEphemeral(channel=click.channel, user=click.user_id, text=text)
         except SlackApiError as error:
-            # The vote's fate does not depend on this message; the log has the outcome.
+            # The request's fate does not depend on this message; the log has the outcome.
             logger.warning(
                 "could not tell slack user %s in %s about %s: %s",
                 click.user_id,
@@ -424,30 +592,74 @@ def _first_action(body: Mapping[str, Any]) -> Mapping[str, Any]:
     return {}
 
 
-def _click_from_action(body: Mapping[str, Any], decision: Decision) -> Click | None:
+def _click_from_action(body: Mapping[str, Any], action: str) -> Click | None:
     """The click in a ``block_actions`` payload; None (logged) when it is not on a message."""
     container = _mapping(body, "container")
     channel = _text(container, "channel_id") or _text(_mapping(body, "channel"), "id")
     message_ts = _text(container, "message_ts") or _text(_mapping(body, "message"), "ts")
     user_id = _text(_mapping(body, "user"), "id")
     if not (channel and message_ts and user_id):
-        # Only review messages carry these buttons; without a message there is nowhere
-        # to answer and no stable id for the vote.
-        logger.warning("slack %s click outside a message ignored", decision.value)
+        # Only our messages carry these buttons; without a message there is nowhere to
+        # answer and no stable id for the update.
+        logger.warning("slack %s click outside a message ignored", action)
         return None
     return Click(
         user_id=user_id,
         channel=channel,
         message_ts=message_ts,
         ref_text=_text(_first_action(body), "value"),
-        decision=decision,
+        action=action,
     )
 
 
-def _reason(view: Mapping[str, Any]) -> str:
+def _click_from_view(body: Mapping[str, Any], context: MessageContext, action: str) -> Click:
+    """The request a submitted modal makes, placed on the message its button was on."""
+    return Click(
+        user_id=_text(_mapping(body, "user"), "id"),
+        channel=context.channel,
+        message_ts=context.message_ts,
+        ref_text=context.ref,
+        action=action,
+    )
+
+
+def _modal_context(view: Mapping[str, Any], shape: type[_Context]) -> _Context | None:
+    """The modal's ``private_metadata`` read as ``shape``; None when it is not ours."""
+    try:
+        return shape.model_validate_json(_text(view, "private_metadata") or "{}")
+    except ValidationError:
+        return None
+
+
+def _log_unreadable_form(body: Mapping[str, Any]) -> None:
+    logger.warning(
+        "slack view submission with unreadable private_metadata from %s",
+        _text(_mapping(body, "user"), "id"),
+    )
+
+
+def _input_value(view: Mapping[str, Any], block_id: str, action_id: str) -> str:
+    """What the user typed into one input of a submitted modal (empty when nothing)."""
     values = _mapping(_mapping(view, "state"), "values")
-    field = _mapping(_mapping(values, REASON_BLOCK), REASON_INPUT)
-    return _text(field, "value")
+    return _text(_mapping(_mapping(values, block_id), action_id), "value")
+
+
+def _replacement(text: str, *, deprecated: str) -> tuple[str | None, str | None]:
+    """The typed replacement as ``kind/name@version``, or why it cannot be one.
+
+    Checked here, as the CLI does, so a typo is corrected in the form instead of being
+    told to every user of the deprecated version.
+
+    Returns:
+        The normalised reference and None, or None and the problem to show in the form.
+    """
+    try:
+        parsed = AssetRef.parse(text)
+    except InvalidRefError as error:
+        return None, str(error)
+    if str(parsed) == deprecated:
+        return None, f"{deprecated} cannot replace itself."
+    return str(parsed), None
 
 
 def _refusal(error: WorkflowUpdateFailedError) -> str:
@@ -471,17 +683,17 @@ def _log_click(
         "reviewer": reviewer.identity if reviewer else None,
         "reviewer_name": reviewer.display if reviewer else None,
         "ref": ref,
-        "decision": click.decision.value,
+        "action": click.action,
         "outcome": outcome,
         "detail": detail,
         "update_id": click.update_id,
     }
     logger.info(
-        "slack click user=%s reviewer=%s ref=%s decision=%s outcome=%s detail=%s",
+        "slack click user=%s reviewer=%s ref=%s action=%s outcome=%s detail=%s",
         click.user_id,
         fields["reviewer"] or "-",
         ref,
-        click.decision.value,
+        click.action,
         outcome,
         detail or "-",
         extra={"slack_click": fields},

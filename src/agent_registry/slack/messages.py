@@ -1,4 +1,7 @@
-"""Block Kit messages for reviews: the request, its progress, the decision, the reason modal.
+"""Block Kit messages: the review request, its progress and decision, and the published life.
+
+The published life adds the Deprecate button and its modal, and the re-certification DM
+with its Attest button.
 
 A reviewer should be able to decide from the message alone, the way a pull request is
 reviewed from its page: what the asset is, who answers for it, how risky it is and why,
@@ -40,11 +43,18 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from agent_registry.contract import AssetStatus
+from agent_registry.contract import AssetStatus, Deprecation
 from agent_registry.evals.findings import Severity
-from agent_registry.lifecycle import Decision
+from agent_registry.lifecycle import Decision, Stage
 from agent_registry.slack.actions import (
     APPROVE_ACTION,
+    ATTEST_ACTION,
+    DEPRECATE_ACTION,
+    DEPRECATE_MODAL_CALLBACK,
+    DEPRECATE_REASON_BLOCK,
+    DEPRECATE_REASON_INPUT,
+    DEPRECATE_REPLACEMENT_BLOCK,
+    DEPRECATE_REPLACEMENT_INPUT,
     REASON_BLOCK,
     REASON_INPUT,
     REASON_MODAL_CALLBACK,
@@ -72,6 +82,7 @@ from agent_registry.slack.mrkdwn import (
     slack_date,
     still_needed,
 )
+from agent_registry.slack.notice_texts import attestation_text
 
 HEADER_TEXT_LIMIT = 150
 FIELD_TEXT_LIMIT = 2000
@@ -81,6 +92,12 @@ CONFIRM_TEXT_LIMIT = 300
 
 DESCRIPTION_SHOWN = 700
 """Characters of the description a review message quotes."""
+
+REPLACEMENT_MAX_LENGTH = 300
+"""Longest replacement reference the deprecation modal accepts (``kind/name@version``)."""
+
+ENDED_STAGES = (Stage.DEPRECATED, Stage.RETIRED)
+"""Stages in which a published version's review message no longer offers Deprecate."""
 
 _SEVERITY_ORDER = {Severity.BLOCK: 0, Severity.WARN: 1, Severity.INFO: 2, Severity.OFF: 3}
 
@@ -198,10 +215,13 @@ def decided_blocks(
     """The review message once decided: buttons replaced by who decided, when and why.
 
     What was reviewed (version, team, risk, content hash) stays, so the thread below
-    still makes sense to someone who arrives later.
+    still makes sense to someone who arrives later. An approved version keeps one
+    button, Deprecate, since the review message is where the platform team finds it
+    again; once the version is deprecated or retired, the button gives way to what
+    happened, so nobody is offered an action the lifecycle would refuse.
 
     Args:
-        status: The lifecycle's state after the decision.
+        status: The lifecycle's state after the decision (or after a deprecation).
         ui_link: The workflow's page in the Temporal UI.
         decided_by: The deciding reviewer's identity.
         decided_at: When the decision was recorded.
@@ -209,21 +229,64 @@ def decided_blocks(
         reason: Why (required for reject and request changes, optional for approve).
 
     Returns:
-        Blocks for ``chat.update``; no interactive elements.
+        Blocks for ``chat.update``; the Deprecate button is the only interactive element.
     """
     mark, word = _OUTCOME_WORDS[outcome]
     line = f"{mark} *{word}* by *{fit_text(decided_by, NAME_LIMIT)}* at {slack_date(decided_at)}"
     if reason and reason.strip():
         line += "\n" + quote(reason, SECTION_TEXT_LIMIT - len(line) - 1)
-    blocks: list[Block] = [
-        _header(status),
-        SectionBlock(text=_mrkdwn(line)),
-        _facts_section(status),
-    ]
-    if outcome is Decision.APPROVE and status.approvers:
+    blocks: list[Block] = [_header(status), SectionBlock(text=_mrkdwn(line))]
+    approved = outcome is Decision.APPROVE
+    if approved and status.deprecation is not None:
+        blocks.append(_deprecation_section(status, status.deprecation))
+    blocks.append(_facts_section(status))
+    if approved and status.approvers:
         blocks.append(ContextBlock(elements=[_mrkdwn(f"Approvals: {people(status.approvers)}")]))
     blocks.extend(_reference_context(status, ui_link=ui_link))
+    if approved and status.deprecation is None and status.stage not in ENDED_STAGES:
+        blocks.append(DividerBlock())
+        blocks.append(_deprecate_button(status))
     return blocks
+
+
+def attestation_request_blocks(
+    status: AssetStatus, *, ui_link: str, deadline: datetime | None, reminder: bool = False
+) -> list[Block]:
+    """The DM asking the owner team to attest that a published version is still fit for use.
+
+    Re-certification passes only with a person's word; one click here gives it, and
+    the command line stays named for whoever prefers it (or has no Slack account).
+
+    Args:
+        status: The lifecycle's state, re-certifying.
+        ui_link: The workflow's page in the Temporal UI.
+        deadline: When the grace period ends and the version is deprecated unattested.
+        reminder: Word it as the reminder sent halfway through the grace period.
+
+    Returns:
+        Blocks for ``chat.postMessage``: the request, the Attest button, the alternatives.
+    """
+    ref = str(status.ref)
+    text = attestation_text(status, deadline=deadline, reminder=reminder)
+    return [
+        SectionBlock(text=_mrkdwn(clip(text, SECTION_TEXT_LIMIT))),
+        ActionsBlock(
+            elements=[
+                ButtonElement(
+                    text=PlainTextObject(text="Attest"),
+                    action_id=ATTEST_ACTION,
+                    value=ref,
+                    style="primary",
+                )
+            ]
+        ),
+        ContextBlock(
+            elements=[
+                _mrkdwn(f"Or: {code(f'agentreg attest {escape_mrkdwn(ref)} --as YOU')}"),
+                _mrkdwn(link(ui_link, "Workflow in Temporal UI")),
+            ]
+        ),
+    ]
 
 
 def reason_modal(*, decision: Decision, ref: str, private_metadata: str) -> View:
@@ -269,6 +332,59 @@ def reason_modal(*, decision: Decision, ref: str, private_metadata: str) -> View
                     max_length=REASON_MAX_LENGTH,
                 ),
                 optional=False,
+            ),
+        ],
+    )
+
+
+def deprecate_modal(*, ref: str, private_metadata: str) -> View:
+    """The modal that asks why a version is deprecated and what replaces it.
+
+    The reason reaches every user of the version, so it is required; the replacement is
+    optional, since not every deprecated asset has a successor.
+
+    Args:
+        ref: The asset version, ``kind/name@version``.
+        private_metadata: Carried back on submission (the ref and the message's place).
+
+    Returns:
+        A view for ``views.open``.
+    """
+    return View(
+        type="modal",
+        callback_id=DEPRECATE_MODAL_CALLBACK,
+        title=PlainTextObject(text="Deprecate"),
+        submit=PlainTextObject(text="Deprecate"),
+        close=PlainTextObject(text="Cancel"),
+        private_metadata=private_metadata,
+        blocks=[
+            SectionBlock(
+                text=_mrkdwn(
+                    f"Deprecate `{escape_mrkdwn(ref)}`? Its owner and its users are told why "
+                    "and what to use instead; it retires at the policy's sunset date."
+                )
+            ),
+            InputBlock(
+                block_id=DEPRECATE_REASON_BLOCK,
+                label=PlainTextObject(text="Reason"),
+                element=PlainTextInputElement(
+                    action_id=DEPRECATE_REASON_INPUT,
+                    multiline=True,
+                    min_length=1,
+                    max_length=REASON_MAX_LENGTH,
+                ),
+                optional=False,
+            ),
+            InputBlock(
+                block_id=DEPRECATE_REPLACEMENT_BLOCK,
+                label=PlainTextObject(text="Replacement (optional)"),
+                element=PlainTextInputElement(
+                    action_id=DEPRECATE_REPLACEMENT_INPUT,
+                    placeholder=PlainTextObject(text="kind/name@version"),
+                    max_length=REPLACEMENT_MAX_LENGTH,
+                ),
+                hint=PlainTextObject(text="The version its users should move to, if any."),
+                optional=True,
             ),
         ],
     )
@@ -445,6 +561,57 @@ def _buttons(status: AssetStatus) -> ActionsBlock:
             ),
         ]
     )
+
+
+def _deprecate_button(status: AssetStatus) -> ActionsBlock:
+    """Deprecate, asked twice (confirm, then the modal) since every user is told."""
+    ref = str(status.ref)
+    confirm_text = clip(
+        f"Deprecate {code(escape_mrkdwn(ref))}? You will be asked why and what replaces it; "
+        "its owner and users are told, and it retires at the sunset date.",
+        CONFIRM_TEXT_LIMIT,
+    )
+    return ActionsBlock(
+        elements=[
+            ButtonElement(
+                text=PlainTextObject(text="Deprecate"),
+                action_id=DEPRECATE_ACTION,
+                value=ref,
+                style="danger",
+                confirm=ConfirmObject(
+                    title=PlainTextObject(text="Deprecate this version?"),
+                    text=_mrkdwn(confirm_text),
+                    confirm=PlainTextObject(text="Deprecate"),
+                    deny=PlainTextObject(text="Cancel"),
+                    style="danger",
+                ),
+            )
+        ]
+    )
+
+
+def _deprecation_section(status: AssetStatus, deprecation: Deprecation) -> SectionBlock:
+    """Deprecated (or retired): why, by whom, what to use instead, and when it goes."""
+    use = (
+        f" Use {code(fit_text(deprecation.replacement, NAME_LIMIT))} instead."
+        if deprecation.replacement
+        else ""
+    )
+    by = fit_text(deprecation.by, NAME_LIMIT)
+    if status.stage is Stage.RETIRED:
+        retired_at = next(
+            (c.at for c in reversed(status.history) if c.stage is Stage.RETIRED),
+            deprecation.sunset_at,
+        )
+        head = f"🗄️ *Retired* on {slack_date(retired_at)} (deprecated by *{by}*)"
+        tail = use
+    else:
+        head = f"⛔ *Deprecated* by *{by}* at {slack_date(deprecation.at)}"
+        tail = f"{use} Retires on {slack_date(deprecation.sunset_at)}."
+    reason = fit_text(one_line(deprecation.reason), SECTION_TEXT_LIMIT - len(head + tail) - 3)
+    if not reason.endswith((".", "!", "?", "…")):
+        reason += "."
+    return SectionBlock(text=_mrkdwn(f"{head}: {reason}{tail}"))
 
 
 # --- text helpers ---------------------------------------------------------------------

@@ -7,7 +7,7 @@ content escaped. :func:`notice_text` picks the wording for a notice's event.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from agent_registry.contract import AssetStatus
 from agent_registry.evals.findings import Severity
@@ -25,6 +25,7 @@ from agent_registry.slack.mrkdwn import (
     people,
     quote,
     short_hash,
+    slack_date,
     still_needed,
 )
 
@@ -159,6 +160,42 @@ def rejected_text(status: AssetStatus, *, by: str, reason: str) -> str:
     return (
         f"❌ {code(str(status.ref))} was rejected by *{fit_text(by, NAME_LIMIT)}*:\n"
         f"{quote(reason, REASON_MAX_LENGTH + 200)}"
+    )
+
+
+def attestation_text(
+    status: AssetStatus, *, deadline: datetime | None, reminder: bool = False
+) -> str:
+    """The DM asking the owner team to attest that a version is still fit for use.
+
+    It says what passed already (the evals, under the policy in force today) and what
+    is missing (a person's word), and what happens without it, so an ignored message
+    surprises nobody when the version is deprecated.
+
+    Args:
+        status: The lifecycle's state, re-certifying.
+        deadline: When the grace period ends; None words it without a date.
+        reminder: Word it as the reminder halfway through the grace period.
+
+    Returns:
+        Slack mrkdwn, escaped.
+    """
+    ref = code(str(status.ref))
+    team = f"*{fit_text(status.owner_team, NAME_LIMIT)}*"
+    by = f"by {slack_date(deadline)}" if deadline is not None else "within the grace period"
+    if reminder:
+        return (
+            f"⏰ {ref} still needs team {team} to attest that it is fit for use, {by}, "
+            "or it is deprecated."
+        )
+    passed = ""
+    if status.eval is not None and status.eval.passed:
+        passed = (
+            f" Its evals passed again under policy {escape_mrkdwn(status.eval.policy_version)}."
+        )
+    return (
+        f"🔁 {ref} is due for re-certification.{passed} Team {team} attests that it is "
+        f"still fit for use {by}, or it is deprecated."
     )
 
 
