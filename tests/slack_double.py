@@ -121,6 +121,16 @@ class Message:
     metadata: dict[str, Any] | None = None
     edits: int = 0
 
+    def buttons(self) -> dict[str, dict[str, Any]]:
+        """The message's buttons by ``action_id``, as a click would find them."""
+        return {
+            element["action_id"]: element
+            for block in self.blocks
+            if block.get("type") == "actions"
+            for element in block.get("elements", [])
+            if element.get("type") == "button"
+        }
+
     def as_slack(self) -> dict[str, Any]:
         """The message object as Slack returns it."""
         message: dict[str, Any] = {

@@ -121,7 +121,7 @@ class SlackStack:
 
     def click(self, user: SlackUser, action_id: str, *, value: str | None = None) -> dict[str, Any]:
         """A click on one of the review message's buttons, carrying that button's value."""
-        button = _buttons(self.review)[action_id]
+        button = self.review.buttons()[action_id]
         return block_actions_payload(
             user=user,
             action_id=action_id,
@@ -241,23 +241,12 @@ async def stack(
         yield running
 
 
-def _buttons(message: Message) -> dict[str, dict[str, Any]]:
-    """The message's buttons by ``action_id``."""
-    return {
-        element["action_id"]: element
-        for block in message.blocks
-        if block.get("type") == "actions"
-        for element in block.get("elements", [])
-        if element.get("type") == "button"
-    }
-
-
 async def _review_request(double: SlackDouble, *, ref: str) -> Message:
     """Wait for the workflow's review request for ``ref`` in the review channel."""
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         for message in double.messages_in(REVIEW_CHANNEL):
-            approve = _buttons(message).get(APPROVE_ACTION)
+            approve = message.buttons().get(APPROVE_ACTION)
             if approve is not None and approve.get("value") == ref:
                 return copy.deepcopy(message)
         await asyncio.sleep(0.05)
@@ -309,7 +298,7 @@ async def test_approve_click_publishes_and_is_acknowledged_in_time(
     assert stack.ref in told and "approved" in told
     # Exactly one review message, updated in place to say who approved; no buttons left.
     decided = await _wait_for_edit(stack, mentioning="carol@example.com")
-    assert APPROVE_ACTION not in _buttons(decided)
+    assert APPROVE_ACTION not in decided.buttons()
     logged = [r for r in caplog.records if hasattr(r, "slack_click")]
     assert logged and logged[-1].slack_click["outcome"] == "accepted"
     assert logged[-1].slack_click["reviewer"] == "carol@example.com"
@@ -422,7 +411,7 @@ async def test_reason_buttons_open_a_modal_whose_submission_decides(
     stack: SlackStack, action_id: str, decision: Decision, stage: Stage
 ) -> None:
     if decision is Decision.REJECT:
-        assert "confirm" in _buttons(stack.review)[REJECT_ACTION]  # asked before the modal
+        assert "confirm" in stack.review.buttons()[REJECT_ACTION]  # asked before the modal
     opened = await stack.deliver(stack.click(CAROL, action_id))
 
     assert opened.status == 200 and opened.seconds < SLACK_ACK_LIMIT

@@ -123,7 +123,7 @@ class LifeStack:
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             for message in self.double.messages_in(channel):
-                button = _buttons(message).get(action_id)
+                button = message.buttons().get(action_id)
                 if button is not None and button.get("value") == self.ref:
                     return copy.deepcopy(message)
             await asyncio.sleep(0.05)
@@ -134,21 +134,11 @@ class LifeStack:
         return message
 
 
-def _buttons(message: Message) -> dict[str, dict[str, Any]]:
-    return {
-        element["action_id"]: element
-        for block in message.blocks
-        if block.get("type") == "actions"
-        for element in block.get("elements", [])
-        if element.get("type") == "button"
-    }
-
-
 def _click(user: SlackUser, message: Message, action_id: str) -> dict[str, Any]:
     return block_actions_payload(
         user=user,
         action_id=action_id,
-        value=_buttons(message)[action_id]["value"],
+        value=message.buttons()[action_id]["value"],
         channel_id=message.channel,
         message_ts=message.ts,
     )
@@ -287,7 +277,7 @@ async def _open_form(stack: LifeStack, user: SlackUser, message: Message) -> dic
 
 async def test_the_platform_team_deprecates_from_the_review_message(stack: LifeStack) -> None:
     review = await stack.message_with(REVIEW_CHANNEL, DEPRECATE_ACTION)
-    button = _buttons(review)[DEPRECATE_ACTION]
+    button = review.buttons()[DEPRECATE_ACTION]
     assert button["style"] == "danger" and "confirm" in button
 
     view = await _open_form(stack, LEAD, review)
@@ -307,7 +297,7 @@ async def test_the_platform_team_deprecates_from_the_review_message(stack: LifeS
 
     # The review message now says what happened, and offers Deprecate no more.
     deadline = time.monotonic() + 20
-    while DEPRECATE_ACTION in _buttons(stack.review_message()):
+    while DEPRECATE_ACTION in stack.review_message().buttons():
         assert time.monotonic() < deadline, "the review message still offers Deprecate"
         await asyncio.sleep(0.05)
     shown = json.dumps(stack.review_message().blocks)
@@ -339,7 +329,7 @@ async def test_an_outsiders_deprecation_is_refused_and_changes_nothing(stack: Li
     assert status.stage is Stage.PUBLISHED
     assert status.deprecation is None
     assert stack.review_message().edits == edits
-    assert DEPRECATE_ACTION in _buttons(stack.review_message())
+    assert DEPRECATE_ACTION in stack.review_message().buttons()
 
 
 @pytest.mark.parametrize(
