@@ -25,6 +25,7 @@ from activities.registry import RegistryActivities
 from activities.review_messages import ReviewMessageActivities
 from activities.slack_posting import SlackPoster
 from agent_registry.config import Settings
+from agent_registry.hardening import forbid_same_user_inspection
 from agent_registry.registry.db import make_engine
 from agent_registry.slack.client import make_web_client
 from agent_registry.temporal import connect
@@ -54,7 +55,12 @@ def build_worker(client: Client, settings: Settings, *, engine: Engine) -> Itera
         The worker, not yet running; its thread pool is shut down on exit.
     """
     registry = RegistryActivities(engine, limits=settings.bundle_limits)
-    evals = EvalActivities(engine, policy_path=settings.policy, limits=settings.bundle_limits)
+    evals = EvalActivities(
+        engine,
+        policy_path=settings.policy,
+        limits=settings.bundle_limits,
+        cli_reviews=settings.cli_reviews_allowed,
+    )
     life = LifeActivities(engine, policy_path=settings.policy)
     # Without a bot token there is no Slack client: notices and review requests go to
     # the log, and reviews go through the CLI.
@@ -123,6 +129,8 @@ async def run_worker(settings: Settings) -> None:
 def main() -> None:
     """Console entrypoint of ``agentreg-worker``."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # Before anything else: the probe starts untrusted servers as our children.
+    forbid_same_user_inspection()
     asyncio.run(run_worker(Settings()))
 
 

@@ -13,26 +13,38 @@ from agent_registry.assets.archive import bundle_from_archive
 from agent_registry.assets.bundle import BundleLimits
 from agent_registry.assets.bundle_problems import BundleError
 from agent_registry.assets.loader import parse_asset
+from agent_registry.assets.manifests import FalsePositiveMark
 from agent_registry.assets.refs import AssetRef
-from agent_registry.contract import EvalSummary, ReviewPlan
+from agent_registry.contract import EvalSummary, ReviewPlan, SimilarAsset
 from agent_registry.evals.findings import Severity
+from agent_registry.evals.live import run_live_checks
 from agent_registry.evals.runner import EvalReport, evaluate
 from agent_registry.policy import Policy
 from agent_registry.policy_loader import PolicyError, load_policy
 from agent_registry.registry import store
 from agent_registry.registry.db import session_scope
+from agent_registry.reuse.cache import CatalogIndexCache
 from agent_registry.review_rules import REVIEWERS_GROUP
 
-TOP_FINDINGS = 5
-"""How many findings travel in the summary; the rest stay in the registry."""
+TOP_FINDINGS = 20
+"""How many findings travel in the summary (blocking first); the rest stay in the registry.
+
+Enough for ``agentreg status`` and the UI to show the whole report of a typical asset,
+few enough to keep each eval's history event small.
+"""
 
 
 class EvaluateInput(BaseModel):
-    """Evaluate the stored bundle ``content_hash`` of ``ref``; ``run_key`` makes it once."""
+    """Evaluate the stored bundle ``content_hash`` of ``ref``; ``run_key`` makes it once.
+
+    ``false_positives`` are the submission's marks; None (a lifecycle started before
+    marks existed) leaves the marks the bundle itself carries in SKILL.md metadata.
+    """
 
     ref: AssetRef
     content_hash: str
     run_key: str
+    false_positives: list[FalsePositiveMark] | None = None
 
 
 class EvalOutcome(BaseModel):
@@ -42,7 +54,7 @@ class EvalOutcome(BaseModel):
     plan: ReviewPlan
 
 
-def review_plan(policy: Policy, report: EvalReport) -> ReviewPlan:
+def review_plan(policy: Policy, report: EvalReport, *, cli_reviews: bool = True) -> ReviewPlan:
     """Turn the policy's rules for the report's risk tier into a plan the workflow follows."""
     tier = policy.tiers[report.risk_tier]
     groups = {REVIEWERS_GROUP, *tier.require_groups}
@@ -54,10 +66,13 @@ def review_plan(policy: Policy, report: EvalReport) -> ReviewPlan:
         sla=policy.review.sla,
         escalate_after=policy.review.escalate_after,
         revision_window=policy.review.revision_window,
+        cli_reviews=cli_reviews,
     )
 
 
-def summarize(report: EvalReport, *, run_key: str) -> EvalSummary:
+def summarize(
+    report: EvalReport, *, run_key: str, similar: list[SimilarAsset] | None = None
+) -> EvalSummary:
     """The part of a report small enough to travel through workflow history."""
     ranked = [f for f in report.findings if f.severity in (Severity.BLOCK, Severity.WARN)]
     return EvalSummary(
@@ -69,16 +84,26 @@ def summarize(report: EvalReport, *, run_key: str) -> EvalSummary:
         top_findings=ranked[:TOP_FINDINGS],
         risk_tier=report.risk_tier,
         tier_reasons=report.tier_reasons,
+        similar=similar or [],
     )
 
 
 class EvalActivities:
     """Runs the eval bar; reads the policy file at every run so a raised bar applies."""
 
-    def __init__(self, engine: Engine, *, policy_path: Path | None, limits: BundleLimits) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        policy_path: Path | None,
+        limits: BundleLimits,
+        cli_reviews: bool = True,
+    ) -> None:
         self._engine = engine
+        self._cli_reviews = cli_reviews
         self._policy_path = policy_path
         self._limits = limits
+        self._catalog = CatalogIndexCache(engine)
 
     @activity.defn(name="evaluate_version")
     def evaluate_version(self, request: EvaluateInput) -> EvalOutcome:
@@ -98,7 +123,19 @@ class EvalActivities:
             bundle = bundle_from_archive(archive, limits=self._limits)
         except BundleError as error:
             raise ApplicationError(str(error), type="InvalidBundle", non_retryable=True) from None
-        report = evaluate(parse_asset(bundle, request.ref.kind), policy)
+        asset = parse_asset(bundle, request.ref.kind)
+        if request.false_positives is not None:
+            asset.registry_metadata = asset.registry_metadata.model_copy(
+                update={"false_positives": request.false_positives}
+            )
+        with session_scope(self._engine) as session:
+            baseline = store.baseline_fingerprints(
+                session, ref=request.ref, content_hash=request.content_hash
+            )
+        # The probe runs on every attempt (a server is not idempotent, its listing is);
+        # only the first attempt's run is stored, under the run key.
+        live = run_live_checks(asset, policy, catalog=self._catalog.current(), baseline=baseline)
+        report = evaluate(asset, policy, external=live.findings)
         with session_scope(self._engine) as session:
             store.record_eval(
                 session,
@@ -109,8 +146,10 @@ class EvalActivities:
                 risk_tier=report.risk_tier,
                 tier_reasons=report.tier_reasons,
                 findings=report.findings,
+                content_hash=request.content_hash,
+                fingerprints=live.fingerprints,
             )
         return EvalOutcome(
-            summary=summarize(report, run_key=request.run_key),
-            plan=review_plan(policy, report),
+            summary=summarize(report, run_key=request.run_key, similar=live.similar),
+            plan=review_plan(policy, report, cli_reviews=self._cli_reviews),
         )

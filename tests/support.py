@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import shutil
+import socket
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -38,13 +40,18 @@ STARTED: list[Handle] = []
 
 
 def make_settings(tmp_path: Path, db_url: str, *, policy: Path | None = None) -> Settings:
-    """Settings for one test: its own task queue, database and data folder; no .env."""
+    """Settings for one test: its own task queue, database and data folder; no .env.
+
+    CLI reviews are on whatever else is configured: most tests vote with the CLI, also
+    those that give the worker a Slack token to exercise the Slack side.
+    """
     return Settings(
         _env_file=None,  # type: ignore[call-arg]
         data_dir=tmp_path / "data",
         database_url=db_url,
         task_queue=f"test-{uuid.uuid4()}",
         policy=policy,
+        cli_reviews="on",
     )
 
 
@@ -134,6 +141,23 @@ async def vote(
     )
 
 
+def latest_run(client: Client, handle: Handle) -> LifecycleHandle:
+    """The handle of the newest run: a published lifecycle continues as new every cycle."""
+    return client.get_workflow_handle(handle.id, result_type=AssetStatus)
+
+
+async def approve_until_published(
+    client: Client, handle: Handle, *, reviewer: str = "rita@example.com"
+) -> LifecycleHandle:
+    """Approve a submission once it is in review; return its run once it is published."""
+    await wait_for_stage(handle, Stage.IN_REVIEW)
+    await vote(handle, Decision.APPROVE, reviewer)
+    await wait_for_stage(
+        latest_run(client, handle), Stage.PUBLISHED, until=lambda s: s.recertify_by is not None
+    )
+    return latest_run(client, handle)
+
+
 async def revise_path(
     handle: Handle,
     settings: Settings,
@@ -163,3 +187,27 @@ async def end_started_lifecycles() -> None:
         latest = handle._client.get_workflow_handle(handle.id)
         with contextlib.suppress(RPCError):  # already ended
             await latest.terminate(reason="test finished")
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on right now, so tests never collide with `make up`."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def wait_for_listener(port: int, process: asyncio.subprocess.Process) -> None:
+    """Wait until a server process listens on ``port``; fail if it exits first."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.returncode is not None:
+            raise AssertionError(f"agentreg serve exited early ({process.returncode})")
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+        except OSError:
+            await asyncio.sleep(0.1)
+            continue
+        writer.close()
+        await writer.wait_closed()
+        return
+    raise AssertionError(f"agentreg serve did not listen on :{port}")

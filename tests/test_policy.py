@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from agent_registry.assets.refs import AssetKind
 from agent_registry.durations import format_duration, parse_duration
 from agent_registry.evals.findings import Finding, Severity
 from agent_registry.lifecycle import RiskTier
@@ -271,6 +272,79 @@ def test_glob_order_in_the_file_does_not_matter() -> None:
     for policy in (one, two):
         assert policy.severity_for("scope.mcp-effect.exec", Severity.INFO) is Severity.OFF
         assert policy.severity_for("scope.mcp-no-tools", Severity.BLOCK) is Severity.WARN
+
+
+# Per-kind and per-tier bars
+
+
+def layered_policy() -> Policy:
+    text = MINIMAL.replace(
+        'require_groups = ["security"]\nrecertify_every = "90d"\n',
+        'require_groups = ["security"]\nrecertify_every = "90d"\n'
+        '[tiers.high.checks]\n"secrets.generic-assignment" = "block"\n"content.*" = "block"\n',
+    )
+    text += (
+        '\n[checks]\n"secrets.generic-assignment" = "warn"\n"content.*" = "warn"\n'
+        '"probe.*" = "warn"\n'
+        '\n[kinds.mcp-server.checks]\n"probe.*" = "block"\n"secrets.generic-assignment" = "off"\n'
+    )
+    return parse_policy(text, source="test.toml")
+
+
+def test_kind_table_beats_the_general_bar_for_that_kind_only() -> None:
+    policy = layered_policy()
+    for_server = policy.severity_for("probe.failed", Severity.WARN, kind=AssetKind.MCP_SERVER)
+    assert for_server is Severity.BLOCK
+    assert (
+        policy.severity_for("probe.failed", Severity.BLOCK, kind=AssetKind.SKILL) is Severity.WARN
+    )
+    assert policy.severity_for("probe.failed", Severity.BLOCK) is Severity.WARN
+
+
+def test_tier_table_beats_kind_and_general_bar() -> None:
+    policy = layered_policy()
+    assignment = "secrets.generic-assignment"
+    high = policy.severity_for(
+        assignment, Severity.WARN, kind=AssetKind.MCP_SERVER, tier=RiskTier.HIGH
+    )
+    assert high is Severity.BLOCK
+    low = policy.severity_for(
+        assignment, Severity.WARN, kind=AssetKind.MCP_SERVER, tier=RiskTier.LOW
+    )
+    assert low is Severity.OFF
+    assert policy.severity_for("content.zero-width", Severity.WARN, tier=RiskTier.HIGH) is (
+        Severity.BLOCK
+    )
+    assert policy.severity_for("content.zero-width", Severity.BLOCK, tier=RiskTier.LOW) is (
+        Severity.WARN
+    )
+
+
+def test_unknown_kind_and_bad_keys_in_layered_tables_are_named() -> None:
+    with pytest.raises(PolicyError) as unknown_kind:
+        parse_policy(MINIMAL + '\n[kinds.plugin.checks]\n"probe.*" = "off"\n', source="p.toml")
+    assert "kinds.plugin" in str(unknown_kind.value)
+    with pytest.raises(PolicyError) as bad_key:
+        parse_policy(MINIMAL + '\n[tiers.low.checks]\n"Probe.*" = "off"\n', source="p.toml")
+    assert "tiers.low.checks" in str(bad_key.value)
+    assert "'Probe.*' is not a check id or glob" in str(bad_key.value)
+
+
+def test_markable_checks_come_from_policy() -> None:
+    policy = parse_policy(
+        MINIMAL + '\n[false_positives]\nmarkable = ["content.*"]\n', source="p.toml"
+    )
+    assert policy.is_markable("content.zero-width")
+    assert not policy.is_markable("secrets.high-entropy")
+    default = load_policy(None)
+    assert default.is_markable("secrets.high-entropy")
+    assert not default.is_markable("secrets.aws-access-key")
+
+
+def test_probe_limits_are_bounded() -> None:
+    with pytest.raises(PolicyError) as error:
+        parse_policy(MINIMAL + '\n[probe]\ntimeout = "2h"\n', source="p.toml")
+    assert "probe.timeout: must be between 1s and 2m" in str(error.value)
 
 
 # Tier derivation

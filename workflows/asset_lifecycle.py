@@ -357,6 +357,7 @@ class AssetLifecycleWorkflow:
                 ref=self._status.ref,
                 content_hash=self._status.content_hash,
                 run_key=self._next_key(),
+                false_positives=self._metadata.false_positives,
             ),
             result_type=EvalOutcome,
             start_to_close_timeout=EVAL_TIMEOUT,
@@ -476,6 +477,10 @@ class AssetLifecycleWorkflow:
             self._pending_revision = None
             if revision.changelog:
                 self._metadata = self._metadata.model_copy(update={"changelog": revision.changelog})
+            if revision.false_positives is not None:
+                self._metadata = self._metadata.model_copy(
+                    update={"false_positives": revision.false_positives}
+                )
             if await self._store(revision.archive, actor=revision.author) is not None:
                 self._status.revision += 1
                 return True
@@ -855,7 +860,27 @@ class AssetLifecycleWorkflow:
 
     def _set_waiting(self, text: str) -> None:
         self._status.waiting_for = text
-        workflow.set_current_details(f"**{self._status.stage.value}** · {text}")
+        details = f"**{self._status.stage.value}** · {text}"
+        workflow.set_current_details("\n\n".join([details, *self._eval_details()]))
+
+    def _eval_details(self) -> list[str]:
+        """The last eval run in Markdown, so the UI answers "why this tier, what was found"."""
+        summary = self._status.eval
+        if summary is None:
+            return []
+        counts = f"{summary.blocking} blocking, {summary.warnings} warning(s)"
+        parts = [f"**Eval** (policy {summary.policy_version}): {counts}; risk {self._tier()}"]
+        parts += [f"- {reason}" for reason in summary.tier_reasons]
+        findings = [
+            f"- {f.severity.value} `{f.check_id}` {f.location}: {f.message}"
+            for f in summary.top_findings
+        ]
+        if findings:
+            parts.append("**Top findings**\n" + "\n".join(findings))
+        if summary.similar:
+            similar = "\n".join(f"- {match.label()}" for match in summary.similar)
+            parts.append("**Similar published assets** (reuse before rebuild)\n" + similar)
+        return parts
 
     def _next_key(self) -> str:
         """A deterministic idempotency key, unique per activity call of this run."""

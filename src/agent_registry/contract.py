@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agent_registry.assets.manifests import RegistryMetadata
+from agent_registry.assets.manifests import FalsePositiveMark, RegistryMetadata
 from agent_registry.assets.refs import AssetRef
 from agent_registry.evals.findings import Finding
 from agent_registry.lifecycle import Decision, RiskTier, Stage
@@ -88,6 +88,8 @@ class RevisionInput(BaseModel):
         author: Who sent the revision (the submitter or one of the authors).
         archive: The canonical archive of the revised bundle.
         changelog: Replaces the changelog line when given.
+        false_positives: Replace the submission's false-positive marks when given (the
+            revision's sidecar is read again, so a submitter can add or drop a mark).
     """
 
     model_config = _BYTES_AS_BASE64
@@ -95,6 +97,7 @@ class RevisionInput(BaseModel):
     author: str
     archive: bytes
     changelog: str | None = None
+    false_positives: list[FalsePositiveMark] | None = None
 
 
 class AttestInput(BaseModel):
@@ -181,6 +184,8 @@ class ReviewPlan(BaseModel):
         sla: How long before the review thread is reminded.
         escalate_after: How long before the platform channel is told.
         revision_window: How long EvalFailed / ChangesRequested wait for a revision.
+        cli_reviews: Whether votes sent from the CLI count; off in a production
+            configuration, where reviewers are identified by Slack.
     """
 
     policy_version: str
@@ -190,6 +195,27 @@ class ReviewPlan(BaseModel):
     sla: timedelta
     escalate_after: timedelta
     revision_window: timedelta
+    cli_reviews: bool = True
+
+
+class SimilarAsset(BaseModel):
+    """A published asset that resembles a submission: a candidate to reuse instead.
+
+    Attributes:
+        ref: The published version, ``kind/name@version``.
+        owner_team: The team to talk to before building a second one.
+        score: Lexical similarity of name and description, 0 to 1.
+        description: The published asset's description, so a reader can judge.
+    """
+
+    ref: str
+    owner_team: str
+    score: float
+    description: str = ""
+
+    def label(self) -> str:
+        """One line for a report, e.g. ``skill/pdf-report@1.2.0 (team data, 81% alike)``."""
+        return f"{self.ref} (team {self.owner_team}, {round(self.score * 100)}% alike)"
 
 
 class EvalSummary(BaseModel):
@@ -215,7 +241,7 @@ class EvalSummary(BaseModel):
     top_findings: list[Finding] = Field(default_factory=list)
     risk_tier: RiskTier
     tier_reasons: list[str] = Field(default_factory=list)
-    similar: list[str] = Field(default_factory=list)
+    similar: list[SimilarAsset] = Field(default_factory=list)
 
 
 class Vote(BaseModel):

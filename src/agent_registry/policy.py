@@ -24,6 +24,7 @@ from pydantic import (
     model_validator,
 )
 
+from agent_registry.assets.refs import AssetKind
 from agent_registry.check_patterns import is_check_pattern, most_specific
 from agent_registry.durations import Duration, format_duration, parse_duration
 from agent_registry.evals.findings import Finding, Severity
@@ -42,6 +43,17 @@ class _PolicyModel(BaseModel):
     """Base of the policy models: immutable, and strict about unknown keys."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _validate_check_keys(value: dict[str, _T]) -> dict[str, _T]:
+    """Refuse keys that are not check ids or globs, so a typo cannot relax the bar."""
+    bad = [key for key in value if not is_check_pattern(key)]
+    if bad:
+        raise ValueError(
+            f"{', '.join(repr(key) for key in bad)} is not a check id or glob; "
+            "check ids are lowercase and dotted, e.g. secrets.aws-access-key or secrets.*"
+        )
+    return value
 
 
 class ReviewPolicy(_PolicyModel):
@@ -97,17 +109,91 @@ class TierPolicy(_PolicyModel):
         approvals: Approvals needed to publish.
         require_groups: Groups that must each supply at least one of the approvers.
         recertify_every: How long a publication lasts before it is re-certified.
+        checks: Check id or glob to severity for assets of this tier; beats the
+            ``[checks]`` and ``[kinds.<kind>.checks]`` tables, so a high-risk asset can be
+            held to a stricter bar.
     """
 
     approvals: Annotated[int, Field(ge=1)]
     require_groups: list[str] = Field(default_factory=list)
     recertify_every: Duration
+    checks: dict[str, Severity] = Field(default_factory=dict)
+
+    _check_keys = field_validator("checks")(_validate_check_keys)
 
     @field_validator("recertify_every")
     @classmethod
     def _positive(cls, value: timedelta) -> timedelta:
         if value <= timedelta(0):
             raise ValueError("must be longer than zero")
+        return value
+
+
+class KindPolicy(_PolicyModel):
+    """What differs in the bar for one asset kind.
+
+    Attributes:
+        checks: Check id or glob to severity for assets of this kind; beats ``[checks]``.
+    """
+
+    checks: dict[str, Severity] = Field(default_factory=dict)
+
+    _check_keys = field_validator("checks")(_validate_check_keys)
+
+
+class ProbePolicy(_PolicyModel):
+    """How MCP servers are started and questioned during evaluation.
+
+    Attributes:
+        enabled: Start stdio MCP servers and compare what they expose with scope.yaml.
+        timeout: Hard limit for one probe, start to finish; the server is killed after it.
+        max_output_bytes: What the server may write (stdout and stderr) before the probe
+            stops reading and kills it.
+    """
+
+    enabled: bool = True
+    timeout: Duration = Field(default_factory=lambda: parse_duration("20s"))
+    max_output_bytes: Annotated[int, Field(ge=64 * 1024)] = 4 * 1024 * 1024
+
+    @field_validator("timeout")
+    @classmethod
+    def _sane_timeout(cls, value: timedelta) -> timedelta:
+        if not timedelta(seconds=1) <= value <= timedelta(minutes=2):
+            raise ValueError(f"must be between 1s and 2m, got {format_duration(value)}")
+        return value
+
+
+class ReusePolicy(_PolicyModel):
+    """How reuse before rebuild looks for published assets like a new submission.
+
+    Attributes:
+        min_score: Similarity (0 to 1) from which a published asset is reported.
+        limit: How many of the closest published assets are reported.
+    """
+
+    min_score: Annotated[float, Field(gt=0, le=1)] = 0.3
+    limit: Annotated[int, Field(ge=1, le=20)] = 3
+
+
+class FalsePositivePolicy(_PolicyModel):
+    """Which findings a submitter may mark as false positives in the asset's metadata.
+
+    A marked finding is kept, shown as ``info`` with the submitter's reason, so reviewers
+    still see it; checks whose findings are certain (a well-known key format) should not
+    be markable.
+
+    Attributes:
+        markable: Check ids or globs that may be marked.
+    """
+
+    markable: list[str] = Field(
+        default_factory=lambda: ["secrets.high-entropy", "secrets.generic-assignment"]
+    )
+
+    @field_validator("markable")
+    @classmethod
+    def _patterns(cls, value: list[str]) -> list[str]:
+        _validate_check_keys(dict.fromkeys(value))
         return value
 
 
@@ -144,7 +230,11 @@ class Policy(_PolicyModel):
         recertification: Re-certification grace.
         deprecation: Sunset period.
         checks: Check id or glob to the severity policy gives it (``off`` drops it).
+        kinds: Per-kind overrides of ``checks`` (``[kinds.mcp-server.checks]``).
         risk: Check id or glob to the tier a finding of that id raises the asset to.
+        probe: The live MCP probe's limits.
+        reuse: Reuse-before-rebuild thresholds.
+        false_positives: Which findings a submitter may mark as false positives.
     """
 
     version: Annotated[str, Field(min_length=1)]
@@ -155,7 +245,11 @@ class Policy(_PolicyModel):
     recertification: RecertificationPolicy
     deprecation: DeprecationPolicy
     checks: dict[str, Severity] = Field(default_factory=dict)
+    kinds: dict[AssetKind, KindPolicy] = Field(default_factory=dict)
     risk: dict[str, RiskTier] = Field(default_factory=dict)
+    probe: ProbePolicy = Field(default_factory=ProbePolicy)
+    reuse: ReusePolicy = Field(default_factory=ReusePolicy)
+    false_positives: FalsePositivePolicy = Field(default_factory=FalsePositivePolicy)
 
     @field_validator("tiers")
     @classmethod
@@ -174,16 +268,7 @@ class Policy(_PolicyModel):
                 raise ValueError(f"group '{name}' has a blank member")
         return value
 
-    @field_validator("checks", "risk")
-    @classmethod
-    def _check_keys(cls, value: dict[str, _T]) -> dict[str, _T]:
-        bad = [key for key in value if not is_check_pattern(key)]
-        if bad:
-            raise ValueError(
-                f"{', '.join(repr(key) for key in bad)} is not a check id or glob; "
-                "check ids are lowercase and dotted, e.g. secrets.aws-access-key or secrets.*"
-            )
-        return value
+    _check_keys = field_validator("checks", "risk")(_validate_check_keys)
 
     @model_validator(mode="after")
     def _required_groups_exist(self) -> Policy:
@@ -198,19 +283,46 @@ class Policy(_PolicyModel):
             raise ValueError("; ".join(problems))
         return self
 
-    def severity_for(self, check_id: str, proposed: Severity) -> Severity:
+    def severity_for(
+        self,
+        check_id: str,
+        proposed: Severity,
+        *,
+        kind: AssetKind | None = None,
+        tier: RiskTier | None = None,
+    ) -> Severity:
         """The severity policy gives a finding of ``check_id``.
+
+        Three tables may speak, most particular first: the asset's tier
+        (``[tiers.<tier>.checks]``), its kind (``[kinds.<kind>.checks]``), then
+        ``[checks]``. The first table with a matching key decides, using its most
+        specific key (see :mod:`agent_registry.check_patterns`), so a tier can make a
+        check stricter for risky assets whatever the general bar says.
 
         Args:
             check_id: The finding's check id.
             proposed: The severity the check proposed; kept when no key matches.
+            kind: The asset's kind, when known.
+            tier: The asset's risk tier, when known.
 
         Returns:
-            The severity of the most specific matching ``[checks]`` key (see
-            :mod:`agent_registry.check_patterns` for the rule), else ``proposed``.
+            The severity the first matching table gives, else ``proposed``.
         """
-        severity = most_specific(self.checks, check_id)
-        return proposed if severity is None else severity
+        tables: list[dict[str, Severity]] = []
+        if tier is not None and tier in self.tiers:
+            tables.append(self.tiers[tier].checks)
+        if kind is not None and kind in self.kinds:
+            tables.append(self.kinds[kind].checks)
+        tables.append(self.checks)
+        for table in tables:
+            severity = most_specific(table, check_id)
+            if severity is not None:
+                return severity
+        return proposed
+
+    def is_markable(self, check_id: str) -> bool:
+        """Tell whether a submitter may mark a finding of ``check_id`` as a false positive."""
+        return most_specific(dict.fromkeys(self.false_positives.markable, True), check_id) is True
 
     def tier_of(self, check_id: str) -> RiskTier | None:
         """The tier a finding of ``check_id`` raises an asset to, or None if it does not."""

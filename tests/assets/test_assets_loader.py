@@ -290,7 +290,7 @@ def test_unknown_sidecar_key(tmp_path: Path) -> None:
     assert (problem.file, problem.line) == ("agentreg.yaml", 2)
     assert problem.message == (
         "owner is not a sidecar key; known keys: owner-team, version, changelog, authors, "
-        "machine-authored"
+        "machine-authored, false-positives"
     )
     assert parsed.registry_metadata.owner_team == "docs"
 

@@ -4,8 +4,9 @@ import logging
 
 import pytest
 
+from agent_registry.assets.manifests import FalsePositiveMark
 from agent_registry.assets.parsed import ParsedAsset
-from agent_registry.evals import hygiene, scope, secrets, spec
+from agent_registry.evals import content, hygiene, scope, secrets, spec
 from agent_registry.evals.findings import Finding, Severity
 from agent_registry.evals.runner import CATALOG, CHECK_FAMILIES, EvalReport, evaluate
 from agent_registry.lifecycle import RiskTier
@@ -27,7 +28,8 @@ def with_checks(policy: Policy, **checks: Severity) -> Policy:
 
 
 def test_families_run_in_a_stable_order() -> None:
-    assert (spec.check, secrets.check, scope.check, hygiene.check) == CHECK_FAMILIES
+    families = (spec.check, secrets.check, scope.check, hygiene.check, content.check)
+    assert families == CHECK_FAMILIES
 
 
 def test_clean_assets_pass_at_low_risk(policy: Policy) -> None:
@@ -178,3 +180,67 @@ def test_default_policy_keeps_every_proposed_severity(policy: Policy) -> None:
         if policy.severity_for(check_id, proposed) is not proposed
     }
     assert changed == {}
+
+
+# Policy per kind and tier, false-positive marks, findings from outside
+
+
+def _entropy_line_skill(marks: list[FalsePositiveMark]) -> ParsedAsset:
+    asset = skill(files={"config/settings.ini": f"session_salt = {HIGH_ENTROPY}\n"})
+    asset.registry_metadata = asset.registry_metadata.model_copy(update={"false_positives": marks})
+    return asset
+
+
+HIGH_ENTROPY = "q8Zr2Lx0VbN4pT7sWe1YhK9mUc3JfD6gA5oRtXi"
+
+
+def test_a_marked_false_positive_stays_visible_as_info(policy: Policy) -> None:
+    unmarked = evaluate(_entropy_line_skill([]), policy)
+    assert [f.check_id for f in unmarked.warnings] == ["secrets.high-entropy"]
+    mark = FalsePositiveMark(
+        check="secrets.high-entropy", file="config/settings.ini", line=1, reason="test salt"
+    )
+    report = evaluate(_entropy_line_skill([mark]), policy)
+    assert report.warnings == []
+    [info] = report.infos
+    assert info.check_id == "secrets.high-entropy"
+    assert info.message.startswith('marked as a false positive ("test salt")')
+
+
+def test_a_mark_on_a_certain_check_does_not_hide_it(policy: Policy) -> None:
+    token = "ghp_" + fake_token(36)
+    asset = skill(files={"run.sh": f"token={token}\n"})
+    asset.registry_metadata = asset.registry_metadata.model_copy(
+        update={
+            "false_positives": [
+                FalsePositiveMark(check="secrets.github-token", file="run.sh", reason="test")
+            ]
+        }
+    )
+    report = evaluate(asset, policy)
+    assert "secrets.github-token" in {f.check_id for f in report.blocking}
+    assert "marks.not-markable" in {f.check_id for f in report.warnings}
+
+
+def test_external_findings_are_judged_with_the_kind_and_tier(policy: Policy) -> None:
+    not_probed = Finding(
+        check_id="probe.not-probed", severity=Severity.INFO, message="remote server"
+    )
+    server = evaluate(mcp_server(), policy, external=[not_probed])
+    assert [f.check_id for f in server.warnings] == ["probe.not-probed"]
+    undeclared = Finding(
+        check_id="probe.undeclared-tool", severity=Severity.BLOCK, message="drop_table"
+    )
+    risky = evaluate(mcp_server(), policy, external=[undeclared])
+    assert risky.risk_tier is RiskTier.HIGH
+    assert [f.check_id for f in risky.blocking] == ["probe.undeclared-tool"]
+
+
+def test_a_high_risk_asset_is_held_to_the_stricter_tier_bar(policy: Policy) -> None:
+    assignment = {"config.ini": "password = Summer2026Secure\n"}
+    low = evaluate(skill(files=assignment), policy)
+    assert "secrets.generic-assignment" in {f.check_id for f in low.warnings}
+    shell = {**DEFAULT_SKILL, "allowed-tools": "Bash"}
+    high = evaluate(skill(frontmatter=shell, files=assignment), policy)
+    assert high.risk_tier is RiskTier.HIGH
+    assert "secrets.generic-assignment" in {f.check_id for f in high.blocking}

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import base64
 import string
 
 import pytest
@@ -246,3 +247,183 @@ def test_clean_assets_have_no_secret_findings() -> None:
 @pytest.mark.parametrize(("kind", "token"), TOKENS.items())
 def test_tokens_are_found_right_after_an_equals_sign(kind: str, token: str) -> None:
     assert [f.check_id for f in in_script(f"KEY={token}")] == [f"secrets.{kind}"]
+
+
+# --- random-looking strings -------------------------------------------------------------
+
+HEX = "0123456789abcdef"
+BASE64 = string.ascii_letters + string.digits + "+/"
+
+
+@pytest.mark.parametrize(
+    ("line", "path"),
+    [
+        ("service_key: {b62}", "config/settings.yaml"),
+        ('"signing": "{b64}",', "config/app.json"),
+        ('HMAC = "{hex}"', "scripts/sign.py"),
+        ("curl -H 'X-Service: {b62}' https://api.acme.example/v1", "scripts/call.sh"),
+    ],
+)
+def test_random_strings_warn_without_being_shown(line: str, path: str) -> None:
+    values = {
+        "b62": fake_token(40, seed=21),
+        "b64": fake_token(44, seed=22, alphabet=BASE64),
+        "hex": fake_token(64, seed=23, alphabet=HEX),
+    }
+    findings = in_script(line.format(**values), path=path)
+    assert [(f.check_id, f.severity, f.line) for f in findings] == [
+        ("secrets.high-entropy", Severity.WARN, 3)
+    ]
+    for value in values.values():
+        assert_never_shown(findings, value)
+
+
+def test_a_credential_the_generic_rule_reports_is_not_reported_twice() -> None:
+    findings = in_script("api_key: " + fake_token(40, seed=21), path="config.yaml")
+    assert [f.check_id for f in findings] == ["secrets.generic-assignment"]
+
+
+def test_one_finding_per_line_for_random_strings() -> None:
+    line = f"pair: {fake_token(40, seed=21)} {fake_token(40, seed=24)}"
+    assert [f.check_id for f in in_script(line, path="config.yaml")] == ["secrets.high-entropy"]
+
+
+def _image_data_uri() -> str:
+    pixels = bytes((n * 37 + 11) % 256 for n in range(60))
+    png = base64.b64encode(b"\x89PNG\r\n\x1a\n" + pixels).decode()
+    return f"![logo](data:image/png;base64,{png})"
+
+
+@pytest.mark.parametrize(
+    ("line", "path"),
+    [
+        ("request_id: 3f2b8c1e-9a4d-4e7b-8c2f-1a5d6e7f8091", "config.yaml"),
+        (f"digest: sha256:{fake_token(64, seed=30, alphabet=HEX)}", "config.yaml"),
+        (f"image: ghcr.io/acme/tool@sha256:{fake_token(64, seed=31, alphabet=HEX)}", "x.yaml"),
+        (f"Pinned to commit {fake_token(40, seed=32, alphabet=HEX)} of upstream.", "README.md"),
+        (f'rev = "{fake_token(40, seed=33, alphabet=HEX)}"', "deps.toml"),
+        (f"- uses: actions/checkout@{fake_token(40, seed=34, alphabet=HEX)} # v4", "ci.yml"),
+        ("handler = RespondActivityTaskFailedById2(request)", "scripts/run.py"),
+        ("key = getUserAccountSettingsForOrganization2Id", "scripts/run.py"),
+        (f"see https://files.acme.example/d/{fake_token(32, seed=35)}/report.pdf", "README.md"),
+        ("| Setting | ------------------------------------ |", "README.md"),
+        ('"integrity": "sha512-' + fake_token(86, seed=36, alphabet=BASE64) + '==",', "x.json"),
+        ("service_key: your-api-key-here-0000000000", "config.yaml"),
+        ("service_key: Xk29" + "x" * 36, "config.yaml"),
+        (_image_data_uri(), "README.md"),
+        ("python scripts/reports/Generate2024QuarterlyReport.py --out build/", "README.md"),
+        ("Run the weekly-report-generator2 with the --include-attachments flag.", "README.md"),
+        ("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI" + fake_token(43, seed=37) + " ci@acme", "keys"),
+        ("color: #a1b2c3; background: #0f0f0f;", "style.css"),
+        (
+            '"data": "eyJyZWYiOnsia2luZCI6InN1YmFnZW50IiwibmFtZSI6ImNvZGUtcmV2aWV3ZXIifX0="',
+            "h.json",
+        ),
+        (r"b'\n9temporal\x13UpdateApiKeyRequest\x12'", "scripts/pb2.py"),
+    ],
+)
+def test_random_for_a_known_reason_is_not_a_secret(line: str, path: str) -> None:
+    assert in_script(line, path=path) == []
+
+
+def test_lock_files_are_not_scanned_for_random_strings() -> None:
+    line = f'"resolved": "https://registry.npmjs.org/x", "key": "{fake_token(40, seed=38)}"'
+    assert in_script(line, path="package-lock.json") == []
+    assert in_script(line, path="vendor/poetry.lock") == []
+
+
+def test_a_digest_label_on_the_line_before_counts() -> None:
+    text = f'{{"alg": "SHA-256",\n "content": "{fake_token(64, seed=39, alphabet=HEX)}"}}\n'
+    assert secrets.check(skill(files={"sbom.json": text})) == []
+
+
+def test_pem_blocks_are_left_to_the_private_key_check() -> None:
+    body = "\n".join(fake_token(64, seed=40 + n, alphabet=BASE64) for n in range(3))
+    certificate = f"-----BEGIN CERTIFICATE-----\n{body}\n-----END CERTIFICATE-----\n"
+    key = certificate.replace("CERTIFICATE", "PRIVATE KEY")
+    assert secrets.check(skill(files={"certs/ca.pem": certificate})) == []
+    findings = secrets.check(skill(files={"certs/key.pem": key}))
+    assert [(f.check_id, f.line) for f in findings] == [("secrets.private-key", 1)]
+
+
+def test_an_mcp_secret_value_is_reported_once() -> None:
+    value = fake_token(40, seed=21)
+    variable = {"name": "ACME_TOKEN", "isSecret": True, "value": value}
+    package = {**DEFAULT_SERVER["packages"][0], "environmentVariables": [variable]}
+    findings = secrets.check(mcp_server(server={**DEFAULT_SERVER, "packages": [package]}))
+    assert [f.check_id for f in findings] == ["secrets.mcp-secret-value"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", 0.0),
+        ("aaaa", 0.0),
+        ("abab", 1.0),
+        ("abcd", 2.0),
+    ],
+)
+def test_shannon_entropy(text: str, expected: float) -> None:
+    assert secrets.shannon_entropy(text) == pytest.approx(expected)
+
+
+# --- tokens split into string pieces ----------------------------------------------------
+
+GITHUB_BODY = fake_token(36, seed=50)
+
+
+@pytest.mark.parametrize(
+    ("path", "text", "line"),
+    [
+        (
+            "run.py",
+            f'TOKEN = (\n    "ghp_"\n    "{GITHUB_BODY[:18]}"\n    "{GITHUB_BODY[18:]}"\n)\n',
+            2,
+        ),
+        ("run.py", f'TOKEN = "ghp_" + \\\n    "{GITHUB_BODY}"\n', 1),
+        ("run.py", f'TOKEN = "ghp_" + "{GITHUB_BODY}"\n', 1),
+        ("run.js", f"const token = 'ghp_' +\n  '{GITHUB_BODY}';\n", 1),
+        ("run.sh", f'TOKEN="ghp_"\\\n"{GITHUB_BODY}"\n', 1),
+        ("run.sh", f'TOKEN="ghp_{GITHUB_BODY[:9]}\\\n{GITHUB_BODY[9:]}"\n', 1),
+        (
+            "app.yaml",
+            f"auth:\n  token: >-\n    ghp_{GITHUB_BODY[:20]}\n    {GITHUB_BODY[20:]}\n",
+            3,
+        ),
+    ],
+)
+def test_a_token_split_into_pieces_blocks_at_its_first_line(
+    path: str, text: str, line: int
+) -> None:
+    findings = secrets.check(skill(files={path: text}))
+    assert [(f.check_id, f.severity, f.file, f.line) for f in findings] == [
+        ("secrets.split-token", Severity.BLOCK, path, line)
+    ]
+    assert "GitHub token (ghp_…)" in findings[0].message
+    assert_never_shown(findings, "ghp_" + GITHUB_BODY)
+    assert_never_shown(findings, GITHUB_BODY[:18])
+
+
+def test_each_known_format_is_found_when_split() -> None:
+    for kind, token in TOKENS.items():
+        text = f'value = ("{token[:6]}"\n         "{token[6:]}")\n'
+        findings = secrets.check(skill(files={"run.py": text}))
+        assert [f.check_id for f in findings] == ["secrets.split-token"], kind
+
+
+def test_a_token_whole_on_one_line_is_not_reported_as_split() -> None:
+    text = f'TOKEN = ("ghp_{GITHUB_BODY}"\n         "{fake_token(8, seed=51)}")\n'
+    findings = secrets.check(skill(files={"run.py": text}))
+    assert [f.check_id for f in findings] == ["secrets.github-token"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'TOKEN = ("ghp_"\n         "' + "x" * 36 + '")\n',  # a placeholder
+        'PREFIXES = ["ghp_", "gho_"]\nNAMES = ["alpha", "beta"]\n',
+        'print("ghp_")\n\n\nprint("' + "ab" * 20 + '")\n',  # not adjacent
+    ],
+)
+def test_pieces_that_do_not_make_a_token(text: str) -> None:
+    assert secrets.check(skill(files={"run.py": text})) == []

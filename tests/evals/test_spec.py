@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from agent_registry.assets.manifests import DeclaredLaunch
 from agent_registry.evals import spec
 from agent_registry.evals.findings import Finding, Severity
 
@@ -129,6 +130,16 @@ def test_mcp_server_with_only_a_remote_has_a_transport() -> None:
     server = {k: v for k, v in DEFAULT_SERVER.items() if k != "packages"}
     server["remotes"] = [{"type": "streamable-http", "url": "https://mcp.acme.example/mcp"}]
     assert "spec.mcp-no-transport" not in ids(spec.check(mcp_server(server=server)))
+
+
+def test_mcp_server_shipped_in_its_bundle_runs_from_its_launch() -> None:
+    server = {k: v for k, v in DEFAULT_SERVER.items() if k != "packages"}
+    asset = mcp_server(server=server)
+    assert asset.scope is not None
+    asset.scope = asset.scope.model_copy(
+        update={"launch": DeclaredLaunch(command="python", args=["server.py"])}
+    )
+    assert "spec.mcp-no-transport" not in ids(spec.check(asset))
 
 
 def test_tool_declared_twice_in_scope_blocks_at_the_second_declaration() -> None:

@@ -12,7 +12,7 @@ from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.models.blocks import Block, HeaderBlock, PlainTextObject
 
 from agent_registry.assets.refs import AssetKind, AssetRef
-from agent_registry.contract import AssetStatus, Deprecation, StageChange, Vote
+from agent_registry.contract import AssetStatus, Deprecation, SimilarAsset, StageChange, Vote
 from agent_registry.evals.findings import Finding, Severity
 from agent_registry.lifecycle import Decision, Stage
 from agent_registry.slack import messages
@@ -143,11 +143,19 @@ def test_unchanged_new_version_says_so() -> None:
 
 
 def test_similar_assets_default_to_the_eval() -> None:
-    status = make_status(
-        eval=make_eval().model_copy(update={"similar": ["mcp-server/acme/helpdesk"]})
+    helpdesk = SimilarAsset(
+        ref="mcp-server/acme/helpdesk@1.0.0",
+        owner_team="support",
+        score=0.81,
+        description="Files and searches helpdesk tickets.",
     )
-    assert "mcp-server/acme/helpdesk" in _text(_request(status))
-    assert "acme/other" in _text(_request(status, similar=["mcp-server/acme/other"]))
+    status = make_status(eval=make_eval().model_copy(update={"similar": [helpdesk]}))
+    text = _text(_request(status))
+    assert "mcp-server/acme/helpdesk@1.0.0" in text
+    assert "team support, 81% alike" in text
+    assert "Files and searches helpdesk tickets." in text
+    other = helpdesk.model_copy(update={"ref": "mcp-server/acme/other@2.0.0"})
+    assert "acme/other" in _text(_request(status, similar=[other]))
 
 
 def test_blocking_findings_come_before_warnings() -> None:
@@ -186,7 +194,15 @@ def test_huge_review_stays_within_block_kit_limits() -> None:
     status = make_status(
         ref=AssetRef(kind=AssetKind.SKILL, name="n" * 300, version="1.0.0"),
         eval=make_eval(findings, blocking=200, warnings=0).model_copy(
-            update={"tier_reasons": ["r" * 500] * 100, "similar": ["s" * 300] * 50}
+            update={
+                "tier_reasons": ["r" * 500] * 100,
+                "similar": [
+                    SimilarAsset(
+                        ref="s" * 300, owner_team="t" * 300, score=0.5, description="d" * 3000
+                    )
+                ]
+                * 50,
+            }
         ),
         authors=["a" * 300] * 40,
         votes=[
@@ -234,7 +250,14 @@ def test_submitter_content_cannot_mention_or_link() -> None:
         authors=[hostile],
         eval=make_eval(
             [Finding(check_id="x.y", severity=Severity.WARN, message=hostile, file=hostile)]
-        ).model_copy(update={"tier_reasons": [hostile], "similar": [hostile]}),
+        ).model_copy(
+            update={
+                "tier_reasons": [hostile],
+                "similar": [
+                    SimilarAsset(ref=hostile, owner_team=hostile, score=0.5, description=hostile)
+                ],
+            }
+        ),
     )
     blocks = _request(
         status,

@@ -186,7 +186,12 @@ class _Walker:
         try:
             target_stat = os.stat(resolved)
         except OSError as error:
-            reason = "does not exist" if error.errno == errno.ENOENT else error.strerror
+            if error.errno == errno.ENOENT:
+                reason = "does not exist"
+            elif error.errno == errno.ELOOP:
+                reason = "leads back to itself (a symlink loop)"
+            else:
+                reason = f"cannot be read ({error.strerror})"
             self._add(
                 "symlink-dangling",
                 f"is a symlink to {target}, which {reason}",

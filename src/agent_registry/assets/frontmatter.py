@@ -43,6 +43,7 @@ _UNREADABLE_CHECKS = frozenset(
         "spec.frontmatter-not-mapping",
         "spec.not-mapping",
         "spec.json-syntax",
+        "spec.frontmatter-duplicated",
     }
 )
 
@@ -149,6 +150,9 @@ def parse_frontmatter(text: str, *, file: str) -> FrontmatterResult:
             fix="add a line with --- after the last frontmatter field",
         )
         return FrontmatterResult(body="\n".join(lines), problems=[problem])
+    duplicated = _second_block(lines, closing, file=file)
+    if duplicated is not None:
+        return FrontmatterResult(body="\n".join(lines[closing + 1 :]), problems=[duplicated])
     yaml_text = "\n".join(lines[1:closing]) + "\n"
     # The YAML's first line is line 2 of the file.
     loaded = _load_mapping(
@@ -164,6 +168,28 @@ def parse_frontmatter(text: str, *, file: str) -> FrontmatterResult:
         body_line=closing + 2,
         field_lines=loaded.field_lines,
         problems=loaded.problems,
+    )
+
+
+_KEY_LINE = re.compile(r"^[A-Za-z_][\w-]*\s*:")
+
+
+def _second_block(lines: list[str], closing: int, *, file: str) -> Finding | None:
+    """A second ``---`` block of fields right after the first: which one counts is unclear."""
+    start = next((i for i in range(closing + 1, len(lines)) if lines[i].strip()), None)
+    if start is None or lines[start].rstrip() != _FENCE or start + 1 >= len(lines):
+        return None
+    if not _KEY_LINE.match(lines[start + 1]):
+        return None
+    if not any(line.rstrip() == _FENCE for line in lines[start + 2 :]):
+        return None
+    return _finding(
+        "spec.frontmatter-duplicated",
+        f"a second frontmatter block starts on line {start + 1}; only one block "
+        f"(lines 1-{closing + 1}) is allowed, and tools would read the first one only",
+        file=file,
+        line=start + 1,
+        fix="merge the fields into the first block and delete the second one",
     )
 
 
@@ -238,7 +264,11 @@ def _load_mapping(
     not_mapping_check: str,
 ) -> YamlResult:
     """Compose the node tree (for lines and duplicates), then construct the data."""
-    loader = _SafeLineLoader(text)
+    try:
+        # The reader refuses control characters (NUL…) as soon as it is built.
+        loader = _SafeLineLoader(text)
+    except yaml.reader.ReaderError as error:
+        return YamlResult(problems=[_reader_problem(error, text, file=file, first_line=first_line)])
     try:
         return _compose_and_construct(
             loader,
@@ -419,6 +449,23 @@ def _kind_of(value: object) -> str:
     if value is None:
         return "null"
     return "a number"
+
+
+def _reader_problem(
+    error: yaml.reader.ReaderError, text: str, *, file: str, first_line: int
+) -> Finding:
+    """A character YAML does not allow (NUL and other control characters), on its line."""
+    character = error.character
+    code = character if isinstance(character, int) else ord(str(character)[:1] or "\0")
+    shown = "NUL" if code == 0 else "a control character"
+    line = text[: error.position].count("\n") + first_line
+    return _finding(
+        "spec.yaml-syntax",
+        f"the text holds U+{code:04X} ({shown}), which YAML does not allow",
+        file=file,
+        line=line,
+        fix="remove the character; it is invisible in most editors",
+    )
 
 
 def _syntax_problem(error: yaml.MarkedYAMLError, *, file: str, first_line: int) -> Finding:

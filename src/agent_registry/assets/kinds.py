@@ -27,7 +27,15 @@ from agent_registry.assets.manifests import (
 )
 from agent_registry.assets.parsed import ParsedAsset
 from agent_registry.assets.refs import AssetKind
-from agent_registry.assets.sidecar import SIDECAR_KEYS, authors_value, flag_value, text_value
+from agent_registry.assets.sidecar import (
+    FALSE_POSITIVES_KEY,
+    SIDECAR_KEYS,
+    MarkSource,
+    authors_value,
+    false_positive_marks,
+    flag_value,
+    text_value,
+)
 from agent_registry.assets.spec_problems import decode_text, spec_problem
 from agent_registry.evals.findings import Finding
 
@@ -232,18 +240,33 @@ def _validate(
 
 
 def _skill_metadata(parsed: ParsedAsset) -> RegistryMetadataDraft:
-    """Registry metadata from SKILL.md's ``metadata`` map (strings, per the spec)."""
+    """Registry metadata from SKILL.md's ``metadata`` map (strings, per the spec).
+
+    ``false-positives`` is a list, so a skill writes it as YAML text (a ``|`` block) to
+    keep every metadata value a string; see :func:`false_positive_marks`.
+    """
     raw = parsed.frontmatter.get("metadata")
     if not isinstance(raw, dict):
         return RegistryMetadataDraft()
     values = {key: raw.get(key) for key in SIDECAR_KEYS}
     machine = values.pop("machine-authored")
+    marks, mark_problems = false_positive_marks(
+        values[FALSE_POSITIVES_KEY],
+        MarkSource(
+            file=parsed.manifest_file,
+            key_path=f"metadata.{FALSE_POSITIVES_KEY}",
+            field_prefix="frontmatter",
+            field_lines=parsed.field_lines,
+        ),
+    )
+    parsed.problems.extend(mark_problems)
     draft = RegistryMetadataDraft(
         owner_team=text_value(values["owner-team"]),
         version=text_value(values["version"]),
         changelog=text_value(values["changelog"]),
         authors=authors_value(values["authors"]),
         machine_authored=flag_value(machine),
+        false_positives=marks,
     )
     if machine is not None and draft.machine_authored is None:
         parsed.problems.append(

@@ -24,6 +24,7 @@ from agent_registry.assets.kinds import (
 )
 from agent_registry.assets.parsed import ParsedAsset
 from agent_registry.assets.refs import AssetKind
+from agent_registry.assets.safe_files import describe_mode
 from agent_registry.assets.sidecar import SIDECAR_SUFFIX, read_sidecar
 from agent_registry.evals.findings import Finding, Severity
 
@@ -81,6 +82,12 @@ def detect_kind(path: Path) -> AssetKind:
             "load.submit-folder",
             f"{path} is a registry sidecar (metadata only); submit the asset it describes "
             f"({described})",
+        )
+    if os.path.exists(path) and not path.is_file():
+        # A FIFO, socket or device: never opened, and named for what it is.
+        raise _load_error(
+            "load.special-file",
+            f"{path} is {describe_mode(os.stat(path).st_mode)}; submit a folder or a file",
         )
     if path.is_file() and path.suffix.lower() == ".md":
         return AssetKind.SUBAGENT

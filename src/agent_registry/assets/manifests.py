@@ -26,6 +26,9 @@ from agent_registry.assets.refs import is_semver
 SKILL_NAME_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 """Agent Skills ``name``: lowercase letters, digits and single inner hyphens."""
 
+RESERVED_SKILL_WORDS = ("anthropic", "claude")
+"""Words a skill name may not contain: Claude refuses to load such skills."""
+
 SUBAGENT_NAME_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 """Claude Code subagent ``name``: lowercase letters (digits allowed) and hyphens."""
 
@@ -65,6 +68,11 @@ class SkillManifest(BaseModel):
             raise ValueError(
                 "must be lowercase letters, digits and hyphens, with no leading, trailing "
                 "or double hyphen"
+            )
+        reserved = next((word for word in RESERVED_SKILL_WORDS if word in value), None)
+        if reserved is not None:
+            raise ValueError(
+                f"must not contain the reserved word '{reserved}' (Claude refuses such skills)"
             )
         return value
 
@@ -263,12 +271,89 @@ class DeclaredTool(BaseModel):
         return [value] if isinstance(value, str) else value
 
 
+LAUNCH_RESERVED_ENV = frozenset({"PATH", "HOME", "TMPDIR"})
+"""Variables the live probe sets itself, so that a launch cannot widen its sandbox."""
+
+_ENV_NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _no_nul(value: str) -> str:
+    """A NUL byte cannot pass through ``exec``; refusing it here names the field."""
+    if "\x00" in value:
+        raise ValueError("must not contain a NUL character")
+    return value
+
+
+class DeclaredLaunch(BaseModel):
+    """How to start a stdio MCP server, when its package entry is not how it runs.
+
+    The command runs with the unpacked bundle as its working directory, so
+    ``command: python, args: [server.py]`` starts a server shipped in the bundle. A bare
+    command name is looked up on the probe's PATH, where ``python`` is the registry's
+    own interpreter. ``env`` holds non-secret settings only: it is part of the bundle,
+    which every reviewer reads.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    command: Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+    args: list[Annotated[str, StringConstraints(max_length=4096)]] = Field(default_factory=list)
+    env: dict[str, Annotated[str, StringConstraints(max_length=4096)]] = Field(default_factory=dict)
+
+    @field_validator("command")
+    @classmethod
+    def _command_text(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return _no_nul(value)
+
+    @field_validator("args")
+    @classmethod
+    def _args_text(cls, value: list[str]) -> list[str]:
+        return [_no_nul(arg) for arg in value]
+
+    @field_validator("env", mode="before")
+    @classmethod
+    def _env_strings(cls, value: object) -> object:
+        """YAML reads ``8080`` and ``true`` as numbers and booleans; say which to quote."""
+        if isinstance(value, dict):
+            bad = [str(k) for k, v in value.items() if not isinstance(v, str)]
+            if bad:
+                raise ValueError(f"values must be strings; quote the value of {', '.join(bad)}")
+        return value
+
+    @field_validator("env")
+    @classmethod
+    def _env_names(cls, value: dict[str, str]) -> dict[str, str]:
+        reserved = sorted(LAUNCH_RESERVED_ENV.intersection(value))
+        if reserved:
+            raise ValueError(
+                f"{', '.join(reserved)} cannot be set: the probe sets PATH, HOME and TMPDIR"
+            )
+        bad = [name for name in value if not _ENV_NAME_PATTERN.match(name)]
+        if bad:
+            raise ValueError(
+                f"{', '.join(bad)} is not a variable name (letters, digits and underscores)"
+            )
+        for item in value.values():
+            _no_nul(item)
+        return value
+
+
 class DeclaredScope(BaseModel):
-    """The registry's least-privilege declaration for an MCP server (``scope.yaml``)."""
+    """The registry's least-privilege declaration for an MCP server (``scope.yaml``).
+
+    Attributes:
+        tools: Every tool the server may expose, with its effects.
+        launch: How to start the server for the live probe, when the first stdio
+            package entry of ``server.json`` is not how it runs (a server shipped in
+            the bundle, a package whose command differs from its name).
+    """
 
     model_config = ConfigDict(extra="forbid")
 
     tools: list[DeclaredTool]
+    launch: DeclaredLaunch | None = None
 
 
 Manifest = SkillManifest | SubagentManifest | McpServerManifest
@@ -288,6 +373,51 @@ def is_exact_version(version: str) -> bool:
     return bool(version) and not _RANGE_MARKERS.search(version) and version.lower() != "latest"
 
 
+class FalsePositiveMark(BaseModel):
+    """A finding the submitter says is a false positive, and why.
+
+    Written under ``false-positives`` in the registry sidecar (or SKILL.md's
+    ``metadata``). A mark never deletes a finding: a matched finding is shown as
+    ``info`` with the reason so that reviewers can judge it, and only checks that policy
+    calls markable (heuristics, not well-known key formats) can be marked at all.
+
+    Attributes:
+        check: Check id of the finding, e.g. ``secrets.high-entropy``.
+        file: Bundle path of the finding's file, e.g. ``scripts/fixtures.py``.
+        line: The finding's line; without it the mark covers every finding of
+            ``check`` in ``file``.
+        reason: Why the finding is not a problem, for reviewers.
+        source_file: Where the mark is written (``agentreg.yaml``, ``SKILL.md``), so that
+            a mark matching nothing can be pointed at. Set by the reader, not the submitter.
+        source_line: The mark's line in ``source_file``.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    check: Annotated[
+        str, StringConstraints(strict=True, pattern=r"^[a-z0-9][a-z0-9_.-]*$", max_length=200)
+    ]
+    file: Annotated[
+        str, StringConstraints(strict=True, strip_whitespace=True, min_length=1, max_length=1024)
+    ]
+    line: Annotated[int, Field(strict=True, ge=1)] | None = None
+    reason: Annotated[
+        str, StringConstraints(strict=True, strip_whitespace=True, min_length=1, max_length=500)
+    ]
+    source_file: str | None = None
+    source_line: int | None = None
+
+    @field_validator("file")
+    @classmethod
+    def _bundle_path(cls, value: str) -> str:
+        """Findings name files as ``scripts/x.py``; ``./scripts/x.py`` means the same."""
+        while value.startswith("./"):
+            value = value[2:]
+        if not value or value.startswith("/") or "\\" in value or ".." in value.split("/"):
+            raise ValueError("must be a path inside the bundle, like scripts/fixtures.py")
+        return value
+
+
 class RegistryMetadata(BaseModel):
     """What the registry records about a submission beyond the asset's own format.
 
@@ -297,6 +427,9 @@ class RegistryMetadata(BaseModel):
         changelog: One line on what changed.
         authors: People (or identities) who wrote it.
         machine_authored: Whether the content was written by a machine (attribution).
+        false_positives: Findings the submitter marked as false positives. They travel
+            with the submission because the sidecar that holds them is not part of the
+            stored bundle.
     """
 
     owner_team: Annotated[str, StringConstraints(pattern=TEAM_PATTERN.pattern)]
@@ -304,6 +437,7 @@ class RegistryMetadata(BaseModel):
     changelog: str = ""
     authors: list[str] = Field(default_factory=list)
     machine_authored: bool = False
+    false_positives: list[FalsePositiveMark] = Field(default_factory=list)
 
     @field_validator("version")
     @classmethod
@@ -321,3 +455,4 @@ class RegistryMetadataDraft(BaseModel):
     changelog: str | None = None
     authors: list[str] | None = None
     machine_authored: bool | None = None
+    false_positives: list[FalsePositiveMark] | None = None

@@ -85,6 +85,7 @@ def resolve_metadata(
         machine_authored=(
             machine_authored if machine_authored is not None else bool(draft.machine_authored)
         ),
+        false_positives=draft.false_positives or [],
     )
 
 

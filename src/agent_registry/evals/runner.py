@@ -9,13 +9,21 @@ from collections.abc import Sequence
 from pydantic import BaseModel
 
 from agent_registry.assets.parsed import ParsedAsset
-from agent_registry.evals import hygiene, scope, secrets, spec
+from agent_registry.evals import content, hygiene, marks, scope, secrets, spec
 from agent_registry.evals.base import CHECK_CRASHED, CheckFunction, check_name, crash_finding
 from agent_registry.evals.findings import Finding, Severity
 from agent_registry.lifecycle import RiskTier
+from agent_registry.mcp_probe.compare import CATALOG as PROBE_CATALOG
 from agent_registry.policy import Policy
+from agent_registry.reuse.findings import CATALOG as REUSE_CATALOG
 
-CHECK_FAMILIES: tuple[CheckFunction, ...] = (spec.check, secrets.check, scope.check, hygiene.check)
+CHECK_FAMILIES: tuple[CheckFunction, ...] = (
+    spec.check,
+    secrets.check,
+    scope.check,
+    hygiene.check,
+    content.check,
+)
 """The check families, in the order their findings are gathered."""
 
 CATALOG: dict[str, Severity] = {
@@ -23,11 +31,17 @@ CATALOG: dict[str, Severity] = {
     **secrets.CATALOG,
     **scope.CATALOG,
     **hygiene.CATALOG,
+    **content.CATALOG,
+    **PROBE_CATALOG,
+    **REUSE_CATALOG,
+    **marks.CATALOG,
     CHECK_CRASHED: Severity.BLOCK,
 }
-"""Every check id the families raise, with the severity each proposes before policy.
+"""Every check id the bar raises, with the severity each proposes before policy.
 
-Parse problems are the exception: the loader names those (all under ``spec.``).
+That is the families', the outside-world checks' (``probe.``, ``reuse.``) and the
+false-positive marks' (``marks.``). Parse problems are the exception: the loader names
+those (all under ``spec.``).
 """
 
 _SEVERITY_ORDER = {Severity.BLOCK: 0, Severity.WARN: 1, Severity.INFO: 2, Severity.OFF: 3}
@@ -90,6 +104,7 @@ def evaluate(
     policy: Policy,
     *,
     families: Sequence[CheckFunction] = CHECK_FAMILIES,
+    external: Sequence[Finding] = (),
 ) -> EvalReport:
     """Run the eval bar over one asset.
 
@@ -98,6 +113,9 @@ def evaluate(
         policy: The policy that judges the findings and derives the tier.
         families: The check families to run; the default is the full bar (tests pass
             their own to exercise the runner).
+        external: Findings of checks that need the outside world (the live MCP probe,
+            reuse against the published catalog), gathered by the caller; policy
+            judges them exactly like the pure checks' findings.
 
     Returns:
         The report. A family that raises does not stop the run: it becomes a blocking
@@ -117,17 +135,39 @@ def evaluate(
                 "".join(traceback.format_tb(error.__traceback__)),
             )
             raw.append(crash_finding(family, error))
-    raw = _dedupe(raw)
+    raw = _dedupe([*raw, *external])
     # The tier comes from every finding: hiding a finding from the report must not
     # lower the review an asset gets.
     tier, reasons = policy.tier_for(raw)
     judged = [
         finding.model_copy(
-            update={"severity": policy.severity_for(finding.check_id, finding.severity)}
+            update={
+                "severity": policy.severity_for(
+                    finding.check_id, finding.severity, kind=asset.kind, tier=tier
+                )
+            }
         )
         for finding in raw
     ]
-    kept = [finding for finding in _dedupe(judged) if finding.severity is not Severity.OFF]
+    # Marks come after policy, or policy would undo them; what they say about
+    # themselves (a stale or disallowed mark) is judged like any other finding.
+    marked = [
+        finding
+        if finding.check_id not in marks.CATALOG
+        else finding.model_copy(
+            update={
+                "severity": policy.severity_for(
+                    finding.check_id, finding.severity, kind=asset.kind, tier=tier
+                )
+            }
+        )
+        for finding in marks.apply_marks(
+            judged,
+            asset.registry_metadata.false_positives or [],
+            markable=policy.is_markable,
+        )
+    ]
+    kept = [finding for finding in _dedupe(marked) if finding.severity is not Severity.OFF]
     kept.sort(key=_order)
     return EvalReport(
         policy_version=policy.version, findings=kept, risk_tier=tier, tier_reasons=reasons

@@ -1,15 +1,27 @@
 """Secret checks: credentials committed into a bundle, and MCP secrets given a value.
 
-Every text file of the bundle is scanned line by line. A finding never repeats the
-secret: it shows at most the first four characters (for most token formats, the public
-prefix) followed by "…", because findings are stored, logged and posted to Slack.
+Every text file of the bundle is scanned line by line, and string literals are also
+joined across lines, because a token cut into pieces is still a token. A finding never
+repeats the secret: it shows at most the first four characters (for most token formats,
+the public prefix) followed by "…", because findings are stored, logged and posted to
+Slack.
+
+Precise formats block; the two heuristics (a credential-like key given a literal, a
+random-looking string) only warn, and they stay quiet on anything a precise check
+already reports, so one credential yields one finding.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import math
 import re
-from collections.abc import Iterator, Mapping
+from bisect import bisect_right
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import PurePosixPath
 
 from agent_registry.assets.parsed import ParsedAsset
@@ -165,6 +177,8 @@ CATALOG: dict[str, Severity] = {
     "secrets.private-key": Severity.BLOCK,
     "secrets.url-password": Severity.BLOCK,
     "secrets.generic-assignment": Severity.WARN,
+    "secrets.high-entropy": Severity.WARN,
+    "secrets.split-token": Severity.BLOCK,
     "secrets.mcp-secret-value": Severity.BLOCK,
 }
 """Check ids this family raises and the severity each proposes."""
@@ -289,15 +303,7 @@ def generic_assignments(asset: ParsedAsset) -> list[Finding]:
     """
     findings = []
     for path, number, line in _lines(asset):
-        if _has_known_token(line):
-            continue
-        config_file = _is_config_file(path)
-        for match in _GENERIC_ASSIGNMENT.finditer(line):
-            value = match["quoted"] or match["bare"]
-            if value is None or (match["bare"] and not config_file):
-                continue
-            if not _is_literal(value):
-                continue
+        for match in _generic_matches(line, config_file=_is_config_file(path)):
             findings.append(
                 make_finding(
                     CATALOG,
@@ -313,6 +319,66 @@ def generic_assignments(asset: ParsedAsset) -> list[Finding]:
     return findings
 
 
+def split_tokens(asset: ParsedAsset) -> list[Finding]:
+    """Known token formats assembled from string pieces, e.g. ``("ghp_"`` then ``"aBc…")``.
+
+    Cutting a token into concatenated literals, continuation lines or a folded YAML
+    scalar hides it from a line-by-line scan but not from whoever runs the code. A token
+    a line-by-line check already reports is left to that check.
+    """
+    findings = []
+    for bundle_file, text in text_files(asset):
+        for split in _split_tokens(split_lines(text)):
+            findings.append(
+                make_finding(
+                    CATALOG,
+                    "secrets.split-token",
+                    message=f"{split.rule.label} ({mask(split.token)}) assembled from "
+                    f"{split.pieces} string pieces in {bundle_file.path}",
+                    file=bundle_file.path,
+                    line=split.lines[0],
+                    fix=_rotate(f"revoke it {split.rule.revoke}")
+                    + " Splitting a credential into pieces does not hide it."
+                    + _FROM_ENV,
+                )
+            )
+    return findings
+
+
+def high_entropy_strings(asset: ParsedAsset) -> list[Finding]:
+    """Long random-looking strings that no precise check explains: perhaps a credential.
+
+    Many credentials have no recognisable format, only randomness. To keep the warning
+    worth reading, strings that are random for a known, harmless reason are left out:
+    labelled digests and commit ids, UUIDs, URLs without credentials, data: URIs, PEM
+    and SSH public key material, identifiers and prose, lock files. At most one finding
+    per line: the reviewer needs the place, not a count.
+    """
+    secret_values = tuple(given for _path, _key, given, _entry in _secret_inputs(asset))
+    findings = []
+    for bundle_file, text in text_files(asset):
+        path = bundle_file.path
+        if _is_lock_file(path):
+            continue
+        lines = split_lines(text)
+        config_file = _is_config_file(path)
+        for number, found in _random_strings(lines, config_file=config_file, known=secret_values):
+            findings.append(
+                make_finding(
+                    CATALOG,
+                    "secrets.high-entropy",
+                    message=f"random-looking string ({mask(found)}) in {path} may be a credential",
+                    file=path,
+                    line=number,
+                    fix="If it is a credential: remove it, rotate it, and read it from an "
+                    "environment variable instead. If it is not (a test fixture, an id), "
+                    "record it under false-positives in the asset's agentreg.yaml with the "
+                    "check id, file, line and a reason.",
+                )
+            )
+    return findings
+
+
 def mcp_secret_values(asset: ParsedAsset) -> list[Finding]:
     """MCP inputs marked ``isSecret: true`` that carry a ``value`` or ``default``.
 
@@ -321,31 +387,22 @@ def mcp_secret_values(asset: ParsedAsset) -> list[Finding]:
     ``server.json`` object is walked, so environment variables, headers and arguments
     are all covered, even when the manifest did not validate.
     """
-    if asset.kind is not AssetKind.MCP_SERVER:
-        return []
     findings = []
-    for path, entry in _walk(asset.frontmatter, ()):
-        if entry.get("isSecret") is not True:
-            continue
-        for key in ("value", "default"):
-            given = entry.get(key)
-            # "{token}" is server.json's variable substitution, not a value.
-            if not isinstance(given, str) or not given or re.search(r"\{[^}]*\}", given):
-                continue
-            name = entry.get("name")
-            what = f"'{name}'" if isinstance(name, str) else _dotted(path)
-            findings.append(
-                make_finding(
-                    CATALOG,
-                    "secrets.mcp-secret-value",
-                    message=f"secret input {what} has a {key} in {asset.manifest_file}",
-                    file=asset.manifest_file,
-                    line=line_of_path(asset, f"{_dotted(path)}.{key}"),
-                    field=f"{_dotted(path)}.{key}",
-                    fix=f"Delete its {key}: keep isSecret: true and let the client ask for "
-                    "it. Rotate the value if it was real.",
-                )
+    for path, key, _given, entry in _secret_inputs(asset):
+        name = entry.get("name")
+        what = f"'{name}'" if isinstance(name, str) else _dotted(path)
+        findings.append(
+            make_finding(
+                CATALOG,
+                "secrets.mcp-secret-value",
+                message=f"secret input {what} has a {key} in {asset.manifest_file}",
+                file=asset.manifest_file,
+                line=line_of_path(asset, f"{_dotted(path)}.{key}"),
+                field=f"{_dotted(path)}.{key}",
+                fix=f"Delete its {key}: keep isSecret: true and let the client ask for "
+                "it. Rotate the value if it was real.",
             )
+        )
     return findings
 
 
@@ -355,6 +412,8 @@ CHECKS: tuple[CheckFunction, ...] = (
     private_keys,
     url_passwords,
     generic_assignments,
+    split_tokens,
+    high_entropy_strings,
     mcp_secret_values,
 )
 
@@ -373,14 +432,20 @@ def _lines(asset: ParsedAsset) -> Iterator[tuple[str, int, str]]:
 
 def _tokens(line: str) -> Iterator[tuple[_TokenRule, str]]:
     """Each credential of a known format on the line, placeholders left out."""
+    for rule, match in _token_matches(line):
+        yield rule, match[0]
+
+
+def _token_matches(text: str) -> Iterator[tuple[_TokenRule, re.Match[str]]]:
+    """Each credential of a known format in the text, with where it is."""
     for rule in _TOKEN_RULES:
-        for match in rule.pattern.finditer(line):
+        for match in rule.pattern.finditer(text):
             body = match["body"] or match.groupdict().get("pat") or ""
             if is_placeholder(match[0]) or is_placeholder(body):
                 continue
             if rule.mixed_case and not _looks_random(body):
                 continue
-            yield rule, match[0]
+            yield rule, match
 
 
 def _looks_random(body: str) -> bool:
@@ -415,6 +480,18 @@ def _is_placeholder_password(password: str) -> bool:
     )
 
 
+def _generic_matches(line: str, *, config_file: bool) -> Iterator[re.Match[str]]:
+    """The ``key = literal`` assignments on the line that ``generic_assignments`` reports."""
+    if _has_known_token(line):
+        return
+    for match in _GENERIC_ASSIGNMENT.finditer(line):
+        value = match["quoted"] or match["bare"]
+        if value is None or (match["bare"] and not config_file):
+            continue
+        if _is_literal(value):
+            yield match
+
+
 def _is_literal(value: str) -> bool:
     """A value that is written out, rather than a placeholder, keyword or reference."""
     return not (
@@ -428,6 +505,22 @@ def _is_literal(value: str) -> bool:
 def _is_config_file(path: str) -> bool:
     name = PurePosixPath(path).name
     return name.startswith(".env") or PurePosixPath(path).suffix.lower() in _CONFIG_SUFFIXES
+
+
+def _secret_inputs(
+    asset: ParsedAsset,
+) -> Iterator[tuple[tuple[str | int, ...], str, str, Mapping[str, object]]]:
+    """MCP inputs marked secret that carry a value: (path, ``value``/``default``, it, input)."""
+    if asset.kind is not AssetKind.MCP_SERVER:
+        return
+    for path, entry in _walk(asset.frontmatter, ()):
+        if entry.get("isSecret") is not True:
+            continue
+        for key in ("value", "default"):
+            given = entry.get(key)
+            # "{token}" is server.json's variable substitution, not a value.
+            if isinstance(given, str) and given and not re.search(r"\{[^}]*\}", given):
+                yield path, key, given, entry
 
 
 def _walk(
@@ -449,3 +542,460 @@ def _dotted(path: tuple[str | int, ...]) -> str:
     for part in path:
         text += f"[{part}]" if isinstance(part, int) else f".{part}"
     return text.lstrip(".")
+
+
+# --- secrets split into string pieces ---------------------------------------------
+
+_SPLIT_WINDOW = 8
+"""Most lines one split token may span; pieces further apart are not one value."""
+
+# A quoted string literal, with an optional Python prefix (f"…", rb'…'). A quote right
+# after a letter is an apostrophe (don't), not the start of a literal. A literal ends on
+# its line, unless a backslash before the line break continues it on the next.
+_STRING_LITERAL = re.compile(
+    r"(?<![A-Za-z0-9_])[rRbBuUfF]{0,2}(?P<quote>[\"'])"
+    r"(?P<body>(?:\\\n[ \t]*|\\[^\n]|(?!(?P=quote))[^\\\n])*)(?P=quote)"
+)
+_LITERAL_CONTINUATION = re.compile(r"\\\n[ \t]*")
+# What may stand between two literals that a language joins into one string: blanks,
+# one line break, ``+`` (Python, JavaScript), ``.``/``..`` (PHP, Lua) and a trailing
+# backslash (shell and Python line continuation).
+_JOINER = re.compile(r"[ \t+.\\]*(?:\n[ \t+.]*)?")
+# ``key: >`` or ``key: |-`` (also as a list item): a YAML block scalar follows.
+_BLOCK_SCALAR = re.compile(
+    r"^(?P<indent>[ \t]*)(?:-[ \t]+)?[^\s#][^#]*:[ \t]*[>|][+-]?[1-9]?[ \t]*$"
+)
+
+
+@dataclass(frozen=True)
+class _Piece:
+    """Part of a string value: its text and the 1-based line it is on."""
+
+    line: int
+    text: str
+
+
+@dataclass(frozen=True)
+class _SplitToken:
+    """A known token format found only once string pieces are joined.
+
+    Attributes:
+        rule: The token format.
+        token: The joined token (never shown; see ``mask``).
+        pieces: How many pieces it was assembled from.
+        lines: The lines of those pieces, first to last.
+    """
+
+    rule: _TokenRule
+    token: str
+    pieces: int
+    lines: tuple[int, ...]
+
+
+def _split_tokens(lines: list[str]) -> list[_SplitToken]:
+    """Tokens assembled from string pieces, except those a line-by-line check reports."""
+    found: dict[tuple[str, int], _SplitToken] = {}
+    for run in [*_literal_runs(lines), *_block_scalar_runs(lines)]:
+        for split in _tokens_across(run):
+            on_one_line = any(
+                rule is split.rule for n in set(split.lines) for rule, _ in _tokens(lines[n - 1])
+            )
+            if not on_one_line:
+                found.setdefault((split.rule.kind, split.lines[0]), split)
+    return list(found.values())
+
+
+def _tokens_across(run: list[_Piece]) -> Iterator[_SplitToken]:
+    """Tokens in the joined text of a run that take more than one of its pieces."""
+    ends = []
+    total = 0
+    for piece in run:
+        total += len(piece.text)
+        ends.append(total)
+    for rule, match in _token_matches("".join(piece.text for piece in run)):
+        first = bisect_right(ends, match.start())
+        last = bisect_right(ends, match.end() - 1)
+        used = [piece for piece in run[first : last + 1] if piece.text]
+        if len(used) < 2 or used[-1].line - used[0].line >= _SPLIT_WINDOW:
+            continue
+        lines = tuple(dict.fromkeys(piece.line for piece in used))
+        yield _SplitToken(rule=rule, token=match[0], pieces=len(used), lines=lines)
+
+
+def _literal_runs(lines: list[str]) -> Iterator[list[_Piece]]:
+    """Runs of string literals a language would join into one string.
+
+    Each run is a list of pieces: every literal, split again where a backslash continues
+    it on the next line.
+    """
+    text = "\n".join(lines)
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line) + 1)
+    run: list[_Piece] = []
+    previous_end: int | None = None
+    for match in _STRING_LITERAL.finditer(text):
+        joined = previous_end is not None and _JOINER.fullmatch(text, previous_end, match.start())
+        if not joined and len(run) > 1:
+            yield run
+        if not joined:
+            run = []
+        run.extend(_literal_pieces(match, starts))
+        previous_end = match.end()
+    if len(run) > 1:
+        yield run
+
+
+def _literal_pieces(match: re.Match[str], starts: list[int]) -> Iterator[_Piece]:
+    """The pieces of one literal: its text cut at backslash line continuations."""
+    offset = match.start("body")
+    body = match["body"]
+    cut = 0
+    for continuation in _LITERAL_CONTINUATION.finditer(body):
+        yield _Piece(bisect_right(starts, offset + cut), body[cut : continuation.start()])
+        cut = continuation.end()
+    yield _Piece(bisect_right(starts, offset + cut), body[cut:])
+
+
+def _block_scalar_runs(lines: list[str]) -> Iterator[list[_Piece]]:
+    """The lines of each YAML block scalar (``key: >``), one piece per line.
+
+    Folding joins the lines with spaces, so the value is not the token as written, but
+    code that strips the spaces gets it back.
+    """
+    index = 0
+    while index < len(lines):
+        header = _BLOCK_SCALAR.match(lines[index])
+        index += 1
+        if header is None:
+            continue
+        indent = len(header["indent"].expandtabs())
+        run = []
+        while index < len(lines):
+            line = lines[index]
+            if line.strip() and len(line) - len(line.lstrip()) <= indent:
+                break
+            if line.strip():
+                run.append(_Piece(index + 1, line.strip()))
+            index += 1
+        if len(run) > 1:
+            yield run
+
+
+# --- random-looking strings ---------------------------------------------------------
+
+# Thresholds of ``looks_generated``. Most random keys of 20 characters or more pass
+# them; next to none of the identifiers, paths and prose of a few thousand open-source
+# files do.
+_ENTROPY_MIN_LENGTH = 20
+_HEX_MIN_BITS = 3.0
+_BASE64_MIN_BITS = 4.2
+_SHORT_STRING_SLACK = 0.6
+_MIN_CLASS_CHANGES = 0.4
+_MAX_WORD_LETTERS = 0.5
+_MAX_VOWELS = 0.4
+_SAMPLE = 256
+"""Characters of a candidate that are examined: randomness shows early, and a 500 KB
+base64 line must not cost more than its first few hundred characters."""
+
+# A run of base64 or URL-safe base64 characters (hex is a subset), with its padding. An
+# ``=`` before it is an assignment, so it may start right after one.
+_CANDIDATE = re.compile(
+    rf"(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{{{_ENTROPY_MIN_LENGTH},}}(?:==?)?(?![A-Za-z0-9+/_=-])"
+)
+_HEX = re.compile(r"[0-9a-f]+|[0-9A-F]+")
+_SAME_CASE_RUN = re.compile(r"[a-z]{4,}|[A-Z]{4,}")
+# ``\x1b``, ``\n`` or ``\u00e9`` inside a literal: the letters after the backslash belong
+# to the escape, not to the text next to it.
+_ESCAPE = re.compile(r"\\(?:x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|[0-7]{1,3}|.)")
+_PEM_BOUNDARY = re.compile(r"-----(BEGIN|END) [A-Z0-9 ]+-----")
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s\"'<>`()\[\]{}]+")
+_CREDENTIAL_PARAM = re.compile(
+    r"[?&;][\w.-]*?(?:token|key|secret|sig|signature|password|passwd|auth|credential)[\w.-]*"
+    r"=(?P<value>[^&#;\s]+)",
+    re.IGNORECASE,
+)
+_DATA_URI = re.compile(r"data:[\w.+/-]*(?:;[\w.+=-]+)*,[A-Za-z0-9+/=%_-]*")
+_LABELLED_DIGEST = re.compile(
+    r"(?<![A-Za-z0-9])(?:sha(?:1|224|256|384|512)|sha3-(?:224|256|384|512)|md5|blake2[bs]?)"
+    r"[:=-][A-Za-z0-9+/=_-]+",
+    re.IGNORECASE,
+)
+_UUID = re.compile(
+    r"(?<![0-9A-Fa-f])[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}"
+    r"-[0-9A-Fa-f]{12}(?![0-9A-Fa-f])"
+)
+# ``uses: actions/checkout@<commit>``: an action or dependency pinned to a commit.
+_PINNED_COMMIT = re.compile(r"@[0-9a-f]{40}(?![0-9A-Za-z])")
+_SSH_PUBLIC_KEY = re.compile(
+    r"(?:ssh-(?:rsa|dss|ed25519)|ecdsa-sha2-nistp\d+|sk-ssh-ed25519@openssh\.com)"
+    r"[ \t]+[A-Za-z0-9+/]+=*"
+)
+# Base64 of PNG, JPEG, GIF, WebP and SVG files starts the same way every time.
+_IMAGE_BASE64 = re.compile(
+    r"(?<![A-Za-z0-9+/])(?:iVBORw0KGgo|/9j/|R0lGOD|UklGR|PHN2Zy)[A-Za-z0-9+/]*=*"
+)
+# Words that say the string next to them is a digest or a revision, not a credential.
+_HASH_WORDS = frozenset(
+    {
+        "checksum",
+        "checksums",
+        "commit",
+        "commits",
+        "digest",
+        "digests",
+        "etag",
+        "fingerprint",
+        "hash",
+        "hashes",
+        "integrity",
+        "oid",
+        "rev",
+        "revision",
+        "sha",
+        "shas",
+    }
+)
+# Words that say the string next to them is an identifier, unless a credential word is
+# on the line too (a ``request_id`` is an id, a ``secret_id`` may not be).
+_ID_WORDS = frozenset({"id", "ids", "uuid", "guid"})
+_CREDENTIAL_WORDS = frozenset(
+    {
+        "auth",
+        "bearer",
+        "credential",
+        "credentials",
+        "key",
+        "keys",
+        "passwd",
+        "password",
+        "private",
+        "secret",
+        "secrets",
+        "token",
+        "tokens",
+    }
+)
+_WORD_PART = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
+_LOCK_FILES = frozenset(
+    {
+        "bun.lock",
+        "cargo.lock",
+        "composer.lock",
+        "deno.lock",
+        "flake.lock",
+        "gemfile.lock",
+        "go.sum",
+        "gradle.lockfile",
+        "mix.lock",
+        "npm-shrinkwrap.json",
+        "package-lock.json",
+        "packages.lock.json",
+        "pdm.lock",
+        "pipfile.lock",
+        "pnpm-lock.yaml",
+        "podfile.lock",
+        "poetry.lock",
+        "pubspec.lock",
+        "uv.lock",
+        "yarn.lock",
+    }
+)
+
+
+def shannon_entropy(text: str) -> float:
+    """Bits per character of ``text``, from its own character frequencies.
+
+    Random keys use their alphabet evenly and score near its maximum (4 bits for hex,
+    about 6 for base64, bounded by log2 of the length); words and identifiers repeat
+    letters and score lower.
+    """
+    if not text:
+        return 0.0
+    size = len(text)
+    return -sum(n / size * math.log2(n / size) for n in Counter(text).values())
+
+
+def looks_generated(text: str) -> bool:
+    """Tell whether a hex or base64-alphabet string is random enough to be a secret.
+
+    Entropy alone flags long identifiers (``getUserAccountSettings…``) and paths, so a
+    candidate must also mix letters and digits, and (outside hex) look generated: change
+    between upper case, lower case and digits often, have few runs of four letters of
+    one case, and no more vowels than random letters have. Words do none of these.
+
+    Args:
+        text: A run of hex, base64 or URL-safe base64 characters.
+
+    Returns:
+        True when it passes every test for its alphabet.
+    """
+    core = text.rstrip("=")
+    if len(core) < _ENTROPY_MIN_LENGTH or is_placeholder(core):
+        return False
+    core = core[:_SAMPLE]
+    if not any(c.isdigit() for c in core) or not any(c.isalpha() for c in core):
+        return False
+    hex_digits = core[2:] if core[:2] in ("0x", "0X") else core
+    if _HEX.fullmatch(hex_digits):
+        return shannon_entropy(hex_digits) >= _HEX_MIN_BITS
+    # No string reaches more than log2(length) bits per character; short ones are held
+    # to what a random string of their length usually reaches.
+    needed = min(_BASE64_MIN_BITS, math.log2(len(core)) - _SHORT_STRING_SLACK)
+    return (
+        shannon_entropy(core) >= needed
+        and _class_changes(core) >= _MIN_CLASS_CHANGES
+        and not _reads_like_words(core)
+        and not _encodes_text(core)
+    )
+
+
+def _class_changes(text: str) -> float:
+    """How often consecutive letters and digits switch between upper, lower and digit."""
+    classes = ["u" if c.isupper() else "l" if c.islower() else "d" for c in text if c.isalnum()]
+    if len(classes) < 2:
+        return 0.0
+    return sum(a != b for a, b in pairwise(classes)) / (len(classes) - 1)
+
+
+def _reads_like_words(text: str) -> bool:
+    """Identifiers and prose: half the letters in same-case runs, or many vowels.
+
+    About one letter in five of a random string is a vowel, and runs of four letters of
+    one case are rare; ``RespondActivityTaskFailedById2`` has both in plenty.
+    """
+    letters = [c for c in text if c.isalpha()]
+    in_runs = sum(len(run) for run in _SAME_CASE_RUN.findall(text))
+    vowels = sum(c in "aeiouAEIOU" for c in letters)
+    return in_runs >= _MAX_WORD_LETTERS * len(letters) or vowels >= _MAX_VOWELS * len(letters)
+
+
+def _encodes_text(text: str) -> bool:
+    """Whether the string is base64 of readable text: encoded data, not a key.
+
+    Random key material does not decode to printable text; a serialized JSON payload
+    or a sentence does. Text without a blank (``user:password``) is not excused.
+
+    Args:
+        text: A base64 or URL-safe base64 string, padding stripped.
+    """
+    core = text.replace("-", "+").replace("_", "/")
+    try:
+        decoded = base64.b64decode(core + "=" * (-len(core) % 4), validate=True).decode()
+    except (binascii.Error, ValueError):
+        return False
+    return decoded.isprintable() and (" " in decoded or decoded[:1] in ("{", "[", '"', "<"))
+
+
+def _random_strings(
+    lines: list[str], *, config_file: bool, known: Iterable[str]
+) -> Iterator[tuple[int, str]]:
+    """(line number, string) for each line with a random-looking string nothing explains.
+
+    Lines of PEM blocks (keys, certificates) are skipped: the private-key check reports
+    the block's first line, and certificates are public. So are the lines of a split
+    token, which ``split_tokens`` reports.
+    """
+    split_token_lines = {number for split in _split_tokens(lines) for number in split.lines}
+    in_pem_block = False
+    previous = ""
+    for number, line in enumerate(lines, start=1):
+        before, previous = previous, line
+        boundaries = _PEM_BOUNDARY.findall(line)
+        if boundaries:
+            in_pem_block = boundaries[-1] == "BEGIN"
+            continue
+        if in_pem_block or number in split_token_lines:
+            continue
+        found = _random_string(line, before=before, config_file=config_file, known=known)
+        if found is not None:
+            yield number, found
+
+
+def _random_string(
+    line: str, *, before: str, config_file: bool, known: Iterable[str]
+) -> str | None:
+    """The first random-looking string on the line that nothing else explains, if any.
+
+    Args:
+        line: The line.
+        before: The line before it, where a digest's label often sits
+            (``"alg": "SHA-256"`` above ``"content": "…"``).
+        config_file: Whether the file is configuration (see ``_generic_matches``).
+        known: MCP secret values, which ``mcp_secret_values`` reports.
+    """
+    candidates = _generated_strings(line)
+    if not candidates:
+        return None
+    explained = _explained_spans(line, config_file=config_file)
+    for match in candidates:
+        if any(start < match.end() and match.start() < end for start, end in explained):
+            continue
+        if any(match[0] in value for value in known):
+            continue  # an MCP secret given a value: mcp_secret_values reports it
+        return None if _labelled_harmless(line, before) else match[0]
+    return None
+
+
+def _generated_strings(line: str) -> list[re.Match[str]]:
+    """The strings on the line that look generated, escape sequences left out."""
+    unescaped = _ESCAPE.sub(lambda escape: " " * len(escape[0]), line)
+    return [m for m in _CANDIDATE.finditer(unescaped) if looks_generated(m[0])]
+
+
+def _explained_spans(line: str, *, config_file: bool) -> list[tuple[int, int]]:
+    """Parts of the line that are random for a known reason, or that another check reports."""
+    spans = [m.span() for m in _url_spans(line)]
+    harmless = (_DATA_URI, _LABELLED_DIGEST, _PINNED_COMMIT, _UUID, _SSH_PUBLIC_KEY, _IMAGE_BASE64)
+    for pattern in harmless:
+        spans.extend(m.span() for m in pattern.finditer(line))
+    spans.extend(match.span() for _, match in _token_matches(line))
+    label = _AWS_SECRET_LABEL.search(line)
+    if label is not None:
+        spans.extend(m.span() for m in _AWS_SECRET_VALUE.finditer(line, label.end()))
+    spans.extend(m.span() for m in _URL_CREDENTIALS.finditer(line))
+    for match in _generic_matches(line, config_file=config_file):
+        spans.append(match.span("quoted") if match["quoted"] else match.span("bare"))
+    return spans
+
+
+def _url_spans(line: str) -> Iterator[re.Match[str]]:
+    """URLs on the line, except those with a credential-named query parameter.
+
+    A URL's path is an address, however random it looks; ``?api_key=…`` is a secret.
+    """
+    for match in _URL.finditer(line):
+        if _CREDENTIAL_PARAM.search(match[0]) is None:
+            yield match
+
+
+def _labelled_harmless(line: str, before: str) -> bool:
+    """Whether a word says the string is a digest, a revision or an id.
+
+    A digest's label may sit on the line before (``"alg": "SHA-256"`` above its
+    ``"content"``); an id's must be on the line, with no credential word beside it.
+    """
+    words = _words(line)
+    if not words.isdisjoint(_HASH_WORDS) or not _words(before).isdisjoint(_HASH_WORDS):
+        return True
+    return not words.isdisjoint(_ID_WORDS) and words.isdisjoint(_CREDENTIAL_WORDS)
+
+
+def _words(line: str) -> set[str]:
+    """The line's words, lowercased, both whole and split at case changes and underscores.
+
+    So ``gitCommit``, ``commit_sha`` and ``ETag`` all yield a word that counts. Generated
+    strings are left out first: split at case changes, a long random string holds "Id"
+    or "rev" by chance.
+    """
+    for match in reversed(_generated_strings(line)):
+        line = line[: match.start()] + " " + line[match.end() :]
+    words = {part.lower() for part in _WORD_PART.findall(line)}
+    words.update(word.lower() for word in re.findall(r"[A-Za-z]+", line))
+    return words
+
+
+def _is_lock_file(path: str) -> bool:
+    """Lock files are digests and versions written by tools, not by the submitter."""
+    name = PurePosixPath(path).name.lower()
+    return name in _LOCK_FILES or name.endswith((".lock", ".lockfile"))

@@ -186,20 +186,30 @@ def name_file_mismatch(asset: ParsedAsset) -> list[Finding]:
 
 
 def mcp_no_transport(asset: ParsedAsset) -> list[Finding]:
-    """An MCP server entry with neither packages nor remotes: no client can reach it."""
+    """An MCP server entry with no way to run it: no packages, remotes or bundled launch.
+
+    A server shipped inside its bundle (``launch`` in scope.yaml) runs from the
+    installed bundle, so it needs neither a package nor a remote.
+    """
     server = asset.mcp_server
     if server is None or server.packages or server.remotes:
+        return []
+    if asset.scope is not None and asset.scope.launch is not None:
         return []
     return [
         make_finding(
             CATALOG,
             "spec.mcp-no-transport",
-            message=f"MCP server '{server.name}' has neither packages nor remotes",
+            message=(
+                f"MCP server '{server.name}' has neither packages nor remotes, and scope.yaml "
+                "has no launch"
+            ),
             file=asset.manifest_file,
             line=asset.line_of("packages") or asset.line_of("remotes"),
             field="packages",
             fix="Add a package clients install (e.g. registryType npm with transport "
-            "stdio) or a remote URL clients connect to.",
+            "stdio), a remote URL clients connect to, or a launch (command and args) in "
+            "scope.yaml for a server shipped in the bundle.",
         )
     ]
 

@@ -228,6 +228,9 @@ class EvalRunBase(SQLModel):
     blocking_count: int
     warning_count: int
     risk_tier: str = Field(description="A lifecycle.RiskTier value.")
+    content_hash: str | None = Field(
+        default=None, index=True, description="The bundle evaluated; None on older runs."
+    )
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
 
 
@@ -287,6 +290,25 @@ class EvalFindingPublic(EvalFindingBase):
     eval_run_id: int
 
 
+class ToolFingerprintRow(SQLModel, table=True):
+    """What one MCP tool looked like when an eval run's live probe listed it.
+
+    The first run over a bundle is the baseline: a later run over the same bundle (a
+    re-certification) that sees a different description or input schema has caught a
+    server changing behind an approved version.
+    """
+
+    __tablename__ = "tool_fingerprint"
+    __table_args__ = (UniqueConstraint("eval_run_id", "tool_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    eval_run_id: int = Field(foreign_key="eval_run.id", index=True)
+    tool_name: str
+    digest: str = Field(description="sha256 of name, description and input schema.")
+    description_digest: str
+    schema_digest: str
+
+
 # --- review ---------------------------------------------------------------------------
 
 
@@ -337,10 +359,25 @@ class AuditEventBase(SQLModel):
     content_hash: str | None = None
     policy_version: str | None = None
     detail: dict[str, object] = Field(default_factory=dict, sa_type=JSON)
+    seq: int | None = Field(
+        default=None,
+        unique=True,
+        description="Place in the hash chain, 1, 2, 3, …; None only on rows written around it.",
+    )
+    prev_hash: str | None = Field(
+        default=None, description="event_hash of the event before (64 zeros for the first)."
+    )
+    event_hash: str | None = Field(
+        default=None, description="sha256 hex of this event's canonical JSON (audit_chain)."
+    )
 
 
 class AuditEvent(AuditEventBase, table=True):
-    """The append-only audit log; the store never updates or deletes a row."""
+    """The append-only audit log; the store never updates or deletes a row.
+
+    Rows are chained by hash (see :mod:`agent_registry.registry.audit_chain`), so an
+    update or delete made around the store shows up in ``agentreg audit verify``.
+    """
 
     __tablename__ = "audit_event"
     __table_args__ = (Index("ix_audit_event_ref", "kind", "name", "version"),)
@@ -352,6 +389,21 @@ class AuditEventPublic(AuditEventBase):
     """An audit event as reads return it."""
 
     id: int
+
+
+class AuditChainHead(SQLModel, table=True):
+    """The last link of the audit chain: one row, locked by every append.
+
+    Appends take this row ``FOR UPDATE`` so that workers on several hosts extend the
+    chain one at a time and it never forks; and since the head is written in the same
+    transaction as the event, a verifier can tell that events were cut off the end.
+    """
+
+    __tablename__ = "audit_chain_head"
+
+    id: int = Field(default=1, primary_key=True, description="Always 1: a single row.")
+    seq: int = Field(description="seq of the last chained event; 0 for an empty chain.")
+    event_hash: str = Field(description="event_hash of the last chained event.")
 
 
 class SlackMessage(SQLModel, table=True):
@@ -368,3 +420,60 @@ class SlackMessage(SQLModel, table=True):
     ts: str = Field(description="Message timestamp: Slack's id for the message.")
     purpose: str = Field(description="What the message is (review-request, notice, …).")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+# --- catalog use ----------------------------------------------------------------------
+
+
+class InstallEventRow(SQLModel, table=True):
+    """One install of a version into a project, as the install command reported it.
+
+    Append-only. Kind, name and version are copied from the reported ref rather than
+    joined, so an install of a version the registry does not hold (a typo, a version
+    recorded before a restore) is still counted; ``version_id`` links the row to its
+    version when the ref resolved at recording time, with no foreign key so that the
+    counts never stand in the way of a version row.
+    """
+
+    __tablename__ = "install_event"
+    __table_args__ = (Index("ix_install_event_asset", "kind", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: str | None = Field(
+        default=None, unique=True, description="The client's idempotency key, when it sent one."
+    )
+    kind: str
+    name: str
+    version: str
+    version_id: int | None = Field(default=None, index=True)
+    team: str | None = None
+    user_name: str
+    target: str
+    at: datetime = Field(sa_type=UtcDateTime, index=True)
+    recorded_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+class UsageEventRow(SQLModel, table=True):
+    """One use of a registry asset in an agent session, as the usage hook reported it.
+
+    Append-only, like :class:`InstallEventRow`. The hook re-sends a batch whose answer
+    it missed, so rows carrying the same ``event_id`` are recorded once.
+    """
+
+    __tablename__ = "usage_event"
+    __table_args__ = (Index("ix_usage_event_asset", "kind", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: str | None = Field(
+        default=None, unique=True, description="The client's idempotency key, when it sent one."
+    )
+    kind: str
+    name: str
+    version: str | None = None
+    version_id: int | None = Field(default=None, index=True)
+    tool: str | None = None
+    team: str | None = None
+    user_name: str
+    session: str | None = None
+    at: datetime = Field(sa_type=UtcDateTime, index=True)
+    recorded_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)

@@ -43,7 +43,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from agent_registry.contract import AssetStatus, Deprecation
+from agent_registry.contract import AssetStatus, Deprecation, SimilarAsset
 from agent_registry.evals.findings import Severity
 from agent_registry.lifecycle import Decision, Stage
 from agent_registry.slack.actions import (
@@ -113,7 +113,7 @@ def review_request_blocks(
     *,
     ui_link: str,
     changes: list[str] | None,
-    similar: list[str] | None = None,
+    similar: Sequence[SimilarAsset] | None = None,
     scope_lines: list[str] | None = None,
     previous_version: str | None = None,
     description: str | None = None,
@@ -150,7 +150,7 @@ def progress_blocks(
     ui_link: str,
     changes: list[str] | None = None,
     scope_lines: list[str] | None = None,
-    similar: list[str] | None = None,
+    similar: Sequence[SimilarAsset] | None = None,
     previous_version: str | None = None,
     description: str | None = None,
 ) -> list[Block]:
@@ -461,13 +461,19 @@ def _eval_section(status: AssetStatus) -> SectionBlock:
     return SectionBlock(text=_mrkdwn(text))
 
 
-def _similar_section(similar: Sequence[str]) -> SectionBlock:
-    names = people(similar)
-    return SectionBlock(
-        text=_mrkdwn(
-            clip(f"*Similar published assets* (reuse before rebuild): {names}", SECTION_TEXT_LIMIT)
-        )
+def _similar_section(similar: Sequence[SimilarAsset]) -> SectionBlock:
+    lines = [
+        f"• {code(fit_text(match.ref, NAME_LIMIT))} "
+        f"(team {fit_text(match.owner_team, NAME_LIMIT)}, {round(match.score * 100)}% alike): "
+        f"{fit_text(one_line(match.description), 150)}"
+        for match in similar
+    ]
+    text = fit_lines(
+        "*Similar published assets* — could one of these be reused instead?",
+        lines,
+        more=lambda n: f"_…and {n} more_",
     )
+    return SectionBlock(text=_mrkdwn(text))
 
 
 def _scope_section(status: AssetStatus, scope_lines: Sequence[str]) -> SectionBlock:

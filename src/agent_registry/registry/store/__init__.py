@@ -18,13 +18,20 @@ this package gathers the public functions of its modules, one purpose each:
 - :mod:`~agent_registry.registry.store.evals`: eval runs and their findings;
 - :mod:`~agent_registry.registry.store.decisions`: reviewers' decisions;
 - :mod:`~agent_registry.registry.store.reads`: versions, listings and the audit log;
+- :mod:`~agent_registry.registry.store.catalog`: the published catalog for the reuse check;
+- :mod:`~agent_registry.registry.store.usage`: installs and uses of catalog assets;
 - :mod:`~agent_registry.registry.store.rows` and
   :mod:`~agent_registry.registry.store.idempotency`: what the writes share.
 """
 
 from agent_registry.registry.store.blobs import get_blob, put_blob
+from agent_registry.registry.store.catalog import catalog_generation, published_catalog
 from agent_registry.registry.store.decisions import DECISION_EVENT_PREFIX, record_decision
-from agent_registry.registry.store.evals import EVAL_EVENT_PREFIX, record_eval
+from agent_registry.registry.store.evals import (
+    EVAL_EVENT_PREFIX,
+    baseline_fingerprints,
+    record_eval,
+)
 from agent_registry.registry.store.idempotency import SYSTEM_ACTOR
 from agent_registry.registry.store.life import (
     deprecate_version,
@@ -48,6 +55,14 @@ from agent_registry.registry.store.reads import (
 )
 from agent_registry.registry.store.stages import publish_version, set_stage
 from agent_registry.registry.store.submissions import PUBLISHED_STAGES, register_version
+from agent_registry.registry.store.usage import (
+    AssetUse,
+    DayCount,
+    asset_uses,
+    daily_counts,
+    record_install,
+    record_usage,
+)
 
 __all__ = [
     "DECISION_EVENT_PREFIX",
@@ -56,7 +71,13 @@ __all__ = [
     "PUBLISHED_STAGES",
     "SYSTEM_ACTOR",
     "WITHDRAWN_STAGES",
+    "AssetUse",
+    "DayCount",
+    "asset_uses",
     "audit_for",
+    "baseline_fingerprints",
+    "catalog_generation",
+    "daily_counts",
     "decisions_for",
     "deprecate_version",
     "find_version",
@@ -67,11 +88,14 @@ __all__ = [
     "latest_published",
     "list_versions",
     "publish_version",
+    "published_catalog",
     "published_predecessors",
     "put_blob",
     "record_decision",
     "record_eval",
+    "record_install",
     "record_recertification",
+    "record_usage",
     "register_version",
     "retire_version",
     "schedule_recertification",

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from collections.abc import Sequence
+
+from sqlmodel import Session, col, select
 
 from agent_registry.assets.refs import AssetRef
 from agent_registry.evals.findings import Finding, Severity
 from agent_registry.lifecycle import RiskTier
+from agent_registry.mcp_probe.fingerprint import ToolFingerprint
 from agent_registry.registry.store.idempotency import (
     SYSTEM_ACTOR,
     added,
@@ -16,7 +19,7 @@ from agent_registry.registry.store.idempotency import (
 )
 from agent_registry.registry.store.reads import get_version
 from agent_registry.registry.store.rows import primary_key
-from agent_registry.registry.tables import EvalFindingRow, EvalRun, utcnow
+from agent_registry.registry.tables import EvalFindingRow, EvalRun, ToolFingerprintRow, utcnow
 
 EVAL_EVENT_PREFIX = "eval:"
 """Audit event keys derived from a run key carry this prefix."""
@@ -32,6 +35,8 @@ def record_eval(
     risk_tier: RiskTier,
     tier_reasons: list[str],
     findings: list[Finding],
+    content_hash: str | None = None,
+    fingerprints: Sequence[ToolFingerprint] = (),
 ) -> EvalRun:
     """Store one eval run with its findings, and the tier it gave the version.
 
@@ -47,6 +52,8 @@ def record_eval(
         risk_tier: The tier derived from the findings.
         tier_reasons: Why that tier, one line each.
         findings: The findings, with their policy severities.
+        content_hash: The bundle evaluated.
+        fingerprints: The MCP tools the live probe listed, when it ran to the end.
 
     Returns:
         The eval run row.
@@ -71,11 +78,22 @@ def record_eval(
                 blocking_count=_count(findings, Severity.BLOCK),
                 warning_count=_count(findings, Severity.WARN),
                 risk_tier=risk_tier.value,
+                content_hash=content_hash,
             ),
         )
         session.flush()  # the findings need the run's id
         session.add_all(
             _finding_row(finding, eval_run_id=primary_key(run.id)) for finding in findings
+        )
+        session.add_all(
+            ToolFingerprintRow(
+                eval_run_id=primary_key(run.id),
+                tool_name=fingerprint.name,
+                digest=fingerprint.digest,
+                description_digest=fingerprint.description_digest,
+                schema_digest=fingerprint.schema_digest,
+            )
+            for fingerprint in fingerprints
         )
         version.risk_tier = risk_tier.value
         version.tier_reasons = list(tier_reasons)
@@ -101,6 +119,50 @@ def record_eval(
     return write_once(
         session, write=write, winner=lambda: _eval_run_by_key(session, run_key=run_key)
     )
+
+
+def baseline_fingerprints(
+    session: Session, *, ref: AssetRef, content_hash: str
+) -> list[ToolFingerprint] | None:
+    """The MCP tools as first seen for this bundle: what reviewers approved.
+
+    A server can change what its tools say and take without its bundle changing (a
+    package re-published under the same version, descriptions fetched at start-up), so
+    every later probe of the same bundle is compared with the first complete one.
+
+    Args:
+        session: The registry session.
+        ref: The version.
+        content_hash: The bundle; a revision has a new bundle and a new baseline.
+
+    Returns:
+        The fingerprints of the earliest run over this bundle that recorded any, or
+        None when no run has (first evaluation, or every probe failed).
+    """
+    version = get_version(session, ref=ref)
+    first_run = session.exec(
+        select(ToolFingerprintRow.eval_run_id)
+        .join(EvalRun, col(EvalRun.id) == col(ToolFingerprintRow.eval_run_id))
+        .where(EvalRun.version_id == version.id, EvalRun.content_hash == content_hash)
+        .order_by(col(ToolFingerprintRow.eval_run_id))
+        .limit(1)
+    ).first()
+    if first_run is None:
+        return None
+    rows = session.exec(
+        select(ToolFingerprintRow)
+        .where(ToolFingerprintRow.eval_run_id == first_run)
+        .order_by(col(ToolFingerprintRow.tool_name))
+    ).all()
+    return [
+        ToolFingerprint(
+            name=row.tool_name,
+            digest=row.digest,
+            description_digest=row.description_digest,
+            schema_digest=row.schema_digest,
+        )
+        for row in rows
+    ]
 
 
 def _count(findings: list[Finding], severity: Severity) -> int:

@@ -1,0 +1,42 @@
+"""Process hardening for the worker, which starts untrusted MCP servers as children.
+
+The live probe gives a server a scrubbed environment, but on Linux a process of the same
+user may read another's environment from ``/proc/<pid>/environ`` — and the worker's holds
+database and Slack credentials. Marking the worker not dumpable makes those files (and
+ptrace) root-only. It does not stop a server that runs as root, or one that reads files
+the worker's user can read: production deployments run the worker as an unprivileged
+user with nothing readable that it does not need (see docs/evals.md).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import logging
+import sys
+
+_PR_SET_DUMPABLE = 4
+"""``prctl`` option from ``<linux/prctl.h>``."""
+
+_log = logging.getLogger(__name__)
+
+
+def forbid_same_user_inspection() -> bool:
+    """Mark this process not dumpable, so same-user processes cannot read its memory.
+
+    Returns:
+        True when the flag was set; False on platforms without ``prctl`` (nothing to do
+        there that this module knows how to do), with a warning in the log.
+    """
+    if not sys.platform.startswith("linux"):
+        _log.warning("not on Linux: MCP probe children can inspect the worker's environment")
+        return False
+    libc_name = ctypes.util.find_library("c")
+    if libc_name is None:
+        _log.warning("libc not found: the worker stays dumpable")
+        return False
+    libc = ctypes.CDLL(libc_name, use_errno=True)
+    if libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0) != 0:
+        _log.warning("prctl(PR_SET_DUMPABLE) failed (errno %d)", ctypes.get_errno())
+        return False
+    return True

@@ -1,0 +1,47 @@
+"""Probe a parsed MCP asset from synchronous code: unpack its bundle, run, clean up.
+
+The eval activity runs in a worker thread and ``agentreg validate`` is a plain command;
+both need the probe as one blocking call with the bundle written to a private
+temporary folder that is gone afterwards, whatever the server did.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from pathlib import Path
+
+from agent_registry.assets.parsed import ParsedAsset
+from agent_registry.assets.unpack import write_bundle
+from agent_registry.evals.findings import Finding
+from agent_registry.mcp_probe.fingerprint import ToolFingerprint
+from agent_registry.mcp_probe.verify import probe_asset
+from agent_registry.policy import ProbePolicy
+
+
+def probe_bundle(
+    asset: ParsedAsset, rules: ProbePolicy, *, baseline: list[ToolFingerprint] | None
+) -> tuple[list[Finding], list[ToolFingerprint]]:
+    """Start the asset's server from its own bundle and compare it with ``scope.yaml``.
+
+    Args:
+        asset: A parsed MCP server asset.
+        rules: The policy's probe limits.
+        baseline: Fingerprints from the first probe of the same bundle, if any.
+
+    Returns:
+        The probe's findings, and the fingerprints of the tools it listed.
+    """
+    with tempfile.TemporaryDirectory(prefix="agentreg-probe-") as folder:
+        bundle_dir = Path(folder) / "bundle"
+        bundle_dir.mkdir()
+        write_bundle(asset.bundle, bundle_dir)
+        return asyncio.run(
+            probe_asset(
+                asset,
+                bundle_dir=bundle_dir,
+                timeout=rules.timeout.total_seconds(),
+                max_output_bytes=rules.max_output_bytes,
+                baseline=baseline,
+            )
+        )
