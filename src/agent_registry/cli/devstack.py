@@ -18,9 +18,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy.engine import make_url
 
 from agent_registry.cli.errors import CliError
 from agent_registry.cli.render import out
+from agent_registry.cli.serve import DEFAULT_PORT
 from agent_registry.config import Settings
 from agent_registry.registry.db import upgrade_database
 from agent_registry.temporal import search_attribute_flags
@@ -42,15 +44,15 @@ def _port_in_use(port: int) -> bool:
         return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
-def _wait_for_port(port: int, process: subprocess.Popen[bytes], *, log: Path) -> None:
+def _wait_for_port(port: int, process: subprocess.Popen[bytes], *, what: str, see: str) -> None:
     deadline = time.monotonic() + READY_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise CliError(f"the Temporal dev server exited early; see {log}")
+            raise CliError(f"{what} exited early; see {see}")
         if _port_in_use(port):
             return
         time.sleep(0.2)
-    raise CliError(f"the Temporal dev server did not listen on :{port} in time; see {log}")
+    raise CliError(f"{what} did not listen on :{port} in time; see {see}")
 
 
 def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
@@ -72,6 +74,9 @@ def _interrupt(signum: int, frame: object) -> None:
 def up(
     port: Annotated[int, typer.Option(help="Temporal frontend (gRPC) port.")] = 7233,
     ui_port: Annotated[int, typer.Option(help="Temporal Web UI port.")] = 8233,
+    registry_port: Annotated[
+        int, typer.Option(help="The registry server: JSON API, dashboard, Slack endpoint.")
+    ] = DEFAULT_PORT,
 ) -> None:
     """Start the dev server, the Web UI, the worker and the registry; Ctrl-C stops them."""
     # SIGTERM (a supervisor, `kill`) stops the stack as Ctrl-C does; SIGINT is restored in
@@ -81,13 +86,15 @@ def up(
     settings = Settings()
     data_dir = settings.data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
-    for taken in (port, ui_port):
+    for taken in (port, ui_port, registry_port):
         if _port_in_use(taken):
             raise CliError(
-                f"port {taken} is already in use; stop what holds it or pass --port/--ui-port"
+                f"port {taken} is already in use; stop what holds it or pass "
+                "--port/--ui-port/--registry-port"
             )
     upgrade_database(settings.resolved_database_url)
-    out.print(f"registry migrated: {settings.resolved_database_url}")
+    shown = make_url(settings.resolved_database_url).render_as_string(hide_password=True)
+    out.print(f"registry migrated: {shown}")
     server_log = data_dir / "temporal-server.log"
     processes: list[subprocess.Popen[bytes]] = []
     try:
@@ -116,14 +123,32 @@ def up(
                     start_new_session=True,
                 )
             )
-        _wait_for_port(port, processes[0], log=server_log)
+        _wait_for_port(port, processes[0], what="the Temporal dev server", see=str(server_log))
         worker_env = {**os.environ, "TEMPORAL_ADDRESS": f"127.0.0.1:{port}"}
         processes.append(
             subprocess.Popen(
                 [str(_binary("agentreg-worker"))], env=worker_env, start_new_session=True
             )
         )
-        _announce(port=port, ui_port=ui_port, server_log=server_log)
+        # The registry server: loopback only, since the embedded default has no auth.
+        processes.append(
+            subprocess.Popen(
+                [
+                    str(_binary("agentreg")),
+                    "serve",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(registry_port),
+                ],
+                env=worker_env,
+                start_new_session=True,
+            )
+        )
+        _wait_for_port(
+            registry_port, processes[-1], what="the registry server", see="the output above"
+        )
+        _announce(port=port, ui_port=ui_port, registry_port=registry_port, server_log=server_log)
         while all(p.poll() is None for p in processes):
             time.sleep(0.5)
         raise CliError("a part of the stack stopped; see the output above and " + str(server_log))
@@ -133,13 +158,20 @@ def up(
         _stop(processes)
 
 
-def _announce(*, port: int, ui_port: int, server_log: Path) -> None:
+def _announce(*, port: int, ui_port: int, registry_port: int, server_log: Path) -> None:
     out.print(f"[bold green]Agent Registry is up.[/] Temporal at 127.0.0.1:{port}")
     out.print(f"  Temporal Web UI: [bold]http://localhost:{ui_port}[/]  (server log: {server_log})")
+    out.print(
+        f"  Registry dashboard: [bold]http://localhost:{registry_port}/[/]  "
+        f"(API: http://localhost:{registry_port}/api/v1, "
+        f"OpenAPI: http://localhost:{registry_port}/openapi.json)"
+    )
     if port != 7233:
         out.print(f"  in another terminal: export TEMPORAL_ADDRESS=127.0.0.1:{port}")
     out.print("  next, in another terminal:")
     out.print("    .venv/bin/agentreg submit examples/skills/release-notes --as alice")
     out.print("    .venv/bin/agentreg review approve skill/release-notes@1.0.0 --as bob")
     out.print("    .venv/bin/agentreg show skill/release-notes@1.0.0")
+    out.print("    .venv/bin/agentreg search notes")
+    out.print("    .venv/bin/agentreg install skill/release-notes --into /tmp/my-project")
     out.print("  Ctrl-C stops everything.")

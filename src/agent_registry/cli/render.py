@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from agent_registry.contract import AssetStatus
+from agent_registry.contract import AssetStatus, SimilarAsset
 from agent_registry.evals.findings import Finding, Severity
 
 SEVERITY_STYLE = {
@@ -58,6 +58,20 @@ def findings_table(findings: Sequence[Finding], *, title: str = "Findings") -> T
     return table
 
 
+def print_similar(similar: Sequence[SimilarAsset]) -> None:
+    """Published assets like this one, so the submitter talks to their owners first."""
+    if not similar:
+        return
+    out.print("[bold yellow]similar published assets[/] (could one be reused instead?):")
+    for match in similar:
+        plain(f"  • {match.label()}: {one_line(match.description)}")
+
+
+def one_line(text: str) -> str:
+    """Whitespace collapsed, so a multi-line description stays on its bullet."""
+    return " ".join(text.split())
+
+
 def stage_text(stage: str) -> str:
     """A stage name styled by what it means."""
     return f"[{STAGE_STYLE.get(stage, 'bold')}]{escape(stage)}[/]"
@@ -81,7 +95,11 @@ def print_status(status: AssetStatus) -> None:
             )
         )
         if summary.top_findings:
-            out.print(findings_table(summary.top_findings, title="Top findings"))
+            out.print(findings_table(summary.top_findings, title="Findings"))
+        unlisted = summary.blocking + summary.warnings - len(summary.top_findings)
+        if unlisted > 0:
+            plain(f"  … {unlisted} more finding(s): agentreg show {status.ref}")
+        print_similar(summary.similar)
     if status.plan is not None and status.votes:
         for vote in status.votes:
             reason = f": {vote.reason}" if vote.reason else ""

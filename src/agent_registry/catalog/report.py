@@ -1,0 +1,328 @@
+"""The org report's numbers, computed from plain facts about versions and events.
+
+Pure aggregation: :mod:`agent_registry.catalog.database` reads the facts (one light row
+per version, the manifests and declared scopes of published assets, when reviews began,
+the event counts) and :func:`build_report` turns them into an
+:class:`~agent_registry.catalog.models.OrgReport`. Keeping the arithmetic apart from the
+queries lets it be read, and tested, without a database.
+
+Inventory counts each asset once, at its *current* version: the highest version in the
+catalog (published or re-certifying), else the highest deprecated one, else the highest
+of any stage (an asset never published yet). Counting the plain highest version would
+move a published asset to "InReview" every time its owners submit an update.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import NamedTuple
+
+from agent_registry.assets.manifests import PermissionMode
+from agent_registry.assets.refs import AssetKind
+from agent_registry.catalog.models import (
+    AssetReuse,
+    CountByKey,
+    DailyCount,
+    DueItem,
+    OrgReport,
+    PendingReview,
+    ScopeRow,
+    ScopeTool,
+)
+from agent_registry.lifecycle import Stage
+from agent_registry.registry.store.usage import AssetUse, DayCount
+
+RECERTIFICATION_HORIZON = timedelta(days=30)
+"""Re-certifications due within this long are listed, as are overdue ones."""
+
+DAILY_WINDOW_DAYS = 30
+"""How many days, today included, the daily installs and uses cover."""
+
+UNRATED = "unrated"
+"""The risk tier key of versions no eval has rated yet."""
+
+INHERITS_ALL_TOOLS = "all tools (inherited)"
+"""The reach of a subagent that names no tools: it gets every tool of the main thread."""
+
+_LIVE = frozenset({Stage.PUBLISHED.value, Stage.RECERTIFYING.value})
+_DEPRECATED = Stage.DEPRECATED.value
+_IN_REVIEW = Stage.IN_REVIEW.value
+_STAGE_RANK = {stage: 2 for stage in _LIVE} | {_DEPRECATED: 1}
+"""How current a version of each stage is: in the catalog, deprecated, anything else."""
+_WIDENING_MODES = frozenset({PermissionMode.BYPASS_PERMISSIONS.value})
+"""Permission modes that let a subagent act without asking, listed in its reach."""
+
+
+class VersionFacts(NamedTuple):
+    """One version as the report needs it: no manifest, no description.
+
+    A named tuple rather than a dataclass: the report reads one per version, and at a
+    hundred thousand versions building them is a visible part of its time.
+
+    Attributes:
+        version_id: The version row's id.
+        asset_id: Its asset's id.
+        kind: The asset kind.
+        name: The asset name.
+        owner_team: The team owning the asset.
+        version: The version.
+        version_sort: Its semver sort key (compares as semver does).
+        stage: Its lifecycle stage.
+        risk_tier: The tier its last eval gave it.
+        updated_at: When the row last changed.
+        recertify_by: When re-certification is due.
+        deprecated_at: When it was deprecated.
+        sunset_at: When a deprecated version retires.
+        replacement: What to use instead, ``kind/name@version``.
+    """
+
+    version_id: int
+    asset_id: int
+    kind: str
+    name: str
+    owner_team: str
+    version: str
+    version_sort: str
+    stage: str
+    risk_tier: str | None
+    updated_at: datetime
+    recertify_by: datetime | None = None
+    deprecated_at: datetime | None = None
+    sunset_at: datetime | None = None
+    replacement: str | None = None
+
+    @property
+    def ref(self) -> str:
+        """``kind/name@version``."""
+        return f"{self.kind}/{self.name}@{self.version}"
+
+    @property
+    def asset_ref(self) -> str:
+        """``kind/name``."""
+        return f"{self.kind}/{self.name}"
+
+    @property
+    def live(self) -> bool:
+        """Whether the version is in the catalog (published or re-certifying)."""
+        return self.stage in _LIVE
+
+
+@dataclass(frozen=True)
+class ReportInputs:
+    """Everything :func:`build_report` needs, gathered by the caller.
+
+    Attributes:
+        now: The report's "now" (aware).
+        review_sla: How long a review may wait (the policy's ``review.sla``).
+        versions: Every version.
+        reach: What each published asset can touch, by the version id of its current
+            version (see :func:`reach`).
+        review_started: When each version in review entered review, by version id;
+            a missing one falls back to the version's ``updated_at``.
+        uses: Installs and uses per asset.
+        days: Installs and uses per day, at least over the daily window.
+        current: :func:`current_versions` of ``versions``, when the caller has it
+            already; computed when None.
+    """
+
+    now: datetime
+    review_sla: timedelta
+    versions: Sequence[VersionFacts]
+    reach: Mapping[int, list[str]]
+    review_started: Mapping[int, datetime]
+    uses: Sequence[AssetUse]
+    days: Sequence[DayCount]
+    current: Sequence[VersionFacts] | None = None
+
+
+def current_versions(versions: Iterable[VersionFacts]) -> list[VersionFacts]:
+    """Each asset's current version (see the module docstring), ordered by kind and name."""
+    best: dict[int, tuple[tuple[int, str, int], VersionFacts]] = {}
+    for version in versions:
+        key = (_STAGE_RANK.get(version.stage, 0), version.version_sort, version.version_id)
+        held = best.get(version.asset_id)
+        if held is None or key > held[0]:
+            best[version.asset_id] = (key, version)
+    return sorted((version for _, version in best.values()), key=lambda v: (v.kind, v.name))
+
+
+def window_start(now: datetime) -> datetime:
+    """The first instant the daily counts cover: midnight UTC, 29 days before today."""
+    first = now.astimezone(UTC).date() - timedelta(days=DAILY_WINDOW_DAYS - 1)
+    return datetime.combine(first, time.min, tzinfo=UTC)
+
+
+def reach(kind: str, manifest: Mapping[str, object], tools: Sequence[ScopeTool]) -> list[str]:
+    """What an asset can touch, in the words the dashboard's scope table shows.
+
+    Args:
+        kind: The asset kind.
+        manifest: The manifest as stored (aliased keys: ``allowed-tools``,
+            ``permissionMode``).
+        tools: An MCP server's declared tools (``scope.yaml``); ignored for other kinds.
+
+    Returns:
+        For an MCP server ``"tool: effect, effect"`` per tool; for a skill its
+        ``allowed-tools``; for a subagent its ``tools`` (or that it inherits all of
+        them), and a permission mode that skips asking.
+    """
+    if kind == AssetKind.MCP_SERVER.value:
+        return [f"{tool.name}: {', '.join(tool.effects) or 'no effect declared'}" for tool in tools]
+    if kind == AssetKind.SKILL.value:
+        return _names(manifest.get("allowed-tools"))
+    if kind == AssetKind.SUBAGENT.value:
+        declared = manifest.get("tools")
+        lines = _names(declared) if declared is not None else [INHERITS_ALL_TOOLS]
+        mode = manifest.get("permissionMode")
+        if mode in _WIDENING_MODES:
+            lines.append(f"permissionMode: {mode}")
+        return lines
+    return []
+
+
+def build_report(inputs: ReportInputs) -> OrgReport:
+    """The org report from the gathered facts.
+
+    Args:
+        inputs: The facts; see :class:`ReportInputs`.
+
+    Returns:
+        The report, every list in the order the dashboard shows it.
+    """
+    now = inputs.now
+    current = inputs.current if inputs.current is not None else current_versions(inputs.versions)
+    teams = {(v.kind, v.name): v.owner_team for v in current}
+    published = [v for v in current if v.live]
+    used = {(use.kind, use.name) for use in inputs.uses if use.installs or use.uses}
+    return OrgReport(
+        generated_at=now,
+        by_kind=_counts(v.kind for v in current),
+        by_stage=_counts(v.stage for v in current),
+        by_team=_counts(v.owner_team for v in current),
+        by_tier=_counts(v.risk_tier or UNRATED for v in current),
+        scope=[
+            ScopeRow(
+                ref=v.ref,
+                kind=AssetKind(v.kind),
+                owner_team=v.owner_team,
+                risk_tier=v.risk_tier,
+                reach=list(inputs.reach.get(v.version_id, [])),
+            )
+            for v in published
+        ],
+        pending_reviews=_pending_reviews(inputs),
+        recertifications_due=_recertifications_due(inputs.versions, now=now),
+        deprecations=_deprecations(inputs.versions, now=now),
+        reuse=_reuse(inputs.uses, teams=teams),
+        unused=[v.asset_ref for v in published if (v.kind, v.name) not in used],
+        daily=_daily(inputs.days, now=now),
+    )
+
+
+def _counts(keys: Iterable[str]) -> list[CountByKey]:
+    """Counts per key, largest first, ties by key."""
+    counted = Counter(keys)
+    return [
+        CountByKey(key=key, count=count)
+        for key, count in sorted(counted.items(), key=lambda item: (-item[1], item[0]))
+    ]
+
+
+def _names(value: object) -> list[str]:
+    if isinstance(value, list):
+        return [str(item) for item in value]
+    if isinstance(value, str):
+        return [part for part in value.replace(",", " ").split() if part]
+    return []
+
+
+def _pending_reviews(inputs: ReportInputs) -> list[PendingReview]:
+    reviews: list[PendingReview] = []
+    for version in inputs.versions:
+        if version.stage != _IN_REVIEW:
+            continue
+        since = inputs.review_started.get(version.version_id, version.updated_at)
+        waited = inputs.now - since
+        reviews.append(
+            PendingReview(
+                ref=version.ref,
+                owner_team=version.owner_team,
+                risk_tier=version.risk_tier,
+                waiting_since=since,
+                age_hours=max(waited.total_seconds(), 0.0) / 3600,
+                sla_breached=waited > inputs.review_sla,
+            )
+        )
+    return sorted(reviews, key=lambda review: (review.waiting_since, review.ref))
+
+
+def _recertifications_due(versions: Iterable[VersionFacts], *, now: datetime) -> list[DueItem]:
+    horizon = now + RECERTIFICATION_HORIZON
+    due = [
+        DueItem(
+            ref=version.ref,
+            owner_team=version.owner_team,
+            due=version.recertify_by,
+            overdue=version.recertify_by < now,
+        )
+        for version in versions
+        if version.live and version.recertify_by is not None and version.recertify_by <= horizon
+    ]
+    return sorted(due, key=lambda item: (item.due, item.ref))
+
+
+def _deprecations(versions: Iterable[VersionFacts], *, now: datetime) -> list[DueItem]:
+    items: list[DueItem] = []
+    for version in versions:
+        if version.stage != _DEPRECATED:
+            continue
+        # A deprecation recorded without a sunset (a bare stage change) still shows,
+        # dated when it happened.
+        due = version.sunset_at or version.deprecated_at or version.updated_at
+        items.append(
+            DueItem(
+                ref=version.ref,
+                owner_team=version.owner_team,
+                due=due,
+                overdue=due < now,
+                replacement=version.replacement,
+            )
+        )
+    return sorted(items, key=lambda item: (item.due, item.ref))
+
+
+def _reuse(uses: Iterable[AssetUse], *, teams: Mapping[tuple[str, str], str]) -> list[AssetReuse]:
+    """Reuse of registered assets; events naming assets the registry lacks are left out."""
+    rows = [
+        AssetReuse(
+            ref=f"{use.kind}/{use.name}",
+            owner_team=teams[(use.kind, use.name)],
+            installs=use.installs,
+            uses=use.uses,
+            teams=use.teams,
+            last_used_at=use.last_used_at,
+        )
+        for use in uses
+        if (use.kind, use.name) in teams
+    ]
+    return sorted(rows, key=lambda row: (-row.uses, -row.installs, row.ref))
+
+
+def _daily(days: Iterable[DayCount], *, now: datetime) -> list[DailyCount]:
+    counts = {day.day: day for day in days}
+    first = window_start(now).date()
+    window: list[DailyCount] = []
+    for offset in range(DAILY_WINDOW_DAYS):
+        day: date = first + timedelta(days=offset)
+        found = counts.get(day)
+        window.append(
+            DailyCount(
+                day=day.isoformat(),
+                installs=found.installs if found else 0,
+                uses=found.uses if found else 0,
+            )
+        )
+    return window

@@ -1,0 +1,98 @@
+"""``agentreg hook …``: commands Claude Code runs as hooks, reading its JSON on stdin.
+
+A hook runs on every tool call, so this module imports only what the two hooks need:
+``agentreg`` dispatches ``hook`` here before loading the rest of the CLI (Temporal's
+client, the database layer, the MCP SDK), which would cost seconds per call.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from agent_registry.distribution.guard_entry import (
+    DEFAULT_MAX_AGE_MINUTES,
+    DEFAULT_TIMEOUT_SECONDS,
+    FAIL_VARIABLE,
+    MAX_AGE_VARIABLE,
+    SNAPSHOT_VARIABLE,
+    TIMEOUT_VARIABLE,
+    parse_mode,
+    parse_number,
+    serve_guard,
+)
+from agent_registry.usage.entry import hook_main
+
+hook_app = typer.Typer(
+    help="Claude Code hooks: run by Claude Code on tool calls, with its JSON on stdin.",
+    no_args_is_help=True,
+)
+
+
+@hook_app.command()
+def usage() -> None:
+    """Count a use of a registry skill, subagent or MCP tool (PostToolUse hook).
+
+    Prints nothing, always exits 0 and never waits long: the use is spooled locally
+    and sent in batches; problems are written to usage-hook.log in the spool folder.
+    """
+    hook_main(getattr(sys.stdin, "buffer", None))
+
+
+@hook_app.command()
+def guard(
+    fail: Annotated[
+        str | None,
+        typer.Option(
+            "--fail",
+            envvar=FAIL_VARIABLE,
+            help="When the registry cannot be reached and there is no snapshot, or the "
+            "input is unreadable: open (allow, the default) or closed (deny).",
+        ),
+    ] = None,
+    max_age: Annotated[
+        str | None,
+        typer.Option(
+            envvar=MAX_AGE_VARIABLE,
+            help="Minutes a snapshot is used before it is refreshed "
+            f"[{DEFAULT_MAX_AGE_MINUTES:g}].",
+        ),
+    ] = None,
+    timeout: Annotated[
+        str | None,
+        typer.Option(
+            envvar=TIMEOUT_VARIABLE,
+            help="Seconds a refresh may take before the old snapshot is used "
+            f"[{DEFAULT_TIMEOUT_SECONDS:g}].",
+        ),
+    ] = None,
+    snapshot: Annotated[
+        str | None,
+        typer.Option(
+            envvar=SNAPSHOT_VARIABLE,
+            help="The snapshot file (default: guard.json in the user's registry cache).",
+        ),
+    ] = None,
+) -> None:
+    """Deny unpublished or retired skills, subagents and MCP tools (PreToolUse hook).
+
+    Reads Claude Code's hook JSON on stdin. Allows silently; denies with Claude Code's
+    documented JSON on stdout, giving the reason and the replacement. Decides from a
+    local snapshot of the catalog, refreshed when older than --max-age. Fails open by
+    default: without a registry or a snapshot, or on unreadable input, the call is
+    allowed with a message on stderr; --fail closed denies instead. Unusable option
+    values fall back to the defaults, so the hook itself never fails.
+    `python -m agent_registry.distribution.guard_entry` is the same hook, faster to start.
+    """
+    serve_guard(
+        mode=parse_mode(fail),
+        max_age_minutes=parse_number(max_age, DEFAULT_MAX_AGE_MINUTES),
+        timeout=parse_number(timeout, DEFAULT_TIMEOUT_SECONDS),
+        snapshot=Path(snapshot).expanduser() if snapshot else None,
+        stdin=sys.stdin.buffer,
+        stdout=sys.stdout,
+        stderr=sys.stderr,
+    )

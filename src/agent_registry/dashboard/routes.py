@@ -1,0 +1,67 @@
+"""The dashboard's routes on the server's aiohttp application: ``/`` and ``/dashboard``.
+
+Added through :func:`agent_registry.api.app.build_web_app`'s ``extra_routes``. The
+report is computed per request from the catalog the application holds (in a thread:
+it is a handful of database queries, and Slack clicks on the same loop must not wait).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from aiohttp import web
+
+from agent_registry.api.context import CATALOG
+from agent_registry.dashboard.markup import esc
+from agent_registry.dashboard.page import CONTENT_SECURITY_POLICY, render_dashboard
+
+logger = logging.getLogger(__name__)
+
+DASHBOARD_PATHS = ("/", "/dashboard")
+
+HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+"""Sent with every dashboard reply; the numbers change, and the page needs nothing else."""
+
+
+def add_routes(app: web.Application) -> None:
+    """Serve the dashboard at ``/`` and ``/dashboard`` (GET, and HEAD for probes)."""
+    for path in DASHBOARD_PATHS:
+        app.router.add_get(path, dashboard)
+
+
+async def dashboard(request: web.Request) -> web.Response:
+    """The org dashboard, computed now; a plain HTML error page if the catalog fails.
+
+    The error page is returned rather than raised, because the server's error middleware
+    would turn a raised error into the JSON API's error shape, which is no page to show.
+    """
+    catalog = request.app[CATALOG]
+    try:
+        report = await asyncio.to_thread(catalog.report)
+    except Exception as error:  # any catalog failure is shown, never a bare 500
+        logger.exception("dashboard: cannot compute the report")
+        return web.Response(
+            status=503,
+            text=_error_page(f"The registry could not be read: {type(error).__name__}."),
+            content_type="text/html",
+            charset="utf-8",
+            headers=HEADERS,
+        )
+    return web.Response(
+        text=render_dashboard(report), content_type="text/html", charset="utf-8", headers=HEADERS
+    )
+
+
+def _error_page(message: str) -> str:
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        "<title>Agent Registry: dashboard unavailable</title></head><body>"
+        f"<h1>Dashboard unavailable</h1><p>{esc(message)}</p>"
+        "<p>The server log has the details. Try again shortly.</p></body></html>\n"
+    )

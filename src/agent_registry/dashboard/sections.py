@@ -1,0 +1,201 @@
+"""The dashboard's parts, one function each, in the order the platform team asks.
+
+What is there, what it can touch, what needs a decision, and what is actually used.
+
+Each returns an HTML fragment built only through :mod:`~agent_registry.dashboard.markup`
+(escaping) and :mod:`~agent_registry.dashboard.charts`. Dates are judged against the
+report's ``generated_at``, so a page rendered from a saved report reads as it did then.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from agent_registry.catalog.models import DueItem, OrgReport
+from agent_registry.dashboard.charts import bar_chart, daily_chart, sparkline
+from agent_registry.dashboard.markup import badge, chips, day, esc, span, table, tier_badge
+
+TIER_ORDER = {"high": 0, "medium": 1, "low": 2}
+
+
+def summary(report: OrgReport) -> str:
+    """The headline numbers, each linking to the section that explains it."""
+    breached = sum(1 for r in report.pending_reviews if r.sla_breached)
+    overdue = sum(1 for d in report.recertifications_due if d.overdue)
+    published = next((c.count for c in report.by_stage if c.key == "Published"), 0)
+    cards = [
+        ("Assets", sum(c.count for c in report.by_kind), f"{published} published", "inventory"),
+        (
+            "Pending reviews",
+            len(report.pending_reviews),
+            f"{breached} past SLA",
+            "governance",
+        ),
+        (
+            "Re-certifications",
+            len(report.recertifications_due),
+            f"{overdue} overdue",
+            "governance",
+        ),
+        ("Installs", sum(d.installs for d in report.daily), "last 30 days", "reuse"),
+        ("Uses", sum(d.uses for d in report.daily), "last 30 days", "reuse"),
+        ("Unused", len(report.unused), "published, never used", "reuse"),
+    ]
+    alarm = {"Pending reviews": breached, "Re-certifications": overdue}
+    items = "".join(
+        f'<a class="card{" alarm" if alarm.get(label) else ""}" href="#{target}" '
+        f'data-metric="{esc(label.lower())}"><span class="value">{value}</span>'
+        f'<span class="label">{esc(label)}</span><span class="note">{esc(note)}</span></a>'
+        for label, value, note, target in cards
+    )
+    return f'<section class="cards" aria-label="Summary">{items}</section>'
+
+
+def inventory(report: OrgReport) -> str:
+    """How many assets there are by kind, stage, owner team and risk tier."""
+    charts = [
+        ("By kind", bar_chart(report.by_kind, title="Assets by kind")),
+        ("By stage", bar_chart(report.by_stage, title="Assets by lifecycle stage")),
+        ("By owner team", bar_chart(report.by_team, title="Assets by owner team")),
+        ("By risk tier", bar_chart(report.by_tier, title="Assets by risk tier")),
+    ]
+    panels = "".join(f'<div class="panel"><h3>{esc(t)}</h3>{chart}</div>' for t, chart in charts)
+    return _section(
+        "inventory",
+        "Inventory",
+        "Latest version of each asset.",
+        f'<div class="grid">{panels}</div>',
+    )
+
+
+def scope(report: OrgReport) -> str:
+    """What each published asset can touch, riskiest first."""
+    rows = sorted(report.scope, key=lambda r: (TIER_ORDER.get(r.risk_tier or "", 3), r.ref))
+    body = table(
+        ["Asset", "Kind", "Owner team", "Risk", "Can touch"],
+        (
+            [
+                f"<code>{esc(r.ref)}</code>",
+                esc(r.kind.value),
+                esc(r.owner_team),
+                tier_badge(r.risk_tier),
+                chips(r.reach),
+            ]
+            for r in rows
+        ),
+        row_attrs=[f'data-ref="{esc(r.ref)}"' for r in rows],
+        empty="No published assets yet.",
+    )
+    return _section(
+        "scope",
+        "What assets can touch",
+        "Tools, effects and permissions each published asset declares, by risk tier.",
+        body,
+    )
+
+
+def governance(report: OrgReport) -> str:
+    """Decisions waiting: reviews and their age, re-certifications, deprecations."""
+    now = report.generated_at
+    reviews = table(
+        ["Version", "Owner team", "Risk", "Waiting since", "Age", "SLA"],
+        (
+            [
+                f"<code>{esc(r.ref)}</code>",
+                esc(r.owner_team),
+                tier_badge(r.risk_tier),
+                esc(day(r.waiting_since)),
+                esc(span(r.age_hours * 3600)),
+                badge("breached", "bad") if r.sla_breached else badge("within", "ok"),
+            ]
+            for r in report.pending_reviews
+        ),
+        row_attrs=[
+            f'data-ref="{esc(r.ref)}"' + (' class="breach"' if r.sla_breached else "")
+            for r in report.pending_reviews
+        ],
+        empty="No versions are waiting for review.",
+    )
+    recerts = table(
+        ["Version", "Owner team", "Due", "Status"],
+        (
+            [f"<code>{esc(d.ref)}</code>", esc(d.owner_team), esc(day(d.due)), _due_status(d, now)]
+            for d in report.recertifications_due
+        ),
+        row_attrs=[f'data-ref="{esc(d.ref)}"' for d in report.recertifications_due],
+        empty="No re-certifications due in the next 30 days.",
+    )
+    sunsets = table(
+        ["Version", "Owner team", "Sunset", "Status", "Use instead"],
+        (
+            [
+                f"<code>{esc(d.ref)}</code>",
+                esc(d.owner_team),
+                esc(day(d.due)),
+                _due_status(d, now, overdue_text="retired"),
+                f"<code>{esc(d.replacement)}</code>" if d.replacement else "&ndash;",
+            ]
+            for d in report.deprecations
+        ),
+        row_attrs=[f'data-ref="{esc(d.ref)}"' for d in report.deprecations],
+        empty="Nothing is deprecated.",
+    )
+    body = (
+        f"<h3>Pending reviews ({len(report.pending_reviews)})</h3>{reviews}"
+        f"<h3>Re-certifications due ({len(report.recertifications_due)})</h3>{recerts}"
+        f"<h3>Deprecations and sunsets ({len(report.deprecations)})</h3>{sunsets}"
+    )
+    return _section("governance", "Governance", "What needs a decision, oldest first.", body)
+
+
+def reuse(report: OrgReport) -> str:
+    """Installs and uses over time and per asset, and what nobody uses."""
+    trend = any(a.daily for a in report.reuse)  # a source may not break counts down by day
+    assets = table(
+        ["Asset", "Owner team", "Installs", "Uses", "Teams", "Last used"]
+        + (["Last 30 days"] if trend else []),
+        (
+            [
+                f"<code>{esc(a.ref)}</code>",
+                esc(a.owner_team),
+                f'<span data-col="installs">{a.installs}</span>',
+                f'<span data-col="uses">{a.uses}</span>',
+                f'<span data-col="teams">{a.teams}</span>',
+                esc(day(a.last_used_at)) if a.last_used_at else "never",
+            ]
+            + ([sparkline(a.daily)] if trend else [])
+            for a in report.reuse
+        ),
+        numeric=(2, 3, 4),
+        row_attrs=[f'data-ref="{esc(a.ref)}"' for a in report.reuse],
+        empty="No installs or uses recorded yet.",
+    )
+    unused = (
+        '<ul class="unused">'
+        + "".join(f"<li><code>{esc(ref)}</code></li>" for ref in report.unused)
+        + "</ul>"
+        if report.unused
+        else '<p class="empty">Every published asset is installed or used.</p>'
+    )
+    body = (
+        f'<div class="panel wide">{daily_chart(report.daily)}</div>'
+        f"<h3>Per asset</h3>{assets}"
+        f"<h3>Nobody uses ({len(report.unused)})</h3>{unused}"
+    )
+    return _section(
+        "reuse", "Reuse", "Installs and uses per day, per asset and across teams.", body
+    )
+
+
+def _due_status(item: DueItem, now: datetime, *, overdue_text: str = "overdue") -> str:
+    seconds = (item.due - now).total_seconds()
+    if item.overdue or seconds < 0:
+        return badge(f"{overdue_text} {span(seconds)} ago", "bad")
+    return badge(f"in {span(seconds)}", "warn" if seconds < 7 * 86400 else "ok")
+
+
+def _section(anchor: str, title: str, lead: str, body: str) -> str:
+    return (
+        f'<section id="{anchor}"><h2>{esc(title)}</h2>'
+        f'<p class="lead">{esc(lead)}</p>{body}</section>'
+    )

@@ -1,0 +1,348 @@
+"""The guard hook: stop Claude Code from running what the registry does not allow.
+
+Claude Code runs ``agentreg hook guard`` as a ``PreToolUse`` hook and hands it the call
+as JSON on stdin (``tool_name``, ``tool_input``; https://code.claude.com/docs/en/hooks,
+"PreToolUse input"). Three kinds of call can be a registry asset: the ``Skill`` tool
+(the skill's name in ``tool_input.skill``), the ``Agent`` tool (``Task`` before it was
+renamed; ``tool_input.subagent_type``) and an MCP tool ``mcp__<key>__<tool>`` (or
+``mcp__plugin_<plugin>_<key>__<tool>`` for a server a plugin ships).
+
+For those the guard denies, with the reason Claude is shown, when the asset is not
+published in the registry, when it is retired (naming the replacement), or when an MCP
+tool is outside its server's declared scope; everything else passes silently, as does
+every other tool. A denial is the documented ``hookSpecificOutput`` with
+``permissionDecision: "deny"``; allowing is exit 0 with no output, which leaves the
+normal permission flow in charge.
+
+The guard never fails its caller. When it cannot decide (stdin is not a hook call, or
+the registry is unreachable and there is no snapshot) it allows in ``open`` mode and
+denies in ``closed`` mode, and says why on stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import TextIO
+
+from agent_registry.assets.refs import AssetKind
+from agent_registry.catalog.models import CatalogSource
+from agent_registry.distribution.naming import split_mcp_tool_name
+from agent_registry.distribution.plugin_names import (
+    plugin_name,
+    split_plugin_mcp_tool,
+    split_qualified,
+)
+from agent_registry.distribution.snapshot import (
+    GuardAsset,
+    GuardSnapshot,
+    load_snapshot,
+    save_snapshot,
+    take_snapshot,
+)
+
+SKILL_TOOLS = frozenset({"Skill"})
+SUBAGENT_TOOLS = frozenset({"Agent", "Task"})
+SKILL_FIELDS = ("skill", "command", "name")
+"""Where the Skill tool's input has carried the skill's name, newest first. The hooks
+reference does not document the Skill tool's input; ``skill`` is what it sends."""
+
+BUILTIN_SUBAGENTS = frozenset(
+    {"general-purpose", "Explore", "Plan", "statusline-setup", "output-style-setup"}
+)
+"""Subagents Claude Code ships; they are not registry assets and always pass."""
+
+MAX_INPUT_BYTES = 4 * 1024 * 1024
+"""A hook call larger than this is not read (a written file's content can be large)."""
+
+
+class FailMode(StrEnum):
+    """What the guard does when it cannot decide."""
+
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True)
+class CalledAsset:
+    """The registry asset a tool call would use, by the name Claude Code gave it.
+
+    Attributes:
+        kind: Skill, subagent or MCP server.
+        name: The local name (skill or subagent name, or the MCP server key).
+        tool: For an MCP server, the tool called.
+        plugin: The plugin the call went through, when qualified.
+        label: How the call names the asset, for messages.
+    """
+
+    kind: AssetKind
+    name: str
+    tool: str | None = None
+    plugin: str | None = None
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Deny (with the reason Claude is shown) or let the call through."""
+
+    deny: bool
+    reason: str = ""
+
+
+ALLOW = Verdict(deny=False)
+
+
+class HookInputError(ValueError):
+    """Stdin is not a Claude Code hook call."""
+
+
+def parse_call(raw: bytes) -> tuple[str, dict[str, object]]:
+    """``tool_name`` and ``tool_input`` of a hook call.
+
+    Raises:
+        HookInputError: Not a JSON object with a string ``tool_name``.
+    """
+    if len(raw) > MAX_INPUT_BYTES:
+        raise HookInputError(f"the hook input is larger than {MAX_INPUT_BYTES} bytes")
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as error:
+        raise HookInputError(f"the hook input is not JSON ({error})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("tool_name"), str):
+        raise HookInputError("the hook input has no tool_name; is this a PreToolUse hook?")
+    tool_input = data.get("tool_input", {})
+    return data["tool_name"], tool_input if isinstance(tool_input, dict) else {}
+
+
+def called_asset(tool_name: str, tool_input: dict[str, object]) -> CalledAsset | None:
+    """The registry asset a call would use, or None for a call no asset is behind."""
+    if tool_name in SKILL_TOOLS:
+        named = next((v for f in SKILL_FIELDS if isinstance(v := tool_input.get(f), str)), "")
+        name = named.strip().lstrip("/").split()[0] if named.strip() else ""
+        return _qualified(AssetKind.SKILL, name) if name else None
+    if tool_name in SUBAGENT_TOOLS:
+        agent = tool_input.get("subagent_type")
+        if not isinstance(agent, str) or not agent.strip() or agent in BUILTIN_SUBAGENTS:
+            return None
+        return _qualified(AssetKind.SUBAGENT, agent.strip())
+    scoped = split_plugin_mcp_tool(tool_name)
+    if scoped is not None:
+        plugin, server, tool = scoped
+        return CalledAsset(AssetKind.MCP_SERVER, server, tool, plugin, label=tool_name)
+    plain = split_mcp_tool_name(tool_name)
+    if plain is not None:
+        server, tool = plain
+        return CalledAsset(AssetKind.MCP_SERVER, server, tool, None, label=tool_name)
+    return None
+
+
+def _qualified(kind: AssetKind, name: str) -> CalledAsset:
+    plugin, component = split_qualified(name)
+    return CalledAsset(kind, component, None, plugin, label=name)
+
+
+def judge(call: CalledAsset, snapshot: GuardSnapshot) -> Verdict:
+    """Whether the registry lets ``call`` run, by what ``snapshot`` says.
+
+    A call through a plugin counts as the registry's asset only when the plugin is the
+    one the marketplace export made for it; another plugin's component of the same name
+    is not registry content.
+    """
+    noun = {
+        AssetKind.SKILL: "skill",
+        AssetKind.SUBAGENT: "subagent",
+        AssetKind.MCP_SERVER: "MCP server",
+    }[call.kind]
+    found = snapshot.find(call.kind, call.name)
+    if call.plugin is not None:
+        found = [a for a in found if plugin_name(a.kind, a.name) == call.plugin]
+    if not found:
+        shown = call.name if call.kind is AssetKind.MCP_SERVER else call.label
+        return Verdict(
+            deny=True,
+            reason=(
+                f"The {noun} '{shown}' is not published in the Agent Registry, so it may "
+                f"not run here. Find a published alternative with `agentreg search {call.name}`."
+            ),
+        )
+    usable = [a for a in found if a.status != "retired"]
+    if not usable:
+        return Verdict(deny=True, reason=_retired(found[0], noun))
+    if call.kind is AssetKind.MCP_SERVER and call.tool is not None:
+        return _in_scope(call, usable)
+    return ALLOW
+
+
+def _retired(asset: GuardAsset, noun: str) -> str:
+    why = f": {asset.reason}" if asset.reason else ""
+    use = (
+        f" Use {asset.replacement} instead (`agentreg install {asset.replacement}`)."
+        if asset.replacement
+        else " No replacement was named."
+    )
+    return f"The {noun} {asset.ref} is retired in the Agent Registry{why}.{use}"
+
+
+def _in_scope(call: CalledAsset, servers: list[GuardAsset]) -> Verdict:
+    declared = sorted({tool for server in servers for tool in (server.tools or [])})
+    if call.tool in declared:
+        return ALLOW
+    refs = ", ".join(server.ref for server in servers)
+    listed = ", ".join(declared) or "none"
+    return Verdict(
+        deny=True,
+        reason=(
+            f"{call.label} is not in the declared scope of {refs} (declared tools: {listed}); "
+            "the Agent Registry allows only tools a server declared and was reviewed for."
+        ),
+    )
+
+
+def deny_output(reason: str) -> str:
+    """The documented PreToolUse denial, as the line to print on stdout."""
+    return json.dumps(
+        {
+            "hookSpecificOutput": {
+                "hookEventName": "PreToolUse",
+                "permissionDecision": "deny",
+                "permissionDecisionReason": reason,
+            }
+        }
+    )
+
+
+@dataclass(frozen=True)
+class GuardConfig:
+    """How the guard finds and refreshes its snapshot, and what it does when it can't.
+
+    Attributes:
+        mode: Allow (``open``) or deny (``closed``) when no decision can be made.
+        snapshot_path: The snapshot file.
+        max_age: A snapshot older than this is refreshed before use.
+        timeout: Seconds a refresh may take; past it, the old snapshot is used.
+    """
+
+    mode: FailMode
+    snapshot_path: Path
+    max_age: timedelta
+    timeout: float
+
+
+def run_guard(
+    raw: bytes,
+    *,
+    config: GuardConfig,
+    open_catalog: Callable[[], CatalogSource],
+    now: datetime,
+    err: TextIO,
+) -> str | None:
+    """Decide one hook call; never raises.
+
+    Args:
+        raw: The hook's stdin.
+        config: Snapshot and failure settings.
+        open_catalog: Opens the registry, for a refresh.
+        now: The current time.
+        err: Where to explain an undecided call (stderr).
+
+    Returns:
+        The denial to print on stdout, or None to let the call through.
+    """
+    try:
+        tool_name, tool_input = parse_call(raw)
+    except HookInputError as error:
+        return undecided(config.mode, f"agentreg guard: {error}", err)
+    try:
+        call = called_asset(tool_name, tool_input)
+        if call is None:
+            return None
+        snapshot, problem = _current_snapshot(config, open_catalog, now, err)
+        if snapshot is None:
+            return undecided(
+                config.mode,
+                f"agentreg guard: {problem}, and there is no snapshot at {config.snapshot_path}",
+                err,
+            )
+        verdict = judge(call, snapshot)
+    except Exception as error:  # the hook must answer whatever happens
+        return undecided(config.mode, f"agentreg guard: {type(error).__name__}: {error}", err)
+    return deny_output(verdict.reason) if verdict.deny else None
+
+
+def undecided(mode: FailMode, message: str, err: TextIO) -> str | None:
+    """The answer when no decision can be made: allow or deny by ``mode``, said on stderr.
+
+    Returns:
+        The denial to print, or None to allow.
+    """
+    if mode is FailMode.OPEN:
+        err.write(f"{message}; allowing (fail open)\n")
+        return None
+    err.write(f"{message}; denying (fail closed)\n")
+    return deny_output(f"{message}. The registry guard fails closed, so the call is denied.")
+
+
+def _current_snapshot(
+    config: GuardConfig,
+    open_catalog: Callable[[], CatalogSource],
+    now: datetime,
+    err: TextIO,
+) -> tuple[GuardSnapshot | None, str]:
+    """The snapshot, refreshed first when stale; a stale one when refreshing fails.
+
+    Returns:
+        The snapshot to decide by (None if there is none), and why no fresh one was
+        read (empty when it was).
+    """
+    snapshot = load_snapshot(config.snapshot_path)
+    if snapshot is not None and now - snapshot.taken_at <= config.max_age:
+        return snapshot, ""
+    fresh, problem = _refresh(open_catalog, now, config.timeout)
+    if fresh is not None:
+        try:
+            save_snapshot(config.snapshot_path, fresh)
+        except OSError as error:
+            err.write(f"agentreg guard: cannot save the snapshot ({error})\n")
+        return fresh, ""
+    if snapshot is not None:
+        err.write(
+            f"agentreg guard: {problem}; using the snapshot taken "
+            f"{snapshot.taken_at:%Y-%m-%d %H:%M} UTC\n"
+        )
+    return snapshot, problem
+
+
+def _refresh(
+    open_catalog: Callable[[], CatalogSource], now: datetime, timeout: float
+) -> tuple[GuardSnapshot | None, str]:
+    """A new snapshot within ``timeout`` seconds, or None and why not.
+
+    The read runs in a daemon thread so a registry that hangs costs the call no more
+    than the timeout; the process ends right after the hook answers, taking it along.
+    """
+    outcome: dict[str, object] = {}
+    deadline = time.monotonic() + timeout
+
+    def read() -> None:
+        try:
+            outcome["snapshot"] = take_snapshot(open_catalog(), now=now, deadline=deadline)
+        except Exception as error:  # reported to the caller, who decides
+            outcome["error"] = error
+
+    worker = threading.Thread(target=read, name="agentreg-guard-refresh", daemon=True)
+    worker.start()
+    worker.join(timeout)
+    snapshot = outcome.get("snapshot")
+    if isinstance(snapshot, GuardSnapshot):
+        return snapshot, ""
+    error = outcome.get("error")
+    if error is not None:
+        return None, f"the registry cannot be reached ({type(error).__name__}: {error})"
+    return None, f"the registry did not answer within {timeout:g}s"
