@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime
 from pathlib import Path
@@ -129,13 +130,10 @@ class LifeActivities:
         Returns:
             The references of the versions told.
         """
-        with session_scope(self._engine) as session:
-            older = [
-                AssetRef(kind=ref.kind, name=ref.name, version=row.version)
-                for row in store.published_predecessors(
-                    session, kind=ref.kind, name=ref.name, version=ref.version
-                )
-            ]
+        # The read blocks on the database; off the event loop, so that a slow or
+        # unreachable database does not stall the whole worker (polls, workflow tasks,
+        # every other activity) while this activity waits.
+        older = await asyncio.to_thread(self._published_predecessors, ref)
         client = activity.client()
         told: list[str] = []
         for predecessor in older:
@@ -150,3 +148,12 @@ class LifeActivities:
                 continue
             told.append(str(predecessor))
         return told
+
+    def _published_predecessors(self, ref: AssetRef) -> list[AssetRef]:
+        with session_scope(self._engine) as session:
+            return [
+                AssetRef(kind=ref.kind, name=ref.name, version=row.version)
+                for row in store.published_predecessors(
+                    session, kind=ref.kind, name=ref.name, version=ref.version
+                )
+            ]

@@ -27,15 +27,16 @@ from agent_registry.contract import (
     DeprecateInput,
     VoteResult,
 )
-from agent_registry.lifecycle import Decision, Stage
+from agent_registry.lifecycle import Stage
 from agent_registry.registry import store
 from tests.support import (
     POLICIES,
+    approve_until_published,
     copy_example,
+    latest_run,
     make_settings,
     running_worker,
     submit_path,
-    vote,
     wait_for_stage,
 )
 
@@ -45,21 +46,11 @@ OWNER = "bob@example.com"
 """The code-reviewer example's author: its owner team, as far as the policy knows."""
 
 
-def _latest(client: Client, handle: LifecycleHandle) -> LifecycleHandle:
-    """The handle of the newest run (the lifecycle continues as new every cycle)."""
-    return client.get_workflow_handle(handle.id, result_type=AssetStatus)
-
-
 async def _publish(
     client: Client, settings: object, path: Path, *, version: str | None = None
 ) -> LifecycleHandle:
     handle = await submit_path(client, settings, path, version=version)  # type: ignore[arg-type]
-    await wait_for_stage(handle, Stage.IN_REVIEW)
-    await vote(handle, Decision.APPROVE, "rita@example.com")
-    await wait_for_stage(
-        _latest(client, handle), Stage.PUBLISHED, until=lambda s: s.recertify_by is not None
-    )
-    return _latest(client, handle)
+    return await approve_until_published(client, handle)
 
 
 async def _attest(handle: LifecycleHandle, attester: str = OWNER) -> VoteResult:
@@ -107,12 +98,12 @@ async def test_a_year_three_recertifications_a_lapse_deprecation_and_retirement(
             assert "is not in team" in _refusal(stranger.value)
             await _attest(handle)
             status = await wait_for_stage(
-                _latest(client, handle),
+                latest_run(client, handle),
                 Stage.PUBLISHED,
                 until=lambda s, c=cycle: s.recertifications == c,
             )
             assert status.recertify_by is not None
-            handle = _latest(client, handle)
+            handle = latest_run(client, handle)
 
         await _next_cycle(ts_env, handle)  # day ~360: nobody attests this time
         await ts_env.sleep(timedelta(days=15))
@@ -171,7 +162,7 @@ async def test_publishing_a_newer_version_deprecates_the_older_one(
     async with running_worker(client, settings, sqlite_engine):
         first = await _publish(client, settings, path, version=older)
         await _publish(client, settings, path, version=newer)
-        superseded = await wait_for_stage(_latest(client, first), Stage.DEPRECATED)
+        superseded = await wait_for_stage(latest_run(client, first), Stage.DEPRECATED)
     assert superseded.deprecation is not None
     assert superseded.deprecation.replacement == f"subagent/code-reviewer@{newer}"
     with Session(sqlite_engine) as session:
@@ -195,11 +186,11 @@ async def test_history_stays_short_after_twenty_cycles(
             await _next_cycle(ts_env, handle)
             await _attest(handle)
             await wait_for_stage(
-                _latest(client, handle),
+                latest_run(client, handle),
                 Stage.PUBLISHED,
                 until=lambda s, c=cycle: s.recertifications == c,
             )
-            handle = _latest(client, handle)
+            handle = latest_run(client, handle)
             lengths.append(len((await handle.fetch_history()).events))
         await handle.terminate(reason="test done")
     assert max(lengths) <= 60, lengths

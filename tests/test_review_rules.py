@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from agent_registry.assets.refs import AssetRef
+from agent_registry.config import Settings
 from agent_registry.contract import AssetStatus, ReviewInput, ReviewPlan, Vote
 from agent_registry.lifecycle import Decision, Stage
 from agent_registry.membership import members_include
@@ -110,3 +111,39 @@ def test_a_change_request_decides_at_once() -> None:
     plan = _plan(approvals=2)
     votes = [_vote("bob"), _vote("carol", Decision.REQUEST_CHANGES)]
     assert outcome(plan, votes) is Decision.REQUEST_CHANGES
+
+
+def test_cli_votes_are_refused_where_the_plan_turns_cli_reviews_off() -> None:
+    plan = _plan(reviewers=["*"]).model_copy(update={"cli_reviews": False})
+    status = _status(plan)
+    cli = refusal(status, Decision.APPROVE, ReviewInput(reviewer="bob@example.com"))
+    assert cli is not None
+    assert "command line are off" in cli
+    assert "Slack" in cli
+    slack = ReviewInput(reviewer="bob@example.com", source="slack")
+    assert refusal(status, Decision.APPROVE, slack) is None
+    assert refusal(_status(_plan(reviewers=["*"])), Decision.APPROVE, _cli("bob")) is None
+
+
+def _cli(reviewer: str) -> ReviewInput:
+    return ReviewInput(reviewer=reviewer, source="cli")
+
+
+@pytest.mark.parametrize(
+    ("setting", "token", "allowed"),
+    [
+        ("auto", None, True),
+        ("auto", "xoxb-planted", False),
+        ("on", "xoxb-planted", True),
+        ("off", None, False),
+    ],
+)
+def test_cli_reviews_are_for_the_embedded_default_unless_configured(
+    setting: str, token: str | None, allowed: bool
+) -> None:
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        cli_reviews=setting,  # type: ignore[arg-type]
+        slack_bot_token=token,  # type: ignore[arg-type]
+    )
+    assert settings.cli_reviews_allowed is allowed

@@ -8,6 +8,7 @@ the environment at import time. Temporal connection settings are Temporal's own
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -30,9 +31,16 @@ class Settings(BaseSettings):
         slack_signing_secret: Verifies Slack interaction requests.
         slack_app_token: App-level token for Socket Mode.
         slack_api_url: Slack Web API base URL (a staging proxy or a test double).
+        api_url: Root URL of the registry's JSON API (``agentreg serve``), e.g.
+            ``http://registry.internal:3000``; lets a machine without database access
+            read the catalog and report installs and uses through the API.
         max_bundle_bytes: Cap on the total size of a submitted bundle.
         max_file_bytes: Cap on any one file in a bundle.
         max_bundle_files: Cap on the number of files in a bundle.
+        cli_reviews: Whether ``agentreg review`` votes count: ``auto`` (the default)
+            allows them only while Slack is not configured (the embedded default, where
+            the CLI is the only way to review); ``on`` and ``off`` decide outright. With
+            them off, the only review identities are the ones Slack verified.
     """
 
     model_config = SettingsConfigDict(
@@ -62,6 +70,8 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("AGENT_REGISTRY_SLACK_APP_TOKEN", "SLACK_APP_TOKEN"),
     )
     slack_api_url: str = "https://slack.com/api/"
+    api_url: str | None = None
+    cli_reviews: Literal["auto", "on", "off"] = "auto"
     max_bundle_bytes: int = 1024 * 1024
     max_file_bytes: int = 512 * 1024
     max_bundle_files: int = 200
@@ -71,7 +81,28 @@ class Settings(BaseSettings):
         """The registry URL: the configured one, else SQLite under ``data_dir``."""
         if self.database_url:
             return self.database_url
-        return f"sqlite:///{(self.data_dir / 'registry.db').resolve()}"
+        return f"sqlite:///{self.embedded_database}"
+
+    @property
+    def embedded_database(self) -> Path:
+        """The embedded SQLite registry's file, used when no database URL is set."""
+        return (self.data_dir / "registry.db").resolve()
+
+    @property
+    def embedded_database_missing(self) -> bool:
+        """True when the registry is the embedded one and its file does not exist yet.
+
+        Read-only commands check this first: opening the file would create an empty
+        registry wherever the command runs, and every answer would be "not found".
+        """
+        return not self.database_url and not self.embedded_database.is_file()
+
+    @property
+    def cli_reviews_allowed(self) -> bool:
+        """Whether votes from the CLI count in reviews this worker plans (see ``cli_reviews``)."""
+        if self.cli_reviews == "auto":
+            return self.slack_bot_token is None
+        return self.cli_reviews == "on"
 
     @property
     def bundle_limits(self) -> BundleLimits:

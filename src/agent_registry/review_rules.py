@@ -25,6 +25,10 @@ def _is_own_asset(status: AssetStatus, reviewer: str) -> bool:
     return reviewer.strip().lower() in people
 
 
+CLI_SOURCE = "cli"
+"""``ReviewInput.source`` of a vote sent with ``agentreg review``."""
+
+
 def refusal(status: AssetStatus, decision: Decision, vote: ReviewInput) -> str | None:
     """Say why a vote may not be cast now, or None when it may.
 
@@ -48,6 +52,11 @@ def refusal(status: AssetStatus, decision: Decision, vote: ReviewInput) -> str |
         return f"{status.ref} is already decided ({decided.value.replace('_', ' ')})"
     if _is_own_asset(status, reviewer):
         return f"{reviewer} submitted or wrote {status.ref} and cannot review it"
+    if vote.source == CLI_SOURCE and not status.plan.cli_reviews:
+        return (
+            "reviews from the command line are off in this registry; review with the "
+            "buttons on the review message in Slack"
+        )
     reviewers = status.plan.group_members.get(REVIEWERS_GROUP)
     if reviewers is not None and not members_include(
         reviewers, reviewer, verified_groups=vote.verified_groups

@@ -14,7 +14,6 @@ import json
 import logging
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -63,9 +62,11 @@ from tests.support import (
     POLICIES,
     Handle,
     copy_example,
+    free_port,
     make_settings,
     running_worker,
     submit_path,
+    wait_for_listener,
     wait_for_stage,
 )
 
@@ -578,14 +579,22 @@ def _clean_env(**extra: str) -> dict[str, str]:
     return env
 
 
+# Without any Slack credentials, HTTP mode serves the API alone (tests/api/test_serve.py);
+# half a configuration, or Socket Mode without its tokens, is still refused.
 @pytest.mark.parametrize(
     ("args", "env", "named"),
     [
-        ((), {}, "SLACK_BOT_TOKEN"),
+        ((), {"SLACK_SIGNING_SECRET": DEFAULT_SIGNING_SECRET}, "SLACK_BOT_TOKEN"),
         ((), {"SLACK_BOT_TOKEN": DEFAULT_TOKEN}, "SLACK_SIGNING_SECRET"),
+        (("--socket-mode",), {}, "SLACK_BOT_TOKEN"),
         (("--socket-mode",), {"SLACK_BOT_TOKEN": DEFAULT_TOKEN}, "SLACK_APP_TOKEN"),
     ],
-    ids=["no-bot-token", "http-without-signing-secret", "socket-mode-without-app-token"],
+    ids=[
+        "http-without-bot-token",
+        "http-without-signing-secret",
+        "socket-mode-without-bot-token",
+        "socket-mode-without-app-token",
+    ],
 )
 def test_serve_without_credentials_names_the_variable_to_set(
     tmp_path: Path, args: tuple[str, ...], env: dict[str, str], named: str
@@ -605,35 +614,13 @@ def test_serve_without_credentials_names_the_variable_to_set(
     assert "Traceback" not in done.stderr
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-async def _wait_for_port(port: int, process: asyncio.subprocess.Process) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.returncode is not None:
-            raise AssertionError(f"agentreg serve exited early ({process.returncode})")
-        try:
-            _, writer = await asyncio.open_connection("127.0.0.1", port)
-        except OSError:
-            await asyncio.sleep(0.1)
-            continue
-        writer.close()
-        await writer.wait_closed()
-        return
-    raise AssertionError(f"agentreg serve did not listen on :{port}")
-
-
 async def test_agentreg_serve_handles_a_click_and_stops_on_sigterm(
     dev_env: WorkflowEnvironment, tmp_path: Path, sqlite_url: str, sqlite_engine: Engine
 ) -> None:
     async with slack_stack(
         dev_env, tmp_path, sqlite_url, sqlite_engine, policy=POLICIES / "slack_reviewers.toml"
     ) as stack:
-        port = _free_port()
+        port = free_port()
         process = await asyncio.create_subprocess_exec(
             AGENTREG,
             "serve",
@@ -654,7 +641,7 @@ async def test_agentreg_serve_handles_a_click_and_stops_on_sigterm(
             stderr=asyncio.subprocess.PIPE,
         )
         try:
-            await _wait_for_port(port, process)
+            await wait_for_listener(port, process)
             delivered = await stack.deliver(
                 stack.click(CAROL, APPROVE_ACTION),
                 url=f"http://127.0.0.1:{port}{EVENTS_PATH}",

@@ -5,17 +5,19 @@ from __future__ import annotations
 import asyncio
 import getpass
 import time
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Annotated
 
 import typer
 from temporalio.client import Client
 
 from agent_registry.assets.archive import canonical_archive
+from agent_registry.assets.bundle import SIDECAR_NAME
 from agent_registry.assets.loader import load_path
 from agent_registry.assets.metadata import resolve_metadata
 from agent_registry.assets.parsed import ParsedAsset
 from agent_registry.assets.refs import AssetRef
+from agent_registry.assets.sidecar import SIDECAR_SUFFIX
 from agent_registry.cli.errors import CliError
 from agent_registry.cli.lifecycle_client import (
     LifecycleHandle,
@@ -32,6 +34,7 @@ from agent_registry.contract import (
     Submission,
     VoteResult,
 )
+from agent_registry.evals.findings import Finding, Severity
 from agent_registry.lifecycle import Stage
 from agent_registry.temporal import connect, workflow_ui_url
 
@@ -57,11 +60,25 @@ def current_user(as_user: str | None) -> str:
 
 
 def _checked(parsed: ParsedAsset, path: Path) -> ParsedAsset:
-    """Refuse locally what could never be registered, before anything is started."""
+    """Refuse locally what could never be registered, before anything is started.
+
+    The sidecar is checked here or never: it is not part of the stored bundle, so the
+    worker's eval cannot see its problems (an unknown key, a malformed mark).
+    """
     if parsed.manifest is None:
         details = "\n".join(f"  {p.location}: {p.message}" for p in parsed.problems)
         raise CliError(f"{path}: the manifest is invalid; nothing was submitted\n{details}")
+    sidecar = [p for p in parsed.problems if p.severity is Severity.BLOCK and _in_sidecar(p)]
+    if sidecar:
+        details = "\n".join(f"  {p.location}: {p.message}" for p in sidecar)
+        raise CliError(f"{path}: the registry sidecar is invalid; nothing was submitted\n{details}")
     return parsed
+
+
+def _in_sidecar(problem: Finding) -> bool:
+    """Whether a problem is in the registry sidecar (``agentreg.yaml`` or ``*.agentreg.yaml``)."""
+    name = PurePosixPath(problem.file or "").name
+    return name == SIDECAR_NAME or name.endswith(SIDECAR_SUFFIX)
 
 
 def prepare_submission(
@@ -207,7 +224,10 @@ def prepare_revision(
             f"not {target.kind.value}/{target.name}"
         )
     return RevisionInput(
-        author=author, archive=canonical_archive(parsed.bundle), changelog=changelog
+        author=author,
+        archive=canonical_archive(parsed.bundle),
+        changelog=changelog,
+        false_positives=parsed.registry_metadata.false_positives or [],
     )
 
 

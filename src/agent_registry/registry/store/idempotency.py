@@ -12,11 +12,19 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from agent_registry.assets.refs import AssetRef
+from agent_registry.registry.audit_chain import GENESIS_HASH, HEAD_ID, ChainedEvent, event_digest
 from agent_registry.registry.errors import RegistryError
-from agent_registry.registry.tables import AssetVersion, AuditEvent, EvalRun, ReviewDecision
+from agent_registry.registry.tables import (
+    AssetVersion,
+    AuditChainHead,
+    AuditEvent,
+    EvalRun,
+    ReviewDecision,
+    utcnow,
+)
 
 T = TypeVar("T")
 
@@ -60,21 +68,114 @@ def append_event(
     action: str,
     detail: dict[str, object],
 ) -> AuditEvent:
-    """Add the audit event that records one call, under the caller's idempotency key."""
-    return added(
-        session,
-        AuditEvent(
-            event_key=event_key,
-            actor=actor,
-            action=action,
-            kind=ref.kind.value,
-            name=ref.name,
-            version=ref.version,
-            content_hash=version.content_hash,
-            policy_version=version.policy_version,
+    """Add the audit event that records one call, chained after the last one.
+
+    The chain head is locked first (``SELECT … FOR UPDATE``; SQLite's writers are
+    serialised already), so workers on several hosts append one at a time and each new
+    event links to the event committed just before it: the chain never forks. Under
+    that lock a key already in the log is found rather than appended twice, so a
+    retried call gets back the event it wrote the first time. The event is flushed
+    before returning, which gives it its id while the lock is held: id order is chain
+    order.
+
+    Raises:
+        RegistryError: If ``event_key`` was already used for another version.
+    """
+    head = _locked_head(session)
+    existing = session.exec(select(AuditEvent).where(AuditEvent.event_key == event_key)).first()
+    if existing is not None:
+        if (existing.kind, existing.name, existing.version) != (
+            ref.kind.value,
+            ref.name,
+            ref.version,
+        ):
+            raise RegistryError(
+                f"event key {event_key!r} was already used for "
+                f"{existing.kind}/{existing.name}@{existing.version}, so it cannot record "
+                f"a change to {ref}"
+            )
+        return existing
+    seq = head.seq + 1
+    event = AuditEvent(
+        event_key=event_key,
+        at=utcnow(),
+        actor=actor,
+        action=action,
+        kind=ref.kind.value,
+        name=ref.name,
+        version=ref.version,
+        content_hash=version.content_hash,
+        policy_version=version.policy_version,
+        detail=detail,
+        seq=seq,
+        prev_hash=head.event_hash,
+    )
+    event.event_hash = event_digest(
+        ChainedEvent(
+            id=0,  # not hashed: the id is taken at flush, under the lock
+            seq=seq,
+            event_key=event.event_key,
+            kind=event.kind,
+            name=event.name,
+            version=event.version,
+            actor=event.actor,
+            at=event.at,
+            action=event.action,
+            content_hash=event.content_hash,
+            policy_version=event.policy_version,
             detail=detail,
         ),
+        seq=seq,
+        prev_hash=head.event_hash,
     )
+    session.add(event)
+    head.seq = seq
+    head.event_hash = event.event_hash
+    session.flush()
+    return event
+
+
+def _locked_head(session: Session) -> AuditChainHead:
+    """The chain head row, locked for this transaction; created if it is missing.
+
+    Migration 0006 creates the row; it is missing only if the table was emptied (a
+    test's TRUNCATE), and then it restarts from the last chained event, or the genesis.
+    Two workers creating it together is a race the SAVEPOINT absorbs: the loser's
+    insert fails on the primary key and it locks the winner's row.
+    """
+    query = (
+        select(AuditChainHead)
+        .where(AuditChainHead.id == HEAD_ID)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    head = session.exec(query).first()
+    if head is not None:
+        return head
+    last = session.exec(
+        select(AuditEvent)
+        .where(col(AuditEvent.seq).is_not(None))
+        .order_by(col(AuditEvent.id).desc())
+        .limit(1)
+    ).first()
+    try:
+        with session.begin_nested():
+            session.add(
+                AuditChainHead(
+                    id=HEAD_ID,
+                    seq=0 if last is None or last.seq is None else last.seq,
+                    event_hash=GENESIS_HASH
+                    if last is None or last.event_hash is None
+                    else last.event_hash,
+                )
+            )
+            session.flush()
+    except IntegrityError:
+        pass
+    head = session.exec(query).first()
+    if head is None:
+        raise RegistryError("the audit chain head could not be created")
+    return head
 
 
 def write_once(session: Session, *, write: Callable[[], T], winner: Callable[[], T | None]) -> T:

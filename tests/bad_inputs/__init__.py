@@ -1,0 +1,1 @@
+"""Bad inputs fed through ``agentreg validate`` and ``agentreg submit``."""

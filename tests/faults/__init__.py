@@ -1,0 +1,1 @@
+"""Fault injection: the lifecycle survives crashed workers, servers, databases and Slack."""

@@ -1,0 +1,228 @@
+"""Helpers for the fault tests: real worker and server processes, a TCP proxy, checks."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+from sqlalchemy import Engine, func, select
+from sqlmodel import Session
+from sqlmodel import select as select_rows
+
+from agent_registry.assets.refs import AssetRef
+from agent_registry.config import Settings
+from agent_registry.lifecycle import Stage
+from agent_registry.registry.audit_chain import verify_database
+from agent_registry.registry.tables import AssetVersion, AuditEvent
+from agent_registry.temporal import search_attribute_flags
+from tests.conftest import BIN
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _port_open(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(0.2)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def worker_env(settings: Settings, address: str, extra: Mapping[str, str] = ()) -> dict[str, str]:
+    """The environment ``agentreg-worker`` reads its settings from."""
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("AGENT_REGISTRY_", "TEMPORAL_"))
+    }
+    env.update(
+        {
+            "TEMPORAL_ADDRESS": address,
+            "AGENT_REGISTRY_DATABASE_URL": settings.resolved_database_url,
+            "AGENT_REGISTRY_TASK_QUEUE": settings.task_queue,
+            "AGENT_REGISTRY_DATA_DIR": str(settings.data_dir),
+            "AGENT_REGISTRY_CLI_REVIEWS": "on",
+        }
+    )
+    if settings.policy is not None:
+        env["AGENT_REGISTRY_POLICY"] = str(settings.policy)
+    env.update(dict(extra))
+    return env
+
+
+class WorkerProcess:
+    """``agentreg-worker`` as a real child process that a test can kill and restart."""
+
+    def __init__(self, env: Mapping[str, str], log_dir: Path) -> None:
+        self._env = dict(env)
+        self._log_dir = log_dir
+        self._process: subprocess.Popen[bytes] | None = None
+        self.starts = 0
+
+    @property
+    def log(self) -> Path:
+        return self._log_dir / f"worker-{self.starts}.log"
+
+    async def start(self, *, timeout: float = 30.0) -> None:
+        self.starts += 1
+        log = self.log
+        with log.open("wb") as out:
+            self._process = subprocess.Popen(  # noqa: ASYNC220 (a child the test controls)
+                [str(BIN / "agentreg-worker")],
+                env=self._env,
+                cwd=self._log_dir,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + timeout
+        while b"worker polling" not in log.read_bytes():
+            if self._process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"worker did not start:\n{log.read_text()}")
+            await asyncio.sleep(0.05)
+
+    def kill(self) -> None:
+        """SIGKILL: no graceful shutdown, in-flight activities are simply lost."""
+        if self._process is not None and self._process.poll() is None:
+            self._process.send_signal(signal.SIGKILL)
+            self._process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self._process is not None and self._process.poll() is None:
+            self._process.send_signal(signal.SIGTERM)
+            try:
+                self._process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait(timeout=10)
+
+
+class DevServer:
+    """A Temporal dev server of the test's own, persisting to a SQLite file."""
+
+    def __init__(self, db_file: Path, log: Path) -> None:
+        self.port = free_port()
+        self._db_file = db_file
+        self._log = log
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    async def start(self, *, timeout: float = 30.0) -> None:
+        with self._log.open("ab") as out:
+            self._process = subprocess.Popen(  # noqa: ASYNC220 (a child the test controls)
+                [
+                    str(BIN / "temporal"),
+                    "server",
+                    "start-dev",
+                    "--db-filename",
+                    str(self._db_file),
+                    "--ip",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                    "--headless",
+                    "--log-level",
+                    "error",
+                    *search_attribute_flags(),
+                ],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + timeout
+        while not _port_open(self.port):
+            if self._process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"dev server did not start:\n{self._log.read_text()}")
+            await asyncio.sleep(0.1)
+
+    def stop(self) -> None:
+        """SIGTERM, as an operator or a host shutdown would."""
+        if self._process is not None and self._process.poll() is None:
+            self._process.send_signal(signal.SIGTERM)
+            try:
+                self._process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait(timeout=10)
+
+
+class TcpProxy:
+    """Forwards a loopback port to a target; ``close`` cuts every connection, ``open`` heals."""
+
+    def __init__(self, target_host: str, target_port: int) -> None:
+        self._target = (target_host, target_port)
+        self.port = free_port()
+        self._server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+
+    async def open(self) -> None:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", self.port)
+
+    async def close(self) -> None:
+        """Refuse new connections and drop the open ones (the database is unreachable)."""
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+        for writer in list(self._writers):
+            with contextlib.suppress(Exception):
+                writer.transport.abort()
+        self._writers.clear()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            up_reader, up_writer = await asyncio.open_connection(*self._target)
+        except OSError:
+            writer.transport.abort()
+            return
+        self._writers.update({writer, up_writer})
+
+        async def pump(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+            try:
+                while data := await source.read(65536):
+                    sink.write(data)
+                    await sink.drain()
+            except (OSError, asyncio.CancelledError):
+                pass
+            finally:
+                with contextlib.suppress(Exception):
+                    sink.transport.abort()
+
+        await asyncio.gather(pump(reader, up_writer), pump(up_reader, writer))
+        self._writers.discard(writer)
+        self._writers.discard(up_writer)
+
+
+def assert_published_exactly_once(engine: Engine, ref: AssetRef, workflow_id: str) -> None:
+    """One version row, published; one ``published`` audit event; the audit chain intact."""
+    with Session(engine) as session:
+        rows = session.exec(
+            select_rows(AssetVersion).where(
+                AssetVersion.workflow_id == workflow_id, AssetVersion.version == ref.version
+            )
+        ).all()
+        assert len(rows) == 1, rows
+        assert rows[0].stage == Stage.PUBLISHED.value
+        published = session.exec(  # type: ignore[call-overload]
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(
+                AuditEvent.kind == ref.kind.value,
+                AuditEvent.name == ref.name,
+                AuditEvent.version == ref.version,
+                AuditEvent.action == "published",
+            )
+        ).one()[0]
+        assert published == 1
+        verification = verify_database(session)
+        assert verification.intact, verification.broken
+        assert verification.count >= 1
