@@ -100,9 +100,17 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
         yield env
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 async def ts_env() -> AsyncIterator[WorkflowEnvironment]:
-    """The time-skipping test server: a 90-day timer passes in well under a second."""
+    """The time-skipping test server: a 90-day timer passes in well under a second.
+
+    One per test, since it starts in well under a second: the server skips time only
+    while no task is outstanding, and a workflow terminated with a task outstanding (a
+    test ending while its worker was mid-task, more likely on a loaded machine) can leave
+    time locked for good, which would hang every later test on a shared server.
+    """
+    from tests.support import end_started_lifecycles
+
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=str(BIN / "temporal-test-server"),
         data_converter=pydantic_data_converter,
@@ -121,6 +129,7 @@ async def ts_env() -> AsyncIterator[WorkflowEnvironment]:
             )
         )
         yield env
+        await end_started_lifecycles()  # while the server still answers
 
 
 @pytest.fixture(autouse=True)

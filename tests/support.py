@@ -10,11 +10,14 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine
+from temporalio.api.testservice.v1 import SleepRequest, UnlockTimeSkippingRequest
 from temporalio.client import Client
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
+from temporalio.testing import WorkflowEnvironment
 
 from agent_registry.cli.lifecycle_client import LifecycleHandle, query_status, start_lifecycle
 from agent_registry.cli.submit import prepare_revision, prepare_submission
@@ -22,6 +25,7 @@ from agent_registry.config import Settings
 from agent_registry.contract import (
     DECISION_UPDATES,
     REVISE_UPDATE,
+    STATUS_QUERY,
     AssetStatus,
     ReviewInput,
     VoteResult,
@@ -113,13 +117,34 @@ async def wait_for_stage(
 ) -> AssetStatus:
     """Poll the status query until the lifecycle reaches ``stage`` (and ``until`` holds)."""
     deadline = asyncio.get_running_loop().time() + timeout
-    status = await query_status(handle)
+    status = await _patient_status(handle, deadline)
     while status.stage is not stage or not until(status):
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"{handle.id} stayed {status.stage.value}, expected {stage.value}")
         await asyncio.sleep(0.1)
-        status = await query_status(handle)
+        status = await _patient_status(handle, deadline)
     return status
+
+
+async def _patient_status(handle: Handle, deadline: float) -> AssetStatus:
+    """The status query, asked again when one query goes unanswered.
+
+    The time-skipping test server can drop a query that arrives while a continued-as-new
+    run has not finished its first workflow task (more likely on a loaded machine); the
+    query then waits out its whole deadline. A short deadline per query, retried, keeps
+    the poll honest without waiting on a query the server will never answer.
+    """
+    while True:
+        try:
+            status: AssetStatus = await handle.query(
+                STATUS_QUERY, result_type=AssetStatus, rpc_timeout=timedelta(seconds=5)
+            )
+            return status
+        except RPCError as error:
+            # The server's deadline, or ours (the client reports its own as cancelled).
+            unanswered = error.status in (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED)
+            if not unanswered or asyncio.get_running_loop().time() > deadline:
+                raise
 
 
 async def vote(
@@ -211,3 +236,27 @@ async def wait_for_listener(port: int, process: asyncio.subprocess.Process) -> N
         await writer.wait_closed()
         return
     raise AssertionError(f"agentreg serve did not listen on :{port}")
+
+
+async def skip_time(env: WorkflowEnvironment, duration: timedelta) -> None:
+    """Let the time-skipping server's clock run ``duration`` ahead, however loaded the machine.
+
+    The server skips time only while its lock count is zero. It leaks one lock when a
+    worker completes a workflow task of a run that has meanwhile completed (the worker
+    logs "Task not found when completing"; a continue-as-new racing a query makes it more
+    likely on a loaded machine), and the clock then never moves again. A sleep that has
+    not ended after a while real time gives back that one lock; where none leaked, the
+    server refuses the extra unlock as unbalanced and nothing changes.
+    """
+    request = SleepRequest()
+    request.duration.FromTimedelta(duration)
+    sleeping = asyncio.ensure_future(
+        env.client.test_service.unlock_time_skipping_with_sleep(
+            request, timeout=timedelta(minutes=2)
+        )
+    )
+    done, _ = await asyncio.wait({sleeping}, timeout=15)
+    if not done:
+        with contextlib.suppress(RPCError):
+            await env.client.test_service.unlock_time_skipping(UnlockTimeSkippingRequest())
+    await sleeping

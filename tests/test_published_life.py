@@ -36,6 +36,7 @@ from tests.support import (
     latest_run,
     make_settings,
     running_worker,
+    skip_time,
     submit_path,
     wait_for_stage,
 )
@@ -75,7 +76,7 @@ def _refusal(error: WorkflowUpdateFailedError) -> str:
 async def _next_cycle(env: WorkflowEnvironment, handle: LifecycleHandle) -> AssetStatus:
     status = await query_status(handle)
     assert status.recertify_by is not None
-    await env.sleep(status.recertify_by - await env.get_current_time() + timedelta(hours=1))
+    await skip_time(env, status.recertify_by - await env.get_current_time() + timedelta(hours=1))
     return await wait_for_stage(handle, Stage.RECERTIFYING, until=lambda s: s.life is not None)
 
 
@@ -106,13 +107,13 @@ async def test_a_year_three_recertifications_a_lapse_deprecation_and_retirement(
             handle = latest_run(client, handle)
 
         await _next_cycle(ts_env, handle)  # day ~360: nobody attests this time
-        await ts_env.sleep(timedelta(days=15))
+        await skip_time(ts_env, timedelta(days=15))
         lapsed = await wait_for_stage(handle, Stage.DEPRECATED)
         assert lapsed.deprecation is not None
         assert "lapsed" in lapsed.deprecation.reason
         assert lapsed.recertify_by is None
 
-        await ts_env.sleep(timedelta(days=31))  # past the 30-day sunset
+        await skip_time(ts_env, timedelta(days=31))  # past the 30-day sunset
         final = await wait_for_stage(handle, Stage.RETIRED)
     assert final.recertifications == 3
     with Session(sqlite_engine) as session:
@@ -142,8 +143,8 @@ async def test_a_tightened_policy_fails_the_next_recertification(
         )
         status = await query_status(handle)
         assert status.recertify_by is not None
-        await ts_env.sleep(
-            status.recertify_by - await ts_env.get_current_time() + timedelta(hours=1)
+        await skip_time(
+            ts_env, status.recertify_by - await ts_env.get_current_time() + timedelta(hours=1)
         )
         failed = await wait_for_stage(handle, Stage.DEPRECATED)
     assert failed.deprecation is not None
@@ -232,7 +233,7 @@ async def test_deprecation_on_demand_is_for_the_owner_and_platform_teams(
         with pytest.raises(WorkflowUpdateFailedError) as twice:
             await _deprecate(handle, DeprecateInput(actor=OWNER, reason="again"))
         assert "only a published version" in _refusal(twice.value)
-        await ts_env.sleep(timedelta(days=8))
+        await skip_time(ts_env, timedelta(days=8))
         final = await wait_for_stage(handle, Stage.RETIRED)
     with Session(sqlite_engine) as session:
         row = store.get_version(session, ref=final.ref)

@@ -15,6 +15,7 @@ from tests.support import (
     copy_example,
     make_settings,
     running_worker,
+    skip_time,
     submit_path,
     vote,
     wait_for_stage,
@@ -44,12 +45,12 @@ async def test_a_slow_review_is_reminded_then_escalated_then_still_decided(
         assert len(_notices(caplog, "review-requested")) == 1
         assert _notices(caplog, "review-reminder") == []
 
-        await ts_env.sleep(timedelta(days=2, hours=1))  # past the default 2d SLA
+        await skip_time(ts_env, timedelta(days=2, hours=1))  # past the default 2d SLA
         status = await wait_for_stage(handle, Stage.IN_REVIEW)
         assert len(_notices(caplog, "review-reminder")) == 1
         assert _notices(caplog, "review-escalated") == []
 
-        await ts_env.sleep(timedelta(days=2))  # past the 4d escalation limit
+        await skip_time(ts_env, timedelta(days=2))  # past the 4d escalation limit
         await wait_for_stage(handle, Stage.IN_REVIEW)
         escalated = _notices(caplog, "review-escalated")
         assert len(escalated) == 1 and "for platform" in escalated[0]

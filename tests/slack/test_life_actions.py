@@ -59,6 +59,7 @@ from tests.support import (
     copy_example,
     make_settings,
     running_worker,
+    skip_time,
     submit_path,
     vote,
     wait_for_stage,
@@ -225,7 +226,7 @@ async def _due(stack: LifeStack) -> Message:
     status = await stack.status()
     assert status.recertify_by is not None
     now = await stack.env.get_current_time()
-    await stack.env.sleep(status.recertify_by - now + timedelta(hours=1))
+    await skip_time(stack.env, status.recertify_by - now + timedelta(hours=1))
     await wait_for_stage(stack.handle, Stage.RECERTIFYING, until=lambda s: s.life is not None)
     return await stack.message_with(stack.double.dm_channel(ALICE.id), ATTEST_ACTION)
 

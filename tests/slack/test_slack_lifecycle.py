@@ -19,6 +19,7 @@ from tests.support import (
     copy_example,
     make_settings,
     running_worker,
+    skip_time,
     submit_path,
     vote,
     wait_for_stage,
@@ -77,13 +78,13 @@ async def test_a_slow_review_is_reminded_in_its_thread_then_escalated(
         [review] = double.messages_in(REVIEWS)
         assert "code-reviewer" in _text(review)
 
-        await ts_env.sleep(timedelta(days=2, hours=1))
+        await skip_time(ts_env, timedelta(days=2, hours=1))
         await _eventually(lambda: len(double.replies_to(REVIEWS, review.ts)) == 1)
         [reminder] = double.replies_to(REVIEWS, review.ts)
         assert "waited 2d" in reminder.text
         assert double.messages_in(PLATFORM) == []
 
-        await ts_env.sleep(timedelta(days=2))
+        await skip_time(ts_env, timedelta(days=2))
         await _eventually(lambda: len(double.messages_in(PLATFORM)) == 1)
         [escalation] = double.messages_in(PLATFORM)
         assert "code-reviewer" in escalation.text and "without a decision" in escalation.text
