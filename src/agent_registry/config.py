@@ -7,8 +7,10 @@ the environment at import time. Temporal connection settings are Temporal's own
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -76,6 +78,18 @@ class Settings(BaseSettings):
     max_file_bytes: int = 512 * 1024
     max_bundle_files: int = 200
 
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        """Fields as ``repr`` and ``str`` show them: the database URL without its password.
+
+        Settings get logged and land in exception reports; the ``SecretStr`` fields hide
+        themselves, and the database URL is the one plain string that can carry a
+        credential.
+        """
+        for name, value in super().__repr_args__():
+            if name == "database_url" and isinstance(value, str):
+                value = redact_url(value)
+            yield name, value
+
     @property
     def resolved_database_url(self) -> str:
         """The registry URL: the configured one, else SQLite under ``data_dir``."""
@@ -112,3 +126,13 @@ class Settings(BaseSettings):
             max_file_bytes=self.max_file_bytes,
             max_files=self.max_bundle_files,
         )
+
+
+def redact_url(url: str) -> str:
+    """``url`` with any password replaced by ``***``, for showing it to people."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))

@@ -309,10 +309,6 @@ def test_a_refused_database_connection_does_not_quote_the_password(
     assert _leaks("exception", told) == [], told
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Settings.database_url is a plain str: repr(settings) shows the URL's password",
-)
 def test_settings_never_show_the_database_password(
     pg_url_with_password: str, tmp_path: Path
 ) -> None:
