@@ -113,11 +113,14 @@ class NoticeActivities:
         else:
             channel = load_policy(self._policy_path).review.platform_channel
         thread = notice.thread if notice.audience is Audience.REVIEWERS else None
+        info = activity.info()
         await self._poster.post(
             key=notice.key,
             channel=channel,
             text=text,
             purpose=notice.event,
+            attempt=info.attempt,
+            since=info.scheduled_time,
             blocks=blocks,
             thread=thread,
         )

@@ -102,12 +102,15 @@ class ReviewMessageActivities:
         context = await asyncio.to_thread(self._context, status)
         blocks = _open_review_blocks(status, context)
         channel = load_policy(self._policy_path).review.channel
+        info = activity.info()
         return await self._poster.post(
             key=request.key,
             channel=channel,
             text=messages.review_text(status),
             blocks=blocks,
             purpose="review-request",
+            attempt=info.attempt,
+            since=info.scheduled_time,
         )
 
     @activity.defn(name="update_review_message")

@@ -37,8 +37,6 @@ TEAM_ID = "T0AGENTREG"
 BOT_USER_ID = "U0AGENTBOT"
 BOT_ID = "B0AGENTBOT"
 API_APP_ID = "A0AGENTREG"
-TS_EPOCH = 1_732_460_000
-"""Message timestamps start here and only grow, like Slack's ``1732460000.000100``."""
 
 _trigger_seq = itertools.count(1_000_000)
 """Numbers in trigger ids and response URLs, unique within a test session."""
@@ -166,8 +164,9 @@ class Ephemeral:
 
 @dataclass(frozen=True)
 class _Fault:
-    kind: Literal["ratelimited", "server_error", "disconnect"]
+    kind: Literal["ratelimited", "server_error", "disconnect", "error"]
     retry_after: int = 1
+    error: str = ""
 
 
 class DoubleError(Exception):
@@ -213,7 +212,7 @@ class SlackDouble:
         self.ephemerals: list[Ephemeral] = []
         self.views: list[dict[str, Any]] = []
         self._faults: dict[str, deque[_Fault]] = {}
-        self._ts_seq = itertools.count(1)
+        self._last_ts_micros = 0
         self._id_seq = itertools.count(1)
         self._dm_channels: dict[str, str] = {}
         self._runner: web.AppRunner | None = None
@@ -262,6 +261,14 @@ class SlackDouble:
     def disconnect(self, method: str, *, times: int) -> None:
         """Drop the connection of the next ``times`` calls of ``method`` without answering."""
         self._add_faults(method, _Fault("disconnect"), times)
+
+    def fail_with(self, method: str, error: str, *, times: int) -> None:
+        """Answer the next ``times`` calls of ``method`` with ``{"ok": false, "error": error}``.
+
+        For Slack's refusals that the double does not model itself, such as
+        ``missing_scope`` (a token without the method's scope) or ``not_in_channel``.
+        """
+        self._add_faults(method, _Fault("error", error=error), times)
 
     def _add_faults(self, method: str, fault: _Fault, times: int) -> None:
         self._faults.setdefault(method, deque()).extend([fault] * times)
@@ -323,6 +330,8 @@ class SlackDouble:
                 assert request.transport is not None
                 request.transport.close()
                 raise web.HTTPInternalServerError
+            if fault.kind == "error":
+                return self._answer(method, params, {"ok": False, "error": fault.error})
             if fault.kind == "ratelimited":
                 return self._answer(
                     method,
@@ -370,6 +379,9 @@ class SlackDouble:
             "users.lookupByEmail": self._users_lookup_by_email,
             "usergroups.users.list": self._usergroups_users_list,
             "conversations.open": self._conversations_open,
+            "conversations.list": self._conversations_list,
+            "conversations.history": self._conversations_history,
+            "conversations.replies": self._conversations_replies,
         }
 
     def _auth_test(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -484,11 +496,55 @@ class SlackDouble:
             raise DoubleError("not_implemented")  # group DMs: not used by the registry
         return {"channel": {"id": self.dm_channel(users[0])}}
 
+    def _conversations_list(self, params: dict[str, Any]) -> dict[str, Any]:
+        # The workspace's channels (DMs are not listed for these types), one page.
+        listed = [{"id": id_, "name": name} for name, id_ in sorted(self.channels.items())]
+        return _page("channels", listed, params, default_limit=100)
+
+    def _conversations_history(self, params: dict[str, Any]) -> dict[str, Any]:
+        # Like Slack: the channel's id only (a name is channel_not_found), newest first,
+        # top-level messages only, metadata only with include_all_metadata.
+        channel = self._conversation(params)
+        messages = [
+            message
+            for (where, _), message in self.messages.items()
+            if where == channel and message.thread_ts is None and _in_window(message.ts, params)
+        ]
+        messages.sort(key=lambda message: float(message.ts), reverse=True)
+        return _page("messages", _as_read(messages, params), params, default_limit=100)
+
+    def _conversations_replies(self, params: dict[str, Any]) -> dict[str, Any]:
+        # Like Slack: the parent first, then its replies oldest first; the window applies
+        # to the replies.
+        channel = self._conversation(params)
+        ts = _required(params, "ts")
+        parent = self.messages.get((channel, ts))
+        if parent is None:
+            raise DoubleError("thread_not_found")
+        replies = sorted(
+            (
+                message
+                for (where, _), message in self.messages.items()
+                if where == channel and message.thread_ts == ts and _in_window(message.ts, params)
+            ),
+            key=lambda message: float(message.ts),
+        )
+        return _page("messages", _as_read([parent, *replies], params), params, default_limit=1000)
+
+    def _conversation(self, params: dict[str, Any]) -> str:
+        channel = _required(params, "channel")
+        if channel not in self._known_channel_ids():
+            raise DoubleError("channel_not_found")
+        return channel
+
     # ----- helpers -----------------------------------------------------------------
 
     def _next_ts(self) -> str:
-        seq = next(self._ts_seq)
-        return f"{TS_EPOCH + seq}.{(seq * 100) % 1_000_000:06d}"
+        # Like Slack's ``1732460000.000100``: the posting time, unique and only growing
+        # (reading history back by ``oldest`` depends on it being the real time).
+        micros = max(time.time_ns() // 1000, self._last_ts_micros + 100)
+        self._last_ts_micros = micros
+        return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
 
     def _known_channel_ids(self) -> set[str]:
         return {*self.channels.values(), *self._dm_channels.values()}
@@ -541,6 +597,48 @@ def _required(params: Mapping[str, Any], name: str) -> str:
     if value is None or value == "":
         raise DoubleError("invalid_arguments")
     return str(value)
+
+
+def _truthy(value: Any) -> bool:
+    return str(value).lower() in {"1", "true"}
+
+
+def _in_window(ts: str, params: Mapping[str, Any]) -> bool:
+    """Whether ``ts`` lies between ``oldest`` and ``latest`` (bounds exclusive by default)."""
+    inclusive = _truthy(params.get("inclusive", False))
+    value = float(ts)
+    oldest = float(params.get("oldest") or 0)
+    latest = float(params["latest"]) if params.get("latest") else None
+    if value < oldest or (value == oldest and not inclusive and oldest):
+        return False
+    return latest is None or value < latest or (value == latest and inclusive)
+
+
+def _as_read(messages: list[Message], params: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Messages as the history methods return them: metadata only when asked for."""
+    with_metadata = _truthy(params.get("include_all_metadata", False))
+    read = []
+    for message in messages:
+        shown = message.as_slack()
+        if not with_metadata:
+            shown.pop("metadata", None)
+        read.append(shown)
+    return read
+
+
+def _page(
+    key: str, items: list[dict[str, Any]], params: Mapping[str, Any], *, default_limit: int
+) -> dict[str, Any]:
+    """One page of ``items`` by ``limit`` and ``cursor`` (an offset, opaque to the client)."""
+    limit = int(params.get("limit") or default_limit)
+    start = int(params.get("cursor") or 0)
+    page = items[start : start + limit]
+    more = start + limit < len(items)
+    return {
+        key: page,
+        "has_more": more,
+        "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+    }
 
 
 def _content(params: Mapping[str, Any]) -> tuple[str, list[dict[str, Any]]]:

@@ -156,3 +156,46 @@ def test_payloads_have_the_fields_slack_sends() -> None:
     submission = view_submission_payload(user=CAROL, private_metadata="{}", reason=None)
     values = submission["view"]["state"]["values"]
     assert values == {"reason": {"reason_input": {"type": "plain_text_input", "value": None}}}
+
+
+async def test_history_and_replies_read_back_like_slack() -> None:
+    async with SlackDouble(channels={"agent-registry-reviews": "C0REVIEWS1"}) as double:
+        client = _client(double)
+        metadata = {"event_type": "agent_registry_post", "event_payload": {"key": "k1"}}
+        first = await client.chat_postMessage(channel="C0REVIEWS1", text="one", metadata=metadata)
+        second = await client.chat_postMessage(channel="C0REVIEWS1", text="two")
+        reply = await client.chat_postMessage(
+            channel="C0REVIEWS1", thread_ts=first["ts"], text="reply", metadata=metadata
+        )
+
+        history = await client.conversations_history(
+            channel="C0REVIEWS1", include_all_metadata=True, limit=1
+        )
+        assert [m["text"] for m in history["messages"]] == ["two"]  # newest first
+        assert history["has_more"] is True
+        cursor = history["response_metadata"]["next_cursor"]
+        rest = await client.conversations_history(
+            channel="C0REVIEWS1", include_all_metadata=True, cursor=cursor
+        )
+        assert [m["text"] for m in rest["messages"]] == ["one"]  # no thread replies
+        assert rest["messages"][0]["metadata"] == metadata and rest["has_more"] is False
+        bare = await client.conversations_history(channel="C0REVIEWS1", oldest=first["ts"])
+        assert [m["ts"] for m in bare["messages"]] == [second["ts"]]  # oldest is exclusive
+        assert "metadata" not in str(bare["messages"])  # only with include_all_metadata
+
+        replies = await client.conversations_replies(
+            channel="C0REVIEWS1", ts=first["ts"], include_all_metadata=True
+        )
+        assert [m["ts"] for m in replies["messages"]] == [first["ts"], reply["ts"]]
+        assert replies["messages"][1]["metadata"] == metadata
+        listed = await client.conversations_list(types="public_channel,private_channel")
+        assert {"id": "C0REVIEWS1", "name": "agent-registry-reviews"} in listed["channels"]
+
+        # Like Slack, reading needs the channel's id, and refusals come as asked.
+        with pytest.raises(SlackApiError) as by_name:
+            await client.conversations_history(channel="#agent-registry-reviews")
+        assert by_name.value.response["error"] == "channel_not_found"
+        double.fail_with("conversations.history", "missing_scope", times=1)
+        with pytest.raises(SlackApiError) as refused:
+            await client.conversations_history(channel="C0REVIEWS1")
+        assert refused.value.response["error"] == "missing_scope"
