@@ -16,7 +16,8 @@ from datetime import timedelta
 
 from sqlalchemy import Engine
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.common import VersioningBehavior, WorkerDeploymentVersion
+from temporalio.worker import Worker, WorkerDeploymentConfig
 
 from activities.evaluation import EvalActivities
 from activities.life import LifeActivities
@@ -101,7 +102,28 @@ def build_worker(client: Client, settings: Settings, *, engine: Engine) -> Itera
             # On shutdown, running activities get this long to finish before they are
             # cancelled (and retried by another worker).
             graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
+            deployment_config=deployment_config(settings),
         )
+
+
+def deployment_config(settings: Settings) -> WorkerDeploymentConfig | None:
+    """Worker Versioning for a build that names itself; None leaves the worker unversioned.
+
+    Lifecycles are pinned to the build they started on, so a deploy never replays a review
+    or a re-certification on code that could decide differently; each published lifecycle
+    asks to move to the deployment's current build when it continues as new, once per
+    re-certification cycle. The old build keeps running until its pinned lifecycles end
+    or move on (the Temporal UI's deployment page shows how many are left).
+    """
+    if settings.build_id is None:
+        return None
+    return WorkerDeploymentConfig(
+        version=WorkerDeploymentVersion(
+            deployment_name=settings.deployment_name, build_id=settings.build_id
+        ),
+        use_worker_versioning=True,
+        default_versioning_behavior=VersioningBehavior.PINNED,
+    )
 
 
 async def run_worker(settings: Settings) -> None:

@@ -549,7 +549,11 @@ class AssetLifecycleWorkflow:
                     archive=b"",
                     resume=self._status,
                     processed_updates=self._processed_updates,
-                )
+                ),
+                # Under Worker Versioning a lifecycle is pinned to its build; each new
+                # cycle starts on the deployment's current build instead, so long-lived
+                # lifecycles leave an old build within one re-certification period.
+                initial_versioning_behavior=workflow.ContinueAsNewVersioningBehavior.AUTO_UPGRADE,
             )
         await self._retire_at_sunset()
         return await self._finish()

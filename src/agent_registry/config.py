@@ -39,6 +39,13 @@ class Settings(BaseSettings):
         max_bundle_bytes: Cap on the total size of a submitted bundle.
         max_file_bytes: Cap on any one file in a bundle.
         max_bundle_files: Cap on the number of files in a bundle.
+        build_id: This worker build's id (e.g. the release tag or image digest). Set, the
+            worker runs under Worker Versioning in deployment ``deployment_name``: new
+            lifecycles start on the deployment's current build, a lifecycle stays on the
+            build it started on, and a published one moves to the current build at its
+            next re-certification (continue-as-new). Unset (the embedded default), the
+            worker is unversioned.
+        deployment_name: The Worker Deployment that builds of this worker belong to.
         cli_reviews: Whether ``agentreg review`` votes count: ``auto`` (the default)
             allows them only while Slack is not configured (the embedded default, where
             the CLI is the only way to review); ``on`` and ``off`` decide outright. With
@@ -74,6 +81,8 @@ class Settings(BaseSettings):
     slack_api_url: str = "https://slack.com/api/"
     api_url: str | None = None
     cli_reviews: Literal["auto", "on", "off"] = "auto"
+    build_id: str | None = None
+    deployment_name: str = "agent-registry"
     max_bundle_bytes: int = 1024 * 1024
     max_file_bytes: int = 512 * 1024
     max_bundle_files: int = 200
