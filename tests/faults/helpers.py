@@ -88,6 +88,11 @@ class WorkerProcess:
                 raise AssertionError(f"worker did not start:\n{log.read_text()}")
             await asyncio.sleep(0.05)
 
+    @property
+    def returncode(self) -> int | None:
+        """The exit status once the process has ended; None while it runs."""
+        return None if self._process is None else self._process.poll()
+
     def kill(self) -> None:
         """SIGKILL: no graceful shutdown, in-flight activities are simply lost."""
         if self._process is not None and self._process.poll() is None:

@@ -1,0 +1,87 @@
+"""SIGTERM drains the worker: the activity in flight finishes before the process exits,
+and another worker carries the lifecycle on to a single publication."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+from temporalio.api.enums.v1 import EventType, PendingActivityState
+from temporalio.testing import WorkflowEnvironment
+
+from agent_registry.lifecycle import Decision, Stage
+from tests.faults.helpers import WorkerProcess, assert_published_exactly_once, worker_env
+from tests.mcp_probe.support import READ_TOOLS, bundled_server
+from tests.support import Handle, latest_run, make_settings, submit_path, vote, wait_for_stage
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+PROBE_SECONDS = 4
+"""How long the submitted server takes to start: the evaluation is in flight that long,
+well inside the worker's 10-second graceful shutdown."""
+
+
+async def _evaluation_running(handle: Handle, *, timeout: float = 60) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        description = await handle.describe()
+        for pending in description.raw_description.pending_activities:
+            started = pending.state == PendingActivityState.PENDING_ACTIVITY_STATE_STARTED
+            if pending.activity_type.name == "evaluate_version" and started:
+                return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the evaluation never started")
+
+
+async def test_sigterm_lets_the_evaluation_in_flight_finish_and_the_lifecycle_publishes_once(
+    dev_env: WorkflowEnvironment, sqlite_url: str, sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    client = dev_env.client
+    settings = make_settings(tmp_path, sqlite_url)
+    env = worker_env(settings, client.service_client.config.target_host)
+    (tmp_path / "first").mkdir()
+    (tmp_path / "second").mkdir()
+    first = WorkerProcess(env, tmp_path / "first")
+    second = WorkerProcess(env, tmp_path / "second")
+    bundled_server(tmp_path / "notes", "slow_start.py", tools=READ_TOOLS, args=[str(PROBE_SECONDS)])
+    await first.start()
+    try:
+        handle = await submit_path(client, settings, tmp_path / "notes")
+        await _evaluation_running(handle)
+        first.stop()  # SIGTERM, as an orchestrator rolling the deployment sends
+        assert first.returncode == 0, first.log.read_text()
+        assert b"shutting down" in first.log.read_bytes()
+
+        await second.start()
+        await wait_for_stage(handle, Stage.IN_REVIEW, timeout=60)
+        await vote(handle, Decision.APPROVE, "rita@example.com")
+        final = await wait_for_stage(
+            latest_run(client, handle),
+            Stage.PUBLISHED,
+            until=lambda s: s.recertify_by is not None,
+            timeout=60,
+        )
+    finally:
+        first.kill()
+        second.kill()
+
+    # The evaluation ran once, to completion, on the worker that was told to stop.
+    attempts = []
+    completed = 0
+    evaluation = -1
+    async for event in handle.fetch_history_events():
+        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+            scheduled = event.activity_task_scheduled_event_attributes
+            if scheduled.activity_type.name == "evaluate_version":
+                evaluation = event.event_id
+        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
+            started = event.activity_task_started_event_attributes
+            if started.scheduled_event_id == evaluation:
+                attempts.append(started.attempt)
+        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
+            done = event.activity_task_completed_event_attributes
+            completed += done.scheduled_event_id == evaluation
+    assert attempts == [1] and completed == 1
+    assert_published_exactly_once(sqlite_engine, final.ref, handle.id)
