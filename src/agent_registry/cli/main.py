@@ -23,6 +23,7 @@ def build_app() -> typer.Typer:
         report,
         review,
         serve,
+        setup,
         submit,
         validate,
     )
@@ -46,6 +47,7 @@ def build_app() -> typer.Typer:
     app.command()(life.deprecate)
     app.command()(devstack.up)
     app.command()(serve.serve)
+    app.command()(setup.setup)
     app.command()(report.report)
     app.add_typer(review.app, name="review")
     app.add_typer(db.app, name="db")

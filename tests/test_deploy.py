@@ -1,0 +1,109 @@
+"""``deploy/compose.yaml``, checked structurally (no Docker here to run it).
+
+Every variable our services are given must be one the code reads: an ``AGENT_REGISTRY_*``
+field of :class:`~agent_registry.config.Settings` (or one of its aliases), or a
+``TEMPORAL_*`` variable that Temporal's envconfig actually honours. Every command must
+be a console script of the package (and, for ``agentreg``, a registered command).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from pydantic import AliasChoices
+from temporalio.envconfig import ClientConfig
+
+from agent_registry.cli.main import build_app
+from agent_registry.config import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+COMPOSE = ROOT / "deploy" / "compose.yaml"
+PREFIX = Settings.model_config.get("env_prefix", "")
+
+
+def _compose() -> dict[str, Any]:
+    loaded = yaml.safe_load(COMPOSE.read_text(encoding="utf-8"))
+    assert isinstance(loaded, dict)
+    return loaded
+
+
+def _our_services() -> dict[str, dict[str, Any]]:
+    """Services built from our Dockerfile (the rest are third-party images)."""
+    services = _compose()["services"]
+    return {name: spec for name, spec in services.items() if "build" in spec}
+
+
+def _settings_variables() -> set[str]:
+    names: set[str] = set()
+    for field_name, info in Settings.model_fields.items():
+        names.add(f"{PREFIX}{field_name}".upper())
+        alias = info.validation_alias
+        if isinstance(alias, AliasChoices):
+            names |= {str(choice).upper() for choice in alias.choices}
+        elif isinstance(alias, str):
+            names.add(alias.upper())
+    return names
+
+
+def _honoured_by_envconfig(name: str, value: str) -> bool:
+    """Whether Temporal's envconfig (what ``agent_registry.temporal.connect`` uses) reads it."""
+    baseline = ClientConfig.load_client_connect_config(disable_file=True, override_env_vars={})
+    loaded = ClientConfig.load_client_connect_config(
+        disable_file=True, override_env_vars={name: value}
+    )
+    return loaded != baseline
+
+
+def test_compose_has_the_whole_stack() -> None:
+    services = _compose()["services"]
+    assert {"postgresql", "temporal", "temporal-ui", "worker", "server"} <= set(services)
+    assert set(_our_services()) == {"worker", "server"}
+    for spec in _our_services().values():
+        assert spec["build"]["dockerfile"] == "deploy/Dockerfile"
+        assert (COMPOSE.parent / spec["build"]["context"] / spec["build"]["dockerfile"]).is_file()
+    # Scaled with --scale: a fixed name or host port would collide between replicas.
+    assert "container_name" not in services["worker"]
+    assert "ports" not in services["worker"]
+    temporal_env = services["temporal"]["environment"]
+    assert temporal_env["DB"] == "postgres12"
+    assert temporal_env["POSTGRES_SEEDS"] == "postgresql"
+
+
+@pytest.mark.parametrize("service", ["worker", "server"])
+def test_every_variable_is_one_the_code_reads(service: str) -> None:
+    environment = _our_services()[service]["environment"]
+    assert isinstance(environment, dict)
+    known = _settings_variables()
+    for name, value in environment.items():
+        if name.startswith("TEMPORAL_"):
+            assert _honoured_by_envconfig(name, str(value)), f"{service}: {name} is not read"
+        else:
+            assert name in known, f"{service}: {name} is not a Settings variable"
+    assert environment["AGENT_REGISTRY_DATABASE_URL"].startswith("postgresql+psycopg://")
+    assert {"TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE"} <= set(environment)
+
+
+def test_commands_are_console_scripts() -> None:
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"][
+        "scripts"
+    ]
+    commands = {name: spec["command"] for name, spec in _our_services().items()}
+    assert commands["worker"][0] == "agentreg-worker"
+    assert commands["server"][:2] == ["agentreg", "serve"]
+    for command in commands.values():
+        assert command[0] in scripts
+    registered = {info.name or info.callback.__name__ for info in build_app().registered_commands}
+    assert {"serve", "setup"} <= registered
+
+
+def test_dockerfile_installs_the_project() -> None:
+    dockerfile = (ROOT / "deploy" / "Dockerfile").read_text(encoding="utf-8")
+    assert "pip install ." in dockerfile
+    for copied in ("pyproject.toml", "worker.py", "src", "workflows", "activities"):
+        assert copied in dockerfile
+    init = (ROOT / "deploy" / "postgres-init.sql").read_text(encoding="utf-8")
+    assert "CREATE DATABASE registry" in init
