@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.heartbeat import heartbeating
 from agent_registry.assets.archive import bundle_from_archive
 from agent_registry.assets.bundle import BundleLimits
 from agent_registry.assets.bundle_problems import BundleError
@@ -109,10 +110,17 @@ class EvalActivities:
     def evaluate_version(self, request: EvaluateInput) -> EvalOutcome:
         """Evaluate a stored bundle and record the run with its findings.
 
+        Heartbeats throughout (the live probe can block for minutes), so a worker killed
+        mid-evaluation is noticed at the heartbeat timeout, not the start-to-close one.
+
         Raises:
             ApplicationError: Non-retryable when the policy file is invalid or the stored
                 bundle cannot be read back; retrying would not change either.
         """
+        with heartbeating():
+            return self._evaluate(request)
+
+    def _evaluate(self, request: EvaluateInput) -> EvalOutcome:
         try:
             policy = load_policy(self._policy_path)
         except PolicyError as error:

@@ -11,10 +11,13 @@ import subprocess
 import time
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, func, select
 from sqlmodel import Session
 from sqlmodel import select as select_rows
+from temporalio.api.enums.v1 import EventType, PendingActivityState
+from temporalio.client import WorkflowHandle
 
 from agent_registry.assets.refs import AssetRef
 from agent_registry.config import Settings
@@ -231,3 +234,36 @@ def assert_published_exactly_once(engine: Engine, ref: AssetRef, workflow_id: st
         verification = verify_database(session)
         assert verification.intact, verification.broken
         assert verification.count >= 1
+
+
+async def evaluation_running(handle: WorkflowHandle[Any, Any], *, timeout: float = 60) -> None:
+    """Wait until the lifecycle's evaluation activity has been picked up by a worker."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        description = await handle.describe()
+        for pending in description.raw_description.pending_activities:
+            started = pending.state == PendingActivityState.PENDING_ACTIVITY_STATE_STARTED
+            if pending.activity_type.name == "evaluate_version" and started:
+                return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the evaluation never started")
+
+
+async def evaluation_attempts(handle: WorkflowHandle[Any, Any]) -> tuple[list[int], int]:
+    """The attempts at which the (first) evaluation started, and how often it completed."""
+    attempts: list[int] = []
+    completed = 0
+    evaluation = -1
+    async for event in handle.fetch_history_events():
+        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+            scheduled = event.activity_task_scheduled_event_attributes
+            if scheduled.activity_type.name == "evaluate_version" and evaluation < 0:
+                evaluation = event.event_id
+        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
+            started = event.activity_task_started_event_attributes
+            if started.scheduled_event_id == evaluation:
+                attempts.append(started.attempt)
+        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
+            done = event.activity_task_completed_event_attributes
+            completed += done.scheduled_event_id == evaluation
+    return attempts, completed

@@ -3,36 +3,28 @@ and another worker carries the lifecycle on to a single publication."""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
-from temporalio.api.enums.v1 import EventType, PendingActivityState
 from temporalio.testing import WorkflowEnvironment
 
 from agent_registry.lifecycle import Decision, Stage
-from tests.faults.helpers import WorkerProcess, assert_published_exactly_once, worker_env
+from tests.faults.helpers import (
+    WorkerProcess,
+    assert_published_exactly_once,
+    evaluation_attempts,
+    evaluation_running,
+    worker_env,
+)
 from tests.mcp_probe.support import READ_TOOLS, bundled_server
-from tests.support import Handle, latest_run, make_settings, submit_path, vote, wait_for_stage
+from tests.support import latest_run, make_settings, submit_path, vote, wait_for_stage
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 PROBE_SECONDS = 4
 """How long the submitted server takes to start: the evaluation is in flight that long,
 well inside the worker's 10-second graceful shutdown."""
-
-
-async def _evaluation_running(handle: Handle, *, timeout: float = 60) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while asyncio.get_running_loop().time() < deadline:
-        description = await handle.describe()
-        for pending in description.raw_description.pending_activities:
-            started = pending.state == PendingActivityState.PENDING_ACTIVITY_STATE_STARTED
-            if pending.activity_type.name == "evaluate_version" and started:
-                return
-        await asyncio.sleep(0.05)
-    raise AssertionError("the evaluation never started")
 
 
 async def test_sigterm_lets_the_evaluation_in_flight_finish_and_the_lifecycle_publishes_once(
@@ -49,7 +41,7 @@ async def test_sigterm_lets_the_evaluation_in_flight_finish_and_the_lifecycle_pu
     await first.start()
     try:
         handle = await submit_path(client, settings, tmp_path / "notes")
-        await _evaluation_running(handle)
+        await evaluation_running(handle)
         first.stop()  # SIGTERM, as an orchestrator rolling the deployment sends
         assert first.returncode == 0, first.log.read_text()
         assert b"shutting down" in first.log.read_bytes()
@@ -68,20 +60,6 @@ async def test_sigterm_lets_the_evaluation_in_flight_finish_and_the_lifecycle_pu
         second.kill()
 
     # The evaluation ran once, to completion, on the worker that was told to stop.
-    attempts = []
-    completed = 0
-    evaluation = -1
-    async for event in handle.fetch_history_events():
-        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
-            scheduled = event.activity_task_scheduled_event_attributes
-            if scheduled.activity_type.name == "evaluate_version":
-                evaluation = event.event_id
-        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
-            started = event.activity_task_started_event_attributes
-            if started.scheduled_event_id == evaluation:
-                attempts.append(started.attempt)
-        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
-            done = event.activity_task_completed_event_attributes
-            completed += done.scheduled_event_id == evaluation
+    attempts, completed = await evaluation_attempts(handle)
     assert attempts == [1] and completed == 1
     assert_published_exactly_once(sqlite_engine, final.ref, handle.id)
