@@ -27,13 +27,23 @@ from activities.review_messages import ReviewMessageActivities
 from activities.slack_posting import SlackPoster
 from agent_registry.config import Settings
 from agent_registry.hardening import forbid_same_user_inspection
+from agent_registry.logs import configure_logging
 from agent_registry.registry.db import make_engine
 from agent_registry.slack.client import make_web_client
-from agent_registry.temporal import connect
+from agent_registry.temporal import connect, metrics_runtime
 from workflows.asset_lifecycle import AssetLifecycleWorkflow
 
 ACTIVITY_THREADS = 16
 """Activities are synchronous (database, CPU-bound evals); they run on this many threads."""
+
+MAX_CACHED_WORKFLOWS = 1000
+"""Lifecycles kept in memory between their workflow tasks (the sticky cache).
+
+A published lifecycle sleeps for months between re-certifications, so nearly all of a
+fleet is idle; holding them all would grow the worker with the catalog. Beyond this bound
+the least recently used is evicted and, on its next task, replayed from its (short,
+one-cycle) history. bench/idle_fleet.py measures the worker's memory with 10,000 idle.
+"""
 
 GRACEFUL_SHUTDOWN = timedelta(seconds=10)
 """Longer than any registry write; an eval cut short is retried elsewhere."""
@@ -99,6 +109,7 @@ def build_worker(client: Client, settings: Settings, *, engine: Engine) -> Itera
             ],
             activity_executor=executor,
             max_concurrent_activities=ACTIVITY_THREADS,
+            max_cached_workflows=MAX_CACHED_WORKFLOWS,
             # On shutdown, running activities get this long to finish before they are
             # cancelled (and retried by another worker).
             graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
@@ -127,9 +138,17 @@ def deployment_config(settings: Settings) -> WorkerDeploymentConfig | None:
 
 
 async def run_worker(settings: Settings) -> None:
-    """Run until SIGINT or SIGTERM, then let in-flight activities finish."""
+    """Run until SIGINT or SIGTERM, then let in-flight activities finish.
+
+    With ``metrics_address`` set, the worker runs on a Temporal runtime that serves
+    Prometheus metrics there: the SDK's and the registry's own counters.
+    """
     engine = make_engine(settings.resolved_database_url)
-    client = await connect()
+    runtime = None
+    if settings.metrics_address is not None:
+        runtime = metrics_runtime(settings.metrics_address)
+        logger.info("serving Prometheus metrics on http://%s/metrics", settings.metrics_address)
+    client = await connect(runtime=runtime)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -150,10 +169,11 @@ async def run_worker(settings: Settings) -> None:
 
 def main() -> None:
     """Console entrypoint of ``agentreg-worker``."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     # Before anything else: the probe starts untrusted servers as our children.
     forbid_same_user_inspection()
-    asyncio.run(run_worker(Settings()))
+    settings = Settings()
+    configure_logging(settings.log_format)
+    asyncio.run(run_worker(settings))
 
 
 if __name__ == "__main__":

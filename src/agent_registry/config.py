@@ -50,6 +50,12 @@ class Settings(BaseSettings):
             allows them only while Slack is not configured (the embedded default, where
             the CLI is the only way to review); ``on`` and ``off`` decide outright. With
             them off, the only review identities are the ones Slack verified.
+        metrics_address: ``host:port`` on which the worker serves Prometheus metrics at
+            ``/metrics`` (the Temporal SDK's and the registry's own counters, see
+            :mod:`agent_registry.metrics`), e.g. ``0.0.0.0:9464``; unset, none are served.
+        log_format: ``text`` (the default) for people, ``json`` for a log pipeline: one
+            JSON object per line, with ``workflow_id`` and ``asset_ref`` on every line
+            logged inside a lifecycle's workflow or activities (see :mod:`agent_registry.logs`).
     """
 
     model_config = SettingsConfigDict(
@@ -86,6 +92,8 @@ class Settings(BaseSettings):
     max_bundle_bytes: int = 1024 * 1024
     max_file_bytes: int = 512 * 1024
     max_bundle_files: int = 200
+    metrics_address: str | None = None
+    log_format: Literal["text", "json"] = "text"
 
     def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
         """Fields as ``repr`` and ``str`` show them: the database URL without its password.

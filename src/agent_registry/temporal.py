@@ -14,6 +14,7 @@ from temporalio.client import Client
 from temporalio.common import SearchAttributeKey
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.envconfig import ClientConfig
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
 DEFAULT_ADDRESS = "localhost:7233"
 
@@ -49,12 +50,19 @@ def search_attribute_flags() -> list[str]:
     return flags
 
 
-async def connect(*, address: str | None = None, namespace: str | None = None) -> Client:
+async def connect(
+    *,
+    address: str | None = None,
+    namespace: str | None = None,
+    runtime: Runtime | None = None,
+) -> Client:
     """Connect to Temporal the way the ``temporal`` CLI would.
 
     Args:
         address: Overrides ``TEMPORAL_ADDRESS`` / the profile (tests use it).
         namespace: Overrides ``TEMPORAL_NAMESPACE`` / the profile.
+        runtime: The Temporal runtime to connect (and run workers) with, e.g. one from
+            :func:`metrics_runtime`; the SDK's default runtime when None.
 
     Returns:
         A client using the pydantic data converter, so contract models travel as JSON.
@@ -65,7 +73,17 @@ async def connect(*, address: str | None = None, namespace: str | None = None) -
         config["target_host"] = address
     if namespace is not None:
         config["namespace"] = namespace
-    return await Client.connect(**config, data_converter=pydantic_data_converter)
+    return await Client.connect(**config, data_converter=pydantic_data_converter, runtime=runtime)
+
+
+def metrics_runtime(bind_address: str) -> Runtime:
+    """A Temporal runtime that serves Prometheus metrics on ``bind_address`` (``host:port``).
+
+    A worker connected with it exports the SDK's ``temporal_*`` metrics and every metric
+    recorded through the workflow and activity meters (:mod:`agent_registry.metrics`) at
+    ``http://<bind_address>/metrics``.
+    """
+    return Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=bind_address)))
 
 
 def workflow_ui_url(ui_url: str, *, namespace: str, workflow_id: str, run_id: str | None) -> str:
