@@ -17,7 +17,7 @@ from agent_registry.contract import Vote
 from agent_registry.lifecycle import Stage
 from agent_registry.registry import store
 from agent_registry.registry.db import session_scope
-from agent_registry.registry.errors import RegistryError
+from agent_registry.registry.errors import NotFoundError, RegistryError
 
 
 class StoreBundleInput(BaseModel):
@@ -28,7 +28,10 @@ class StoreBundleInput(BaseModel):
         metadata: Registry metadata of the submission.
         submitter: Who submitted the version.
         actor: Who sent this bundle (the submitter, or an author revising).
-        archive: The bundle archive; after this call only its hash travels.
+        archive: The bundle archive, from lifecycles started before bundles were staged;
+            after this call only its hash travels.
+        staged_hash: The hash of the archive the CLI staged in the registry (the archive
+            is then empty).
         workflow_id: The lifecycle workflow, so a revision is told from a conflict.
         event_key: Idempotency key of this call.
     """
@@ -39,7 +42,8 @@ class StoreBundleInput(BaseModel):
     metadata: RegistryMetadata
     submitter: str
     actor: str
-    archive: bytes
+    archive: bytes = b""
+    staged_hash: str | None = None
     workflow_id: str
     event_key: str
 
@@ -91,6 +95,22 @@ class RegistryActivities:
         self._engine = engine
         self._limits = limits
 
+    def _archive(self, request: StoreBundleInput) -> bytes:
+        """The archive sent with the request, or the one staged under its hash."""
+        if request.archive or request.staged_hash is None:
+            return request.archive
+        try:
+            with session_scope(self._engine) as session:
+                return store.get_blob(session, content_hash=request.staged_hash)
+        except NotFoundError:
+            raise ApplicationError(
+                f"{request.ref}: the bundle staged as {request.staged_hash[:12]} is not in "
+                "the registry; agentreg submit must use the worker's registry "
+                "(AGENT_REGISTRY_DATABASE_URL, or AGENT_REGISTRY_API_URL to its server)",
+                type="StagedBundleMissing",
+                non_retryable=True,
+            ) from None
+
     @activity.defn(name="store_bundle")
     def store_bundle(self, request: StoreBundleInput) -> StoredBundle:
         """Check the archive, store it content-addressed and register the version.
@@ -104,7 +124,7 @@ class RegistryActivities:
                 published with other content.
         """
         try:
-            bundle = bundle_from_archive(request.archive, limits=self._limits)
+            bundle = bundle_from_archive(self._archive(request), limits=self._limits)
         except BundleError as error:
             raise _business_failure(error, error_type="InvalidBundle") from None
         parsed = parse_asset(bundle, request.ref.kind)

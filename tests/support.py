@@ -20,6 +20,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
 from agent_registry.cli.lifecycle_client import LifecycleHandle, query_status, start_lifecycle
+from agent_registry.cli.staging import staged_revision
 from agent_registry.cli.submit import prepare_revision, prepare_submission
 from agent_registry.config import Settings
 from agent_registry.contract import (
@@ -193,7 +194,10 @@ async def revise_path(
 ) -> VoteResult:
     """Send a revision exactly as ``agentreg revise`` does."""
     status = await query_status(handle)
-    revision = prepare_revision(settings, status.ref, path, author=author, changelog=changelog)
+    revision = staged_revision(
+        settings,
+        prepare_revision(settings, status.ref, path, author=author, changelog=changelog),
+    )
     result: VoteResult = await handle.execute_update(
         REVISE_UPDATE, revision, result_type=VoteResult
     )

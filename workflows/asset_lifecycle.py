@@ -13,6 +13,8 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeUpdate
 from temporalio.exceptions import ActivityError, ApplicationError
 
+from workflows.metrics import count
+
 with workflow.unsafe.imports_passed_through():
     from activities.evaluation import EvalOutcome, EvaluateInput
     from activities.life import (
@@ -30,7 +32,7 @@ with workflow.unsafe.imports_passed_through():
         StoredBundle,
     )
     from activities.review_messages import ReviewMessageUpdate, ReviewRequestInput
-    from agent_registry import life_rules, review_rules, temporal
+    from agent_registry import life_rules, metrics, review_rules, temporal
     from agent_registry.contract import (
         APPROVE_UPDATE,
         ATTEST_UPDATE,
@@ -64,7 +66,11 @@ STORE_TIMEOUT = timedelta(seconds=60)
 """Storing re-reads and re-archives a bundle of at most a few MiB."""
 
 EVAL_TIMEOUT = timedelta(minutes=5)
-"""The static eval bar takes well under a second; live probes (later) take longer."""
+"""The static eval bar takes well under a second; a live MCP probe up to two minutes."""
+
+EVAL_HEARTBEAT_TIMEOUT = timedelta(seconds=20)
+"""The eval activity heartbeats every 5 s; four missed beats mean its worker is gone,
+and the evaluation is retried on another worker instead of after ``EVAL_TIMEOUT``."""
 
 
 REGISTRY_RETRY = RetryPolicy(
@@ -133,14 +139,18 @@ class AssetLifecycleWorkflow:
         if submission.resume is not None:
             return await self._published_life()
         self._upsert_identity_attributes()
+        self._count(metrics.SUBMISSIONS, tier=False)
         self._history(Stage.SUBMITTED, "submitted by " + submission.submitter)
         self._set_waiting("storing the bundle")
-        stored = await self._store(submission.archive, actor=submission.submitter)
+        stored = await self._store(
+            submission.archive, staged_hash=submission.staged_hash, actor=submission.submitter
+        )
         if stored is None:
             raise ApplicationError(self._status.outcome_reason or "submission refused")
         while True:
             outcome = await self._evaluate()
             if not outcome.summary.passed:
+                self._count(metrics.EVAL_FAILURES)
                 await self._enter(Stage.EVAL_FAILED, note=self._eval_note())
                 await self._notify(Audience.SUBMITTER, "eval-failed", self._eval_note())
                 if not await self._receive_revision():
@@ -148,6 +158,7 @@ class AssetLifecycleWorkflow:
                 continue
             decision = await self._review()
             if decision is Decision.APPROVE:
+                self._count(metrics.APPROVALS)
                 await self._publish()
                 if workflow.patched(PUBLISHED_LIFE_PATCH):
                     await self._supersede_predecessors()
@@ -155,6 +166,7 @@ class AssetLifecycleWorkflow:
                 return await self._finish()
             reason = self._deciding_vote().reason or ""
             if decision is Decision.REJECT:
+                self._count(metrics.REJECTIONS)
                 self._status.outcome_reason = reason
                 await self._enter(Stage.REJECTED, note=reason)
                 await self._notify(Audience.SUBMITTER, "rejected", f"Rejected: {reason}")
@@ -321,7 +333,9 @@ class AssetLifecycleWorkflow:
 
     # ----- stages ------------------------------------------------------------------
 
-    async def _store(self, archive: bytes, *, actor: str) -> StoredBundle | None:
+    async def _store(
+        self, archive: bytes, *, staged_hash: str | None, actor: str
+    ) -> StoredBundle | None:
         """Store a bundle; on refusal record why and return None."""
         try:
             stored: StoredBundle = await workflow.execute_activity(
@@ -332,6 +346,7 @@ class AssetLifecycleWorkflow:
                     submitter=self._status.submitter,
                     actor=actor,
                     archive=archive,
+                    staged_hash=staged_hash,
                     workflow_id=workflow.info().workflow_id,
                     event_key=self._next_key(),
                 ),
@@ -361,6 +376,7 @@ class AssetLifecycleWorkflow:
             ),
             result_type=EvalOutcome,
             start_to_close_timeout=EVAL_TIMEOUT,
+            heartbeat_timeout=EVAL_HEARTBEAT_TIMEOUT,
             retry_policy=REGISTRY_RETRY,
             summary="run the eval bar",
         )
@@ -481,7 +497,12 @@ class AssetLifecycleWorkflow:
                 self._metadata = self._metadata.model_copy(
                     update={"false_positives": revision.false_positives}
                 )
-            if await self._store(revision.archive, actor=revision.author) is not None:
+            if (
+                await self._store(
+                    revision.archive, staged_hash=revision.staged_hash, actor=revision.author
+                )
+                is not None
+            ):
                 self._status.revision += 1
                 return True
             await self._notify(
@@ -505,6 +526,7 @@ class AssetLifecycleWorkflow:
             retry_policy=REGISTRY_RETRY,
             summary="publish the approved content",
         )
+        self._count(metrics.PUBLICATIONS)
         note = "approved by " + ", ".join(approvers)
         await self._enter(Stage.PUBLISHED, note=note, record=False)
         self._set_waiting(f"published ({note})")
@@ -623,6 +645,7 @@ class AssetLifecycleWorkflow:
         await self._enter(Stage.RECERTIFYING, note=f"cycle {status.recertifications + 1}")
         outcome = await self._evaluate(enter=False)
         if not outcome.summary.passed:
+            self._count(metrics.EVAL_FAILURES)
             await self._deprecate(
                 DeprecateInput(
                     actor="registry",
@@ -662,6 +685,7 @@ class AssetLifecycleWorkflow:
             await self._deprecate(self._deprecation_request)
             return False
         if status.attested_by is None:
+            self._count(metrics.RECERTIFICATION_LAPSES)
             await self._deprecate(
                 DeprecateInput(
                     actor="registry",
@@ -861,6 +885,13 @@ class AssetLifecycleWorkflow:
 
     def _history(self, stage: Stage, note: str) -> None:
         self._status.history.append(StageChange(stage=stage, at=workflow.now(), note=note))
+
+    def _count(self, counter: metrics.Counter, *, tier: bool = True) -> None:
+        """Count a lifecycle event (replay safe), by asset kind and, after an eval, tier."""
+        attributes = {"kind": self._status.ref.kind.value}
+        if tier:
+            attributes["tier"] = self._tier()
+        count(counter, **attributes)
 
     def _set_waiting(self, text: str) -> None:
         self._status.waiting_for = text

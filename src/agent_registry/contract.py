@@ -40,14 +40,19 @@ _BYTES_AS_BASE64 = ConfigDict(ser_json_bytes="base64", val_json_bytes="base64")
 class Submission(BaseModel):
     """Workflow input: one asset version, as submitted.
 
-    The archive rides here only to reach the first activity, which stores it by content
-    hash; from then on the workflow carries the hash (claim check).
+    ``agentreg submit`` stages the archive in the registry before it starts the
+    lifecycle and sends only its hash (``staged_hash``), so the bundle's bytes, and any
+    secret the eval bar is about to block in them, never enter the workflow's history.
+    Lifecycles started before staging existed carry the archive itself, which the first
+    activity stores by content hash; from then on every workflow carries the hash.
 
     Attributes:
         ref: The asset version.
         metadata: Resolved registry metadata (team, version, changelog, authors, attribution).
         submitter: Who submitted it; never allowed to approve it.
-        archive: The canonical archive of the bundle (empty when resuming).
+        archive: The canonical archive of the bundle; empty when it was staged, and
+            when resuming.
+        staged_hash: The sha256 of the archive staged in the registry, when it was.
         resume: The state to continue from, when a published version's lifecycle
             continues as new at the end of a re-certification cycle.
         processed_updates: Update ids already applied, carried across continue-as-new
@@ -59,7 +64,8 @@ class Submission(BaseModel):
     ref: AssetRef
     metadata: RegistryMetadata
     submitter: str
-    archive: bytes
+    archive: bytes = b""
+    staged_hash: str | None = None
     resume: AssetStatus | None = None
     processed_updates: list[str] = Field(default_factory=list)
 
@@ -86,7 +92,8 @@ class RevisionInput(BaseModel):
 
     Attributes:
         author: Who sent the revision (the submitter or one of the authors).
-        archive: The canonical archive of the revised bundle.
+        archive: The canonical archive of the revised bundle; empty when it was staged.
+        staged_hash: The sha256 of the revised archive staged in the registry, when it was.
         changelog: Replaces the changelog line when given.
         false_positives: Replace the submission's false-positive marks when given (the
             revision's sidecar is read again, so a submitter can add or drop a mark).
@@ -95,7 +102,8 @@ class RevisionInput(BaseModel):
     model_config = _BYTES_AS_BASE64
 
     author: str
-    archive: bytes
+    archive: bytes = b""
+    staged_hash: str | None = None
     changelog: str | None = None
     false_positives: list[FalsePositiveMark] | None = None
 

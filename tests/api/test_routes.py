@@ -10,6 +10,7 @@ import hashlib
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -17,6 +18,9 @@ import pytest
 
 from agent_registry.api.limits import MAX_USAGE_BATCH, MAX_USAGE_BODY_BYTES
 from agent_registry.api.paths import asset_path, bundle_path
+from agent_registry.assets.archive import canonical_archive
+from agent_registry.assets.bundle import BundleLimits
+from agent_registry.assets.loader import load_path
 from agent_registry.catalog.models import MAX_PAGE_SIZE
 from tests.api.live import Answer, Contract, call
 from tests.api.seed import (
@@ -295,6 +299,59 @@ def test_bundles_refuse_a_malformed_hash_and_miss_an_unknown_one(
 
     assert (malformed.status, error["detail"]) == (400, {"parameter": "content_hash"})
     assert unknown.status == 404 and missing["error"]
+
+
+def _archive_of_new_skill(tmp_path: Path, name: str = "staged-skill") -> bytes:
+    folder = tmp_path / name
+    folder.mkdir()
+    (folder / "SKILL.md").write_text(
+        f"---\nname: {name}\ndescription: Stages a bundle. Use when testing staging.\n---\n"
+        "\nSteps.\n"
+    )
+    return canonical_archive(load_path(folder, limits=BundleLimits()).bundle)
+
+
+def _put(server: str, contract: Contract, body: bytes, content_hash: str) -> tuple[Answer, Any]:
+    answer = call(
+        server,
+        "PUT",
+        bundle_path(content_hash),
+        body=body,
+        headers={"Content-Type": "application/x-tar"},
+    )
+    return answer, contract.check(answer, BUNDLE, "PUT")
+
+
+def test_a_staged_bundle_is_kept_under_its_hash_once(
+    server: str, contract: Contract, tmp_path: Path
+) -> None:
+    archive = _archive_of_new_skill(tmp_path)
+    content_hash = hashlib.sha256(archive).hexdigest()
+
+    first, staged = _put(server, contract, archive, content_hash)
+    again, _ = _put(server, contract, archive, content_hash)
+    fetched, _ = _get(server, contract, BUNDLE, bundle_path(content_hash))
+
+    assert (first.status, again.status) == (201, 201)
+    assert staged == {"content_hash": content_hash}
+    assert fetched.status == 200 and fetched.body == archive
+
+
+def test_staging_refuses_bytes_that_are_not_a_bundle_of_that_hash(
+    server: str, contract: Contract, tmp_path: Path
+) -> None:
+    archive = _archive_of_new_skill(tmp_path)
+    junk = b"not a tar archive" * 100
+    too_big = b"\0" * (BundleLimits().max_archive_bytes + 1)
+
+    mismatch, told = _put(server, contract, archive, "0" * 64)
+    not_a_bundle, why = _put(server, contract, junk, hashlib.sha256(junk).hexdigest())
+    oversized, _ = _put(server, contract, too_big, hashlib.sha256(too_big).hexdigest())
+
+    assert mismatch.status == 400 and "does not hash" in told["error"]
+    assert not_a_bundle.status == 422 and "not a bundle" in why["error"]
+    assert oversized.status == 413
+    assert _get(server, contract, BUNDLE, bundle_path("0" * 64))[0].status == 404
 
 
 # ----- telemetry -------------------------------------------------------------------------

@@ -29,6 +29,7 @@ from pydantic import SecretStr
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
+from sqlmodel import Session
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
@@ -38,6 +39,7 @@ from agent_registry.config import Settings
 from agent_registry.contract import AssetStatus
 from agent_registry.lifecycle import Stage
 from agent_registry.policy_loader import load_policy
+from agent_registry.registry import store
 from agent_registry.registry.db import make_engine, upgrade_database
 from agent_registry.slack.actions import APPROVE_ACTION
 from agent_registry.slack.app import build_app
@@ -268,7 +270,8 @@ async def test_planted_secrets_never_leave_their_place(
     assert AWS_KEY_ID[:4] in blocked_findings  # the masked prefix findings show is fine
     assert double.calls_to("usergroups.users.list") and double.calls_to("chat.update")
     assert ref in histories.text and "EvalFailed" in statuses
-    assert "aws s3 cp notes.md" in histories.bytes_fields  # the archive was searched too
+    # The bundles were staged before their lifecycles started: only hashes travel.
+    assert "aws s3 cp notes.md" not in histories.text + histories.bytes_fields
 
     slack_traffic = "\n".join(
         json.dumps({"method": call.method, "params": call.params}, default=str)
@@ -283,11 +286,7 @@ async def test_planted_secrets_never_leave_their_place(
     leaks = (
         _leaks("log", logs + caplog.text)
         + _leaks("workflow history", histories.text)
-        + [
-            leak
-            for leak in _leaks("submitted archive in the history", histories.bytes_fields)
-            if "in the asset" not in leak  # the submitted file itself: see below
-        ]
+        + _leaks("bytes in the history", histories.bytes_fields)
         + _leaks("slack request", slack_traffic)
         + _leaks("status query", statuses)
     )
@@ -333,13 +332,6 @@ def test_settings_hide_the_slack_secrets(pg_url_with_password: str, tmp_path: Pa
     assert [leak for leak in _leaks("settings", shown) if "slack" in leak] == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "the submitted archive rides in the workflow's start input, so a secret blocked "
-        "by the eval bar stays readable in the Temporal history until retention ends"
-    ),
-)
 async def test_a_blocked_secret_does_not_stay_in_the_workflow_history(
     dev_env: WorkflowEnvironment, tmp_path: Path, sqlite_url: str, sqlite_engine: Engine
 ) -> None:
@@ -348,8 +340,11 @@ async def test_a_blocked_secret_does_not_stay_in_the_workflow_history(
         leaky = copy_example("skills/release-notes", tmp_path)
         (leaky / "scripts" / "publish.sh").write_text(LEAKY_SCRIPT)
         blocked = await submit_path(dev_env.client, settings, leaky)
-        await wait_for_stage(blocked, Stage.EVAL_FAILED, timeout=60)
+        status = await wait_for_stage(blocked, Stage.EVAL_FAILED, timeout=60)
         histories = await _histories(dev_env.client, blocked)
 
-    assert "aws s3 cp notes.md" in histories.bytes_fields
+    assert status.content_hash is not None
+    with Session(sqlite_engine) as session:  # the bundle reached the registry intact
+        stored = store.get_blob(session, content_hash=status.content_hash)
+    assert b"aws s3 cp notes.md" in stored
     assert _leaks("workflow history", histories.text + histories.bytes_fields) == []

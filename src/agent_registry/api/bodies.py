@@ -41,6 +41,23 @@ async def read_json(request: web.Request, *, max_bytes: int) -> object:
         ApiError: 413 when the body is larger than ``max_bytes`` (declared or sent);
             400 when it is empty, not JSON, or holds text no database can store.
     """
+    data = await read_bytes(request, max_bytes=max_bytes)
+    if not data.strip():
+        raise ApiError(400, "the body is empty; send JSON")
+    try:
+        parsed: object = json.loads(data, parse_constant=_refuse_constant)
+    except (ValueError, RecursionError) as error:
+        raise ApiError(400, f"the body is not JSON: {_first_line(error)}") from None
+    _check_storable(parsed)
+    return parsed
+
+
+async def read_bytes(request: web.Request, *, max_bytes: int) -> bytes:
+    """The request's raw body, refused (413) as soon as it is over ``max_bytes``.
+
+    Raises:
+        ApiError: 413 when the body is larger than ``max_bytes`` (declared or sent).
+    """
     declared = request.content_length
     if declared is not None and declared > max_bytes:
         raise too_large(
@@ -53,15 +70,7 @@ async def read_json(request: web.Request, *, max_bytes: int) -> object:
         if size > max_bytes:
             raise too_large(f"the body is over {max_bytes} bytes", limit=max_bytes)
         chunks.append(chunk)
-    data = b"".join(chunks)
-    if not data.strip():
-        raise ApiError(400, "the body is empty; send JSON")
-    try:
-        parsed: object = json.loads(data, parse_constant=_refuse_constant)
-    except (ValueError, RecursionError) as error:
-        raise ApiError(400, f"the body is not JSON: {_first_line(error)}") from None
-    _check_storable(parsed)
-    return parsed
+    return b"".join(chunks)
 
 
 def validate(data: object, model: type[Model], *, what: str) -> Model:

@@ -14,13 +14,20 @@ name holds a ``/``. Names never hold ``@``, so the two routes cannot be confused
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import Callable
 from typing import TypeVar
 
 from aiohttp import hdrs, web
 
-from agent_registry.api.bodies import read_json, require_aware, validate, validate_list
-from agent_registry.api.context import CATALOG
+from agent_registry.api.bodies import (
+    read_bytes,
+    read_json,
+    require_aware,
+    validate,
+    validate_list,
+)
+from agent_registry.api.context import CATALOG, SETTINGS
 from agent_registry.api.endpoint import (
     Content,
     Endpoint,
@@ -41,13 +48,14 @@ from agent_registry.api.limits import (
 from agent_registry.api.params import ChoiceParam, IntParam, Param, PatternParam, TextParam
 from agent_registry.api.paths import (
     ASSETS_PATH,
+    BUNDLE_MEDIA_TYPE,
     BUNDLES_PATH,
     INSTALLS_PATH,
     REPORT_PATH,
     SEARCH_PATH,
     USAGE_PATH,
 )
-from agent_registry.api.schemas import Recorded
+from agent_registry.api.schemas import Recorded, Staged
 from agent_registry.assets.refs import (
     AssetKind,
     AssetRef,
@@ -58,6 +66,7 @@ from agent_registry.assets.refs import (
 from agent_registry.catalog.models import (
     MAX_PAGE_SIZE,
     InstallEvent,
+    InvalidBundleError,
     OrgReport,
     Page,
     SearchHit,
@@ -68,9 +77,6 @@ from agent_registry.catalog.models import (
 from agent_registry.lifecycle import Stage
 
 T = TypeVar("T")
-
-BUNDLE_MEDIA_TYPE = "application/x-tar"
-"""Bundles are stored as canonical, uncompressed tar archives (see assets.archive)."""
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 """A bundle's bytes never change for its hash, so anything may keep them for a year."""
@@ -173,6 +179,29 @@ async def bundle(request: web.Request) -> web.StreamResponse:
         return web.Response(status=304, headers=headers)
     headers[hdrs.CONTENT_DISPOSITION] = f'attachment; filename="{content_hash}.tar"'
     return web.Response(body=data, content_type=BUNDLE_MEDIA_TYPE, headers=headers)
+
+
+async def stage_bundle(request: web.Request) -> web.StreamResponse:
+    """``PUT /api/v1/bundles/{content_hash}``: stage a submitted archive under its hash.
+
+    What ``agentreg submit`` sends before it starts a lifecycle, so that the lifecycle
+    carries the hash and never the bytes. Only a readable bundle within the registry's
+    limits is kept, and keeping it changes no asset state.
+    """
+    content_hash = CONTENT_HASH.read(request)
+    limits = request.app[SETTINGS].bundle_limits
+    data = await read_bytes(request, max_bytes=limits.max_archive_bytes)
+    if hashlib.sha256(data).hexdigest() != content_hash:
+        raise ApiError(
+            400,
+            "the body does not hash to the content hash in the path",
+            {"field": "content_hash"},
+        )
+    try:
+        stored = await _blocking(request.app[CATALOG].stage_bundle, data)
+    except InvalidBundleError as error:
+        raise ApiError(422, f"the archive is not a bundle the registry accepts: {error}") from None
+    return model_reply(Staged(content_hash=stored), status=201)
 
 
 async def record_install(request: web.Request) -> web.StreamResponse:
@@ -325,6 +354,30 @@ ENDPOINTS = (
             ),
             _BAD_PARAMETER,
             error_reply(404, "No bundle has this hash."),
+        ),
+    ),
+    Endpoint(
+        "PUT",
+        f"{BUNDLES_PATH}/{{content_hash}}",
+        f"{BUNDLES_PATH}/{{content_hash}}",
+        stage_bundle,
+        "stageBundle",
+        "Stage a submitted bundle",
+        "Sent by agentreg submit and revise before the lifecycle starts, which then "
+        "carries only the hash. The body is the canonical archive; it must hash to the "
+        "path's content hash and read as a bundle within the registry's limits. Staging "
+        "changes no asset state, and staging the same bytes again is a no-op.",
+        tags=_CATALOG,
+        params=(CONTENT_HASH,),
+        body=Content(
+            media_type=BUNDLE_MEDIA_TYPE,
+            schema={"type": "string", "contentMediaType": BUNDLE_MEDIA_TYPE},
+        ),
+        replies=(
+            Reply(201, "Staged (or already held).", Content(Staged)),
+            error_reply(400, "The body does not hash to the path's content hash."),
+            _TOO_LARGE,
+            error_reply(422, "The archive is not a bundle within the registry's limits."),
         ),
     ),
     Endpoint(

@@ -32,6 +32,14 @@ class Recorded(BaseModel):
     recorded: int = Field(ge=0, description="Events recorded by this request")
 
 
+class Staged(BaseModel):
+    """The claim check of a staged bundle."""
+
+    content_hash: str = Field(
+        description="sha256 of the staged archive: start the lifecycle with it"
+    )
+
+
 class Health(BaseModel):
     """Whether the server can answer catalog requests, and if not, why not."""
 

@@ -26,6 +26,15 @@ class BundleLimits:
     max_files: int = 200
     max_depth: int = 8
 
+    @property
+    def max_archive_bytes(self) -> int:
+        """The largest canonical archive of a bundle within these caps.
+
+        The files' bytes plus, per file, a tar header, an extended (long-name) header and
+        block padding: what a server may read before it knows the archive is too big.
+        """
+        return self.max_total_bytes + 4096 * (self.max_files + 1)
+
 
 @dataclass(frozen=True)
 class BundleFile:

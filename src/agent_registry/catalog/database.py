@@ -22,6 +22,9 @@ import sqlalchemy as sa
 from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
+from agent_registry.assets.archive import bundle_from_archive
+from agent_registry.assets.bundle import BundleLimits
+from agent_registry.assets.bundle_problems import BundleError
 from agent_registry.assets.refs import AssetKind, AssetRef, parse_unversioned
 from agent_registry.catalog import report as org_report
 from agent_registry.catalog.models import (
@@ -29,6 +32,7 @@ from agent_registry.catalog.models import (
     DeprecationInfo,
     EvalInfo,
     InstallEvent,
+    InvalidBundleError,
     OrgReport,
     Page,
     ScopeTool,
@@ -85,8 +89,10 @@ class DatabaseCatalog:
         *,
         policy: Policy | None = None,
         clock: Callable[[], datetime] | None = None,
+        limits: BundleLimits | None = None,
     ) -> None:
         self._engine = engine
+        self._limits = limits or BundleLimits()
         self._policy = policy
         self._clock = clock or _utc_now
         self._scopes = DeclaredScopes()
@@ -204,6 +210,19 @@ class DatabaseCatalog:
         return data
 
     # --- events -----------------------------------------------------------------------
+
+    def stage_bundle(self, archive: bytes) -> str:
+        """Store a submitted archive by its sha256, once it reads as a bundle within limits.
+
+        Raises:
+            InvalidBundleError: The archive is not a readable bundle within the limits.
+        """
+        try:
+            bundle_from_archive(archive, limits=self._limits)
+        except BundleError as error:
+            raise InvalidBundleError(str(error)) from None
+        with session_scope(self._engine) as session:
+            return store.put_blob(session, data=archive)
 
     def record_install(self, event: InstallEvent) -> None:
         """Count an install; a re-sent event (same ``event_id``) is counted once.

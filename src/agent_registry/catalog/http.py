@@ -29,6 +29,7 @@ from agent_registry import __version__
 from agent_registry.api.limits import MAX_USAGE_BATCH
 from agent_registry.api.paths import (
     API_PREFIX,
+    BUNDLE_MEDIA_TYPE,
     INSTALLS_PATH,
     REPORT_PATH,
     SEARCH_PATH,
@@ -41,6 +42,7 @@ from agent_registry.assets.refs import AssetRef, parse_unversioned
 from agent_registry.catalog.models import (
     CatalogNotFoundError,
     InstallEvent,
+    InvalidBundleError,
     OrgReport,
     Page,
     SearchHit,
@@ -151,6 +153,17 @@ class HttpCatalog:
             )
         return data
 
+    def stage_bundle(self, archive: bytes) -> str:
+        """Stage a submitted archive (``PUT /api/v1/bundles/{sha256}``); returns the hash.
+
+        Raises:
+            InvalidBundleError: The server refused the archive (422), with its reason.
+            CatalogApiError: Any other refusal.
+        """
+        content_hash = hashlib.sha256(archive).hexdigest()
+        self._call("PUT", bundle_path(content_hash), body=archive, content_type=BUNDLE_MEDIA_TYPE)
+        return content_hash
+
     def record_install(self, event: InstallEvent) -> None:
         """Count an install (``POST /api/v1/installs``)."""
         self._post(INSTALLS_PATH, event.model_dump_json().encode())
@@ -179,7 +192,14 @@ class HttpCatalog:
         answer = self._call("POST", path, body=body)
         return _parsed(answer, Recorded, url=self._url(path)).recorded
 
-    def _call(self, method: str, path: str, *, body: bytes | None = None) -> bytes:
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: bytes | None = None,
+        content_type: str = "application/json",
+    ) -> bytes:
         """One request; the reply's body, or the error that says what went wrong.
 
         Raises:
@@ -190,7 +210,7 @@ class HttpCatalog:
         url = self._url(path)
         headers = {"Accept": "application/json", "User-Agent": _USER_AGENT}
         if body is not None:
-            headers["Content-Type"] = "application/json"
+            headers["Content-Type"] = content_type
         # The scheme was checked to be http(s) when the catalog was built.
         request = urllib.request.Request(url, data=body, headers=headers, method=method)  # noqa: S310
         try:
@@ -218,6 +238,8 @@ def _status_error(error: urllib.error.HTTPError, *, method: str, url: str) -> Ex
     sentence = _error_sentence(error.read(), error.headers)
     if error.code == 404:
         return CatalogNotFoundError(sentence or f"not found: {url}")
+    if error.code == 422:
+        return InvalidBundleError(sentence or f"the registry API refused the bundle: {url}")
     return CatalogApiError(
         f"the registry API refused {method} {url} ({error.code}): {sentence or error.reason}"
     )

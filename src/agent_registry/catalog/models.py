@@ -286,6 +286,20 @@ class CatalogSource(Protocol):
         """
         ...
 
+    def stage_bundle(self, archive: bytes) -> str:
+        """Keep a submitted bundle archive under its sha256 until a lifecycle claims it.
+
+        Staged bytes change no asset state: only a lifecycle's first activity registers
+        a version, and it reads the bundle from here by hash.
+
+        Returns:
+            The archive's sha256, the claim check the lifecycle is started with.
+
+        Raises:
+            InvalidBundleError: The archive is not a bundle within the registry's limits.
+        """
+        ...
+
     def record_install(self, event: InstallEvent) -> None:
         """Count an install."""
         ...
@@ -297,6 +311,10 @@ class CatalogSource(Protocol):
     def report(self) -> OrgReport:
         """The org dashboard's numbers, now."""
         ...
+
+
+class InvalidBundleError(ValueError):
+    """A bundle archive offered for staging that the registry would never accept."""
 
 
 class CatalogNotFoundError(LookupError):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.common import (
     SearchAttributePair,
@@ -9,11 +11,13 @@ from temporalio.common import (
     WorkflowIDConflictPolicy,
     WorkflowIDReusePolicy,
 )
+from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from agent_registry import temporal
 from agent_registry.assets.refs import AssetRef
 from agent_registry.cli.errors import CliError
+from agent_registry.cli.staging import staged_submission
 from agent_registry.config import Settings
 from agent_registry.contract import LIFECYCLE_WORKFLOW, STATUS_QUERY, AssetStatus, Submission
 from agent_registry.lifecycle import Stage
@@ -27,11 +31,18 @@ async def start_lifecycle(
 ) -> LifecycleHandle:
     """Start the lifecycle of one version; a second start of the same version is refused.
 
+    The bundle is staged in the registry first (see :mod:`agent_registry.cli.staging`),
+    so the workflow's history holds its hash, never its bytes.
+
     Raises:
         WorkflowAlreadyStartedError: When this version was submitted before, whatever
-            became of it: a version is submitted once.
+            became of it: a version is submitted once. Checked before staging too, so a
+            refused resubmission leaves nothing behind.
     """
     ref = submission.ref
+    if submission.archive:
+        await _refuse_resubmission(client, ref)
+        submission = await asyncio.to_thread(staged_submission, settings, submission)
     attributes = TypedSearchAttributes(
         [
             SearchAttributePair(temporal.ASSET_KIND, ref.kind.value),
@@ -58,6 +69,16 @@ async def start_lifecycle(
             f"{submission.metadata.changelog}"
         ),
     )
+
+
+async def _refuse_resubmission(client: Client, ref: AssetRef) -> None:
+    try:
+        await client.get_workflow_handle(ref.workflow_id).describe()
+    except RPCError as error:
+        if error.status is RPCStatusCode.NOT_FOUND:
+            return
+        raise
+    raise WorkflowAlreadyStartedError(ref.workflow_id, LIFECYCLE_WORKFLOW)
 
 
 async def lifecycle_handle(client: Client, ref: AssetRef) -> LifecycleHandle:

@@ -41,6 +41,7 @@ from agent_registry.catalog.database import DatabaseCatalog
 from agent_registry.cli.errors import CliError
 from agent_registry.config import Settings
 from agent_registry.dashboard import routes as dashboard_routes
+from agent_registry.logs import configure_logging
 from agent_registry.policy_loader import load_policy
 from agent_registry.registry.db import make_engine
 from agent_registry.slack.app import build_app
@@ -89,7 +90,7 @@ def serve(
     # Fail at start, not at the first click or report, when the policy file is broken.
     load_policy(settings.policy)
     # A long-running service: its log is where every click's outcome is kept.
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(settings.log_format)
     asyncio.run(run_server(settings, host=host, port=port, socket_mode=socket_mode))
 
 
@@ -253,7 +254,9 @@ async def run_server(settings: Settings, *, host: str, port: int, socket_mode: b
         bolt = await _bolt_app(settings) if slack_on else None
         web_app = build_web_app(
             settings,
-            DatabaseCatalog(engine, policy=load_policy(settings.policy)),
+            DatabaseCatalog(
+                engine, policy=load_policy(settings.policy), limits=settings.bundle_limits
+            ),
             slack_handler=slack_handler(bolt[0]) if bolt and not socket_mode else None,
             health_check=database_check(engine),
             extra_routes=SITE_ROUTES,

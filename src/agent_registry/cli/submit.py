@@ -26,6 +26,7 @@ from agent_registry.cli.lifecycle_client import (
     start_lifecycle,
 )
 from agent_registry.cli.render import err, plain, print_status
+from agent_registry.cli.staging import staged_revision
 from agent_registry.config import Settings
 from agent_registry.contract import (
     REVISE_UPDATE,
@@ -241,8 +242,9 @@ def revise(
     """Send new content for a version that failed its eval or had changes requested."""
     settings = Settings()
     target = AssetRef.parse(ref)
-    revision = prepare_revision(
-        settings, target, path, author=current_user(as_user), changelog=changelog
+    revision = staged_revision(
+        settings,
+        prepare_revision(settings, target, path, author=current_user(as_user), changelog=changelog),
     )
     asyncio.run(_revise(target, revision, wait=wait))
 

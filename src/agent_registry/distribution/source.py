@@ -51,4 +51,6 @@ def open_catalog(settings: Settings) -> CatalogSource:
     from agent_registry.registry.db import make_engine
 
     policy = load_policy(settings.policy) if settings.policy else None
-    return DatabaseCatalog(make_engine(settings.resolved_database_url), policy=policy)
+    return DatabaseCatalog(
+        make_engine(settings.resolved_database_url), policy=policy, limits=settings.bundle_limits
+    )

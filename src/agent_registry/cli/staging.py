@@ -1,0 +1,42 @@
+"""Stage a bundle in the registry before its lifecycle hears of it (claim check).
+
+A lifecycle's start input and its updates are kept in the Temporal history, readable by
+anyone with read access to the namespace until retention ends. A submitted bundle is
+exactly what the eval bar has not yet checked, secrets included, so ``submit`` and
+``revise`` put the bytes in the registry first, through the same door the catalog
+reads use (the registry's API with ``AGENT_REGISTRY_API_URL``, else its database), and
+send the workflow only their sha256.
+"""
+
+from __future__ import annotations
+
+from agent_registry.config import Settings
+from agent_registry.contract import RevisionInput, Submission
+from agent_registry.distribution.source import open_catalog
+
+
+def stage_archive(settings: Settings, archive: bytes) -> str:
+    """Stage ``archive`` in the registry these settings name; returns its sha256.
+
+    Raises:
+        NoRegistryError: The settings name no registry to stage in.
+        InvalidBundleError: The registry refused the archive.
+        CatalogApiError: The registry's API could not be reached or refused.
+    """
+    return open_catalog(settings).stage_bundle(archive)
+
+
+def staged_submission(settings: Settings, submission: Submission) -> Submission:
+    """``submission`` with its archive staged and replaced by the archive's hash."""
+    if not submission.archive:
+        return submission
+    staged_hash = stage_archive(settings, submission.archive)
+    return submission.model_copy(update={"archive": b"", "staged_hash": staged_hash})
+
+
+def staged_revision(settings: Settings, revision: RevisionInput) -> RevisionInput:
+    """``revision`` with its archive staged and replaced by the archive's hash."""
+    if not revision.archive:
+        return revision
+    staged_hash = stage_archive(settings, revision.archive)
+    return revision.model_copy(update={"archive": b"", "staged_hash": staged_hash})
