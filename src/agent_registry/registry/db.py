@@ -117,6 +117,11 @@ def _configure_sqlite(engine: Engine) -> None:
         dbapi_connection.isolation_level = None
         dbapi_connection.execute("PRAGMA foreign_keys=ON")
         _enable_wal(dbapi_connection)
+        # In WAL mode NORMAL never corrupts the file and loses nothing when a process
+        # dies; only a power cut or an OS crash can drop the last commits. FULL syncs
+        # every commit to disk and cost the embedded registry a sixth of its lifecycle
+        # throughput (docs/performance.md); PostgreSQL is there for stricter durability.
+        dbapi_connection.execute("PRAGMA synchronous=NORMAL")
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
