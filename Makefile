@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: up test lint typecheck install clean
+.PHONY: up test bench lint typecheck install clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,11 @@ up: $(STAMP)
 test: $(STAMP)
 	$(BIN)/pytest
 	$(MAKE) --no-print-directory lint typecheck
+
+## Run every benchmark (not tests); each rewrites its section of docs/performance.md.
+BENCHMARKS := lifecycle time_to_reviewer slack_ack idle_fleet catalog_scale eval_cost similarity
+bench: $(STAMP)
+	@for name in $(BENCHMARKS); do echo "== bench.$$name"; $(BIN)/python -m bench.$$name || exit 1; done
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

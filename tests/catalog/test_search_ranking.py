@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from agent_registry.catalog import search
 from agent_registry.catalog.search import (
     ALL_WORDS_IN_NAME,
     EXACT_NAME,
@@ -145,7 +146,12 @@ WORDS = ["pdf", "report", "reports", "table", "tables", "extract", "libraries", 
 NAMES = ["pdf-report", "pdfReportTool", "io.github.acme/s3-tables", "extractor", "kubectl"]
 
 
-def test_the_index_agrees_with_scoring_each_document() -> None:
+@pytest.mark.parametrize("scans", [0, 1_000_000], ids=["postings", "scanning"])
+def test_the_index_agrees_with_scoring_each_document(
+    scans: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Word postings from the first query, or never: both must rank as score() does.
+    monkeypatch.setattr(search, "SCANS_BEFORE_POSTINGS", scans)
     rng = random.Random(7)  # noqa: S311 - reproducible test data, not secrets
     docs = [
         doc(

@@ -1,0 +1,402 @@
+"""Benchmark: lifecycle overhead against the bare engine.
+
+How much does the registry cost on top of Temporal itself? N assets go through the
+whole shipped lifecycle (submit → store → eval → review → publish → the published life's
+first step) on the real dev server with the shipped worker, at most ``--concurrency`` in
+flight; each is approved by the same update ``agentreg review approve`` sends, as soon as
+its ``LifecycleStage`` search attribute says it is in review. Then, on the same server at
+the same N and concurrency, a bare workflow of the same shape (two activities, one
+update, one activity, trivial bodies) is driven by the same driver. The ratio of the two
+throughputs is the registry's overhead; the target is that we keep 0.8 times the bare
+engine's throughput.
+
+Both runs are watched the same way: one watcher lists the in-flight workflows by id
+every ``--poll`` seconds and reads their search attributes, so the watching costs both
+the same and does not load the worker (a status query per asset would).
+
+Run as ``.venv/bin/python -m bench.lifecycle [--assets 300] [--concurrency 50]``.
+"""
+
+from __future__ import annotations
+
+from temporalio import activity, workflow
+
+with workflow.unsafe.imports_passed_through():
+    import argparse
+    import asyncio
+    import time
+    import uuid
+    from collections.abc import Awaitable, Callable
+    from concurrent.futures import ThreadPoolExecutor
+    from dataclasses import dataclass, field
+    from datetime import timedelta
+    from typing import Any
+
+    from temporalio.client import Client, WorkflowExecutionStatus
+    from temporalio.worker import Worker
+
+    from agent_registry.cli.lifecycle_client import start_lifecycle
+    from agent_registry.contract import DECISION_UPDATES, ReviewInput, Submission, VoteResult
+    from agent_registry.lifecycle import Decision, Stage
+    from agent_registry.temporal import LIFECYCLE_STAGE, RECERTIFY_BY
+    from bench.report import Figure, ms, percentile, write_section
+    from bench.stack import Registry, dev_server, fresh_registry, submissions
+    from worker import ACTIVITY_THREADS, build_worker
+
+TARGET_RATIO = 0.8
+"""Our lifecycles per second over the bare engine's, at least."""
+
+BARE_TIMEOUT = timedelta(seconds=30)
+
+
+# ----- the bare engine: the same shape, nothing inside -----------------------------------
+
+
+@activity.defn(name="bench_bare_store")
+def bare_store(name: str) -> str:
+    """Stand-in for storing the bundle: does nothing (sync, like ours, on a thread)."""
+    return name
+
+
+@activity.defn(name="bench_bare_evaluate")
+def bare_evaluate(name: str) -> str:
+    """Stand-in for the eval bar."""
+    return name
+
+
+@activity.defn(name="bench_bare_publish")
+def bare_publish(name: str) -> str:
+    """Stand-in for publishing."""
+    return name
+
+
+@workflow.defn(name="BenchBareLifecycle")
+class BareLifecycle:
+    """Two activities, the stage attribute, one update, one activity: the engine's floor."""
+
+    def __init__(self) -> None:
+        self._ready = False
+        self._approved = False
+
+    @workflow.run
+    async def run(self, name: str) -> str:
+        """Store, evaluate, wait for the approval, publish."""
+        for step in (bare_store, bare_evaluate):
+            await workflow.execute_activity(step, name, start_to_close_timeout=BARE_TIMEOUT)
+        workflow.upsert_search_attributes([LIFECYCLE_STAGE.value_set(Stage.IN_REVIEW.value)])
+        self._ready = True
+        await workflow.wait_condition(lambda: self._approved)
+        await workflow.execute_activity(bare_publish, name, start_to_close_timeout=BARE_TIMEOUT)
+        return name
+
+    @workflow.update(name="approve")
+    def approve(self, reviewer: str) -> str:
+        """Count the approval."""
+        self._approved = True
+        return f"approved by {reviewer}"
+
+    @approve.validator
+    def _ready_for_review(self, reviewer: str) -> None:
+        if not self._ready:
+            raise ValueError("not in review yet")
+
+
+# ----- watching and driving ---------------------------------------------------------------
+
+
+@dataclass
+class Watched:
+    """What the driver waits for on one workflow: in review, then done."""
+
+    in_review: asyncio.Future[None]
+    done: asyncio.Future[None]
+
+
+Done = Callable[[WorkflowExecutionStatus | None, str | None, bool], bool]
+"""Whether a workflow is done, from (execution status, stage, re-certification set)."""
+
+
+@dataclass
+class Watcher:
+    """Lists the in-flight workflows by id and resolves their futures from the attributes.
+
+    One ``ListWorkflowExecutions`` call per poll covers every in-flight workflow, so the
+    watching costs the server a few calls a second and the worker nothing.
+    """
+
+    client: Client
+    done_when: Done
+    poll: float
+    watched: dict[str, Watched] = field(default_factory=dict)
+
+    def watch(self, workflow_id: str) -> Watched:
+        """Start watching a workflow."""
+        loop = asyncio.get_running_loop()
+        entry = Watched(loop.create_future(), loop.create_future())
+        self.watched[workflow_id] = entry
+        return entry
+
+    async def run(self) -> None:
+        """Poll until cancelled."""
+        while True:
+            if self.watched:
+                ids = ", ".join(f"'{workflow_id}'" for workflow_id in self.watched)
+                async for execution in self.client.list_workflows(
+                    f"WorkflowId IN ({ids})", page_size=1000
+                ):
+                    entry = self.watched.get(execution.id)
+                    if entry is None:
+                        continue
+                    attributes = execution.typed_search_attributes
+                    stage = attributes.get(LIFECYCLE_STAGE)
+                    recertify = attributes.get(RECERTIFY_BY) is not None
+                    early = (None, Stage.SUBMITTED.value, Stage.EVALUATING.value)
+                    if stage not in early and not entry.in_review.done():
+                        entry.in_review.set_result(None)
+                    if self.done_when(execution.status, stage, recertify):
+                        if not entry.in_review.done():
+                            entry.in_review.set_result(None)
+                        entry.done.set_result(None)
+                        del self.watched[execution.id]
+            await asyncio.sleep(self.poll)
+
+
+@dataclass(frozen=True)
+class Run:
+    """One driven run: how long it took and each lifecycle's end-to-end latency."""
+
+    seconds: float
+    latencies: list[float]
+
+    @property
+    def per_second(self) -> float:
+        """Lifecycles completed per second of wall time."""
+        return len(self.latencies) / self.seconds
+
+
+Start = Callable[[int], Awaitable[str]]
+"""Start lifecycle number i; return its workflow id."""
+Approve = Callable[[str], Awaitable[None]]
+"""Approve the workflow with this id until its review is decided."""
+
+
+async def drive(
+    count: int, concurrency: int, watcher: Watcher, start: Start, approve: Approve
+) -> Run:
+    """Drive ``count`` lifecycles, ``concurrency`` at a time, from start to done."""
+    gate = asyncio.Semaphore(concurrency)
+    latencies: list[float] = []
+
+    async def one(index: int) -> None:
+        async with gate:
+            began = time.perf_counter()
+            workflow_id = await start(index)
+            entry = watcher.watch(workflow_id)
+            await entry.in_review
+            await approve(workflow_id)
+            await entry.done
+            latencies.append(time.perf_counter() - began)
+
+    polling = asyncio.create_task(watcher.run())
+    began = time.perf_counter()
+    driving = asyncio.ensure_future(asyncio.gather(*(one(i) for i in range(count))))
+    try:
+        either: set[asyncio.Future[Any]] = {driving, polling}
+        await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+        if polling.done():
+            polling.result()  # the watcher failed: raise its error rather than hang
+        driving.result()
+    finally:
+        polling.cancel()
+        driving.cancel()
+    return Run(time.perf_counter() - began, latencies)
+
+
+# ----- the two runs -----------------------------------------------------------------------
+
+
+def _ours_done(status: WorkflowExecutionStatus | None, stage: str | None, recertify: bool) -> bool:
+    # A published lifecycle lives on; its first published step ends with the
+    # re-certification scheduled (what tests/support.py approve_until_published waits for).
+    if status is not None and status is not WorkflowExecutionStatus.RUNNING:
+        raise RuntimeError(f"a lifecycle ended {status.name} at {stage}")
+    return stage == Stage.PUBLISHED.value and recertify
+
+
+def _bare_done(status: WorkflowExecutionStatus | None, stage: str | None, recertify: bool) -> bool:
+    if status not in (None, WorkflowExecutionStatus.RUNNING, WorkflowExecutionStatus.COMPLETED):
+        raise RuntimeError(f"a bare workflow ended {status}")
+    return status is WorkflowExecutionStatus.COMPLETED
+
+
+async def run_ours(
+    client: Client, registry: Registry, count: int, concurrency: int, poll: float
+) -> Run:
+    """The shipped lifecycle under the shipped worker, approved as the CLI approves."""
+    settings = registry.settings
+    prepared: list[Submission] = submissions(settings, count)
+    handles = {}
+
+    async def start(index: int) -> str:
+        handle = await start_lifecycle(client, settings, submission=prepared[index])
+        handles[handle.id] = handle
+        return handle.id
+
+    async def approve(workflow_id: str) -> None:
+        # Vote as `agentreg review approve` does; a tier that needs more approvals than
+        # one gets them from further reviewers (the default policy lets anyone review).
+        for reviewer in range(1, 4):
+            result = await handles[workflow_id].execute_update(
+                DECISION_UPDATES[Decision.APPROVE],
+                ReviewInput(reviewer=f"reviewer{reviewer}@example.com", source="cli"),
+                id=f"bench/{uuid.uuid4()}",
+                result_type=VoteResult,
+            )
+            if not result.message.startswith("approval recorded"):
+                return
+        raise RuntimeError(f"{workflow_id} still needs approvals after three")
+
+    watcher = Watcher(client, _ours_done, poll)
+    with build_worker(client, settings, engine=registry.engine) as worker:
+        async with worker:
+            try:
+                return await drive(count, concurrency, watcher, start, approve)
+            finally:
+                for handle in handles.values():
+                    await client.get_workflow_handle(handle.id).terminate(reason="bench done")
+
+
+async def run_bare(client: Client, count: int, concurrency: int, poll: float) -> Run:
+    """The bare workflow, with the worker configured like ours (threads, slots)."""
+    queue = f"bench-bare-{uuid.uuid4()}"
+    run = uuid.uuid4().hex[:6]
+
+    async def start(index: int) -> str:
+        handle = await client.start_workflow(
+            BareLifecycle.run,
+            f"asset-{index}",
+            id=f"bench-bare-{run}-{index:05d}",
+            task_queue=queue,
+        )
+        return handle.id
+
+    async def approve(workflow_id: str) -> None:
+        await client.get_workflow_handle(workflow_id).execute_update(
+            "approve", "reviewer1@example.com", id=f"bench/{uuid.uuid4()}"
+        )
+
+    watcher = Watcher(client, _bare_done, poll)
+    with ThreadPoolExecutor(max_workers=ACTIVITY_THREADS) as executor:
+        async with Worker(
+            client,
+            task_queue=queue,
+            workflows=[BareLifecycle],
+            activities=[bare_store, bare_evaluate, bare_publish],
+            activity_executor=executor,
+            max_concurrent_activities=ACTIVITY_THREADS,
+        ):
+            return await drive(count, concurrency, watcher, start, approve)
+
+
+async def measure(
+    count: int, concurrency: int, warmup: int, poll: float, *, bare_too: bool = True
+) -> tuple[Run, Run | None]:
+    """Both runs on one dev server, each after a short warm-up of its own."""
+    async with dev_server() as env:
+        with fresh_registry() as registry:
+            if warmup:
+                await run_ours(env.client, registry, warmup, concurrency, poll)
+            ours = await run_ours(env.client, registry, count, concurrency, poll)
+        if not bare_too:
+            return ours, None
+        if warmup:
+            await run_bare(env.client, warmup, concurrency, poll)
+        bare = await run_bare(env.client, count, concurrency, poll)
+    return ours, bare
+
+
+def figures(ours: Run, bare: Run) -> list[Figure]:
+    """The figures: throughput of both, their ratio, and both latency distributions."""
+    ratio = ours.per_second / bare.per_second
+    return [
+        Figure("registry lifecycles/s", f"{ours.per_second:.1f}/s"),
+        Figure("bare workflow lifecycles/s", f"{bare.per_second:.1f}/s"),
+        Figure(
+            "registry ÷ bare throughput",
+            f"{ratio:.2f}x",
+            f"≥ {TARGET_RATIO}x",
+            ratio >= TARGET_RATIO,
+        ),
+        Figure("registry end-to-end p50", ms(percentile(ours.latencies, 0.5))),
+        Figure("registry end-to-end p99", ms(percentile(ours.latencies, 0.99))),
+        Figure("bare end-to-end p50", ms(percentile(bare.latencies, 0.5))),
+        Figure("bare end-to-end p99", ms(percentile(bare.latencies, 0.99))),
+    ]
+
+
+def main() -> None:
+    """Parse the options, measure, print and record the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--assets", type=int, default=300, help="lifecycles per run")
+    parser.add_argument("--concurrency", type=int, default=50, help="at most this many in flight")
+    parser.add_argument("--warmup", type=int, default=10, help="unmeasured lifecycles first")
+    parser.add_argument("--poll", type=float, default=0.1, help="watcher interval, seconds")
+    parser.add_argument("--notes", default="", help="Markdown appended to the section's notes")
+    parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument(
+        "--registry-only",
+        action="store_true",
+        help="skip the bare run and print only (for profiling the worker)",
+    )
+    args = parser.parse_args()
+    ours, bare = asyncio.run(
+        measure(
+            args.assets,
+            args.concurrency,
+            args.warmup,
+            args.poll,
+            bare_too=not args.registry_only,
+        )
+    )
+    if bare is None:
+        print(
+            f"registry: {ours.per_second:.1f}/s, p50 {ms(percentile(ours.latencies, 0.5))}, "
+            f"p99 {ms(percentile(ours.latencies, 0.99))}"
+        )
+        return
+    notes = (
+        f"{args.assets} lifecycles per run, at most {args.concurrency} in flight, after "
+        f"{args.warmup} unmeasured ones; registry run {ours.seconds:.1f} s, bare run "
+        f"{bare.seconds:.1f} s. Asset: `examples/skills/release-notes`, copied under a "
+        "name of its own per asset (version 1.0.0: each lifecycle is a first version and "
+        "none supersedes another), default policy, CLI reviews on, no Slack token (review "
+        "requests and notices go to the log). The registry lifecycle counts as done when it is "
+        "`Published` with its re-certification scheduled; the bare workflow (defined in "
+        "`bench/lifecycle.py`: two activities, an update, one activity, empty bodies, a "
+        "worker with the same activity threads) when it completes. Latency is from "
+        "`start_lifecycle` to done; both runs are watched by one visibility list call every "
+        f"{args.poll * 1000:.0f} ms, which adds up to that much to each wait on both sides."
+    )
+    if args.notes:
+        notes += "\n\n" + args.notes
+    command = (
+        f".venv/bin/python -m bench.lifecycle --assets {args.assets} "
+        f"--concurrency {args.concurrency}"
+    )
+    result = figures(ours, bare)
+    if args.no_write:
+        from bench.report import print_figures
+
+        print_figures("Lifecycle overhead vs the bare engine", result)
+        return
+    write_section(
+        "lifecycle",
+        title="Lifecycle overhead vs the bare engine",
+        command=command,
+        figures=result,
+        notes=notes,
+    )
+
+
+if __name__ == "__main__":
+    main()
