@@ -10,6 +10,9 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[test]"
+	@# Workflow sandboxes re-import workflows/ for every new workflow: without .pyc files
+	@# (PYTHONDONTWRITEBYTECODE) each import compiles the source again.
+	$(BIN)/python -m compileall -q src workflows activities worker.py >/dev/null
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -8,6 +8,7 @@ port is a free one picked by the OS, so a benchmark never collides with ``make u
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import sys
@@ -71,10 +72,31 @@ class Registry:
 
 @contextmanager
 def fresh_registry(*, policy: Path | None = None) -> Iterator[Registry]:
-    """A migrated SQLite registry file, deleted afterwards."""
+    """A migrated registry, removed afterwards.
+
+    A SQLite file by default; with ``BENCH_REGISTRY=postgres``, a schema of its own on the
+    test PostgreSQL server (the scale path).
+    """
     folder = Path(tempfile.mkdtemp(prefix="agentreg-bench-"))
-    url = f"sqlite:///{folder / 'registry.db'}"
-    upgrade_database(url)
+    with _database(folder) as url:
+        upgrade_database(url)
+        with _registry(folder, url, policy) as registry:
+            yield registry
+
+
+@contextmanager
+def _database(folder: Path) -> Iterator[str]:
+    if not on_postgres():
+        yield f"sqlite:///{folder / 'registry.db'}"
+        return
+    from tests import pg
+
+    with pg.isolated_schema(pg.require_postgres()) as url:
+        yield url
+
+
+@contextmanager
+def _registry(folder: Path, url: str, policy: Path | None) -> Iterator[Registry]:
     engine = make_engine(url)
     settings = Settings(
         _env_file=None,
@@ -89,6 +111,11 @@ def fresh_registry(*, policy: Path | None = None) -> Iterator[Registry]:
     finally:
         engine.dispose()
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def on_postgres() -> bool:
+    """Whether this run measures the PostgreSQL registry (``BENCH_REGISTRY=postgres``)."""
+    return os.environ.get("BENCH_REGISTRY", "sqlite") == "postgres"
 
 
 def submissions(settings: Settings, count: int, *, path: Path = SKILL) -> list[Submission]:
