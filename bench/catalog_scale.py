@@ -42,11 +42,10 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
-from agent_registry.assets.refs import AssetKind, AssetRef
+from agent_registry.assets.refs import AssetKind
 from agent_registry.catalog.database import DatabaseCatalog
 from agent_registry.catalog.models import SearchQuery
 from agent_registry.lifecycle import Stage
-from agent_registry.registry import store
 from agent_registry.registry.db import make_engine, upgrade_database
 from agent_registry.registry.tables import (
     Asset,
@@ -56,7 +55,7 @@ from agent_registry.registry.tables import (
     version_sort_key,
 )
 from bench.report import Figure, ms, percentile, write_section
-from bench.similarity import DOMAINS, FORMATS, UNITS, make_entry
+from bench.similarity import DOMAINS, FORMATS, UNITS, make_entry, publish_entry
 
 TARGET_P99 = 0.050
 """Seconds: a search or show a person waits on, even at catalog scale."""
@@ -322,37 +321,8 @@ def measure(
 
 def _publish_one(engine: Engine, rng: random.Random, serial: int) -> None:
     """Register and publish one new version through the store, as the workflow does."""
-    entry = make_entry(rng, serial)
-    ref = AssetRef(kind=entry.kind, name=entry.name, version="1.0.0")
     with Session(engine) as session:
-        store.register_version(
-            session,
-            ref=ref,
-            owner_team=entry.owner_team,
-            submitter="ada@example.com",
-            authors=["ada@example.com"],
-            changelog="first cut",
-            machine_authored=False,
-            content_hash=hashlib.sha256(str(ref).encode()).hexdigest(),
-            manifest={"name": entry.name, "description": entry.description},
-            description=entry.description,
-            workflow_id=ref.workflow_id,
-            event_key=f"{ref.workflow_id}/register",
-        )
-        store.set_stage(
-            session,
-            ref=ref,
-            stage=Stage.IN_REVIEW,
-            actor="bench",
-            event_key=f"{ref.workflow_id}/review",
-        )
-        store.publish_version(
-            session,
-            ref=ref,
-            content_hash=store.get_version(session, ref=ref).content_hash,
-            approvers=["grace@example.com"],
-            event_key=f"{ref.workflow_id}/publish",
-        )
+        publish_entry(session, make_entry(rng, serial))
         session.commit()
 
 

@@ -51,7 +51,7 @@ from agent_registry.lifecycle import Stage
 from agent_registry.registry import store
 from agent_registry.registry.tables import AssetVersion, AuditEvent
 from bench.report import Figure, percentile, write_section
-from bench.similarity import make_entry
+from bench.similarity import make_entry, publish_entry
 from bench.stack import BIN, dev_server, fresh_registry
 from worker import MAX_CACHED_WORKFLOWS
 
@@ -66,36 +66,7 @@ def seed_published(engine: Engine, count: int, rng: random.Random) -> list[Asset
     refs: list[AssetRef] = []
     with Session(engine) as session:
         for serial in range(count):
-            entry = make_entry(rng, serial)
-            ref = AssetRef(kind=entry.kind, name=entry.name, version="1.0.0")
-            store.register_version(
-                session,
-                ref=ref,
-                owner_team=entry.owner_team,
-                submitter="ada@example.com",
-                authors=["ada@example.com"],
-                changelog="first cut",
-                machine_authored=False,
-                content_hash=hashlib.sha256(str(ref).encode()).hexdigest(),
-                manifest={"name": entry.name, "description": entry.description},
-                description=entry.description,
-                workflow_id=ref.workflow_id,
-                event_key=f"{ref.workflow_id}/register",
-            )
-            store.set_stage(
-                session,
-                ref=ref,
-                stage=Stage.IN_REVIEW,
-                actor="agent-registry",
-                event_key=f"{ref.workflow_id}/stage/InReview",
-            )
-            store.publish_version(
-                session,
-                ref=ref,
-                content_hash=store.get_version(session, ref=ref).content_hash,
-                approvers=["grace@example.com"],
-                event_key=f"{ref.workflow_id}/publish",
-            )
+            ref = publish_entry(session, make_entry(rng, serial))
             refs.append(ref)
             if serial % 500 == 499:
                 session.commit()

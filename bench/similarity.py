@@ -15,12 +15,17 @@ Run as ``.venv/bin/python -m bench.similarity [--entries N] [--queries N] [--see
 from __future__ import annotations
 
 import argparse
+import hashlib
 import random
 import statistics
 import time
 from dataclasses import dataclass
 
-from agent_registry.assets.refs import AssetKind
+from sqlmodel import Session
+
+from agent_registry.assets.refs import AssetKind, AssetRef
+from agent_registry.lifecycle import Stage
+from agent_registry.registry import store
 from agent_registry.reuse import CatalogEntry, SimilarityIndex
 from bench.report import Figure, ms, percentile, write_section
 
@@ -288,3 +293,41 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def publish_entry(session: Session, entry: CatalogEntry) -> AssetRef:
+    """Register and publish ``entry`` as version 1.0.0 through the store.
+
+    The same writes the workflow's activities make (register, InReview, publish), in
+    ``session``; the caller commits.
+    """
+    ref = AssetRef(kind=entry.kind, name=entry.name, version="1.0.0")
+    store.register_version(
+        session,
+        ref=ref,
+        owner_team=entry.owner_team,
+        submitter="ada@example.com",
+        authors=["ada@example.com"],
+        changelog="first cut",
+        machine_authored=False,
+        content_hash=hashlib.sha256(str(ref).encode()).hexdigest(),
+        manifest={"name": entry.name, "description": entry.description},
+        description=entry.description,
+        workflow_id=ref.workflow_id,
+        event_key=f"{ref.workflow_id}/register",
+    )
+    store.set_stage(
+        session,
+        ref=ref,
+        stage=Stage.IN_REVIEW,
+        actor="agent-registry",
+        event_key=f"{ref.workflow_id}/stage/InReview",
+    )
+    store.publish_version(
+        session,
+        ref=ref,
+        content_hash=store.get_version(session, ref=ref).content_hash,
+        approvers=["grace@example.com"],
+        event_key=f"{ref.workflow_id}/publish",
+    )
+    return ref
