@@ -9,7 +9,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,10 @@ from agent_registry.registry.audit_chain import verify_database
 from agent_registry.registry.tables import AssetVersion, AuditEvent
 from agent_registry.temporal import search_attribute_flags
 from tests.conftest import BIN
+from tests.slack_double import SlackUser
+
+REVIEWS = "agent-registry-reviews"
+ALICE = SlackUser("U0ALICE", "alice", "alice@example.com", "Alice Submitter")
 
 
 def free_port() -> int:
@@ -267,3 +271,11 @@ async def evaluation_attempts(handle: WorkflowHandle[Any, Any]) -> tuple[list[in
             done = event.activity_task_completed_event_attributes
             completed += done.scheduled_event_id == evaluation
     return attempts, completed
+
+
+async def eventually(check: Callable[[], bool], *, timeout: float = 30.0) -> None:
+    """Wait until ``check()`` holds; fail after ``timeout`` seconds."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not check():
+        assert asyncio.get_running_loop().time() < deadline, "condition never held"
+        await asyncio.sleep(0.1)

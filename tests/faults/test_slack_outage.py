@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -13,8 +12,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from agent_registry.lifecycle import Decision, Stage
 from agent_registry.slack.client import SERVER_ERROR_RETRIES
-from tests.faults.helpers import assert_published_exactly_once
-from tests.slack_double import DEFAULT_TOKEN, SlackDouble, SlackUser
+from tests.faults.helpers import ALICE, REVIEWS, assert_published_exactly_once, eventually
+from tests.slack_double import DEFAULT_TOKEN, SlackDouble
 from tests.support import (
     copy_example,
     latest_run,
@@ -26,25 +25,6 @@ from tests.support import (
 )
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
-
-REVIEWS = "agent-registry-reviews"
-ALICE = SlackUser("U0ALICE", "alice", "alice@example.com", "Alice Submitter")
-
-
-@pytest.fixture
-async def double() -> AsyncIterator[SlackDouble]:
-    async with SlackDouble(
-        users=[ALICE], channels={REVIEWS: "C0REVIEWS", "agent-registry-platform": "C0PLAT"}
-    ) as running:
-        yield running
-
-
-async def _eventually(check: object, *, timeout: float = 30.0) -> None:
-    assert callable(check)
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not check():
-        assert asyncio.get_running_loop().time() < deadline, "condition never held"
-        await asyncio.sleep(0.1)
 
 
 async def test_slack_storm_beyond_client_retries_posts_each_message_once(
@@ -87,8 +67,8 @@ async def test_slack_storm_beyond_client_retries_posts_each_message_once(
             until=lambda s: s.recertify_by is not None,
             timeout=60,
         )
-        await _eventually(lambda: len(double.messages_in(dm)) >= 1)
-        await _eventually(lambda: "rita@example.com" in str(double.messages_in(REVIEWS)[0].blocks))
+        await eventually(lambda: len(double.messages_in(dm)) >= 1)
+        await eventually(lambda: "rita@example.com" in str(double.messages_in(REVIEWS)[0].blocks))
         await asyncio.sleep(1)  # nothing else arrives late
 
     [review_after] = double.messages_in(REVIEWS)  # still one message, edited in place

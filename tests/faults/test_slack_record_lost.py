@@ -9,7 +9,6 @@ retries each activity, and the retry finds the message by the key in its metadat
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -21,8 +20,8 @@ from temporalio.testing import WorkflowEnvironment
 from agent_registry.lifecycle import Decision, Stage
 from agent_registry.registry.slack_messages import remember_message
 from agent_registry.registry.tables import SlackMessage
-from tests.faults.helpers import assert_published_exactly_once
-from tests.slack_double import DEFAULT_TOKEN, SlackDouble, SlackUser
+from tests.faults.helpers import ALICE, REVIEWS, assert_published_exactly_once, eventually
+from tests.slack_double import DEFAULT_TOKEN, SlackDouble
 from tests.support import (
     copy_example,
     latest_run,
@@ -35,20 +34,9 @@ from tests.support import (
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
-REVIEWS = "agent-registry-reviews"
-ALICE = SlackUser("U0ALICE", "alice", "alice@example.com", "Alice Submitter")
-
 
 class RecordLostError(Exception):
     """The database write after a successful post failing (the worker dying there)."""
-
-
-@pytest.fixture
-async def double() -> AsyncIterator[SlackDouble]:
-    async with SlackDouble(
-        users=[ALICE], channels={REVIEWS: "C0REVIEWS", "agent-registry-platform": "C0PLAT"}
-    ) as running:
-        yield running
 
 
 @pytest.fixture
@@ -64,14 +52,6 @@ def lost_records(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     monkeypatch.setattr("activities.slack_posting.remember_message", losing)
     return pending
-
-
-async def _eventually(check: object, *, timeout: float = 30.0) -> None:
-    assert callable(check)
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not check():
-        assert asyncio.get_running_loop().time() < deadline, "condition never held"
-        await asyncio.sleep(0.1)
 
 
 async def test_a_post_whose_record_is_lost_is_not_posted_again(
@@ -105,9 +85,9 @@ async def test_a_post_whose_record_is_lost_is_not_posted_again(
             until=lambda s: s.recertify_by is not None,
             timeout=60,
         )
-        await _eventually(lambda: not lost_records)
-        await _eventually(lambda: len(double.messages_in(dm)) >= 1)
-        await _eventually(lambda: "rita@example.com" in str(double.messages_in(REVIEWS)[0].blocks))
+        await eventually(lambda: not lost_records)
+        await eventually(lambda: len(double.messages_in(dm)) >= 1)
+        await eventually(lambda: "rita@example.com" in str(double.messages_in(REVIEWS)[0].blocks))
         await asyncio.sleep(3)  # a retry of the notice would have posted again by now
 
     assert lost_records == []  # both records were lost once

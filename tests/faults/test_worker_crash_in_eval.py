@@ -8,7 +8,6 @@ worker evaluates again: one eval run recorded, one publication, one notice.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -19,39 +18,23 @@ from temporalio.testing import WorkflowEnvironment
 from agent_registry.lifecycle import Decision, Stage
 from agent_registry.registry.tables import AssetVersion, EvalRun
 from tests.faults.helpers import (
+    ALICE,
+    REVIEWS,
     WorkerProcess,
     assert_published_exactly_once,
     evaluation_attempts,
     evaluation_running,
+    eventually,
     worker_env,
 )
 from tests.mcp_probe.support import READ_TOOLS, bundled_server
-from tests.slack_double import DEFAULT_TOKEN, SlackDouble, SlackUser
+from tests.slack_double import DEFAULT_TOKEN, SlackDouble
 from tests.support import latest_run, make_settings, submit_path, vote, wait_for_stage
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 PROBE_SECONDS = 4
 """How long the submitted server takes to start: the window the kill lands in."""
-
-REVIEWS = "agent-registry-reviews"
-ALICE = SlackUser("U0ALICE", "alice", "alice@example.com", "Alice Submitter")
-
-
-@pytest.fixture
-async def double() -> AsyncIterator[SlackDouble]:
-    async with SlackDouble(
-        users=[ALICE], channels={REVIEWS: "C0REVIEWS", "agent-registry-platform": "C0PLAT"}
-    ) as running:
-        yield running
-
-
-async def _eventually(check: object, *, timeout: float = 30.0) -> None:
-    assert callable(check)
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not check():
-        assert asyncio.get_running_loop().time() < deadline, "condition never held"
-        await asyncio.sleep(0.1)
 
 
 async def test_worker_killed_during_evaluation_is_retried_at_heartbeat_timeout_and_publishes_once(
@@ -92,7 +75,7 @@ async def test_worker_killed_during_evaluation_is_retried_at_heartbeat_timeout_a
             until=lambda s: s.recertify_by is not None,
             timeout=60,
         )
-        await _eventually(lambda: len(double.messages_in(dm)) >= 1)
+        await eventually(lambda: len(double.messages_in(dm)) >= 1)
         await asyncio.sleep(1)  # nothing else arrives late
     finally:
         worker.kill()
