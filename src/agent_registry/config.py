@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from agent_registry.assets.bundle import BundleLimits
@@ -94,6 +94,26 @@ class Settings(BaseSettings):
     max_bundle_files: int = 200
     metrics_address: str | None = None
     log_format: Literal["text", "json"] = "text"
+
+    @field_validator(
+        "database_url",
+        "slack_bot_token",
+        "slack_signing_secret",
+        "slack_app_token",
+        "api_url",
+        "build_id",
+        mode="before",
+    )
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        """``VAR=`` means unset, as a compose file or an env file writes an optional value.
+
+        Without this an empty ``SLACK_BOT_TOKEN`` would count as Slack being configured
+        (turning CLI reviews off) and an empty build id would version the worker.
+        """
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
 
     def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
         """Fields as ``repr`` and ``str`` show them: the database URL without its password.
