@@ -272,8 +272,15 @@ def query_mix(
         elif roll < 0.70:
             query = SearchQuery(text="zebra quasar")  # nothing matches
         else:
-            pool = rng.choices((seeded.refs, seeded.latest, seeded.withdrawn), weights=(6, 3, 1))[0]
-            ref = rng.choice(pool)
+            pools = [p for p in (seeded.refs, seeded.latest, seeded.withdrawn) if p]
+            weights = [
+                w
+                for p, w in zip(
+                    (seeded.refs, seeded.latest, seeded.withdrawn), (6, 3, 1), strict=True
+                )
+                if p
+            ]
+            ref = rng.choice(rng.choices(pools, weights=weights)[0])  # a small run may lack one
             calls.append(("show", partial(DatabaseCatalog.show, ref=ref)))
             continue
         calls.append(("search", partial(DatabaseCatalog.search, query=query)))
