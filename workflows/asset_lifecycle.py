@@ -171,6 +171,7 @@ class AssetLifecycleWorkflow:
                 await self._enter(Stage.REJECTED, note=reason)
                 await self._notify(Audience.SUBMITTER, "rejected", f"Rejected: {reason}")
                 return await self._finish()
+            self._count(metrics.CHANGES_REQUESTED)
             await self._enter(Stage.CHANGES_REQUESTED, note=reason)
             await self._notify(
                 Audience.SUBMITTER, "changes-requested", f"Changes requested: {reason}"
@@ -728,6 +729,7 @@ class AssetLifecycleWorkflow:
         )
         status.recertify_by = None
         workflow.upsert_search_attributes([temporal.RECERTIFY_BY.value_unset()])
+        self._count(metrics.DEPRECATIONS)
         await self._enter(Stage.DEPRECATED, note=request.reason, record=False)
         await self._show_life_on_review_message()
         use = f"; use {request.replacement} instead" if request.replacement else ""
@@ -748,6 +750,7 @@ class AssetLifecycleWorkflow:
             summary="retire the version",
         )
         self._status.outcome_reason = deprecation.reason
+        self._count(metrics.RETIREMENTS)
         await self._enter(Stage.RETIRED, note=deprecation.reason, record=False)
         await self._show_life_on_review_message()
         await self._notify(

@@ -31,7 +31,17 @@ EVAL_FAILURES = Counter(
 )
 APPROVALS = Counter("agent_registry_approvals_total", "Reviews that ended in approval.")
 REJECTIONS = Counter("agent_registry_rejections_total", "Reviews that ended in rejection.")
+CHANGES_REQUESTED = Counter(
+    "agent_registry_changes_requested_total", "Reviews that ended asking for changes."
+)
 PUBLICATIONS = Counter("agent_registry_publications_total", "Asset versions published.")
+DEPRECATIONS = Counter(
+    "agent_registry_deprecations_total",
+    "Published versions deprecated: on request, superseded, or lapsed.",
+)
+RETIREMENTS = Counter(
+    "agent_registry_retirements_total", "Deprecated versions retired at their sunset."
+)
 RECERTIFICATION_LAPSES = Counter(
     "agent_registry_recertification_lapses_total",
     "Published versions deprecated because nobody attested within the grace period.",
@@ -42,6 +52,9 @@ ALL_COUNTERS = (
     EVAL_FAILURES,
     APPROVALS,
     REJECTIONS,
+    CHANGES_REQUESTED,
     PUBLICATIONS,
+    DEPRECATIONS,
+    RETIREMENTS,
     RECERTIFICATION_LAPSES,
 )

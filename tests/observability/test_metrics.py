@@ -102,7 +102,7 @@ async def test_a_lifecycle_is_counted_on_the_workers_prometheus_endpoint(
     assert total(text, "temporal_workflow_task_schedule_to_start_latency_count", **queue) > 0
 
 
-async def test_rejections_and_recertification_lapses_are_counted(
+async def test_rejections_lapses_deprecations_and_retirements_are_counted(
     ts_env: WorkflowEnvironment, sqlite_url: str, sqlite_engine: Engine, tmp_path: Path
 ) -> None:
     port = free_port()
@@ -132,7 +132,9 @@ async def test_rejections_and_recertification_lapses_are_counted(
         await wait_for_stage(handle, Stage.RECERTIFYING, until=lambda s: s.life is not None)
         await skip_time(ts_env, timedelta(days=15))  # nobody attests within the grace
         lapsed = await wait_for_stage(handle, Stage.DEPRECATED)
-        text = await scrape_until(port, metrics.RECERTIFICATION_LAPSES.name, 1)
+        await skip_time(ts_env, timedelta(days=31))  # past the 30-day sunset
+        await wait_for_stage(handle, Stage.RETIRED)
+        text = await scrape_until(port, metrics.RETIREMENTS.name, 1)
 
     assert lapsed.eval is not None
     queue = {"task_queue": settings.task_queue}
@@ -141,6 +143,9 @@ async def test_rejections_and_recertification_lapses_are_counted(
         total(text, metrics.RECERTIFICATION_LAPSES.name, kind="subagent", tier=tier, **queue) == 1
     )
     assert total(text, metrics.REJECTIONS.name, kind="skill", **queue) == 1
+    assert total(text, metrics.DEPRECATIONS.name, kind="subagent", **queue) == 1
+    assert total(text, metrics.RETIREMENTS.name, kind="subagent", **queue) == 1
+    assert total(text, metrics.CHANGES_REQUESTED.name, **queue) == 0
     assert total(text, metrics.PUBLICATIONS.name, **queue) == 1
     assert total(text, metrics.SUBMISSIONS.name, **queue) == 2
 
