@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import UTC
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlmodel import Session, func, select
@@ -54,6 +54,26 @@ def test_get_blob_names_the_missing_hash(session: Session) -> None:
 
 
 # --- submission -----------------------------------------------------------------------
+
+
+def test_prune_deletes_only_old_bundles_nobody_claimed(session: Session) -> None:
+    claimed = store.put_blob(session, data=b"a registered version's bundle")
+    submit(session, REF, content_hash=claimed)
+    old_orphan = store.put_blob(session, data=b"staged, then the start failed")
+    new_orphan = store.put_blob(session, data=b"staged a moment ago")
+    a_week_ago = datetime.now(UTC) - timedelta(days=7)
+    for blob in session.exec(select(Blob)).all():
+        if blob.content_hash != new_orphan:
+            blob.created_at = a_week_ago
+    session.flush()
+
+    deleted = store.prune_unclaimed_blobs(
+        session, staged_before=datetime.now(UTC) - timedelta(days=1)
+    )
+
+    left = set(session.exec(select(Blob.content_hash)).all())
+    assert deleted == 1
+    assert left == {claimed, new_orphan} and old_orphan not in left
 
 
 def test_register_creates_a_submitted_version_with_its_asset(session: Session) -> None:

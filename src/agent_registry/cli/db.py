@@ -1,12 +1,18 @@
-"""``agentreg db upgrade``: bring the registry schema up to date (Alembic)."""
+"""``agentreg db``: bring the registry schema up to date (Alembic), prune unclaimed bundles."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from typing import Annotated
+
 import typer
 
+from agent_registry.cli.errors import CliError
 from agent_registry.cli.render import out
 from agent_registry.config import Settings
-from agent_registry.registry.db import upgrade_database
+from agent_registry.durations import parse_duration
+from agent_registry.registry import store
+from agent_registry.registry.db import make_engine, session_scope, upgrade_database
 
 app = typer.Typer(help="Registry database administration.", no_args_is_help=True)
 
@@ -17,3 +23,28 @@ def upgrade() -> None:
     settings = Settings()
     upgrade_database(settings.resolved_database_url)
     out.print("registry schema is up to date")
+
+
+@app.command()
+def prune(
+    older_than: Annotated[
+        str, typer.Option(help="Keep anything staged more recently than this, e.g. 7d.")
+    ] = "7d",
+) -> None:
+    """Delete staged bundles that no lifecycle claimed (safe to run on a schedule).
+
+    ``submit`` stages a bundle before it starts the lifecycle; a start that failed, or a
+    client that staged and never started, leaves bytes no version, eval run or audit
+    event points at. Those older than ``--older-than`` are deleted.
+    """
+    try:
+        cutoff = datetime.now(UTC) - parse_duration(older_than)
+    except ValueError as error:
+        raise CliError(f"--older-than: {error}") from None
+    engine = make_engine(Settings().resolved_database_url)
+    try:
+        with session_scope(engine) as session:
+            deleted = store.prune_unclaimed_blobs(session, staged_before=cutoff)
+    finally:
+        engine.dispose()
+    out.print(f"deleted {deleted} unclaimed bundle(s) staged before {cutoff:%Y-%m-%d %H:%M} UTC")

@@ -24,7 +24,7 @@ this package gathers the public functions of its modules, one purpose each:
   :mod:`~agent_registry.registry.store.idempotency`: what the writes share.
 """
 
-from agent_registry.registry.store.blobs import get_blob, put_blob
+from agent_registry.registry.store.blobs import get_blob, prune_unclaimed_blobs, put_blob
 from agent_registry.registry.store.catalog import catalog_generation, published_catalog
 from agent_registry.registry.store.decisions import DECISION_EVENT_PREFIX, record_decision
 from agent_registry.registry.store.evals import (
@@ -87,6 +87,7 @@ __all__ = [
     "latest_eval",
     "latest_published",
     "list_versions",
+    "prune_unclaimed_blobs",
     "publish_version",
     "published_catalog",
     "published_predecessors",
