@@ -133,20 +133,34 @@ class SlackPoster:
                     channel,
                 )
                 return None
-            async for message in self._messages(channel_id, thread=thread, oldest=oldest):
-                if _carries_key(message, key):
-                    return SlackMessageRef(channel=channel_id, ts=str(message["ts"]))
+            try:
+                return await self._scan(key, channel_id, thread=thread, oldest=oldest)
+            except SlackApiError as error:
+                if thread is not None or error.response.get("error") != "not_in_channel":
+                    raise
+                # The bot posts to the review channel without being a member
+                # (chat:write.public); reading it back needs membership.
+                await self._client.conversations_join(channel=channel_id)
+                return await self._scan(key, channel_id, thread=thread, oldest=oldest)
         except SlackApiError as error:
             code = error.response.get("error")
             if code not in LOOKUP_UNAVAILABLE:
                 raise
             logger.warning(
                 "cannot look up an earlier %s post (Slack said %s; the bot needs "
-                "channels:history, groups:history, im:history and channels:read, "
-                "groups:read): posting, which may duplicate it",
+                "channels:history, groups:history, im:history, channels:read, "
+                "groups:read and channels:join): posting, which may duplicate it",
                 purpose,
                 code,
             )
+        return None
+
+    async def _scan(
+        self, key: str, channel: str, *, thread: SlackMessageRef | None, oldest: str | None
+    ) -> SlackMessageRef | None:
+        async for message in self._messages(channel, thread=thread, oldest=oldest):
+            if _carries_key(message, key):
+                return SlackMessageRef(channel=channel, ts=str(message["ts"]))
         return None
 
     async def _messages(

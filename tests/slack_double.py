@@ -380,6 +380,7 @@ class SlackDouble:
             "usergroups.users.list": self._usergroups_users_list,
             "conversations.open": self._conversations_open,
             "conversations.list": self._conversations_list,
+            "conversations.join": self._conversations_join,
             "conversations.history": self._conversations_history,
             "conversations.replies": self._conversations_replies,
         }
@@ -495,6 +496,12 @@ class SlackDouble:
         if len(users) != 1:
             raise DoubleError("not_implemented")  # group DMs: not used by the registry
         return {"channel": {"id": self.dm_channel(users[0])}}
+
+    def _conversations_join(self, params: dict[str, Any]) -> dict[str, Any]:
+        # Membership is not modelled: joining a known channel succeeds (``fail_with``
+        # plays a refusal such as missing_scope or method_not_supported_for_channel_type).
+        channel = self._conversation(params)
+        return {"channel": {"id": channel}}
 
     def _conversations_list(self, params: dict[str, Any]) -> dict[str, Any]:
         # The workspace's channels (DMs are not listed for these types), one page.

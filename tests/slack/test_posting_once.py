@@ -166,7 +166,7 @@ async def test_first_attempts_post_with_the_key_and_never_read_slack_back(
     ("channel", "method", "error"),
     [
         (REVIEWS_ID, "conversations.history", "missing_scope"),
-        (REVIEWS_ID, "conversations.history", "not_in_channel"),
+        (REVIEWS_ID, "conversations.join", "missing_scope"),
         (f"#{REVIEWS}", "conversations.list", "missing_scope"),
     ],
 )
@@ -178,6 +178,8 @@ async def test_a_lookup_slack_refuses_still_posts(
     method: str,
     error: str,
 ) -> None:
+    if method == "conversations.join":  # a bot that may not join the channel
+        double.fail_with("conversations.history", "not_in_channel", times=1)
     double.fail_with(method, error, times=1)
     with caplog.at_level(logging.WARNING, logger="activities.slack_posting"):
         retried = await _post_failing_then_retry(
@@ -190,6 +192,23 @@ async def test_a_lookup_slack_refuses_still_posts(
     [warning] = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert error in warning.getMessage() and "history" in warning.getMessage()
     assert DEFAULT_TOKEN not in warning.getMessage()
+
+
+@pytest.mark.usefixtures("record_lost_once")
+async def test_a_bot_outside_the_channel_joins_it_to_find_its_post(
+    double: SlackDouble, poster: SlackPoster
+) -> None:
+    double.fail_with("conversations.history", "not_in_channel", times=1)
+
+    found = await _post_failing_then_retry(
+        poster, key="wf/review-request/1", channel=REVIEWS_ID, text="review", purpose="review"
+    )
+
+    [message] = double.messages_in(REVIEWS)
+    assert found.ts == message.ts
+    assert [call.params.get("channel") for call in double.calls_to("conversations.join")] == [
+        REVIEWS_ID
+    ]
 
 
 @pytest.mark.usefixtures("record_lost_once")
