@@ -53,6 +53,7 @@ from agent_registry.registry.tables import AssetVersion, AuditEvent
 from bench.report import Figure, percentile, write_section
 from bench.similarity import make_entry, publish_entry
 from bench.stack import BIN, dev_server, fresh_registry
+from tests.faults.helpers import worker_env
 from worker import MAX_CACHED_WORKFLOWS
 
 TARGET_RSS_MB = 500
@@ -314,23 +315,6 @@ async def polling_rss(pid: int, log: Path) -> float:
         await asyncio.sleep(0.2)
     await asyncio.sleep(2)
     return memory_mb(pid)
-
-
-def worker_env(settings: Settings, address: str) -> dict[str, str]:
-    """The environment ``agentreg-worker`` reads its settings from (as tests/faults does)."""
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("AGENT_REGISTRY_", "TEMPORAL_"))
-    }
-    env.update(
-        {
-            "TEMPORAL_ADDRESS": address,
-            "AGENT_REGISTRY_DATABASE_URL": settings.resolved_database_url,
-            "AGENT_REGISTRY_TASK_QUEUE": settings.task_queue,
-            "AGENT_REGISTRY_DATA_DIR": str(settings.data_dir),
-            "AGENT_REGISTRY_CLI_REVIEWS": "on",
-        }
-    )
-    return env
 
 
 def main() -> None:

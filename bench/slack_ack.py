@@ -47,6 +47,7 @@ from tests.slack_double import (
     form_body,
     sign,
 )
+from tests.support import wait_for_listener
 from worker import build_worker
 
 TARGET_P99 = 0.3
@@ -135,22 +136,6 @@ def _serve_env(**extra: str) -> dict[str, str]:
     return env
 
 
-async def _wait_for_listener(port: int, process: asyncio.subprocess.Process) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.returncode is not None:
-            raise RuntimeError(f"agentreg serve exited early ({process.returncode})")
-        try:
-            _, writer = await asyncio.open_connection("127.0.0.1", port)
-        except OSError:
-            await asyncio.sleep(0.1)
-            continue
-        writer.close()
-        await writer.wait_closed()
-        return
-    raise RuntimeError(f"agentreg serve did not listen on :{port}")
-
-
 async def measure(
     clicks: int, warmup: int, publish_timeout: float = 120
 ) -> tuple[list[Ack], float]:
@@ -202,7 +187,7 @@ async def measure(
                         stderr=log,
                     )
                     try:
-                        await _wait_for_listener(port, process)
+                        await wait_for_listener(port, process)
                         url = f"http://127.0.0.1:{port}{EVENTS_PATH}"
                         connector = aiohttp.TCPConnector(limit=0)
                         async with aiohttp.ClientSession(connector=connector) as http:
