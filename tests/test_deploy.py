@@ -61,7 +61,8 @@ def _honoured_by_envconfig(name: str, value: str) -> bool:
 def test_compose_has_the_whole_stack() -> None:
     services = _compose()["services"]
     assert {"postgresql", "temporal", "temporal-ui", "worker", "server"} <= set(services)
-    assert set(_our_services()) == {"worker", "server"}
+    assert set(_our_services()) == {"worker", "worker-next", "server"}
+    assert services["worker-next"]["profiles"] == ["rollout"]  # only during a rollout
     for spec in _our_services().values():
         assert spec["build"]["dockerfile"] == "deploy/Dockerfile"
         assert (COMPOSE.parent / spec["build"]["context"] / spec["build"]["dockerfile"]).is_file()
@@ -73,7 +74,7 @@ def test_compose_has_the_whole_stack() -> None:
     assert temporal_env["POSTGRES_SEEDS"] == "postgresql"
 
 
-@pytest.mark.parametrize("service", ["worker", "server"])
+@pytest.mark.parametrize("service", ["worker", "worker-next", "server"])
 def test_every_variable_is_one_the_code_reads(service: str) -> None:
     environment = _our_services()[service]["environment"]
     assert isinstance(environment, dict)
