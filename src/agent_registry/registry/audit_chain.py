@@ -157,11 +157,11 @@ def canonical_json(
     return text.encode("utf-8")
 
 
-def event_digest(event: ChainedEvent, *, seq: int, prev_hash: str) -> str:
+def event_digest(event: ChainedEvent | AuditEvent, *, seq: int, prev_hash: str) -> str:
     """sha256 hex of ``event`` placed at ``seq`` after ``prev_hash``.
 
     ``seq`` and ``prev_hash`` are given separately so the same function hashes a new
-    event (whose place is being decided) and re-checks a stored one.
+    row (whose place is being decided, before it has an id) and re-checks a stored one.
     """
     data = canonical_json(
         seq=seq,

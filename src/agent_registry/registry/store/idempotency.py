@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from agent_registry.assets.refs import AssetRef
-from agent_registry.registry.audit_chain import GENESIS_HASH, HEAD_ID, ChainedEvent, event_digest
+from agent_registry.registry.audit_chain import GENESIS_HASH, HEAD_ID, event_digest
 from agent_registry.registry.errors import RegistryError
 from agent_registry.registry.tables import (
     AssetVersion,
@@ -110,24 +110,7 @@ def append_event(
         seq=seq,
         prev_hash=head.event_hash,
     )
-    event.event_hash = event_digest(
-        ChainedEvent(
-            id=0,  # not hashed: the id is taken at flush, under the lock
-            seq=seq,
-            event_key=event.event_key,
-            kind=event.kind,
-            name=event.name,
-            version=event.version,
-            actor=event.actor,
-            at=event.at,
-            action=event.action,
-            content_hash=event.content_hash,
-            policy_version=event.policy_version,
-            detail=detail,
-        ),
-        seq=seq,
-        prev_hash=head.event_hash,
-    )
+    event.event_hash = event_digest(event, seq=seq, prev_hash=head.event_hash)
     session.add(event)
     head.seq = seq
     head.event_hash = event.event_hash
