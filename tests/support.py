@@ -13,12 +13,14 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
+from sqlmodel import Session
 from temporalio.api.testservice.v1 import SleepRequest, UnlockTimeSkippingRequest
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
+from agent_registry.assets.refs import AssetRef
 from agent_registry.cli.lifecycle_client import LifecycleHandle, query_status, start_lifecycle
 from agent_registry.cli.staging import staged_revision
 from agent_registry.cli.submit import prepare_revision, prepare_submission
@@ -32,6 +34,7 @@ from agent_registry.contract import (
     VoteResult,
 )
 from agent_registry.lifecycle import Decision, Stage
+from agent_registry.registry.tables import AuditEvent
 from worker import build_worker
 
 REPO = Path(__file__).resolve().parent.parent
@@ -264,3 +267,19 @@ async def skip_time(env: WorkflowEnvironment, duration: timedelta) -> None:
         with contextlib.suppress(RPCError):
             await env.client.test_service.unlock_time_skipping(UnlockTimeSkippingRequest())
     await sleeping
+
+
+def count_published_events(engine: Engine, ref: AssetRef) -> int:
+    """How many ``published`` audit events the registry holds for ``ref`` (one, when right)."""
+    with Session(engine) as session:
+        count: int = session.exec(  # type: ignore[call-overload]
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(
+                AuditEvent.kind == ref.kind.value,
+                AuditEvent.name == ref.name,
+                AuditEvent.version == ref.version,
+                AuditEvent.action == "published",
+            )
+        ).one()[0]
+    return count

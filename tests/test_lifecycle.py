@@ -17,10 +17,11 @@ from agent_registry.assets.refs import AssetKind, AssetRef
 from agent_registry.cli.lifecycle_client import query_status
 from agent_registry.lifecycle import Decision, Stage
 from agent_registry.registry import store
-from agent_registry.registry.tables import AssetVersion, AuditEvent
+from agent_registry.registry.tables import AssetVersion
 from tests.support import (
     POLICIES,
     copy_example,
+    count_published_events,
     make_settings,
     revise_path,
     running_worker,
@@ -50,20 +51,6 @@ async def _listed(client: Client, query: str) -> bool:
 def _published(engine: Engine, ref: AssetRef) -> AssetVersion:
     with Session(engine) as session:
         return store.get_version(session, ref=ref)
-
-
-def _count_published_events(engine: Engine, ref: AssetRef) -> int:
-    with Session(engine) as session:
-        return session.exec(  # type: ignore[call-overload, no-any-return]
-            select(func.count())
-            .select_from(AuditEvent)
-            .where(
-                AuditEvent.kind == ref.kind.value,
-                AuditEvent.name == ref.name,
-                AuditEvent.version == ref.version,
-                AuditEvent.action == "published",
-            )
-        ).one()[0]
 
 
 @pytest.mark.parametrize(
@@ -101,7 +88,7 @@ async def test_each_kind_is_evaluated_reviewed_and_published(
     assert row.stage == Stage.PUBLISHED.value
     assert row.content_hash == final.content_hash and len(row.content_hash) == 64
     assert row.approvers == ["rita@example.com"]
-    assert _count_published_events(engine, final.ref) == 1
+    assert count_published_events(engine, final.ref) == 1
     description = await handle.describe()
     attributes = description.typed_search_attributes
     from agent_registry import temporal
@@ -324,7 +311,7 @@ async def test_worker_restart_mid_review_still_publishes_exactly_once(
             handle, Stage.PUBLISHED, until=lambda s: s.recertify_by is not None
         )
     assert final.stage is Stage.PUBLISHED
-    assert _count_published_events(engine, final.ref) == 1
+    assert count_published_events(engine, final.ref) == 1
     with Session(engine) as session:
         rows = session.exec(  # type: ignore[call-overload]
             select(func.count()).select_from(AssetVersion).where(AssetVersion.stage == "Published")

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine
 from sqlmodel import Session
 from sqlmodel import select as select_rows
 from temporalio.api.enums.v1 import EventType, PendingActivityState
@@ -23,10 +23,11 @@ from agent_registry.assets.refs import AssetRef
 from agent_registry.config import Settings
 from agent_registry.lifecycle import Stage
 from agent_registry.registry.audit_chain import verify_database
-from agent_registry.registry.tables import AssetVersion, AuditEvent
+from agent_registry.registry.tables import AssetVersion
 from agent_registry.temporal import search_attribute_flags
 from tests.conftest import BIN
 from tests.slack_double import SlackUser
+from tests.support import count_published_events
 
 REVIEWS = "agent-registry-reviews"
 ALICE = SlackUser("U0ALICE", "alice", "alice@example.com", "Alice Submitter")
@@ -224,20 +225,10 @@ def assert_published_exactly_once(engine: Engine, ref: AssetRef, workflow_id: st
         ).all()
         assert len(rows) == 1, rows
         assert rows[0].stage == Stage.PUBLISHED.value
-        published = session.exec(  # type: ignore[call-overload]
-            select(func.count())
-            .select_from(AuditEvent)
-            .where(
-                AuditEvent.kind == ref.kind.value,
-                AuditEvent.name == ref.name,
-                AuditEvent.version == ref.version,
-                AuditEvent.action == "published",
-            )
-        ).one()[0]
-        assert published == 1
         verification = verify_database(session)
         assert verification.intact, verification.broken
         assert verification.count >= 1
+    assert count_published_events(engine, ref) == 1
 
 
 async def evaluation_running(handle: WorkflowHandle[Any, Any], *, timeout: float = 60) -> None:
