@@ -28,6 +28,7 @@ from activities.slack_posting import SlackPoster
 from agent_registry.config import Settings
 from agent_registry.hardening import forbid_same_user_inspection
 from agent_registry.logs import configure_logging
+from agent_registry.process_exit import exit_without_finalizing
 from agent_registry.registry.db import make_engine
 from agent_registry.slack.client import make_web_client
 from agent_registry.temporal import connect, metrics_runtime
@@ -174,6 +175,8 @@ def main() -> None:
     settings = Settings()
     configure_logging(settings.log_format)
     asyncio.run(run_worker(settings))
+    # Drained and closed: CPython's finalization could only crash now (see the module).
+    exit_without_finalizing(0)
 
 
 if __name__ == "__main__":

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import sys
 
 import typer
+
+from agent_registry.process_exit import exit_without_finalizing
 
 HOOK_GROUP = "hook"
 """``agentreg hook …`` runs on every Claude Code tool call: it gets a fast path."""
@@ -100,9 +101,4 @@ def main() -> None:
     """Console entrypoint of ``agentreg``."""
     args = sys.argv[1:]
     code = run_hook(args[1:]) if args[:1] == [HOOK_GROUP] else run()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    # The Temporal client's core threads can abort CPython's finalization in a short
-    # process (temporalio/sdk-python#300). Output is flushed and nothing else needs
-    # tearing down, so leave without finalization.
-    os._exit(code)
+    exit_without_finalizing(code)
