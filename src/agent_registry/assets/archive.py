@@ -21,6 +21,11 @@ from agent_registry.assets.bundle_problems import (
     sorted_problems,
     total_too_large,
 )
+from agent_registry.assets.safe_files import (
+    colliding_names,
+    collision_message,
+    portable_name_problem,
+)
 from agent_registry.evals.findings import Finding
 
 _REGULAR_TAR_TYPES = frozenset({tarfile.REGTYPE, tarfile.AREGTYPE})
@@ -195,6 +200,8 @@ class _ArchiveReader:
             )
         if not self.files and not self.problems:
             self.add("empty", "the archive holds no files")
+        for first, second in colliding_names(self.files):
+            self.add("name-collision", collision_message(first, second), file=second)
         bundle = None if self.problems else self._assemble()
         if bundle is None:
             raise BundleError(sorted_problems(self.problems))
@@ -249,7 +256,7 @@ def _archive_path_problem(name: str) -> str | None:
         return "climbs out of the bundle with '..'"
     if any(part in ("", ".") for part in parts):
         return "has an empty or '.' path component"
-    return None
+    return portable_name_problem(name)
 
 
 def _describe_member(member: tarfile.TarInfo) -> str:

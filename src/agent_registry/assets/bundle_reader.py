@@ -22,8 +22,11 @@ from agent_registry.assets.bundle_problems import (
 )
 from agent_registry.assets.safe_files import (
     ChangedWhileReadingError,
+    colliding_names,
+    collision_message,
     describe_mode,
     is_within,
+    portable_name_problem,
     read_regular,
 )
 from agent_registry.evals.findings import Finding
@@ -244,6 +247,8 @@ class _Walker:
             self._add_total_too_large(self.seen_bytes, partial=self.stopped)
         if not self.files and not self.problems:
             self._add("empty", f"{root_name} holds no files")
+        for first, second in colliding_names(f.path for f in self.files):
+            self._add("name-collision", collision_message(first, second), file=second)
         if self.problems:
             raise BundleError(sorted_problems(self.problems))
         ordered = tuple(sorted(self.files, key=lambda bundle_file: bundle_file.path))
@@ -296,6 +301,14 @@ def _name_problem(relative: str) -> Finding | None:
             "the file name contains a backslash, which Windows reads as a folder separator",
             file=relative,
             fix="rename it without backslashes",
+        )
+    portable = portable_name_problem(relative)
+    if portable is not None:
+        return bundle_problem(
+            "bad-name",
+            f"the file name {portable}",
+            file=relative.encode("unicode_escape").decode("ascii"),
+            fix="rename it with printable characters Windows and macOS accept",
         )
     return None
 
