@@ -56,6 +56,15 @@ class Settings(BaseSettings):
         log_format: ``text`` (the default) for people, ``json`` for a log pipeline: one
             JSON object per line, with ``workflow_id`` and ``asset_ref`` on every line
             logged inside a lifecycle's workflow or activities (see :mod:`agent_registry.logs`).
+        signing_key: Path of the registry's Ed25519 private key (PEM, PKCS#8), which signs
+            every publication and the guard's snapshot; a secret manager mounting it as a
+            file serves as well. Held by the worker and the registry server only.
+        trusted_keys: Path of a keyring (JSON) of public keys whose signatures are
+            accepted: on clients, the registry's keys; on the registry, the keys the
+            current one replaced (rotation), served with it at ``/api/v1/keys``.
+        audit_key: Path of the secret (32 bytes or more) the audit chain is keyed with
+            (HMAC-SHA256). Kept outside the database, so a database writer cannot
+            recompute the chain after rewriting it.
     """
 
     model_config = SettingsConfigDict(
@@ -94,6 +103,9 @@ class Settings(BaseSettings):
     max_bundle_files: int = 200
     metrics_address: str | None = None
     log_format: Literal["text", "json"] = "text"
+    signing_key: Path | None = None
+    trusted_keys: Path | None = None
+    audit_key: Path | None = None
 
     @field_validator(
         "database_url",
@@ -102,6 +114,9 @@ class Settings(BaseSettings):
         "slack_app_token",
         "api_url",
         "build_id",
+        "signing_key",
+        "trusted_keys",
+        "audit_key",
         mode="before",
     )
     @classmethod
