@@ -17,13 +17,15 @@ naming who tried.
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import logging
 from typing import Protocol
 
-from aiohttp import web
+from aiohttp import hdrs, web
 
 from agent_registry.identity.principal import Principal, PrincipalKind, VerifiedBy
+from agent_registry.identity.tokens import TokenRefusedError, TokenVerifier
 
 logger = logging.getLogger(__name__)
 
@@ -169,6 +171,30 @@ class LocalAuthenticator:
             raise IdentityRefusedError(
                 401, f"--as {claimed!r} is not an email address", actor=claimed
             ) from error
+
+
+class OidcAuthenticator:
+    """Production: the caller is whoever the ``Authorization: Bearer`` token proves."""
+
+    mode = "oidc"
+
+    def __init__(self, verifier: TokenVerifier) -> None:
+        self._verifier = verifier
+
+    async def authenticate(self, request: web.Request) -> Principal:
+        """The principal of the request's bearer token (checked off the event loop)."""
+        scheme, _, token = request.headers.get(hdrs.AUTHORIZATION, "").partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            raise IdentityRefusedError(
+                401, "sign in first: agentreg login (no bearer token was sent)"
+            )
+        try:
+            return await asyncio.to_thread(self._verifier.principal, token)
+        except TokenRefusedError as refused:
+            raise IdentityRefusedError(
+                401, str(refused), actor=refused.subject or "anonymous"
+            ) from None
 
 
 def install(

@@ -1,0 +1,218 @@
+"""OIDC bearer tokens: verified with PyJWT against the issuer's published keys.
+
+The server trusts a token only when PyJWT has checked, against the issuer's JWKS
+(fetched from its discovery document, cached, refetched on an unknown ``kid``): the
+signature with an allow-listed asymmetric algorithm (never ``none``, never HMAC with a
+public key), the issuer, the audience, the expiry and not-before. Only then are the
+claims read: the email, the display name, the groups from a configurable claim, and
+whether the token was issued to a person or to a program (RFC 9068 §2.2: a
+client-credentials token's ``sub`` is the client's own id).
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import jwt
+
+from agent_registry.identity.principal import Principal, PrincipalKind, VerifiedBy
+
+ALLOWED_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384")
+"""Asymmetric algorithms only: a token is proven by the issuer's private key."""
+
+DISCOVERY_TIMEOUT_SECONDS = 10
+
+
+class TokenRefusedError(Exception):
+    """A bearer token that does not prove anyone; the message is one line for a 401.
+
+    Attributes:
+        subject: The token's unverified ``sub`` (or email), for the audit log only:
+            who the token claims to be, never trusted as who the caller is.
+    """
+
+    def __init__(self, reason: str, *, subject: str | None = None) -> None:
+        super().__init__(reason)
+        self.subject = subject
+
+
+@dataclass(frozen=True)
+class OidcConfig:
+    """What the server checks a token against.
+
+    Attributes:
+        issuer: The ``iss`` every token must carry (the provider's issuer URL).
+        audience: The ``aud`` every token must contain (the registry's API).
+        groups_claim: The claim listing the caller's groups.
+        jwks_url: The key set's URL; read from the issuer's discovery document when None.
+        leeway_seconds: Clock skew allowed on ``exp`` and ``nbf``.
+        jwks_cache_seconds: How long fetched keys are reused before being fetched again;
+            a key the provider rotated away stops verifying after this at the latest.
+    """
+
+    issuer: str
+    audience: str
+    groups_claim: str = "groups"
+    jwks_url: str | None = None
+    leeway_seconds: int = 30
+    jwks_cache_seconds: int = 300
+    algorithms: tuple[str, ...] = field(default=ALLOWED_ALGORITHMS)
+
+
+def discover_jwks_url(issuer: str) -> str:
+    """The ``jwks_uri`` in the issuer's OpenID discovery document."""
+    url = issuer.rstrip("/") + "/.well-known/openid-configuration"
+    with urllib.request.urlopen(url, timeout=DISCOVERY_TIMEOUT_SECONDS) as reply:  # noqa: S310 - the configured issuer
+        document: dict[str, Any] = json.load(reply)
+    jwks_uri = document.get("jwks_uri")
+    if not isinstance(jwks_uri, str):
+        raise ValueError(f"the discovery document at {url} has no jwks_uri")
+    return jwks_uri
+
+
+class TokenVerifier:
+    """Checks bearer tokens and turns the good ones into principals. Blocking I/O."""
+
+    def __init__(self, config: OidcConfig) -> None:
+        self._config = config
+        self._jwks: jwt.PyJWKClient | None = None
+
+    @property
+    def config(self) -> OidcConfig:
+        """What tokens are checked against."""
+        return self._config
+
+    def _keys(self) -> jwt.PyJWKClient:
+        if self._jwks is None:
+            url = self._config.jwks_url or discover_jwks_url(self._config.issuer)
+            self._jwks = jwt.PyJWKClient(
+                url,
+                cache_jwk_set=True,
+                lifespan=self._config.jwks_cache_seconds,
+                timeout=DISCOVERY_TIMEOUT_SECONDS,
+            )
+        return self._jwks
+
+    def principal(self, token: str) -> Principal:
+        """The principal ``token`` proves.
+
+        Raises:
+            TokenRefusedError: The token is malformed, unsigned, signed by a key the
+                issuer does not publish, for another issuer or audience, expired, not
+                yet valid, or names no usable identity.
+        """
+        claims = self.claims(token)
+        return principal_from_claims(claims, self._config)
+
+    def claims(self, token: str) -> dict[str, Any]:
+        """The verified claims of ``token`` (see :meth:`principal` for what is refused)."""
+        subject = unverified_subject(token)
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.InvalidTokenError as error:
+            raise TokenRefusedError(f"malformed bearer token: {error}", subject=subject) from None
+        algorithm = header.get("alg")
+        if algorithm not in self._config.algorithms:
+            raise TokenRefusedError(
+                f"token algorithm {algorithm!r} is not accepted", subject=subject
+            )
+        try:
+            key = self._keys().get_signing_key_from_jwt(token)
+        except jwt.PyJWKClientConnectionError as error:
+            raise TokenRefusedError(
+                f"the identity provider's keys could not be fetched: {error}", subject=subject
+            ) from None
+        except jwt.PyJWKClientError:
+            raise TokenRefusedError(
+                f"token signed with unknown key {header.get('kid')!r}", subject=subject
+            ) from None
+        try:
+            return jwt.decode(
+                token,
+                key,
+                algorithms=list(self._config.algorithms),
+                audience=self._config.audience,
+                issuer=self._config.issuer,
+                leeway=self._config.leeway_seconds,
+                options={"require": ["exp", "iat", "iss", "aud", "sub"]},
+            )
+        except jwt.ExpiredSignatureError:
+            raise TokenRefusedError("token expired", subject=subject) from None
+        except jwt.InvalidAudienceError:
+            raise TokenRefusedError(
+                f"token is not for this registry (audience must be {self._config.audience})",
+                subject=subject,
+            ) from None
+        except jwt.InvalidIssuerError:
+            raise TokenRefusedError(
+                f"token issued by another provider (issuer must be {self._config.issuer})",
+                subject=subject,
+            ) from None
+        except jwt.ImmatureSignatureError:
+            raise TokenRefusedError("token not valid yet", subject=subject) from None
+        except jwt.InvalidSignatureError:
+            raise TokenRefusedError("token signature does not verify", subject=subject) from None
+        except jwt.InvalidTokenError as error:
+            raise TokenRefusedError(f"token refused: {error}", subject=subject) from None
+
+
+def unverified_subject(token: str) -> str | None:
+    """Who a token claims to be, read without checking it: for the audit log only."""
+    try:
+        claims = jwt.decode(token, options={"verify_signature": False})
+    except jwt.InvalidTokenError:
+        return None
+    for name in ("email", "sub"):
+        value = claims.get(name)
+        if isinstance(value, str) and value.strip():
+            return value.strip()[:200]
+    return None
+
+
+def machine_email(client_id: str, issuer: str) -> str:
+    """The identity of a program: ``<client id>@clients.<issuer host>``.
+
+    A client-credentials token names a client, not a mailbox; this gives it an
+    email-shaped identity policy files can list, which no person's address can equal.
+    """
+    host = urlsplit(issuer).hostname or "issuer"
+    return f"{client_id}@clients.{host}"
+
+
+def principal_from_claims(claims: dict[str, Any], config: OidcConfig) -> Principal:
+    """The principal verified ``claims`` describe.
+
+    Raises:
+        TokenRefusedError: A person's token without a usable email claim.
+    """
+    subject = str(claims.get("sub", ""))
+    client_id = claims.get("client_id")
+    groups_value = claims.get(config.groups_claim, [])
+    groups = [str(g) for g in groups_value] if isinstance(groups_value, list) else []
+    if isinstance(client_id, str) and client_id == subject:
+        return Principal(
+            email=machine_email(client_id, config.issuer),
+            display_name=client_id,
+            kind=PrincipalKind.MACHINE,
+            groups=groups,
+            verified_by=VerifiedBy.OIDC,
+        )
+    email = claims.get("email")
+    if not isinstance(email, str):
+        raise TokenRefusedError("token carries no email claim", subject=subject or None)
+    try:
+        return Principal(
+            email=email,
+            display_name=str(claims.get("name") or email),
+            kind=PrincipalKind.HUMAN,
+            groups=groups,
+            verified_by=VerifiedBy.OIDC,
+        )
+    except ValueError:
+        raise TokenRefusedError(
+            f"token's email claim {email!r} is not an email address", subject=subject or None
+        ) from None
