@@ -1,0 +1,149 @@
+"""Fixtures for the real-client suite: a published registry, the stand-in, the client.
+
+Every test here runs the pinned Claude Code against the Messages API stand-in, in an
+isolated home, in a project the registry's own commands (``agentreg install``,
+``export``, ``hook``) prepared. The suite skips, saying why, where Node.js or the
+client is not installed.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from agent_registry.assets.refs import AssetRef
+from agent_registry.config import Settings
+from tests.claude_client.client_run import ClaudeClient, claude_or_skip
+from tests.claude_client.messages_stand_in import MessagesStandIn, running_stand_in
+from tests.distribution.seeding import mcp_server, seed, settings_for
+from tests.support import EXAMPLES
+
+AGENTREG = str(Path(sys.executable).parent / "agentreg")
+SERVERS = Path(__file__).parent / "servers"
+
+TALLY = "io.github.acme/tally"
+TALLY_SCOPE = (
+    "tools:\n"
+    "  - name: count_words\n"
+    "    effects: [read]\n"
+    "launch:\n"
+    "  command: python\n"
+    "  args: [server.py]\n"
+)
+
+
+@dataclass(frozen=True)
+class Run:
+    """One ``agentreg`` run."""
+
+    code: int
+    stdout: str
+    stderr: str
+
+
+@dataclass(frozen=True)
+class Registry:
+    """The test registry: what is published in it, and how to run its commands."""
+
+    env: dict[str, str]
+    engine: Engine
+    settings: Settings
+    refs: dict[str, AssetRef]
+
+    def agentreg(self, *args: str, cwd: Path | None = None) -> Run:
+        """Run the ``agentreg`` console script against this registry, as a user would."""
+        inherited = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("AGENT_REGISTRY_", "TEMPORAL_", "ANTHROPIC_", "CLAUDE_"))
+        }
+        done = subprocess.run(
+            [AGENTREG, *args],
+            capture_output=True,
+            text=True,
+            env={**inherited, **self.env, "COLUMNS": "200", "NO_COLOR": "1"},
+            cwd=cwd,
+            timeout=120,
+            check=False,
+        )
+        return Run(done.returncode, done.stdout, done.stderr)
+
+    def publish(self, path: Path, *, version: str | None = None) -> AssetRef:
+        """Store, register and publish the asset at ``path`` (the lifecycle's own path)."""
+        return seed(self.engine, self.settings, path, version=version)
+
+
+def tally_server(root: Path, *, version: str = "1.0.0") -> Path:
+    """The tally MCP server as an asset folder: it ships its ``server.py``."""
+    return mcp_server(
+        root,
+        f"tally-{version}",
+        server={
+            "name": TALLY,
+            "description": "Counts the words of a text.",
+            "version": version,
+            "packages": [],
+        },
+        scope=TALLY_SCOPE,
+        files={"server.py": (SERVERS / "tally.py").read_text()},
+    )
+
+
+@pytest.fixture(scope="session")
+def claude_binary() -> Path:
+    """The pinned client; the suite skips, saying why, without it."""
+    return claude_or_skip()
+
+
+@pytest.fixture
+def registry(sqlite_url: str, sqlite_engine: Engine, tmp_path: Path) -> Registry:
+    """A registry with a skill, a subagent and the tally server published."""
+    settings = settings_for(tmp_path, sqlite_url)
+    env = {
+        "AGENT_REGISTRY_DATABASE_URL": sqlite_url,
+        "AGENT_REGISTRY_DATA_DIR": str(tmp_path / "data"),
+    }
+    registry = Registry(env=env, engine=sqlite_engine, settings=settings, refs={})
+    registry.refs.update(
+        skill=registry.publish(EXAMPLES / "skills" / "release-notes"),
+        subagent=registry.publish(EXAMPLES / "subagents" / "code-reviewer.md"),
+        mcp=registry.publish(tally_server(tmp_path / "assets")),
+    )
+    return registry
+
+
+@pytest.fixture
+def api() -> Iterator[MessagesStandIn]:
+    """The Messages API stand-in, empty script."""
+    with running_stand_in() as stand_in:
+        yield stand_in
+
+
+@pytest.fixture
+def client(claude_binary: Path, api: MessagesStandIn, tmp_path: Path) -> ClaudeClient:
+    """The client in a home of its own, talking to ``api``.
+
+    MCP tools are offered to the model directly (``ENABLE_TOOL_SEARCH=false``) rather
+    than behind the client's tool search, so a request lists them by name and a scripted
+    ``tool_use`` of one reaches the permission flow as a model's would.
+    """
+    home = tmp_path / "home"
+    home.mkdir()
+    return ClaudeClient(
+        binary=claude_binary, home=home, api_url=api.url, env={"ENABLE_TOOL_SEARCH": "false"}
+    )
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """An empty project folder to install into and run the client in."""
+    folder = tmp_path / "project"
+    folder.mkdir()
+    return folder
