@@ -29,6 +29,7 @@ from agent_registry.config import Settings
 from agent_registry.hardening import forbid_same_user_inspection
 from agent_registry.logs import configure_logging
 from agent_registry.process_exit import exit_without_finalizing
+from agent_registry.registry.audit_chain import keyed_engine, load_audit_key
 from agent_registry.registry.db import make_engine
 from agent_registry.slack.client import make_web_client
 from agent_registry.temporal import connect, metrics_runtime
@@ -73,7 +74,9 @@ def build_worker(client: Client, settings: Settings, *, engine: Engine) -> Itera
         limits=settings.bundle_limits,
         cli_reviews=settings.cli_reviews_allowed,
     )
-    life = LifeActivities(engine, policy_path=settings.policy)
+    life = LifeActivities(
+        engine, policy_path=settings.policy, cli_reviews=settings.cli_reviews_allowed
+    )
     # Without a bot token there is no Slack client: notices and review requests go to
     # the log, and reviews go through the CLI.
     web_client = make_web_client(settings)
@@ -144,7 +147,8 @@ async def run_worker(settings: Settings) -> None:
     With ``metrics_address`` set, the worker runs on a Temporal runtime that serves
     Prometheus metrics there: the SDK's and the registry's own counters.
     """
-    engine = make_engine(settings.resolved_database_url)
+    audit_key = load_audit_key(settings.audit_key) if settings.audit_key else None
+    engine = keyed_engine(make_engine(settings.resolved_database_url), audit_key)
     runtime = None
     if settings.metrics_address is not None:
         runtime = metrics_runtime(settings.metrics_address)

@@ -1,8 +1,10 @@
-"""``agentreg audit verify|export``: check the audit log's hash chain, hand it to a SIEM.
+"""``agentreg audit verify|export|rekey``: check the audit chain, hand it to a SIEM.
 
 ``verify`` is what an auditor runs to learn whether the log was changed behind the
-registry's back; ``export`` streams the chained events as JSON lines so a SIEM keeps its
-own copy, and with it the hashes that make later tampering in the database visible.
+registry's back; with the audit key (``AGENT_REGISTRY_AUDIT_KEY``) it also catches a
+full rewrite by a database writer, who cannot recompute keyed digests. ``export``
+streams the chained events as JSON lines so a SIEM keeps its own copy. ``rekey`` keys
+an existing unkeyed chain once, after checking it.
 """
 
 from __future__ import annotations
@@ -18,19 +20,36 @@ from rich.markup import escape
 
 from agent_registry.cli.render import err, out
 from agent_registry.config import Settings
-from agent_registry.registry.audit_chain import load_chain, verify_database
+from agent_registry.registry.audit_chain import (
+    load_audit_key,
+    load_chain,
+    rekey_chain,
+    verify_database,
+)
 from agent_registry.registry.db import make_engine, session_scope
 
 app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
 
 
+def _audit_key(settings: Settings) -> bytes | None:
+    if settings.audit_key is None:
+        return None
+    try:
+        return load_audit_key(settings.audit_key)
+    except ValueError as error:
+        err.print(f"[bold red]error:[/] {escape(str(error))}")
+        raise typer.Exit(1) from None
+
+
 @app.command()
 def verify() -> None:
-    """Recompute the audit chain; exit 1 naming the first broken link if there is one."""
-    engine = make_engine(Settings().resolved_database_url)
+    """Recompute the audit chain; exit 1 naming the first row that disagrees, if one does."""
+    settings = Settings()
+    key = _audit_key(settings)
+    engine = make_engine(settings.resolved_database_url)
     try:
         with session_scope(engine) as session:
-            result = verify_database(session)
+            result = verify_database(session, key=key)
     finally:
         engine.dispose()
     if result.broken is not None:
@@ -40,6 +59,34 @@ def verify() -> None:
         )
         raise typer.Exit(1)
     out.print(f"chain intact: {result.count} events, head {result.head_hash}")
+    if key is None:
+        err.print(
+            "note: checked without an audit key (AGENT_REGISTRY_AUDIT_KEY), so a rewrite "
+            "that re-hashed every later row would pass"
+        )
+
+
+@app.command()
+def rekey() -> None:
+    """Key the audit chain with AGENT_REGISTRY_AUDIT_KEY, once, after checking it intact."""
+    settings = Settings()
+    key = _audit_key(settings)
+    if key is None:
+        err.print("[bold red]error:[/] set AGENT_REGISTRY_AUDIT_KEY to the audit key's file first")
+        raise typer.Exit(1)
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        with session_scope(engine) as session:
+            result = rekey_chain(session, key=key)
+    finally:
+        engine.dispose()
+    if result.broken is not None:
+        err.print(
+            f"[bold red]not re-keyed[/]: the chain is broken after {result.count} good "
+            f"events: {escape(result.broken.message)}"
+        )
+        raise typer.Exit(1)
+    out.print(f"chain keyed: {result.count} events, head {result.head_hash}")
 
 
 @app.command()

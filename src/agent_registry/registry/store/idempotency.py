@@ -15,7 +15,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from agent_registry.assets.refs import AssetRef
-from agent_registry.registry.audit_chain import GENESIS_HASH, HEAD_ID, event_digest
+from agent_registry.registry.audit_chain import (
+    GENESIS_HASH,
+    HEAD_ID,
+    event_digest,
+    session_audit_key,
+)
 from agent_registry.registry.errors import RegistryError
 from agent_registry.registry.tables import (
     AssetVersion,
@@ -110,7 +115,9 @@ def append_event(
         seq=seq,
         prev_hash=head.event_hash,
     )
-    event.event_hash = event_digest(event, seq=seq, prev_hash=head.event_hash)
+    event.event_hash = event_digest(
+        event, seq=seq, prev_hash=head.event_hash, key=session_audit_key(session)
+    )
     session.add(event)
     head.seq = seq
     head.event_hash = event.event_hash
