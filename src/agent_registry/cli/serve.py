@@ -33,6 +33,7 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from agent_registry.api import mcp_registry
 from agent_registry.api.app import RouteAdder, build_web_app
 from agent_registry.api.endpoint import Handler
 from agent_registry.api.health import database_check
@@ -57,7 +58,7 @@ DRAIN_SECONDS = 10.0
 
 ALL_INTERFACES = "0.0.0.0"  # noqa: S104 - Slack (or the proxy in front) must reach the endpoint
 
-SITE_ROUTES: tuple[RouteAdder, ...] = (dashboard_routes.add_routes,)
+SITE_ROUTES: tuple[RouteAdder, ...] = (dashboard_routes.add_routes, mcp_registry.add_routes)
 """Routes served besides the API, health, OpenAPI and Slack: add a module's here."""
 
 SLACK_OFF = (

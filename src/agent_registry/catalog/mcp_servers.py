@@ -1,0 +1,322 @@
+"""The MCP servers the registry serves through the MCP Registry API, read from its tables.
+
+One query per request, keyed for pagination: entries are ordered by server name and
+then by version, and a cursor is the last entry's ``name:version``, so a page costs
+the same at the start of a 10,000-server catalog as at its end, and any cursor a
+client sends (even one it made up) names a place in that order rather than an error.
+
+``server.json`` is served exactly as submitted, so it is read from the stored bundle,
+not from the manifest column (which holds the parsed model). A bundle never changes
+for its content hash, so each one is read once and kept (:class:`ServerDocuments`).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import Engine
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col
+
+from agent_registry.assets.archive import bundle_from_archive
+from agent_registry.assets.bundle_problems import BundleError
+from agent_registry.assets.kinds import SERVER_FILE, parse_mcp_server
+from agent_registry.assets.refs import AssetKind, InvalidRefError
+from agent_registry.catalog.models import ScopeTool
+from agent_registry.catalog.scopes import STORED_BUNDLE_LIMITS
+from agent_registry.lifecycle import Stage
+from agent_registry.mcp_registry.spec import SERVED_STAGES
+from agent_registry.registry.db import session_scope
+from agent_registry.registry.tables import Asset, AssetVersion, Blob, version_sort_key
+
+DOCUMENT_CACHE_SIZE = 65536
+"""Bundles whose ``server.json`` and scope are kept: every server of a large registry."""
+
+_LISTED = tuple(stage.value for stage, status in SERVED_STAGES.items() if stage != Stage.RETIRED)
+_WITH_DELETED = tuple(stage.value for stage in SERVED_STAGES)
+_LIVE_FIRST = (Stage.PUBLISHED.value, Stage.RECERTIFYING.value)
+
+
+@dataclass(frozen=True)
+class ServedVersion:
+    """One served MCP server version: its row facts and its bundle's documents."""
+
+    name: str
+    version: str
+    stage: Stage
+    owner_team: str
+    content_hash: str
+    risk_tier: str | None
+    published_at: datetime | None
+    updated_at: datetime
+    recertify_by: datetime | None
+    deprecated_at: datetime | None
+    deprecation_reason: str | None
+    replacement: str | None
+    sunset_at: datetime | None
+    retired_at: datetime | None
+    is_latest: bool
+    server: dict[str, Any]
+    scope: list[ScopeTool]
+
+
+@dataclass(frozen=True)
+class ServerQuery:
+    """What ``GET /v0.1/servers`` asks for (already read and bounded by the route)."""
+
+    limit: int
+    cursor: str | None = None
+    search: str | None = None
+    updated_since: datetime | None = None
+    version: str | None = None
+    include_deleted: bool = False
+
+
+@dataclass(frozen=True)
+class ServerPage:
+    """One page of served versions and the cursor of the next, if there is one."""
+
+    servers: list[ServedVersion]
+    next_cursor: str | None
+
+
+class ServerDocuments:
+    """``server.json`` as submitted and the declared tools, per content hash, read once."""
+
+    def __init__(self, size: int = DOCUMENT_CACHE_SIZE) -> None:
+        self._size = size
+        self._lock = threading.Lock()
+        self._kept: OrderedDict[str, tuple[dict[str, Any], list[ScopeTool]]] = OrderedDict()
+
+    def of(
+        self, session: Session, hashes: Iterable[str]
+    ) -> dict[str, tuple[dict[str, Any], list[ScopeTool]]]:
+        """The documents of each bundle, reading the ones not kept yet in one query."""
+        found: dict[str, tuple[dict[str, Any], list[ScopeTool]]] = {}
+        with self._lock:
+            for content_hash in hashes:
+                kept = self._kept.get(content_hash)
+                if kept is not None:
+                    self._kept.move_to_end(content_hash)
+                    found[content_hash] = kept
+            missing = [h for h in dict.fromkeys(hashes) if h not in found]
+        if missing:
+            query = sa.select(col(Blob.content_hash), col(Blob.data)).where(
+                col(Blob.content_hash).in_(missing)
+            )
+            blobs: dict[str, bytes] = {
+                content_hash: data for content_hash, data in session.connection().execute(query)
+            }
+            for content_hash in missing:
+                found[content_hash] = _documents(blobs.get(content_hash))
+            with self._lock:
+                for content_hash in missing:
+                    self._kept[content_hash] = found[content_hash]
+                while len(self._kept) > self._size:
+                    self._kept.popitem(last=False)
+        return found
+
+
+def _documents(archive: bytes | None) -> tuple[dict[str, Any], list[ScopeTool]]:
+    """``server.json`` and the declared tools of a stored bundle; empty when unreadable."""
+    if archive is None:
+        return {}, []
+    try:
+        bundle = bundle_from_archive(archive, limits=STORED_BUNDLE_LIMITS)
+    except BundleError:
+        return {}, []
+    server_file = bundle.get(SERVER_FILE)
+    server: dict[str, Any] = {}
+    if server_file is not None:
+        try:
+            value = json.loads(server_file.data.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            value = None
+        if isinstance(value, dict):
+            server = value
+    scope = parse_mcp_server(bundle).scope
+    tools = [
+        ScopeTool(
+            name=tool.name,
+            effects=[effect.value for effect in tool.effects],
+            description=tool.description,
+        )
+        for tool in (scope.tools if scope is not None else [])
+    ]
+    return server, tools
+
+
+class McpServerCatalog:
+    """The served MCP servers of one registry database.
+
+    Args:
+        engine: The registry engine.
+        documents: Where bundles' documents are kept between requests.
+    """
+
+    def __init__(self, engine: Engine, documents: ServerDocuments | None = None) -> None:
+        self._engine = engine
+        self._documents = documents or ServerDocuments()
+
+    def page(self, query: ServerQuery) -> ServerPage:
+        """One page of served versions in name, then version, order.
+
+        With ``updated_since`` deleted (retired) versions are always included, as the
+        spec says, so that a mirror following changes sees them go.
+        """
+        stages = _WITH_DELETED if query.include_deleted or query.updated_since else _LISTED
+        statement = _base(stages)
+        if query.search:
+            pattern = f"%{_escape_like(query.search.lower())}%"
+            statement = statement.where(sa.func.lower(col(Asset.name)).like(pattern, escape="\\"))
+        if query.updated_since is not None:
+            statement = statement.where(col(AssetVersion.updated_at) >= query.updated_since)
+        if query.version is not None:
+            statement = statement.where(
+                _latest_only(stages) if query.version == "latest" else _exact(query.version)
+            )
+        if query.cursor:
+            statement = statement.where(_after(query.cursor))
+        statement = statement.order_by(col(Asset.name), col(AssetVersion.version_sort)).limit(
+            query.limit + 1
+        )
+        with session_scope(self._engine) as session:
+            rows = list(session.connection().execute(statement))
+            more = len(rows) > query.limit
+            rows = rows[: query.limit]
+            served = self._served(session, rows)
+        last = served[-1] if served else None
+        return ServerPage(
+            servers=served,
+            next_cursor=f"{last.name}:{last.version}" if more and last else None,
+        )
+
+    def versions(self, name: str, *, include_deleted: bool) -> list[ServedVersion]:
+        """Every served version of ``name``, newest publication first; empty when none."""
+        stages = _WITH_DELETED if include_deleted else _LISTED
+        statement = (
+            _base(stages)
+            .where(col(Asset.name) == name)
+            .order_by(
+                col(AssetVersion.published_at).desc(),
+                col(AssetVersion.version_sort).desc(),
+            )
+        )
+        with session_scope(self._engine) as session:
+            return self._served(session, list(session.connection().execute(statement)))
+
+    def version(self, name: str, version: str, *, include_deleted: bool) -> ServedVersion | None:
+        """One served version of ``name``; ``latest`` means the latest one."""
+        stages = _WITH_DELETED if include_deleted else _LISTED
+        statement = _base(stages).where(col(Asset.name) == name)
+        if version == "latest":
+            statement = statement.where(_latest_only(stages))
+        else:
+            statement = statement.where(col(AssetVersion.version) == version)
+        with session_scope(self._engine) as session:
+            served = self._served(session, list(session.connection().execute(statement.limit(1))))
+        return served[0] if served else None
+
+    def _served(self, session: Session, rows: Sequence[Any]) -> list[ServedVersion]:
+        documents = self._documents.of(session, [row.content_hash for row in rows])
+        latest = _latest_sorts(session, {row.asset_id for row in rows})
+        return [
+            ServedVersion(
+                name=row.name,
+                version=row.version,
+                stage=Stage(row.stage),
+                owner_team=row.owner_team,
+                content_hash=row.content_hash,
+                risk_tier=row.risk_tier,
+                published_at=row.published_at,
+                updated_at=row.updated_at,
+                recertify_by=row.recertify_by,
+                deprecated_at=row.deprecated_at,
+                deprecation_reason=row.deprecation_reason,
+                replacement=row.replacement,
+                sunset_at=row.sunset_at,
+                retired_at=row.retired_at,
+                is_latest=latest.get(row.asset_id) == row.version_sort,
+                server=documents[row.content_hash][0],
+                scope=documents[row.content_hash][1],
+            )
+            for row in rows
+        ]
+
+
+def _base(stages: Sequence[str]) -> sa.Select[*tuple[Any, ...]]:
+    return (
+        sa.select(
+            col(AssetVersion.asset_id),
+            col(Asset.name),
+            col(Asset.owner_team),
+            col(AssetVersion.version),
+            col(AssetVersion.version_sort),
+            col(AssetVersion.stage),
+            col(AssetVersion.content_hash),
+            col(AssetVersion.risk_tier),
+            col(AssetVersion.published_at),
+            col(AssetVersion.updated_at),
+            col(AssetVersion.recertify_by),
+            col(AssetVersion.deprecated_at),
+            col(AssetVersion.deprecation_reason),
+            col(AssetVersion.replacement),
+            col(AssetVersion.sunset_at),
+            col(AssetVersion.retired_at),
+        )
+        .join(Asset, col(AssetVersion.asset_id) == col(Asset.id))
+        .where(col(Asset.kind) == AssetKind.MCP_SERVER.value, col(AssetVersion.stage).in_(stages))
+    )
+
+
+def _latest_only(stages: Sequence[str]) -> sa.ColumnElement[bool]:
+    """The row is the highest version of its server among the served, non-deleted ones."""
+    newer = aliased(AssetVersion, name="newer")
+    return ~sa.exists().where(
+        col(newer.asset_id) == col(AssetVersion.asset_id),
+        col(newer.stage).in_([stage for stage in stages if stage != Stage.RETIRED.value]),
+        col(newer.version_sort) > col(AssetVersion.version_sort),
+    ) & (col(AssetVersion.stage) != Stage.RETIRED.value)
+
+
+def _latest_sorts(session: Session, asset_ids: set[int]) -> dict[int, str]:
+    """The version sort key of each server's latest served, non-deleted version."""
+    if not asset_ids:
+        return {}
+    query = (
+        sa.select(col(AssetVersion.asset_id), sa.func.max(col(AssetVersion.version_sort)))
+        .where(col(AssetVersion.asset_id).in_(asset_ids), col(AssetVersion.stage).in_(_LISTED))
+        .group_by(col(AssetVersion.asset_id))
+    )
+    return {asset_id: key for asset_id, key in session.connection().execute(query)}
+
+
+def _exact(version: str) -> sa.ColumnElement[bool]:
+    return col(AssetVersion.version) == version
+
+
+def _after(cursor: str) -> sa.ColumnElement[bool]:
+    """Rows after the cursor ``name:version`` in (name, version) order.
+
+    A cursor without a version, or with one that is not semver, places itself before
+    every version of that name, so a hand-made cursor still names a place.
+    """
+    name, _, version = cursor.rpartition(":") if ":" in cursor else (cursor, "", "")
+    try:
+        key = version_sort_key(version) if version else ""
+    except InvalidRefError:
+        key = ""
+    return (col(Asset.name) > name) | (
+        (col(Asset.name) == name) & (col(AssetVersion.version_sort) > key)
+    )
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
