@@ -10,6 +10,7 @@ from agent_registry.catalog.models import (
     CountByKey,
     DailyCount,
     DueItem,
+    EvalFailureItem,
     OrgReport,
     PendingReview,
     ScopeRow,
@@ -78,6 +79,15 @@ def sample_report() -> OrgReport:
                 due=NOW + timedelta(days=20),
                 overdue=False,
                 replacement="skill/pdf-report@1.2.0",
+            )
+        ],
+        eval_failures=[
+            EvalFailureItem(
+                ref="mcp-server/io.github.acme/leaky@2.0.0",
+                owner_team="payments",
+                risk_tier="high",
+                submitted_at=NOW - timedelta(days=2),
+                failed_at=NOW - timedelta(days=2),
             )
         ],
         reuse=[

@@ -458,6 +458,7 @@ def _version_facts(session: Session) -> list[org_report.VersionFacts]:
         col(AssetVersion.deprecated_at),
         col(AssetVersion.sunset_at),
         col(AssetVersion.replacement),
+        col(AssetVersion.submitted_at),
     ).join(Asset, col(AssetVersion.asset_id) == col(Asset.id))
     # The columns are selected in VersionFacts' field order.
     facts = org_report.VersionFacts._make

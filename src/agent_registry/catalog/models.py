@@ -216,6 +216,16 @@ class DueItem(BaseModel):
     replacement: str | None = None
 
 
+class EvalFailureItem(BaseModel):
+    """A version whose eval failed, waiting for a revision."""
+
+    ref: str
+    owner_team: str
+    risk_tier: str | None = None
+    submitted_at: datetime = Field(description="When its lifecycle started")
+    failed_at: datetime = Field(description="When it last changed: the failed eval")
+
+
 class ScopeRow(BaseModel):
     """What one published asset can touch."""
 
@@ -244,6 +254,8 @@ class OrgReport(BaseModel):
         pending_reviews: Versions in review, oldest first.
         recertifications_due: Published versions due within 30 days or overdue.
         deprecations: Deprecated versions with their sunsets and replacements.
+        eval_failures: Versions in ``EvalFailed`` whose lifecycle started in the last
+            7 days, newest first (empty from a server that predates the list).
         reuse: Installs, uses and teams per asset, most used first.
         unused: Published assets nobody installed or used.
         daily: Installs and uses per day over the last 30 days.
@@ -258,6 +270,7 @@ class OrgReport(BaseModel):
     pending_reviews: list[PendingReview]
     recertifications_due: list[DueItem]
     deprecations: list[DueItem]
+    eval_failures: list[EvalFailureItem] = Field(default_factory=list)
     reuse: list[AssetReuse]
     unused: list[str]
     daily: list[DailyCount]

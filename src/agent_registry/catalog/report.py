@@ -27,6 +27,7 @@ from agent_registry.catalog.models import (
     CountByKey,
     DailyCount,
     DueItem,
+    EvalFailureItem,
     OrgReport,
     PendingReview,
     ScopeRow,
@@ -35,8 +36,10 @@ from agent_registry.catalog.models import (
 from agent_registry.lifecycle import Stage
 from agent_registry.registry.store.usage import AssetUse, DayCount
 
-RECERTIFICATION_HORIZON = timedelta(days=30)
-"""Re-certifications due within this long are listed, as are overdue ones."""
+# Re-certifications due within RECERTIFICATION_HORIZON are listed (overdue ones too),
+# and eval failures of lifecycles started within EVAL_FAILURE_WINDOW: the Temporal views'
+# own bounds, so a section and its filtered list in the Temporal UI hold the same versions.
+from agent_registry.temporal_views import EVAL_FAILURE_WINDOW, RECERTIFICATION_HORIZON
 
 DAILY_WINDOW_DAYS = 30
 """How many days, today included, the daily installs and uses cover."""
@@ -50,6 +53,7 @@ INHERITS_ALL_TOOLS = "all tools (inherited)"
 _LIVE = frozenset({Stage.PUBLISHED.value, Stage.RECERTIFYING.value})
 _DEPRECATED = Stage.DEPRECATED.value
 _IN_REVIEW = Stage.IN_REVIEW.value
+_EVAL_FAILED = Stage.EVAL_FAILED.value
 _STAGE_RANK = {stage: 2 for stage in _LIVE} | {_DEPRECATED: 1}
 """How current a version of each stage is: in the catalog, deprecated, anything else."""
 _WIDENING_MODES = frozenset({PermissionMode.BYPASS_PERMISSIONS.value})
@@ -77,6 +81,7 @@ class VersionFacts(NamedTuple):
         deprecated_at: When it was deprecated.
         sunset_at: When a deprecated version retires.
         replacement: What to use instead, ``kind/name@version``.
+        submitted_at: When its lifecycle started (the registry row was created).
     """
 
     version_id: int
@@ -93,6 +98,7 @@ class VersionFacts(NamedTuple):
     deprecated_at: datetime | None = None
     sunset_at: datetime | None = None
     replacement: str | None = None
+    submitted_at: datetime | None = None
 
     @property
     def ref(self) -> str:
@@ -216,6 +222,7 @@ def build_report(inputs: ReportInputs) -> OrgReport:
         pending_reviews=_pending_reviews(inputs),
         recertifications_due=_recertifications_due(inputs.versions, now=now),
         deprecations=_deprecations(inputs.versions, now=now),
+        eval_failures=_eval_failures(inputs.versions, now=now),
         reuse=_reuse(inputs.uses, teams=teams),
         unused=[v.asset_ref for v in published if (v.kind, v.name) not in used],
         daily=_daily(inputs.days, now=now),
@@ -292,6 +299,27 @@ def _deprecations(versions: Iterable[VersionFacts], *, now: datetime) -> list[Du
             )
         )
     return sorted(items, key=lambda item: (item.due, item.ref))
+
+
+def _eval_failures(versions: Iterable[VersionFacts], *, now: datetime) -> list[EvalFailureItem]:
+    """Versions in ``EvalFailed`` whose lifecycle started within the window, newest first.
+
+    Judged by the lifecycle's start, as the Temporal view is (``StartTime``): visibility
+    keeps no time of the last stage change.
+    """
+    since = now - EVAL_FAILURE_WINDOW
+    items = [
+        EvalFailureItem(
+            ref=version.ref,
+            owner_team=version.owner_team,
+            risk_tier=version.risk_tier,
+            submitted_at=version.submitted_at or version.updated_at,
+            failed_at=version.updated_at,
+        )
+        for version in versions
+        if version.stage == _EVAL_FAILED and (version.submitted_at or version.updated_at) >= since
+    ]
+    return sorted(items, key=lambda item: (item.submitted_at, item.ref), reverse=True)
 
 
 def _reuse(uses: Iterable[AssetUse], *, teams: Mapping[tuple[str, str], str]) -> list[AssetReuse]:

@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated
 
@@ -65,6 +66,20 @@ def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+def stack_environment(base: Mapping[str, str], *, port: int, ui_port: int) -> dict[str, str]:
+    """The worker's and the registry server's environment: ``base`` pointed at this stack.
+
+    The Temporal address and the Web UI's address follow ``--port`` and ``--ui-port``,
+    so the links the dashboard, Slack messages and notices carry open the UI this stack
+    started, whatever ``AGENT_REGISTRY_UI_URL`` said before.
+    """
+    return {
+        **base,
+        "TEMPORAL_ADDRESS": f"127.0.0.1:{port}",
+        "AGENT_REGISTRY_UI_URL": f"http://localhost:{ui_port}",
+    }
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -124,7 +139,7 @@ def up(
                 )
             )
         _wait_for_port(port, processes[0], what="the Temporal dev server", see=str(server_log))
-        worker_env = {**os.environ, "TEMPORAL_ADDRESS": f"127.0.0.1:{port}"}
+        worker_env = stack_environment(os.environ, port=port, ui_port=ui_port)
         processes.append(
             subprocess.Popen(
                 [str(_binary("agentreg-worker"))], env=worker_env, start_new_session=True
@@ -168,6 +183,8 @@ def _announce(*, port: int, ui_port: int, registry_port: int, server_log: Path) 
     )
     if port != 7233:
         out.print(f"  in another terminal: export TEMPORAL_ADDRESS=127.0.0.1:{port}")
+    if ui_port != 8233:
+        out.print(f"  in another terminal: export AGENT_REGISTRY_UI_URL=http://localhost:{ui_port}")
     out.print("  next, in another terminal:")
     out.print("    .venv/bin/agentreg submit examples/skills/release-notes --as alice")
     out.print("    .venv/bin/agentreg review approve skill/release-notes@1.0.0 --as bob")

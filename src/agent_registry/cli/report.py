@@ -23,6 +23,16 @@ from agent_registry.cli.errors import CliError
 from agent_registry.cli.render import out, stage_text
 from agent_registry.config import Settings
 from agent_registry.distribution.source import NoRegistryError, open_catalog
+from agent_registry.temporal_views import (
+    AWAITING_SUNSET,
+    EVAL_FAILURES,
+    PAST_SLA,
+    PENDING_REVIEWS,
+    RECERTIFICATIONS_DUE,
+    TemporalConsole,
+    console_for,
+    views,
+)
 
 TIER_STYLE = {"low": "green", "medium": "yellow", "high": "bold red"}
 SPARK = "▁▂▃▄▅▆▇█"
@@ -33,20 +43,44 @@ def report(
         bool, typer.Option("--json", help="Print the report as JSON, for scripts.")
     ] = False,
 ) -> None:
-    """Show the org report: inventory, scope, governance and reuse of registry assets."""
+    """Show the org report: inventory, scope, governance and reuse of registry assets.
+
+    Each governance list is followed by its Temporal visibility query and the Temporal UI
+    link (``AGENT_REGISTRY_UI_URL``) that lists the same lifecycles.
+    """
+    settings = Settings()
     try:
-        data = open_catalog(Settings()).report()
+        data = open_catalog(settings).report()
     except (NoRegistryError, CatalogApiError) as error:  # phrased for the user already
         raise CliError(str(error)) from error
     if as_json:
         typer.echo(data.model_dump_json(indent=2))
         return
-    print_report(data, out)
+    print_report(data, out, temporal=console_for(settings.ui_url))
 
 
-def print_report(data: OrgReport, console: Console) -> None:
-    """Print every part of the report as rich tables, most pressing first."""
+def print_report(
+    data: OrgReport, console: Console, *, temporal: TemporalConsole | None = None
+) -> None:
+    """Print every part of the report as rich tables, most pressing first.
+
+    Args:
+        data: The report.
+        console: Where to print.
+        temporal: The Temporal UI the governance lists link to; without it only their
+            queries are printed.
+    """
     now = data.generated_at
+    shown = {v.key: v for v in views(now)}
+
+    def queries(*keys: str) -> None:
+        for key in keys:
+            console.print(f"  [bold]{escape(shown[key].title)}[/] in Temporal:", soft_wrap=True)
+            console.print(f"    query: {escape(shown[key].query)}", soft_wrap=True)
+            if temporal is not None:
+                link = temporal.workflow_list(shown[key].query)
+                console.print(f"    {escape(link)}", soft_wrap=True)
+
     console.print(f"[bold]Agent Registry org report[/]  generated {now:%Y-%m-%d %H:%M} UTC")
     console.print(
         Columns(
@@ -61,8 +95,13 @@ def print_report(data: OrgReport, console: Console) -> None:
     )
     console.print(_scope(data))
     console.print(_reviews(data))
+    queries(PENDING_REVIEWS, PAST_SLA)
     console.print(_due("Re-certifications due", data.recertifications_due, now, "overdue"))
+    queries(RECERTIFICATIONS_DUE)
     console.print(_due("Deprecations and sunsets", data.deprecations, now, "retired"))
+    queries(AWAITING_SUNSET)
+    console.print(_eval_failures(data))
+    queries(EVAL_FAILURES)
     console.print(_daily(data.daily))
     console.print(_reuse(data))
     if data.unused:
@@ -133,6 +172,23 @@ def _due(title: str, items: Sequence[DueItem], now: datetime, past: str) -> Tabl
             f"{item.due:%Y-%m-%d}",
             status,
             escape(item.replacement or "-"),
+        )
+    return table
+
+
+def _eval_failures(data: OrgReport) -> Table:
+    table = Table(
+        title=f"Eval failures this week ({len(data.eval_failures)})", title_justify="left"
+    )
+    for column in ("version", "team", "risk", "submitted", "failed"):
+        table.add_column(column)
+    for item in data.eval_failures:
+        table.add_row(
+            escape(item.ref),
+            escape(item.owner_team),
+            _tier(item.risk_tier),
+            f"{item.submitted_at:%Y-%m-%d %H:%M}",
+            f"{item.failed_at:%Y-%m-%d %H:%M}",
         )
     return table
 

@@ -7,8 +7,15 @@ SVG, so the page renders the same offline, behind a proxy, or saved to a file.
 from __future__ import annotations
 
 from agent_registry.catalog.models import OrgReport
+from agent_registry.config import Settings
 from agent_registry.dashboard import sections
 from agent_registry.dashboard.markup import esc
+from agent_registry.temporal_views import ALL_LIFECYCLES, TemporalConsole
+
+DEFAULT_UI_URL: str = Settings.model_fields["ui_url"].default
+
+REFRESH_SECONDS = 60
+"""How often the open page reloads itself (a meta refresh: the page runs no script)."""
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
@@ -23,6 +30,7 @@ body{margin:0;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-seri
 header{background:#1f2a44;color:#fff;padding:18px 32px}
 header h1{margin:0;font-size:22px}
 header p{margin:4px 0 0;color:#c8d0e0}
+header a.ui{color:#fff}
 nav{display:flex;gap:18px;padding:10px 32px;background:#fff;border-bottom:1px solid #e3e6ee}
 nav a{color:#2f4fb0;text-decoration:none;font-weight:600}
 main{padding:20px 32px 48px;max-width:1320px}
@@ -60,19 +68,32 @@ code{font:12.5px ui-monospace,SFMono-Regular,Menlo,monospace;word-break:break-al
 .unused{columns:3;margin:0;padding-left:18px}
 svg.chart{max-width:100%;height:auto}
 svg.chart.wide{width:100%}
+a.wf{text-decoration:none}
+a.wf code{color:#2f4fb0}
+ul.views{list-style:none;margin:0 0 8px;padding:0;font-size:12.5px}
+ul.views li{margin:2px 0}
+ul.views a{color:#2f4fb0;font-weight:600;margin-right:6px}
+ul.views code{color:#5d6678}
 """
 
 
-def render_dashboard(report: OrgReport) -> str:
-    """The dashboard page for ``report``, as one self-contained HTML document."""
-    generated = f"{report.generated_at:%Y-%m-%d %H:%M} UTC"
+def render_dashboard(report: OrgReport, *, console: TemporalConsole | None = None) -> str:
+    """The dashboard page for ``report``, as one self-contained HTML document.
+
+    Args:
+        report: The numbers.
+        console: Where the Temporal UI is, for the links from versions and sections;
+            the settings' default UI address on the default namespace when None.
+    """
+    console = console or TemporalConsole(ui_url=DEFAULT_UI_URL)
+    generated = f"{report.generated_at:%Y-%m-%d %H:%M:%S} UTC"
     stamp = esc(report.generated_at.isoformat())
     body = "".join(
         (
             sections.summary(report),
             sections.inventory(report),
             sections.scope(report),
-            sections.governance(report),
+            sections.governance(report, console),
             sections.reuse(report),
         )
     )
@@ -80,11 +101,14 @@ def render_dashboard(report: OrgReport) -> str:
         "<!DOCTYPE html>\n"
         '<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f'<meta http-equiv="refresh" content="{REFRESH_SECONDS}">'
         "<title>Agent Registry: org dashboard</title>"
         f"<style>{STYLE}</style></head><body>"
         "<header><h1>Agent Registry</h1>"
         f'<p>Org dashboard &middot; generated <time datetime="{stamp}">'
-        f"{esc(generated)}</time></p></header>"
+        f"{esc(generated)}</time> &middot; refreshes every {REFRESH_SECONDS} s &middot; "
+        f'<a class="ui" href="{esc(console.workflow_list(ALL_LIFECYCLES))}">'
+        "all lifecycles in Temporal</a></p></header>"
         '<nav><a href="#inventory">Inventory</a><a href="#scope">Scope</a>'
         '<a href="#governance">Governance</a><a href="#reuse">Reuse</a></nav>'
         f"<main>{body}</main></body></html>\n"

@@ -12,13 +12,17 @@ import logging
 
 from aiohttp import web
 
-from agent_registry.api.context import CATALOG
+from agent_registry.api.context import CATALOG, SETTINGS
 from agent_registry.dashboard.markup import esc
 from agent_registry.dashboard.page import CONTENT_SECURITY_POLICY, render_dashboard
+from agent_registry.temporal_views import TemporalConsole, console_for
 
 logger = logging.getLogger(__name__)
 
 DASHBOARD_PATHS = ("/", "/dashboard")
+
+CONSOLE = web.AppKey("temporal_console", TemporalConsole)
+"""Where the dashboard's links into the Temporal UI point: read once, when routes are added."""
 
 HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
@@ -30,7 +34,13 @@ HEADERS = {
 
 
 def add_routes(app: web.Application) -> None:
-    """Serve the dashboard at ``/`` and ``/dashboard`` (GET, and HEAD for probes)."""
+    """Serve the dashboard at ``/`` and ``/dashboard`` (GET, and HEAD for probes).
+
+    The Temporal UI's address is the settings' ``ui_url`` (``AGENT_REGISTRY_UI_URL``,
+    which ``agentreg up --ui-port`` sets), on the namespace Temporal's own configuration
+    names.
+    """
+    app[CONSOLE] = console_for(app[SETTINGS].ui_url)
     for path in DASHBOARD_PATHS:
         app.router.add_get(path, dashboard)
 
@@ -54,7 +64,10 @@ async def dashboard(request: web.Request) -> web.Response:
             headers=HEADERS,
         )
     return web.Response(
-        text=render_dashboard(report), content_type="text/html", charset="utf-8", headers=HEADERS
+        text=render_dashboard(report, console=request.app[CONSOLE]),
+        content_type="text/html",
+        charset="utf-8",
+        headers=HEADERS,
     )
 
 

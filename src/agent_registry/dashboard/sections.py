@@ -14,6 +14,17 @@ from datetime import datetime
 from agent_registry.catalog.models import DueItem, OrgReport
 from agent_registry.dashboard.charts import bar_chart, daily_chart, sparkline
 from agent_registry.dashboard.markup import badge, chips, day, esc, span, table, tier_badge
+from agent_registry.temporal_views import (
+    AWAITING_SUNSET,
+    EVAL_FAILURES,
+    PAST_SLA,
+    PENDING_REVIEWS,
+    RECERTIFICATIONS_DUE,
+    TemporalConsole,
+    View,
+    lifecycle_workflow_id,
+    views,
+)
 
 TIER_ORDER = {"high": 0, "medium": 1, "low": 2}
 
@@ -94,14 +105,20 @@ def scope(report: OrgReport) -> str:
     )
 
 
-def governance(report: OrgReport) -> str:
-    """Decisions waiting: reviews and their age, re-certifications, deprecations."""
+def governance(report: OrgReport, console: TemporalConsole) -> str:
+    """Decisions waiting: reviews and their age, re-certifications, deprecations, failures.
+
+    Every version links to its lifecycle in the Temporal UI, and every list to the UI's
+    workflow list filtered by the visibility query that selects the same versions (shown
+    beside the link, ready to save as a view).
+    """
     now = report.generated_at
+    shown = {v.key: v for v in views(now)}
     reviews = table(
         ["Version", "Owner team", "Risk", "Waiting since", "Age", "SLA"],
         (
             [
-                f"<code>{esc(r.ref)}</code>",
+                _version_link(r.ref, console),
                 esc(r.owner_team),
                 tier_badge(r.risk_tier),
                 esc(day(r.waiting_since)),
@@ -119,7 +136,12 @@ def governance(report: OrgReport) -> str:
     recerts = table(
         ["Version", "Owner team", "Due", "Status"],
         (
-            [f"<code>{esc(d.ref)}</code>", esc(d.owner_team), esc(day(d.due)), _due_status(d, now)]
+            [
+                _version_link(d.ref, console),
+                esc(d.owner_team),
+                esc(day(d.due)),
+                _due_status(d, now),
+            ]
             for d in report.recertifications_due
         ),
         row_attrs=[f'data-ref="{esc(d.ref)}"' for d in report.recertifications_due],
@@ -129,7 +151,7 @@ def governance(report: OrgReport) -> str:
         ["Version", "Owner team", "Sunset", "Status", "Use instead"],
         (
             [
-                f"<code>{esc(d.ref)}</code>",
+                _version_link(d.ref, console),
                 esc(d.owner_team),
                 esc(day(d.due)),
                 _due_status(d, now, overdue_text="retired"),
@@ -140,10 +162,34 @@ def governance(report: OrgReport) -> str:
         row_attrs=[f'data-ref="{esc(d.ref)}"' for d in report.deprecations],
         empty="Nothing is deprecated.",
     )
+    failures = table(
+        ["Version", "Owner team", "Risk", "Submitted", "Failed"],
+        (
+            [
+                _version_link(f.ref, console),
+                esc(f.owner_team),
+                tier_badge(f.risk_tier),
+                esc(day(f.submitted_at)),
+                esc(day(f.failed_at)),
+            ]
+            for f in report.eval_failures
+        ),
+        row_attrs=[f'data-ref="{esc(f.ref)}"' for f in report.eval_failures],
+        empty="No eval failures in lifecycles started this week.",
+    )
     body = (
-        f"<h3>Pending reviews ({len(report.pending_reviews)})</h3>{reviews}"
-        f"<h3>Re-certifications due ({len(report.recertifications_due)})</h3>{recerts}"
-        f"<h3>Deprecations and sunsets ({len(report.deprecations)})</h3>{sunsets}"
+        f"<h3>Pending reviews ({len(report.pending_reviews)})</h3>"
+        + _view_links(console, shown[PENDING_REVIEWS], shown[PAST_SLA])
+        + reviews
+        + f"<h3>Re-certifications due ({len(report.recertifications_due)})</h3>"
+        + _view_links(console, shown[RECERTIFICATIONS_DUE])
+        + recerts
+        + f"<h3>Deprecations and sunsets ({len(report.deprecations)})</h3>"
+        + _view_links(console, shown[AWAITING_SUNSET])
+        + sunsets
+        + f"<h3>Eval failures this week ({len(report.eval_failures)})</h3>"
+        + _view_links(console, shown[EVAL_FAILURES])
+        + failures
     )
     return _section("governance", "Governance", "What needs a decision, oldest first.", body)
 
@@ -192,6 +238,23 @@ def _due_status(item: DueItem, now: datetime, *, overdue_text: str = "overdue") 
     if item.overdue or seconds < 0:
         return badge(f"{overdue_text} {span(seconds)} ago", "bad")
     return badge(f"in {span(seconds)}", "warn" if seconds < 7 * 86400 else "ok")
+
+
+def _version_link(ref: str, console: TemporalConsole) -> str:
+    """A version as a link to its lifecycle workflow in the Temporal UI."""
+    href = console.workflow(lifecycle_workflow_id(ref))
+    return f'<a class="wf" href="{esc(href)}"><code>{esc(ref)}</code></a>'
+
+
+def _view_links(console: TemporalConsole, *shown: View) -> str:
+    """Links to the UI's workflow list filtered like the section, with their queries."""
+    items = "".join(
+        f'<li><a class="view" data-view="{esc(v.key)}" '
+        f'href="{esc(console.workflow_list(v.query))}">'
+        f"{esc(v.title)} in Temporal</a> <code>{esc(v.query)}</code></li>"
+        for v in shown
+    )
+    return f'<ul class="views">{items}</ul>'
 
 
 def _section(anchor: str, title: str, lead: str, body: str) -> str:
