@@ -127,8 +127,10 @@ def api() -> Iterator[MessagesStandIn]:
 
 
 @pytest.fixture
-def client(claude_binary: Path, api: MessagesStandIn, tmp_path: Path) -> ClaudeClient:
-    """The client in a home of its own, talking to ``api``.
+def client(
+    claude_binary: Path, api: MessagesStandIn, registry: Registry, tmp_path: Path
+) -> ClaudeClient:
+    """The client in a home of its own, talking to ``api``; its hooks reach ``registry``.
 
     MCP tools are offered to the model directly (``ENABLE_TOOL_SEARCH=false``) rather
     than behind the client's tool search, so a request lists them by name and a scripted
@@ -137,7 +139,10 @@ def client(claude_binary: Path, api: MessagesStandIn, tmp_path: Path) -> ClaudeC
     home = tmp_path / "home"
     home.mkdir()
     return ClaudeClient(
-        binary=claude_binary, home=home, api_url=api.url, env={"ENABLE_TOOL_SEARCH": "false"}
+        binary=claude_binary,
+        home=home,
+        api_url=api.url,
+        env={**registry.env, "ENABLE_TOOL_SEARCH": "false"},
     )
 
 
