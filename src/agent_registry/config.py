@@ -65,6 +65,20 @@ class Settings(BaseSettings):
         audit_key: Path of the secret (32 bytes or more) the audit chain is keyed with
             (HMAC-SHA256). Kept outside the database, so a database writer cannot
             recompute the chain after rewriting it.
+        identity_mode: How the registry server learns who writes (see
+            :mod:`agent_registry.identity`): ``local`` (the embedded default) takes
+            ``--as EMAIL`` from loopback clients on trust and marks every reply
+            unverified, and the server refuses to bind beyond loopback; ``oidc`` verifies
+            a bearer token from the identity provider on every write.
+        oidc_issuer: The identity provider's issuer URL (``oidc`` mode).
+        oidc_audience: The audience tokens must be issued for: the registry's API.
+        oidc_groups_claim: The token claim that lists the caller's groups.
+        oidc_jwks_url: The provider's key set; read from its discovery document if unset.
+        oidc_client_id: The CLI's public client id for device-flow login
+            (``agentreg login``).
+        oidc_client_secret: A CI bot's client secret: with it, the CLI logs in with the
+            client-credentials grant and the registry sees a machine principal.
+        oidc_scope: The scopes ``agentreg login`` asks for.
     """
 
     model_config = SettingsConfigDict(
@@ -103,6 +117,14 @@ class Settings(BaseSettings):
     max_bundle_files: int = 200
     metrics_address: str | None = None
     log_format: Literal["text", "json"] = "text"
+    identity_mode: Literal["local", "oidc"] = "local"
+    oidc_issuer: str | None = None
+    oidc_audience: str | None = None
+    oidc_groups_claim: str = "groups"
+    oidc_jwks_url: str | None = None
+    oidc_client_id: str = "agentreg-cli"
+    oidc_client_secret: SecretStr | None = None
+    oidc_scope: str = "openid offline_access email profile groups"
     signing_key: Path | None = None
     trusted_keys: Path | None = None
     audit_key: Path | None = None
@@ -117,6 +139,10 @@ class Settings(BaseSettings):
         "signing_key",
         "trusted_keys",
         "audit_key",
+        "oidc_issuer",
+        "oidc_audience",
+        "oidc_jwks_url",
+        "oidc_client_secret",
         mode="before",
     )
     @classmethod
