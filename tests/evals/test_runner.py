@@ -6,7 +6,7 @@ import pytest
 
 from agent_registry.assets.manifests import FalsePositiveMark
 from agent_registry.assets.parsed import ParsedAsset
-from agent_registry.evals import content, hygiene, scope, secrets, spec
+from agent_registry.evals import content, hygiene, intent, scope, secrets, spec
 from agent_registry.evals.findings import Finding, Severity
 from agent_registry.evals.runner import CATALOG, CHECK_FAMILIES, EvalReport, evaluate
 from agent_registry.lifecycle import RiskTier
@@ -28,7 +28,14 @@ def with_checks(policy: Policy, **checks: Severity) -> Policy:
 
 
 def test_families_run_in_a_stable_order() -> None:
-    families = (spec.check, secrets.check, scope.check, hygiene.check, content.check)
+    families = (
+        spec.check,
+        secrets.check,
+        scope.check,
+        hygiene.check,
+        content.check,
+        intent.check,
+    )
     assert families == CHECK_FAMILIES
 
 

@@ -360,6 +360,8 @@ Manifest = SkillManifest | SubagentManifest | McpServerManifest
 
 
 _RANGE_MARKERS = re.compile(r"[\^~<>=*|xX ]|^latest$", re.IGNORECASE)
+_TEMPLATE_MARKERS = re.compile(r"[${}<>%]")
+"""The MCP Registry refuses versions that are templates (``${VERSION}``, ``{{v}}``)."""
 
 
 def is_exact_version(version: str) -> bool:
@@ -368,6 +370,8 @@ def is_exact_version(version: str) -> bool:
     Semver is preferred, but PyPI and OCI versions are not always semver, so anything
     without range syntax or ``latest`` counts as exact.
     """
+    if _TEMPLATE_MARKERS.search(version):
+        return False  # an unexpanded ${VERSION} or {{version}} names no release at all
     if is_semver(version):
         return True
     return bool(version) and not _RANGE_MARKERS.search(version) and version.lower() != "latest"

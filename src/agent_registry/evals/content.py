@@ -717,6 +717,10 @@ CHECKS: tuple[CheckFunction, ...] = (
 )
 
 
+PHRASES = _PHRASES
+"""The subverting phrases, for families that must not report the same text twice."""
+
+
 def check(asset: ParsedAsset) -> list[Finding]:
     """Run every content-safety check."""
     return run_checks(CHECKS, asset)

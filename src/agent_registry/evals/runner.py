@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pydantic import BaseModel
 
 from agent_registry.assets.parsed import ParsedAsset
-from agent_registry.evals import content, hygiene, marks, scope, secrets, spec
+from agent_registry.evals import content, hygiene, intent, marks, scope, secrets, spec
 from agent_registry.evals.base import CHECK_CRASHED, CheckFunction, check_name, crash_finding
 from agent_registry.evals.findings import Finding, Severity
 from agent_registry.lifecycle import RiskTier
@@ -23,6 +23,7 @@ CHECK_FAMILIES: tuple[CheckFunction, ...] = (
     scope.check,
     hygiene.check,
     content.check,
+    intent.check,
 )
 """The check families, in the order their findings are gathered."""
 
@@ -32,6 +33,7 @@ CATALOG: dict[str, Severity] = {
     **scope.CATALOG,
     **hygiene.CATALOG,
     **content.CATALOG,
+    **intent.CATALOG,
     **PROBE_CATALOG,
     **REUSE_CATALOG,
     **marks.CATALOG,

@@ -27,6 +27,7 @@ from pathlib import PurePosixPath
 from agent_registry.assets.parsed import ParsedAsset
 from agent_registry.assets.refs import AssetKind
 from agent_registry.evals.base import CheckFunction, line_of_path, make_finding, run_checks
+from agent_registry.evals.decoded import decoded_texts
 from agent_registry.evals.findings import Finding, Severity
 from agent_registry.evals.text import split_lines, text_files
 
@@ -168,6 +169,8 @@ _PLACEHOLDER_MARKERS = (
     "placeholder",
     "redacted",
     "dummy",
+    "...",
+    "\u2026",
 )
 _PLACEHOLDER_PASSWORDS = frozenset({"password", "passwd", "pass", "pwd", "secret", "...", "…"})
 
@@ -180,6 +183,7 @@ CATALOG: dict[str, Severity] = {
     "secrets.high-entropy": Severity.WARN,
     "secrets.split-token": Severity.BLOCK,
     "secrets.mcp-secret-value": Severity.BLOCK,
+    "secrets.encoded-credential": Severity.BLOCK,
 }
 """Check ids this family raises and the severity each proposes."""
 
@@ -251,24 +255,58 @@ def aws_secret_keys(asset: ParsedAsset) -> list[Finding]:
 
 
 def private_keys(asset: ParsedAsset) -> list[Finding]:
-    """PEM private key blocks (RSA, EC, OpenSSH, PGP, PKCS#8)."""
+    """PEM private key blocks (RSA, EC, OpenSSH, PGP, PKCS#8) that hold key material.
+
+    A header followed by ``...`` or by nothing is how documentation shows the format;
+    like gitleaks' private-key rule, a block counts only when key material follows.
+    """
     findings = []
-    for path, number, line in _lines(asset):
-        match = _PRIVATE_KEY.search(line)
-        if match is None:
-            continue
-        # The BEGIN line is a public header, not key material: naming it is safe.
-        findings.append(
-            make_finding(
-                CATALOG,
-                "secrets.private-key",
-                message=f"private key block ({match[0]}) in {path}",
-                file=path,
-                line=number,
-                fix=_rotate("replace the key pair wherever it is trusted"),
+    for bundle_file, text in text_files(asset):
+        path = bundle_file.path
+        lines = split_lines(text)
+        for index, line in enumerate(lines):
+            match = _PRIVATE_KEY.search(line)
+            if match is None or not _has_key_material(lines, index, match.end()):
+                continue
+            number = index + 1
+            # The BEGIN line is a public header, not key material: naming it is safe.
+            findings.append(
+                make_finding(
+                    CATALOG,
+                    "secrets.private-key",
+                    message=f"private key block ({match[0]}) in {path}",
+                    file=path,
+                    line=number,
+                    fix=_rotate("replace the key pair wherever it is trusted"),
+                )
             )
-        )
     return findings
+
+
+_KEY_MATERIAL_CHARS = 64
+"""Base64 characters after a PEM header before it counts as a key; real keys hold hundreds."""
+
+
+def _has_key_material(lines: list[str], index: int, column: int) -> bool:
+    """Whether the header may be followed by key material rather than an illustration.
+
+    Documentation shows the format as a header followed by ``...``, ``<key>`` or
+    straight by the END line; anything else (including a header cut from its body)
+    counts, since a key's first line alone is already a leak of what it is.
+    """
+    material = 0
+    for part in [lines[index][column:], *lines[index + 1 : index + 12]]:
+        stripped = part.strip().strip("\"',")
+        if "-----END" in part:
+            before = part.split("-----END", 1)[0].replace("\\n", "")
+            material += len(re.findall(r"[A-Za-z0-9+/=]", before))
+            return material >= _KEY_MATERIAL_CHARS
+        if "..." in stripped or "\u2026" in stripped or re.search(r"<[^>]*>", stripped):
+            return material >= _KEY_MATERIAL_CHARS
+        material += len(re.findall(r"[A-Za-z0-9+/=]", stripped.replace("\\n", "")))
+        if material >= _KEY_MATERIAL_CHARS:
+            return True
+    return True
 
 
 def url_passwords(asset: ParsedAsset) -> list[Finding]:
@@ -276,7 +314,7 @@ def url_passwords(asset: ParsedAsset) -> list[Finding]:
     findings = []
     for path, number, line in _lines(asset):
         for match in _URL_CREDENTIALS.finditer(line):
-            if _is_placeholder_password(match["password"]):
+            if _is_placeholder_password(match["password"]) or _is_test_host(match["host"]):
                 continue
             # Neither user nor password is shown: the user part can be a token too.
             shown = f"{match['scheme']}://…@{match['host']}"
@@ -406,6 +444,55 @@ def mcp_secret_values(asset: ParsedAsset) -> list[Finding]:
     return findings
 
 
+def encoded_credentials(asset: ParsedAsset) -> list[Finding]:
+    """Credentials inside base64, hex or a packed file, found by decoding (bounded).
+
+    Encoding hides a key from a reviewer and from a line scanner, not from whoever
+    decodes it; a credential that was encoded on purpose is no less leaked. The decoded
+    text gets every precise check, and the generic ``key = value`` one too: nobody
+    base64-encodes an example.
+    """
+    findings = []
+    for decoded in decoded_texts(asset):
+        for label, shown in _credentials_in(decoded.text):
+            findings.append(
+                make_finding(
+                    CATALOG,
+                    "secrets.encoded-credential",
+                    message=f"{label} ({shown}) hidden as {decoded.how} in {decoded.file}",
+                    file=decoded.file,
+                    line=decoded.line,
+                    fix=_rotate("revoke it where it was issued")
+                    + " Encoding a credential does not hide it."
+                    + _FROM_ENV,
+                )
+            )
+    unique = {(f.file, f.line, f.message): f for f in findings}
+    return list(unique.values())
+
+
+def _credentials_in(text: str) -> Iterator[tuple[str, str]]:
+    """(label, masked value) of each credential in decoded text."""
+    for line in split_lines(text):
+        for rule, token in _tokens(line):
+            yield rule.label, mask(token)
+        if _PRIVATE_KEY.search(line):
+            yield "private key block", "-----BEGIN…"
+        label = _AWS_SECRET_LABEL.search(line)
+        if label is not None:
+            for match in _AWS_SECRET_VALUE.finditer(line, label.end()):
+                if not is_placeholder(match[0]):
+                    yield "AWS secret access key", mask(match[0])
+        for match in _URL_CREDENTIALS.finditer(line):
+            if not _is_placeholder_password(match["password"]):
+                yield "URL with a password", f"{match['scheme']}://…@{match['host']}"
+        for match in _generic_matches(line, config_file=True):
+            yield (
+                f"'{match['key']}' with a literal value",
+                mask(match["quoted"] or match["bare"] or ""),
+            )
+
+
 CHECKS: tuple[CheckFunction, ...] = (
     token_findings,
     aws_secret_keys,
@@ -415,6 +502,7 @@ CHECKS: tuple[CheckFunction, ...] = (
     split_tokens,
     high_entropy_strings,
     mcp_secret_values,
+    encoded_credentials,
 )
 
 
@@ -474,10 +562,27 @@ def _has_known_token(line: str) -> bool:
 def _is_placeholder_password(password: str) -> bool:
     return (
         is_placeholder(password)
+        or not re.search(r"[A-Za-z0-9]", password)
         or password.lower() in _PLACEHOLDER_PASSWORDS
         or password.startswith(("$", "%"))
         or "{" in password
     )
+
+
+_TEST_HOST = re.compile(
+    r"^(?:localhost|127(?:\.\d{1,3}){3}|0\.0\.0\.0|\[?::1\]?|host\.docker\.internal"
+    r"|[a-z][a-z0-9_-]*|(?:[\w-]+\.)*example(?:\.(?:com|org|net))?"
+    r"|(?:[\w-]+\.)+(?:test|example|invalid|localhost|local))$",
+    re.IGNORECASE,
+)
+"""Hosts of documentation and local test setups: loopback, a Compose service name
+(``db``, ``postgres``), the reserved example and test domains (RFC 2606). A password in
+a URL to one of them is a documented test value, as in every CI example
+(``postgres://postgres:test@localhost``); it opens nothing reachable."""
+
+
+def _is_test_host(host: str) -> bool:
+    return _TEST_HOST.match(host.rsplit(":", 1)[0] if host.count(":") == 1 else host) is not None
 
 
 def _generic_matches(line: str, *, config_file: bool) -> Iterator[re.Match[str]]:
