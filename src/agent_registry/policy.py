@@ -149,11 +149,30 @@ class ProbePolicy(_PolicyModel):
         timeout: Hard limit for one probe, start to finish; the server is killed after it.
         max_output_bytes: What the server may write (stdout and stderr) before the probe
             stops reading and kills it.
+        memory: Address space of each process in the sandbox (``RLIMIT_AS``), as
+            ``"512MiB"``, ``"1GiB"`` or bytes.
+        cpu_seconds: CPU time of each process in the sandbox (``RLIMIT_CPU``).
+        processes: Processes and threads of the server together (``RLIMIT_NPROC``).
     """
 
     enabled: bool = True
     timeout: Duration = Field(default_factory=lambda: parse_duration("20s"))
     max_output_bytes: Annotated[int, Field(ge=64 * 1024)] = 4 * 1024 * 1024
+    memory: Annotated[int, Field(ge=128 * 1024 * 1024, le=64 * 1024**3)] = 1024**3
+    cpu_seconds: Annotated[int, Field(ge=1, le=600)] = 30
+    processes: Annotated[int, Field(ge=4, le=4096)] = 64
+
+    @field_validator("memory", mode="before")
+    @classmethod
+    def _memory_size(cls, value: object) -> object:
+        """``"512MiB"`` and ``"1GiB"`` read as bytes; a plain number is bytes already."""
+        if isinstance(value, str):
+            text = value.strip()
+            for suffix, factor in (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
+                if text.endswith(suffix) and text[: -len(suffix)].strip().isdigit():
+                    return int(text[: -len(suffix)]) * factor
+            raise ValueError(f"must be a size such as 512MiB or 1GiB, got {value!r}")
+        return value
 
     @field_validator("timeout")
     @classmethod

@@ -3,17 +3,44 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+from importlib.metadata import version as installed_version
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from agent_registry.assets.bundle import BundleLimits
 from agent_registry.assets.loader import load_path
 from agent_registry.assets.parsed import ParsedAsset
+from agent_registry.mcp_probe.launch import LaunchSpec, resolve_launch
+from agent_registry.mcp_probe.local import default_cache_dir
+from agent_registry.mcp_probe.runtime import ensure_runtime
+from agent_registry.mcp_probe.sandbox import sandbox_problem
 
 SERVERS = Path(__file__).parent / "servers"
+HOSTILE = Path(__file__).parent / "hostile"
+
+MCP_PACKAGE = {
+    "registryType": "pypi",
+    "identifier": "mcp",
+    "version": installed_version("mcp"),
+    "transport": {"type": "stdio"},
+}
+"""The MCP SDK the test servers import: their venv in the sandbox installs this version."""
+
+CACHE = default_cache_dir()
+"""The probe cache the tests share across runs: installs are made once per version."""
+
+_PROBLEM = sandbox_problem()
+needs_sandbox = pytest.mark.skipif(
+    _PROBLEM is not None,
+    reason=f"the probe sandbox cannot be created here: {_PROBLEM} "
+    "(.ci/run installs bubblewrap; apt-get install bubblewrap)",
+)
+"""Marks a test that starts a server: without bubblewrap the probe refuses to."""
 
 READ_TOOLS: list[dict[str, Any]] = [
     {"name": "search_notes", "effects": ["read"]},
@@ -29,15 +56,23 @@ def bundled_server(
     args: list[str] | None = None,
     env: dict[str, str] | None = None,
     version: str = "1.0.0",
+    sdk: bool = True,
+    source: Path = SERVERS,
 ) -> ParsedAsset:
-    """An MCP server folder shipping ``script`` as server.py, started by scope.yaml's launch."""
+    """An MCP server folder shipping ``script`` as server.py, started by scope.yaml's launch.
+
+    With ``sdk`` its server.json declares the MCP SDK, so its venv in the sandbox has it;
+    the hostile servers use the standard library only.
+    """
     folder.mkdir(parents=True, exist_ok=True)
-    shutil.copy(SERVERS / script, folder / "server.py")
-    server = {
+    shutil.copy(source / script, folder / "server.py")
+    server: dict[str, Any] = {
         "name": "io.github.acme/notes",
         "description": "Search and read the team's notes.",
         "version": version,
     }
+    if sdk:
+        server["packages"] = [MCP_PACKAGE]
     (folder / "server.json").write_text(json.dumps(server, indent=2) + "\n")
     launch: dict[str, Any] = {"command": "python", "args": ["server.py", *(args or [])]}
     if env:
@@ -56,3 +91,29 @@ def process_gone(pid: int) -> bool:
     except FileNotFoundError:
         return True
     return state in {"Z", "X"}
+
+
+def processes_with(marker: str) -> list[int]:
+    """Live processes whose command line holds ``marker`` (zombies do not count)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
+                text = cmdline.read().decode("utf-8", "replace")
+        except OSError:
+            continue
+        if marker in text and not process_gone(int(entry)) and int(entry) != os.getpid():
+            found.append(int(entry))
+    return found
+
+
+def prepared_launch(asset: ParsedAsset) -> LaunchSpec:
+    """The asset's launch with its runtime installed, ready for :func:`run.probe`."""
+    launch = resolve_launch(asset)
+    assert isinstance(launch, LaunchSpec), launch
+    if launch.runtime is None:
+        return launch
+    runtime = ensure_runtime(launch.runtime, CACHE)
+    return launch.with_runtime(runtime.root, runtime.command, runtime.bin_dir)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from importlib.metadata import version as installed_version
 from pathlib import Path
 from typing import Any
 
@@ -11,12 +12,12 @@ import pytest
 
 from agent_registry.assets.bundle import BundleLimits
 from agent_registry.assets.loader import load_path
-from agent_registry.mcp_probe import launch as launch_module
-from agent_registry.mcp_probe.launch import LaunchSpec, NotProbeable, probe_path, resolve_launch
+from agent_registry.mcp_probe.launch import SYSTEM_PATH, LaunchSpec, NotProbeable, resolve_launch
 from tests.evals import builders
 from tests.mcp_probe.support import READ_TOOLS, bundled_server
 
 BIN = str(Path(sys.executable).parent)
+MCP_VERSION = installed_version("mcp")
 
 
 def package(**overrides: Any) -> dict[str, Any]:
@@ -41,77 +42,65 @@ def server(*packages: dict[str, Any], remotes: list[dict[str, Any]] | None = Non
     return builders.mcp_server(server=data)
 
 
-def fake_command(folder: Path, name: str) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / name
-    path.write_text("#!/bin/sh\nexit 0\n")
-    path.chmod(0o755)
-    return path
-
-
-@pytest.fixture
-def no_system_path(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Only the interpreter's directory and what a test adds: no uvx or npx by accident."""
-    monkeypatch.setattr(launch_module, "SYSTEM_PATH", ())
-
-
-def test_probe_path_starts_with_the_interpreter_directory(tmp_path: Path) -> None:
-    path = probe_path([tmp_path, BIN])
-    assert path == [BIN, "/usr/local/bin", "/usr/bin", "/bin", str(tmp_path)]
-
-
-def test_explicit_launch_runs_python_from_the_worker_environment(tmp_path: Path) -> None:
-    asset = bundled_server(tmp_path / "notes", "notes.py", tools=READ_TOOLS, env={"MODE": "a"})
+def test_python_launch_gets_its_own_venv_never_the_worker_interpreter(tmp_path: Path) -> None:
+    asset = bundled_server(tmp_path / "notes", "notes.py", tools=READ_TOOLS)
     spec = resolve_launch(asset)
     assert isinstance(spec, LaunchSpec)
-    assert spec.command == os.path.join(BIN, "python")
+    assert spec.runtime is not None
+    assert spec.runtime.kind == "python"
+    assert spec.runtime.packages == [f"mcp=={MCP_VERSION}"]
+    assert BIN not in spec.search_path
+    assert not spec.command.startswith(BIN)
     assert spec.args == ["server.py"]
-    assert spec.env == {"MODE": "a"}
-    assert spec.source_field == "launch"
-    assert (spec.expected_version, spec.expected_version_field) == ("1.0.0", "version")
+
+
+def test_system_command_is_found_on_the_sandbox_path_only(tmp_path: Path) -> None:
+    bundled_server(tmp_path / "notes", "notes.py", tools=READ_TOOLS)
+    (tmp_path / "notes" / "scope.yaml").write_text(
+        (tmp_path / "notes" / "scope.yaml").read_text().replace("command: python", "command: sh")
+    )
+    spec = resolve_launch(load_path(tmp_path / "notes", limits=BundleLimits()))
+    assert isinstance(spec, LaunchSpec)
+    assert os.path.dirname(spec.command) in SYSTEM_PATH
+    assert spec.runtime is None
 
 
 def test_explicit_launch_with_unknown_command_is_not_probeable(tmp_path: Path) -> None:
     folder = tmp_path / "notes"
     bundled_server(folder, "notes.py", tools=READ_TOOLS)
-    scope = (folder / "scope.yaml").read_text().replace("command: python", "command: notes-srv")
+    scope = (folder / "scope.yaml").read_text().replace("command: python", "command: no-such-cmd")
     (folder / "scope.yaml").write_text(scope)
-    asset = load_path(folder, limits=BundleLimits())
-    reason = resolve_launch(asset)
+    reason = resolve_launch(load_path(folder, limits=BundleLimits()))
     assert isinstance(reason, NotProbeable)
-    assert "'notes-srv' is not on the probe PATH" in reason.reason
+    assert "'no-such-cmd' is not on the sandbox's PATH" in reason.reason
     assert reason.field == "launch.command"
 
 
-def test_pypi_console_script_beside_the_interpreter_is_used() -> None:
+def test_pypi_package_is_installed_at_its_pinned_version() -> None:
     asset = server(package(identifier="mcp-server-time", version="2026.10.19"))
     spec = resolve_launch(asset)
     assert isinstance(spec, LaunchSpec)
-    assert spec.command == os.path.join(BIN, "mcp-server-time")
+    assert spec.runtime is not None
+    assert (spec.runtime.kind, spec.runtime.packages) == ("pypi", ["mcp-server-time==2026.10.19"])
+    assert spec.runtime.entry == "mcp-server-time"
     assert spec.args == []
     assert spec.expected_version == "2026.10.19"
     assert spec.expected_version_field == "packages[0].version"
 
 
-@pytest.mark.usefixtures("no_system_path")
-def test_pypi_package_without_script_runs_through_uvx(tmp_path: Path) -> None:
-    uvx = fake_command(tmp_path / "tools", "uvx")
-    spec = resolve_launch(server(package()), extra_path=[tmp_path / "tools"])
-    assert isinstance(spec, LaunchSpec)
-    assert (spec.command, spec.args) == (str(uvx), ["acme-notes-mcp==1.2.0"])
-
-
-@pytest.mark.usefixtures("no_system_path")
-def test_pypi_package_without_script_or_uvx_is_not_probeable() -> None:
-    reason = resolve_launch(server(package()))
+@pytest.mark.parametrize("version", [""])
+def test_unpinned_package_is_not_probeable(version: str) -> None:
+    entry = (
+        package(version=version)
+        if version
+        else {k: v for k, v in package().items() if k != "version"}
+    )
+    reason = resolve_launch(server(entry))
     assert isinstance(reason, NotProbeable)
-    assert "neither the console script 'acme-notes-mcp' nor uvx" in reason.reason
-    assert reason.field == "packages[0]"
+    assert "not pinned to an exact version" in reason.reason
 
 
-@pytest.mark.usefixtures("no_system_path")
-def test_npm_package_runs_through_npx_with_non_secret_env_only(tmp_path: Path) -> None:
-    npx = fake_command(tmp_path / "tools", "npx")
+def test_npm_package_is_installed_pinned_with_non_secret_env_only() -> None:
     variables = [
         {"name": "NOTES_REGION", "default": "eu"},
         {"name": "NOTES_TOKEN", "isSecret": True, "default": "not-given"},
@@ -120,15 +109,26 @@ def test_npm_package_runs_through_npx_with_non_secret_env_only(tmp_path: Path) -
     entry = package(
         registryType="npm", identifier="@acme/notes-mcp", environmentVariables=variables
     )
-    spec = resolve_launch(server(entry), extra_path=[tmp_path / "tools"])
+    spec = resolve_launch(server(entry))
     assert isinstance(spec, LaunchSpec)
-    assert (spec.command, spec.args) == (str(npx), ["-y", "@acme/notes-mcp@1.2.0"])
+    assert spec.runtime is not None
+    assert (spec.runtime.kind, spec.runtime.packages) == ("npm", ["@acme/notes-mcp@1.2.0"])
+    assert spec.runtime.entry == "notes-mcp"
     assert spec.env == {"NOTES_REGION": "eu"}
+
+
+def test_runtime_key_names_package_and_version() -> None:
+    spec = resolve_launch(server(package(identifier="mcp-server-time", version="2026.10.19")))
+    other = resolve_launch(server(package(identifier="mcp-server-time", version="2026.10.20")))
+    assert isinstance(spec, LaunchSpec) and isinstance(other, LaunchSpec)
+    assert spec.runtime is not None and other.runtime is not None
+    assert spec.runtime.key.startswith("pypi-mcp-server-time==2026.10.19-")
+    assert spec.runtime.key != other.runtime.key
 
 
 def test_first_stdio_package_is_chosen() -> None:
     http = package(identifier="acme-http", transport={"type": "streamable-http"})
-    stdio = package(identifier="mcp-server-time")
+    stdio = package(identifier="mcp-server-time", version="2026.10.19")
     spec = resolve_launch(server(http, stdio))
     assert isinstance(spec, LaunchSpec)
     assert spec.source_field == "packages[1]"

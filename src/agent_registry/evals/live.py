@@ -9,6 +9,7 @@ which judges them with the same policy as everything else.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from agent_registry.assets.parsed import ParsedAsset
 from agent_registry.assets.refs import AssetKind
@@ -42,6 +43,7 @@ def run_live_checks(
     catalog: SimilarityIndex | None,
     baseline: list[ToolFingerprint] | None,
     probe: bool = True,
+    cache_dir: Path | None = None,
 ) -> LiveChecks:
     """Probe an MCP server (when policy and the caller allow) and look for look-alikes.
 
@@ -51,7 +53,9 @@ def run_live_checks(
         catalog: The published catalog's index; None when it cannot be read (the reuse
             check is then skipped, which only ever loses a warning).
         baseline: Tool fingerprints from the first probe of the same bundle.
-        probe: False to skip the probe whatever policy says (``validate --no-probe``).
+        probe: False to skip the probe whatever policy says (``validate --no-probe``
+            and the eval activity, which leaves the probe to the probe workers).
+        cache_dir: The probe cache (package installs, venvs); the user's default when None.
 
     Returns:
         The findings, look-alikes and fingerprints.
@@ -63,7 +67,9 @@ def run_live_checks(
         # needs it (every other CLI command and check would pay for it otherwise).
         from agent_registry.mcp_probe.local import probe_bundle
 
-        found, fingerprints = probe_bundle(asset, policy.probe, baseline=baseline)
+        found, fingerprints = probe_bundle(
+            asset, policy.probe, baseline=baseline, cache_dir=cache_dir
+        )
         live.findings.extend(found)
         live.fingerprints = fingerprints
     if catalog is not None:

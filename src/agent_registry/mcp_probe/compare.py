@@ -16,6 +16,7 @@ from agent_registry.evals.findings import Finding, Severity
 from agent_registry.mcp_probe.fingerprint import ToolFingerprint
 from agent_registry.mcp_probe.launch import LaunchSpec, NotProbeable
 from agent_registry.mcp_probe.result import ExposedTool, ProbeOutcome, ProbeResult
+from agent_registry.mcp_probe.sandbox import INSTALL_HINT
 
 CATALOG: dict[str, Severity] = {
     "probe.undeclared-tool": Severity.BLOCK,
@@ -29,11 +30,9 @@ CATALOG: dict[str, Severity] = {
     "probe.output-capped": Severity.BLOCK,
     "probe.not-probed": Severity.INFO,
     "probe.version-mismatch": Severity.WARN,
+    "probe.sandbox-unavailable": Severity.BLOCK,
 }
 """Check ids this family raises and the severity each proposes."""
-
-STDERR_IN_MESSAGE = 200
-"""Characters of the server's stderr (its end) quoted in a finding's message."""
 
 _RUN_LOCALLY = (
     "Run the server's command yourself with no environment variables set (env -i) and "
@@ -79,13 +78,14 @@ def compare_probe(
 def outcome_finding(asset: ParsedAsset, spec: LaunchSpec, result: ProbeResult) -> Finding:
     """The blocking finding of a probe that failed, timed out or was cut off."""
     file, line = _launch_place(asset, spec.source_field)
-    stderr = _stderr_quote(result.stderr_excerpt)
+    # What the server printed is not quoted: findings reach the submitter's notices and
+    # Slack, and a server's output is whatever it chose to print.
     error = result.error or "no detail"
     if result.outcome is ProbeOutcome.TIMEOUT:
         return make_finding(
             CATALOG,
             "probe.timeout",
-            message=f"the MCP server ({spec.source}) did not answer in time: {error}{stderr}",
+            message=f"the MCP server ({spec.source}) did not answer in time: {error}",
             file=file,
             line=line,
             field=spec.source_field,
@@ -96,7 +96,7 @@ def outcome_finding(asset: ParsedAsset, spec: LaunchSpec, result: ProbeResult) -
         return make_finding(
             CATALOG,
             "probe.output-capped",
-            message=f"the MCP server ({spec.source}) flooded stdout: {error}{stderr}",
+            message=f"the MCP server ({spec.source}) flooded its output: {error}",
             file=file,
             line=line,
             field=spec.source_field,
@@ -106,11 +106,46 @@ def outcome_finding(asset: ParsedAsset, spec: LaunchSpec, result: ProbeResult) -
     return make_finding(
         CATALOG,
         "probe.failed",
-        message=f"the MCP server ({spec.source}) could not be probed: {error}{stderr}",
+        message=f"the MCP server ({spec.source}) could not be probed: {error}",
         file=file,
         line=line,
         field=spec.source_field,
         fix=_RUN_LOCALLY,
+    )
+
+
+def sandbox_unavailable_finding(asset: ParsedAsset, spec: LaunchSpec, problem: str) -> Finding:
+    """The finding of a server not started because no sandbox could be made for it.
+
+    Blocking by default: the probe fails closed. An organization that accepts publishing
+    MCP servers nobody ran lowers ``probe.sandbox-unavailable`` in its policy.
+    """
+    file, line = _launch_place(asset, spec.source_field)
+    return make_finding(
+        CATALOG,
+        "probe.sandbox-unavailable",
+        message=f"the MCP server was not started: the probe sandbox is unavailable on the "
+        f"probe worker ({problem})",
+        file=file,
+        line=line,
+        field=spec.source_field,
+        fix=f"Nothing to change in the bundle; the registry's operators {INSTALL_HINT}, "
+        "then the evaluation is run again.",
+    )
+
+
+def install_failed_finding(asset: ParsedAsset, spec: LaunchSpec, reason: str) -> Finding:
+    """The blocking finding of a server whose pinned packages could not be installed."""
+    file, line = _launch_place(asset, spec.source_field)
+    return make_finding(
+        CATALOG,
+        "probe.failed",
+        message=f"the MCP server ({spec.source}) could not be installed for the probe: {reason}",
+        file=file,
+        line=line,
+        field=spec.source_field,
+        fix="Pin versions that exist and publish wheels (PyPI: the probe installs wheels "
+        "only, it never runs a setup.py; npm: install scripts are not run).",
     )
 
 
@@ -305,13 +340,3 @@ def _launch_place(asset: ParsedAsset, field: str | None) -> tuple[str, int | Non
 
 def _same_version(expected: str, reported: str) -> bool:
     return expected.strip().removeprefix("v") == reported.strip().removeprefix("v")
-
-
-def _stderr_quote(excerpt: str) -> str:
-    """The end of the kept stderr: where a crash says what went wrong."""
-    text = " ".join(excerpt.split())
-    if not text:
-        return ""
-    if len(text) > STDERR_IN_MESSAGE:
-        text = "…" + text[-STDERR_IN_MESSAGE:]
-    return f" (stderr: {text})"

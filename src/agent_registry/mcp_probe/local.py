@@ -1,6 +1,6 @@
 """Probe a parsed MCP asset from synchronous code: unpack its bundle, run, clean up.
 
-The eval activity runs in a worker thread and ``agentreg validate`` is a plain command;
+The probe activity runs in a worker thread and ``agentreg validate`` is a plain command;
 both need the probe as one blocking call with the bundle written to a private
 temporary folder that is gone afterwards, whatever the server did.
 """
@@ -8,6 +8,7 @@ temporary folder that is gone afterwards, whatever the server did.
 from __future__ import annotations
 
 import asyncio
+import os
 import tempfile
 from pathlib import Path
 
@@ -15,12 +16,36 @@ from agent_registry.assets.parsed import ParsedAsset
 from agent_registry.assets.unpack import write_bundle
 from agent_registry.evals.findings import Finding
 from agent_registry.mcp_probe.fingerprint import ToolFingerprint
+from agent_registry.mcp_probe.sandbox import SandboxLimits
 from agent_registry.mcp_probe.verify import probe_asset
 from agent_registry.policy import ProbePolicy
 
+SYSTEM_CACHE_DIR = Path("/var/cache/agent-registry/probe")
+"""The probe cache of a root worker: outside root's home, which the sandbox user (to
+whom the worker drops before starting bubblewrap) could not traverse."""
+
+
+def default_cache_dir() -> Path:
+    """The probe cache: :data:`SYSTEM_CACHE_DIR` for root, else the user's cache folder."""
+    if os.geteuid() == 0:
+        return SYSTEM_CACHE_DIR
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "agent-registry" / "probe"
+
+
+def sandbox_limits(rules: ProbePolicy) -> SandboxLimits:
+    """The policy's probe limits as the sandbox's kernel limits."""
+    return SandboxLimits(
+        memory_bytes=rules.memory, cpu_seconds=rules.cpu_seconds, processes=rules.processes
+    )
+
 
 def probe_bundle(
-    asset: ParsedAsset, rules: ProbePolicy, *, baseline: list[ToolFingerprint] | None
+    asset: ParsedAsset,
+    rules: ProbePolicy,
+    *,
+    baseline: list[ToolFingerprint] | None,
+    cache_dir: Path | None = None,
 ) -> tuple[list[Finding], list[ToolFingerprint]]:
     """Start the asset's server from its own bundle and compare it with ``scope.yaml``.
 
@@ -28,6 +53,7 @@ def probe_bundle(
         asset: A parsed MCP server asset.
         rules: The policy's probe limits.
         baseline: Fingerprints from the first probe of the same bundle, if any.
+        cache_dir: The probe cache; :func:`default_cache_dir` when None.
 
     Returns:
         The probe's findings, and the fingerprints of the tools it listed.
@@ -43,5 +69,7 @@ def probe_bundle(
                 timeout=rules.timeout.total_seconds(),
                 max_output_bytes=rules.max_output_bytes,
                 baseline=baseline,
+                cache_dir=cache_dir or default_cache_dir(),
+                limits=sandbox_limits(rules),
             )
         )

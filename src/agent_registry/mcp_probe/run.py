@@ -1,10 +1,15 @@
-"""Start an MCP server in a scrubbed environment and ask it what it exposes.
+"""Start an MCP server in the sandbox and ask it what it exposes.
 
-The server is untrusted code running on a worker whose environment holds database and
-Slack credentials, so it gets none of that environment: only PATH, a throwaway HOME and
-TMPDIR, a locale and the non-secret variables its launch declares. It runs in its own
-session (process group), so the whole tree is killed at the end, and everything it can
-make us wait for or hold (time, stdout, stderr) is bounded.
+The server is untrusted code, so it runs inside bubblewrap
+(:mod:`~agent_registry.mcp_probe.sandbox`): its own namespaces, the unprivileged user,
+no network, a read-only view of the system and its bundle, kernel limits. It gets none
+of the worker's environment: only PATH, HOME and TMPDIR inside the sandbox, a locale and
+the non-secret variables its launch declares. Everything it can make us wait for or hold
+(time, stdout, stderr) is bounded here too, and what it wrote to stderr is kept only
+after the secret scanner's redaction (:mod:`~agent_registry.mcp_probe.output`).
+
+``sandboxed=False`` runs the same probe unconfined; only the benchmark that measures
+what the sandbox costs uses it.
 """
 
 from __future__ import annotations
@@ -16,11 +21,12 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Mapping
-from contextlib import suppress
+from contextlib import ExitStack, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import anyio
+import anyio.to_thread
 import mcp_types as types
 from anyio.abc import Process
 from mcp.client.session import ClientSession
@@ -30,7 +36,16 @@ from mcp_types import CONNECTION_CLOSED
 from pydantic import ValidationError
 
 from agent_registry.mcp_probe.launch import LaunchSpec
+from agent_registry.mcp_probe.output import redact_secrets
 from agent_registry.mcp_probe.result import ExposedTool, ProbeOutcome, ProbeResult, ToolHints
+from agent_registry.mcp_probe.sandbox import (
+    BUNDLE_DIR,
+    HOME_DIR,
+    TMP_DIR,
+    SandboxLimits,
+    describe_exit,
+    sandbox_command,
+)
 from agent_registry.mcp_probe.transport import PipeReport, process_transport
 
 MAX_TOOLS = 1000
@@ -78,6 +93,8 @@ async def probe(
     # The server's lifetime, not the caller's patience: clean-up must outlive it.
     timeout: float,  # noqa: ASYNC109
     max_output_bytes: int,
+    limits: SandboxLimits | None = None,
+    sandboxed: bool = True,
 ) -> ProbeResult:
     """Start the server, run ``initialize`` and ``tools/list``, then stop it.
 
@@ -90,7 +107,9 @@ async def probe(
         bundle_dir: The unpacked bundle; the server's working directory.
         timeout: Seconds for start, ``initialize`` and every ``tools/list`` page
             together; stopping the server adds at most a few seconds.
-        max_output_bytes: Most bytes the server may write to stdout.
+        max_output_bytes: Most bytes the server may write to stdout, and to stderr.
+        limits: The sandbox's kernel limits; the defaults when None.
+        sandboxed: False only to measure the sandbox's cost: runs the server unconfined.
 
     Returns:
         What the probe saw.
@@ -104,6 +123,8 @@ async def probe(
             bundle_dir=bundle_dir,
             timeout=timeout,
             max_output_bytes=max_output_bytes,
+            limits=limits or SandboxLimits(),
+            sandboxed=sandboxed,
         )
     finally:
         _remove_tree(workdir)
@@ -141,10 +162,17 @@ async def _probe_in(
     bundle_dir: Path,
     timeout: float,  # noqa: ASYNC109
     max_output_bytes: int,
+    limits: SandboxLimits,
+    sandboxed: bool,
 ) -> ProbeResult:
-    home, tmp = workdir / "home", workdir / "tmp"
-    home.mkdir(mode=0o700)
-    tmp.mkdir(mode=0o700)
+    if sandboxed:
+        home, tmp = Path(HOME_DIR), Path(TMP_DIR)
+        # A copy the sandbox user can reach: the caller's folder may sit in a private one.
+        bundle_dir = await anyio.to_thread.run_sync(_copy_bundle, bundle_dir, workdir)
+    else:
+        home, tmp = workdir / "home", workdir / "tmp"
+        home.mkdir(mode=0o700)
+        tmp.mkdir(mode=0o700)
     env = child_environment(spec, home=home, tmp=tmp)
     report = PipeReport()
     session = _Session()
@@ -154,14 +182,28 @@ async def _probe_in(
         with anyio.move_on_after(timeout) as deadline:
             try:
                 # Shielded: a cancellation between spawn and return would leak the process.
-                with anyio.CancelScope(shield=True):
+                with anyio.CancelScope(shield=True), ExitStack() as fds:
+                    if sandboxed:
+                        confined = sandbox_command(
+                            [_inside(spec.command), *spec.args],
+                            bundle_dir=bundle_dir,
+                            runtime_dirs=spec.runtime_dirs,
+                            env=env,
+                            stack=fds,
+                            limits=limits,
+                        )
+                        argv, pass_fds, cwd, child_env = confined.argv, confined.pass_fds, "/", {}
+                    else:
+                        argv, pass_fds = [spec.command, *spec.args], []
+                        cwd, child_env = str(bundle_dir), env
                     process = started = await anyio.open_process(
-                        [spec.command, *spec.args],
+                        argv,
                         stdin=subprocess.PIPE,
                         stdout=subprocess.PIPE,
                         stderr=subprocess.PIPE,
-                        cwd=bundle_dir,
-                        env=env,
+                        cwd=cwd,
+                        env=child_env,
+                        pass_fds=pass_fds,
                         start_new_session=True,
                     )
                 await _converse(started, session, report, max_output_bytes)
@@ -180,6 +222,7 @@ async def _probe_in(
         max_output_bytes=max_output_bytes,
         exit_code=exit_code,
         command=spec.command,
+        limits=limits,
     )
     redact = _redactor(env)
     info = session.initialize
@@ -189,8 +232,8 @@ async def _probe_in(
         server_version=None if info is None else info.server_info.version,
         protocol_version=None if info is None else info.protocol_version,
         tools=session.tools,
-        error=None if error_text is None else redact(error_text)[:ERROR_MAX_CHARS],
-        stderr_excerpt=redact(report.stderr_text()),
+        error=None if error_text is None else redact_secrets(redact(error_text))[:ERROR_MAX_CHARS],
+        stderr_excerpt=redact_secrets(redact(report.stderr_text())),
         exit_code=exit_code,
         stdout_bytes=report.stdout_bytes,
     )
@@ -260,6 +303,7 @@ def _verdict(
     max_output_bytes: int,
     exit_code: int | None,
     command: str,
+    limits: SandboxLimits,
 ) -> tuple[ProbeOutcome, str | None]:
     """The outcome and its one-line explanation; a flood explains a closed connection."""
     noise = (
@@ -267,16 +311,18 @@ def _verdict(
         if report.noise_lines
         else ""
     )
-    if report.capped:
+    if report.capped or report.stderr_capped:
+        stream = "stdout" if report.capped else "stderr"
         return (
             ProbeOutcome.OUTPUT_CAPPED,
-            f"the server wrote more than {max_output_bytes} bytes to stdout during "
+            f"the server wrote more than {max_output_bytes} bytes to {stream} during "
             f"{session.step}, so the probe stopped reading",
         )
     if timed_out:
         return ProbeOutcome.TIMEOUT, f"no answer to {session.step} within {timeout:g} s{noise}"
     if failure is not None:
-        return ProbeOutcome.FAILED, _describe(failure, session.step, exit_code, command) + noise
+        described = _describe(failure, session.step, exit_code, command, limits)
+        return ProbeOutcome.FAILED, described + noise
     return ProbeOutcome.OK, None
 
 
@@ -287,13 +333,15 @@ def _innermost(error: Exception) -> Exception:
     return error
 
 
-def _describe(error: Exception, step: str, exit_code: int | None, command: str) -> str:
+def _describe(
+    error: Exception, step: str, exit_code: int | None, command: str, limits: SandboxLimits
+) -> str:
     """Say what went wrong without quoting anything but the server's own words."""
     if isinstance(error, OSError) and step == "start":
         return f"could not start {command}: {error.strerror or type(error).__name__}"
     if isinstance(error, MCPError):
         if error.code == CONNECTION_CLOSED:
-            ended = "" if exit_code is None else f" (exit code {exit_code})"
+            ended = "" if exit_code is None else f" ({describe_exit(exit_code, limits)})"
             return f"the server closed the connection during {step}{ended}"
         return f"{step} failed with error {error.code}: {_one_line(error.message)}"
     if isinstance(error, ValidationError):
@@ -306,6 +354,30 @@ def _describe(error: Exception, step: str, exit_code: int | None, command: str) 
     if isinstance(error, ListingError):
         return str(error)
     return f"{step} failed: {type(error).__name__}: {_one_line(str(error))}"
+
+
+def _copy_bundle(source: Path, workdir: Path) -> Path:
+    """Copy the unpacked bundle, readable by all (it passed the secret scan already).
+
+    The sandbox user must reach it; the workdir lets others through but not list it.
+    """
+    workdir.chmod(0o711)
+    target = workdir / "bundle"
+    shutil.copytree(source, target, symlinks=True)
+    for folder, _dirs, files in os.walk(target):
+        os.chmod(folder, 0o755)  # noqa: S103 - read-only inside the sandbox
+        for name in files:
+            path = os.path.join(folder, name)
+            if not os.path.islink(path):
+                os.chmod(path, os.stat(path).st_mode & 0o111 | 0o644)
+    return target
+
+
+def _inside(command: str) -> str:
+    """A bundle-relative command as the sandbox sees it (the bundle is at BUNDLE_DIR)."""
+    if command.startswith("/"):
+        return command
+    return f"{BUNDLE_DIR}/{command}" if "/" in command else command
 
 
 def _one_line(text: str) -> str:

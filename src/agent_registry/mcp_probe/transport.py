@@ -4,7 +4,8 @@ It is the SDK's ``stdio_client`` pipe bridging (newline-delimited JSON-RPC betwe
 process pipes and the session's memory streams) over a process the caller started and
 stops, with two differences that matter for untrusted servers: stdout is counted and cut
 off at a byte cap (a flood or one endless line cannot grow a buffer without bound), and
-stderr is read continuously, keeping only its start, so the server never blocks on it.
+stderr is read continuously, keeping only its start, so the server never blocks on it,
+and cut off at the same cap, so a server writing without end to stderr is stopped too.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ class PipeReport:
         noise_lines: Stdout lines that were not JSON-RPC messages (and were dropped).
         stderr_head: The first :data:`STDERR_KEEP_BYTES` of stderr.
         stderr_bytes: All stderr bytes read.
+        stderr_capped: Whether stderr went past the cap and the session was closed.
     """
 
     stdout_bytes: int = 0
@@ -56,6 +58,7 @@ class PipeReport:
     noise_lines: int = 0
     stderr_head: bytearray = field(default_factory=bytearray)
     stderr_bytes: int = 0
+    stderr_capped: bool = False
 
     def stderr_text(self) -> str:
         """The kept stderr, decoded leniently, marked when more was written."""
@@ -91,7 +94,7 @@ async def process_transport(
         tasks.start_soon(_read_stdout, process.stdout, read_writer, max_output_bytes, report)
         tasks.start_soon(_write_stdin, process.stdin, write_reader, read_writer)
         if process.stderr is not None:
-            tasks.start_soon(_read_stderr, process.stderr, report)
+            tasks.start_soon(_read_stderr, process.stderr, read_writer, max_output_bytes, report)
         try:
             yield read_stream, write_stream
         finally:
@@ -163,12 +166,25 @@ async def _write_stdin(
         sink.close()
 
 
-async def _read_stderr(stderr: ByteReceiveStream, report: PipeReport) -> None:
-    """Keep the start of stderr and drain the rest, so the server never blocks on it."""
+async def _read_stderr(
+    stderr: ByteReceiveStream,
+    sink: MemoryObjectSendStream[SessionMessage | Exception],
+    max_output_bytes: int,
+    report: PipeReport,
+) -> None:
+    """Keep the start of stderr and drain the rest, so the server never blocks on it.
+
+    Past ``max_output_bytes`` the session's read side is closed, as for stdout: pending
+    requests fail at once and the caller stops the server.
+    """
     with suppress(*_PIPE_ERRORS):
         while True:
             chunk = await stderr.receive(_READ_CHUNK)
             report.stderr_bytes += len(chunk)
+            if report.stderr_bytes > max_output_bytes:
+                report.stderr_capped = True
+                sink.close()
+                return
             room = STDERR_KEEP_BYTES - len(report.stderr_head)
             if room > 0:
                 report.stderr_head.extend(chunk[:room])

@@ -1,7 +1,7 @@
 """A well-behaved MCP server: exactly the read tools its scope.yaml declares.
 
-It also writes the environment it was started with to ``environment.json`` in its
-working directory, so a test can check what reached it, and takes the description of
+It also writes the environment it was started with to stderr (after ``ENVIRONMENT``),
+so a test can check what reached it, and takes the description of
 ``search_notes`` from ``description.txt`` when present, so a test can change a tool
 between two runs.
 """
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 
 from mcp.server.mcpserver import MCPServer
@@ -17,7 +18,8 @@ from mcp.types import ToolAnnotations
 
 READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False)
 
-Path("environment.json").write_text(json.dumps(dict(os.environ)))
+sys.stderr.write("ENVIRONMENT " + json.dumps(dict(os.environ)) + "\n")
+sys.stderr.flush()
 override = Path("description.txt")
 description = override.read_text().strip() if override.exists() else "Search notes by text."
 

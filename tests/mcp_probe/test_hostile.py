@@ -1,0 +1,248 @@
+"""The hostile-server corpus: each attack, submitted as an MCP server, is contained.
+
+Every server here is started through the real probe, in the sandbox, and tries one thing
+a submitted server must not be able to do from the eval step. Each test checks the
+effect on the host (a file that must not exist, a listener that must see no connection,
+a process that must be gone by /proc), not just the probe's verdict.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from agent_registry.mcp_probe.result import ProbeOutcome, ProbeResult
+from agent_registry.mcp_probe.run import probe
+from agent_registry.mcp_probe.sandbox import SandboxLimits
+from agent_registry.mcp_probe.verify import probe_asset
+from tests.mcp_probe.support import (
+    CACHE,
+    HOSTILE,
+    READ_TOOLS,
+    bundled_server,
+    needs_sandbox,
+    prepared_launch,
+    processes_with,
+)
+
+pytestmark = needs_sandbox
+
+TIMEOUT = 3.0
+CAP = 1024 * 1024
+GONE_WITHIN = 5.0
+
+
+async def attack(folder: Path, *args: str, limits: SandboxLimits | None = None) -> ProbeResult:
+    asset = bundled_server(
+        folder, "attack.py", tools=READ_TOOLS, args=list(args), sdk=False, source=HOSTILE
+    )
+    return await probe(
+        prepared_launch(asset),
+        bundle_dir=folder,
+        timeout=TIMEOUT,
+        max_output_bytes=CAP,
+        limits=limits,
+    )
+
+
+def lines(result: ProbeResult, attack_name: str) -> list[str]:
+    return [line for line in result.stderr_excerpt.splitlines() if line.startswith(attack_name)]
+
+
+def wait_gone(marker: str) -> list[int]:
+    deadline = time.monotonic() + GONE_WITHIN
+    while (left := processes_with(marker)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return left
+
+
+async def test_writes_outside_its_folder_do_not_reach_the_host(tmp_path: Path) -> None:
+    marker = uuid.uuid4().hex
+    outside = tmp_path / "outside" / f"{marker}.txt"
+    outside.parent.mkdir()
+    outside.parent.chmod(0o777)  # Even a folder anyone may write to is out of reach.
+    targets = [str(outside), f"/tmp/{marker}", f"/root/{marker}", f"/srv/bundle/{marker}"]
+
+    result = await attack(tmp_path / "server", "write", *targets)
+
+    assert not outside.exists()
+    assert not Path(f"/tmp/{marker}").exists()
+    assert not Path(f"/root/{marker}").exists()
+    assert not (tmp_path / "server" / marker).exists()
+    said = lines(result, "write")
+    assert len(said) == len(targets), result.stderr_excerpt
+    # /tmp is the sandbox's own tmpfs, gone with it; everything else is refused.
+    assert [line for line in said if " ok " in line] == [f"write ok /tmp/{marker}"]
+
+
+async def test_planted_secrets_in_the_data_folder_and_home_cannot_be_read(tmp_path: Path) -> None:
+    secret = f"planted-credential-{uuid.uuid4().hex}"
+    data_dir = tmp_path / "worker-data"
+    data_dir.mkdir()
+    planted = data_dir / "registry.db"
+    planted.write_text(secret)
+    planted.chmod(0o644)  # Readable by anyone on the host: the sandbox still cannot see it.
+    home_secret = Path.home() / f".agentreg-test-secret-{uuid.uuid4().hex}"
+    home_secret.write_text(secret)
+    try:
+        result = await attack(
+            tmp_path / "server",
+            "read",
+            str(planted),
+            str(home_secret),
+            "/root/.bash_history",
+            str(Path(sys.executable)),
+        )
+    finally:
+        home_secret.unlink()
+
+    said = lines(result, "read")
+    assert len(said) == 4, result.stderr_excerpt
+    assert all(" denied " in line for line in said), said
+    assert secret not in result.model_dump_json()
+
+
+async def test_loopback_services_of_the_host_are_unreachable(tmp_path: Path) -> None:
+    accepted: list[object] = []
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        listener.settimeout(0.2)
+        port = listener.getsockname()[1]
+        stop = threading.Event()
+
+        def serve() -> None:
+            while not stop.is_set():
+                try:
+                    accepted.append(listener.accept()[0])
+                except TimeoutError:
+                    continue
+
+        thread = threading.Thread(target=serve, daemon=True)
+        thread.start()
+        try:
+            result = await attack(tmp_path / "server", "connect", str(port))
+        finally:
+            stop.set()
+            thread.join()
+
+    assert accepted == [], "the stand-in for Temporal and the registry server was reached"
+    [said] = lines(result, "connect")
+    assert said.startswith(f"connect denied {port}")
+
+
+async def test_setsid_daemon_does_not_outlive_the_probe(tmp_path: Path) -> None:
+    marker = f"agentreg-daemon-{uuid.uuid4().hex}"
+
+    result = await attack(tmp_path / "server", "daemon", marker)
+
+    assert lines(result, "daemon") == [f"daemon ok {marker}"]
+    assert result.outcome is ProbeOutcome.TIMEOUT
+    assert wait_gone(marker) == []
+
+
+async def test_fork_bomb_stops_at_the_process_limit(tmp_path: Path) -> None:
+    marker = f"agentreg-fork-{uuid.uuid4().hex}"
+    limits = SandboxLimits(processes=24)
+
+    started = time.monotonic()
+    result = await attack(tmp_path / "server", "fork", marker, limits=limits)
+
+    assert time.monotonic() - started < TIMEOUT + GONE_WITHIN
+    assert lines(result, "fork") == ["fork denied the process limit stopped the forks"]
+    assert wait_gone(marker) == []
+
+
+async def test_allocating_gibibytes_fails_at_the_memory_limit(tmp_path: Path) -> None:
+    result = await attack(tmp_path / "server", "allocate", "4")
+
+    assert lines(result, "allocate") == ["allocate denied 4 GiB MemoryError"]
+
+
+async def test_stderr_flood_is_cut_off_at_the_output_cap(tmp_path: Path) -> None:
+    started = time.monotonic()
+    result = await attack(tmp_path / "server", "stderr", "100")
+
+    assert time.monotonic() - started < TIMEOUT
+    assert result.outcome is ProbeOutcome.OUTPUT_CAPPED
+    assert "to stderr" in (result.error or "")
+    assert len(result.stderr_excerpt) < 8192
+
+
+async def test_server_that_sleeps_forever_is_stopped_at_the_timeout(tmp_path: Path) -> None:
+    marker = f"agentreg-sleep-{uuid.uuid4().hex}"
+    folder = tmp_path / "server"
+    asset = bundled_server(
+        folder, "attack.py", tools=READ_TOOLS, args=["sleep", marker], sdk=False, source=HOSTILE
+    )
+
+    started = time.monotonic()
+    findings, _ = await probe_asset(
+        asset,
+        bundle_dir=folder,
+        timeout=TIMEOUT,
+        max_output_bytes=CAP,
+        baseline=None,
+        cache_dir=CACHE,
+    )
+
+    assert time.monotonic() - started < TIMEOUT + GONE_WITHIN
+    assert [f.check_id for f in findings] == ["probe.timeout"]
+    assert wait_gone(marker) == []
+
+
+DRIVER = """
+import sys
+from datetime import timedelta
+from pathlib import Path
+from agent_registry.assets.bundle import BundleLimits
+from agent_registry.assets.loader import load_path
+from agent_registry.mcp_probe.local import probe_bundle
+from agent_registry.policy import ProbePolicy
+asset = load_path(Path(sys.argv[1]), limits=BundleLimits())
+probe_bundle(asset, ProbePolicy(timeout=timedelta(seconds=60)), baseline=None)
+"""
+
+
+@pytest.fixture
+def worker_process(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """A process probing a server that starts a daemon; the test kills it mid-probe."""
+    marker = f"agentreg-killed-{uuid.uuid4().hex}"
+    folder = tmp_path / "server"
+    bundled_server(
+        folder, "attack.py", tools=READ_TOOLS, args=["daemon", marker], sdk=False, source=HOSTILE
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", DRIVER, str(folder)],
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2] / "src")},
+    )
+    try:
+        yield process, marker
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+
+
+def test_worker_killed_mid_probe_leaves_no_process_of_the_server(
+    worker_process: tuple[subprocess.Popen[bytes], str],
+) -> None:
+    process, marker = worker_process
+    deadline = time.monotonic() + 60
+    while not processes_with(marker):
+        assert process.poll() is None, "the probe ended before the daemon started"
+        assert time.monotonic() < deadline, "the daemon never started"
+        time.sleep(0.05)
+
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+
+    assert wait_gone(marker) == []
