@@ -14,7 +14,10 @@ dashboard at ``/`` and ``/dashboard``. Slack's interactions come in one of two w
   is needed (a laptop, a private network). It needs the bot token and an app-level
   token, and refuses to start without them, as asking for it means Slack is wanted.
 
-Temporal is connected to only when Slack is on: the API reads the database alone.
+The API reads the database alone. Temporal is connected to for Slack (when on) and, in
+the background, to describe the task queue for ``/metrics``
+(:mod:`agent_registry.server_metrics`); a Temporal that cannot be reached leaves the
+API, the dashboard and the metrics served, with ``agent_registry_task_queue_up`` at 0.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from agent_registry import server_metrics
 from agent_registry.api import mcp_registry
 from agent_registry.api.app import RouteAdder, build_web_app
 from agent_registry.api.endpoint import Handler
@@ -58,7 +62,11 @@ DRAIN_SECONDS = 10.0
 
 ALL_INTERFACES = "0.0.0.0"  # noqa: S104 - Slack (or the proxy in front) must reach the endpoint
 
-SITE_ROUTES: tuple[RouteAdder, ...] = (dashboard_routes.add_routes, mcp_registry.add_routes)
+SITE_ROUTES: tuple[RouteAdder, ...] = (
+    dashboard_routes.add_routes,
+    mcp_registry.add_routes,
+    server_metrics.add_routes,
+)
 """Routes served besides the API, health, OpenAPI and Slack: add a module's here."""
 
 SLACK_OFF = (
@@ -263,6 +271,14 @@ async def run_server(settings: Settings, *, host: str, port: int, socket_mode: b
             extra_routes=SITE_ROUTES,
         )
         runner = await start_site(web_app, host=host, port=port)
+        queue_watch = asyncio.create_task(
+            server_metrics.watch_task_queue(
+                web_app[server_metrics.SERVER_METRICS],
+                connect,
+                task_queue=settings.task_queue,
+                stop=stop,
+            )
+        )
         try:
             logger.info(
                 "registry api listening on http://%s:%d%s (document at %s)",
@@ -281,6 +297,7 @@ async def run_server(settings: Settings, *, host: str, port: int, socket_mode: b
                 await stop.wait()
             logger.info("shutting down the registry server")
         finally:
+            queue_watch.cancel()
             await runner.cleanup()
         await _drain()
     finally:
