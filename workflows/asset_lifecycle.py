@@ -383,6 +383,9 @@ class AssetLifecycleWorkflow:
         )
         self._status.eval = outcome.summary
         self._status.plan = outcome.plan
+        self._count(metrics.EVAL_RUNS, result="passed" if outcome.summary.passed else "failed")
+        if any(f.check_id in metrics.PROBE_FAILURE_CHECKS for f in outcome.summary.top_findings):
+            self._count(metrics.PROBE_FAILURES)
         workflow.upsert_search_attributes(
             [temporal.RISK_TIER.value_set(outcome.summary.risk_tier.value)]
         )
@@ -420,6 +423,8 @@ class AssetLifecycleWorkflow:
             except TimeoutError:
                 _, audience, event = alarms.pop(0)
                 waited = workflow.now() - started
+                if event == "review-reminder":
+                    self._count(metrics.REVIEW_SLA_BREACHES)
                 await self._notify(
                     audience,
                     event,
@@ -440,6 +445,7 @@ class AssetLifecycleWorkflow:
                 summary=f"record {vote.decision.value} by {vote.reviewer}",
             )
             self._recorded_votes += 1
+            self._count(metrics.VOTES, decision=vote.decision.value)
         if workflow.patched(SLACK_REVIEW_PATCH) and self._status.review_message is not None:
             await self._update_review_message(self._status.review_message)
 
@@ -889,9 +895,14 @@ class AssetLifecycleWorkflow:
     def _history(self, stage: Stage, note: str) -> None:
         self._status.history.append(StageChange(stage=stage, at=workflow.now(), note=note))
 
-    def _count(self, counter: metrics.Counter, *, tier: bool = True) -> None:
-        """Count a lifecycle event (replay safe), by asset kind and, after an eval, tier."""
-        attributes = {"kind": self._status.ref.kind.value}
+    def _count(self, counter: metrics.Counter, *, tier: bool = True, **extra: str) -> None:
+        """Count a lifecycle event (replay safe), by asset kind and, after an eval, tier.
+
+        Recording a metric adds no command to the history, so counting a new event needs
+        no ``workflow.patched``: a replayed task records nothing and issues the same
+        commands as before.
+        """
+        attributes = {"kind": self._status.ref.kind.value, **extra}
         if tier:
             attributes["tier"] = self._tier()
         count(counter, **attributes)

@@ -71,6 +71,9 @@ PROBE_FAILURES = Counter(
     "Live MCP server probes that could not list the server's tools (a probe-failed finding).",
 )
 
+PROBE_FAILURE_CHECKS = frozenset({"probe.failed", "probe.timeout"})
+"""The eval findings that mean the live probe itself failed (not what it found)."""
+
 ALL_COUNTERS = (
     SUBMISSIONS,
     EVAL_FAILURES,

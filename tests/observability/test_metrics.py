@@ -96,6 +96,13 @@ async def test_a_lifecycle_is_counted_on_the_workers_prometheus_endpoint(
     assert total(text, metrics.EVAL_FAILURES.name, kind="skill", tier=failed_tier, **queue) == 1
     assert total(text, metrics.REJECTIONS.name, **queue) == 0
     assert total(text, metrics.RECERTIFICATION_LAPSES.name, **queue) == 0
+    approvals = len(published.votes)
+    assert approvals >= 1
+    assert total(text, metrics.VOTES.name, decision="approve", tier=tier, **queue) == approvals
+    assert total(text, metrics.VOTES.name, decision="reject", **queue) == 0
+    assert total(text, metrics.EVAL_RUNS.name, result="passed", **queue) == 1
+    assert total(text, metrics.EVAL_RUNS.name, result="failed", tier=failed_tier, **queue) == 1
+    assert total(text, metrics.REVIEW_SLA_BREACHES.name, **queue) == 0  # decided in time
     assert f"# HELP {metrics.PUBLICATIONS.name} {metrics.PUBLICATIONS.description}" in text
     # The SDK's own metrics come out of the same endpoint.
     assert total(text, "temporal_request") > 0
@@ -115,6 +122,8 @@ async def test_rejections_lapses_deprecations_and_retirements_are_counted(
     async with running_worker(client, settings, sqlite_engine):
         rejected = await submit_path(client, settings, copy_example("skills/pdf-tables", tmp_path))
         await wait_for_stage(rejected, Stage.IN_REVIEW)
+        await skip_time(ts_env, timedelta(days=2, hours=1))  # past the 2-day review SLA
+        await scrape_until(port, metrics.REVIEW_SLA_BREACHES.name, 1)
         await vote(rejected, Decision.REJECT, "rita@example.com", reason="duplicates another")
         await wait_for_stage(rejected, Stage.REJECTED)
 
@@ -143,6 +152,8 @@ async def test_rejections_lapses_deprecations_and_retirements_are_counted(
         total(text, metrics.RECERTIFICATION_LAPSES.name, kind="subagent", tier=tier, **queue) == 1
     )
     assert total(text, metrics.REJECTIONS.name, kind="skill", **queue) == 1
+    assert total(text, metrics.REVIEW_SLA_BREACHES.name, kind="skill", **queue) == 1
+    assert total(text, metrics.VOTES.name, decision="reject", kind="skill", **queue) == 1
     assert total(text, metrics.DEPRECATIONS.name, kind="subagent", **queue) == 1
     assert total(text, metrics.RETIREMENTS.name, kind="subagent", **queue) == 1
     assert total(text, metrics.CHANGES_REQUESTED.name, **queue) == 0
@@ -160,3 +171,10 @@ def test_the_metrics_and_log_settings_come_from_the_environment(
 
     assert (settings.metrics_address, settings.log_format) == ("0.0.0.0:9464", "json")
     assert Settings(_env_file=None, log_format="text").log_format == "text"
+
+
+def test_probe_failures_are_counted_by_the_probes_own_check_ids() -> None:
+    from agent_registry.mcp_probe.compare import CATALOG
+
+    assert metrics.PROBE_FAILURE_CHECKS <= set(CATALOG)
+    assert all(CATALOG[check].value == "block" for check in metrics.PROBE_FAILURE_CHECKS)
