@@ -247,7 +247,20 @@ def test_a_high_risk_asset_is_held_to_the_stricter_tier_bar(policy: Policy) -> N
     assignment = {"config.ini": "password = Summer2026Secure\n"}
     low = evaluate(skill(files=assignment), policy)
     assert "secrets.generic-assignment" in {f.check_id for f in low.warnings}
-    shell = {**DEFAULT_SKILL, "allowed-tools": "Bash"}
-    high = evaluate(skill(frontmatter=shell, files=assignment), policy)
+    tools = [{"name": "run_query", "effects": ["exec"]}]
+    high = evaluate(mcp_server(tools=tools, files=assignment), policy)
     assert high.risk_tier is RiskTier.HIGH
     assert "secrets.generic-assignment" in {f.check_id for f in high.blocking}
+
+
+def test_a_warning_that_raises_the_tier_does_not_make_other_warnings_block(
+    policy: Policy,
+) -> None:
+    # An unrestricted Bash only warns; it raises the tier (review gets stricter) but
+    # must not turn the asset's other warnings into blocks.
+    assignment = {"config.ini": "password = Summer2026Secure\n"}
+    shell = {**DEFAULT_SKILL, "allowed-tools": "Bash"}
+    report = evaluate(skill(frontmatter=shell, files=assignment), policy)
+    assert report.risk_tier is RiskTier.HIGH
+    assert report.blocking == []
+    assert "secrets.generic-assignment" in {f.check_id for f in report.warnings}

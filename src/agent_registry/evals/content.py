@@ -181,6 +181,29 @@ _NEGATION = re.compile(
 )
 """Words before a phrase that make it a prohibition or a mention rather than an order."""
 
+_DESCRIBED = re.compile(
+    r"\b(?:detect(?:s|ing)?|flag(?:s|ging)?|look(?:s|ing)?\s+(?:out\s+)?for|watch(?:es|ing)?"
+    r"\s+(?:out\s+)?for|check(?:s|ing)?\s+for|scan(?:s|ning)?\s+for|search(?:es|ing)?\s+for"
+    r"|report(?:s|ing)?\s+(?:any|all|every|such|instances|occurrences|attempts|them)"
+    r"|identif(?:y|ies|ying)|recogni[sz]e"
+    r"|beware|warn(?:s|ing)?\s+about|such\s+as|e\.g|for\s+example|for\s+instance"
+    r"|phrases?\s+(?:like|that)|patterns?\s+(?:like|such)|(?:text|content|instructions?"
+    r"|prompts?|comments?|attempts?|requests?|messages?|code)\s+(?:that|which|asking|telling"
+    r"|trying|designed)|tell(?:s|ing)?\s+(?:the\s+)?(?:agent|model|assistant|ai|llm)\s+to"
+    r"|asking\s+(?:the\s+)?(?:agent|model|assistant)\s+to|red\s+flags?|suspicious"
+    r"|malicious|injection)\b",
+    re.IGNORECASE,
+)
+"""Words before a phrase that make it a description of a pattern (a reviewer agent's
+checklist), which holds even for phrases that no negation turns around."""
+
+_REVIEW_HEADING = re.compile(
+    r"look\s+for|red\s+flags?|detect|watch\s+for|check\s+for|anti-?patterns?|vulnerab"
+    r"|threats?|attacks?|injection|suspicious|malicious|warning\s+signs?|what\s+to\s+flag",
+    re.IGNORECASE,
+)
+"""Headings over lists of patterns to look for, not orders to follow."""
+
 _SENSITIVE_PATH = (
     r"(?:~/\.ssh\b(?!/\S*\.pub\b)|\.ssh/(?!\S*\.pub\b)|\bid_(?:rsa|dsa|ecdsa|ed25519)\b(?!\.pub)"
     r"|\.aws/credentials|~/\.aws\b|\.netrc\b|\.git-credentials|\.pgpass\b"
@@ -363,7 +386,9 @@ _AUTHORING_NOTE = re.compile(
     r"|license|licensed\s+under|markdownlint|prettier|eslint|textlint|vale|cspell"
     r"|spell-?checker|toc|omit\s+in\s+toc|more|end|begin|start|stop|generated|auto-?generated"
     r"|do\s+not\s+edit|don't\s+edit|this\s+file\s+is|@format|all-contributors|#?region"
-    r"|#?endregion|prettier-ignore|lint)\b",
+    r"|#?endregion|prettier-ignore|lint|source|sources|adapted|based\s+on|credits?"
+    r"|citations?|cite[sd]?|references?|ref|originally|inspired\s+by|derived\s+from|from"
+    r"|via|see|copied\s+from|ported\s+from|quoted\s+from|attribution)\b",
     re.IGNORECASE,
 )
 _AGENT_NOUN = (
@@ -1099,6 +1124,7 @@ def _paragraphs(text: str) -> Iterator[tuple[list[int], list[int], str]]:
 
 def _phrase_hits(text: str, *, prose: bool) -> Iterator[tuple[int, _Phrase, str]]:
     """(line, phrase, matched text) for each subverting phrase that is meant, not mentioned."""
+    headings = _headings(text) if prose else {}
     for numbers, offsets, joined in _paragraphs(text):
         quoted = [match.span() for match in _QUOTED.finditer(joined)] if prose else []
         for phrase in _PHRASES:
@@ -1108,8 +1134,31 @@ def _phrase_hits(text: str, *, prose: bool) -> Iterator[tuple[int, _Phrase, str]
                     continue
                 if phrase.negatable and _negated(joined, start):
                     continue
+                if _described(joined, start) or _under_review_heading(headings, numbers[0]):
+                    continue
                 line = numbers[bisect.bisect_right(offsets, start) - 1]
                 yield line, phrase, match[0]
+
+
+def _described(text: str, start: int) -> bool:
+    """Whether the sentence before ``start`` describes the phrase as a pattern to find."""
+    sentence_start = max(text.rfind(mark, 0, start) for mark in (". ", "! ", "? ", "\n")) + 1
+    return _DESCRIBED.search(text, sentence_start, start) is not None
+
+
+def _headings(text: str) -> dict[int, str]:
+    """Each line's nearest Markdown heading above it (ATX headings), by line number."""
+    current = ""
+    found: dict[int, str] = {}
+    for number, line in enumerate(split_lines(text), start=1):
+        if re.match(r"^\s{0,3}#{1,6}\s", line):
+            current = line
+        found[number] = current
+    return found
+
+
+def _under_review_heading(headings: dict[int, str], line: int) -> bool:
+    return bool(_REVIEW_HEADING.search(headings.get(line, "")))
 
 
 def _negated(text: str, start: int) -> bool:

@@ -10,6 +10,7 @@ from urllib.parse import unquote
 
 from agent_registry.assets.parsed import ParsedAsset
 from agent_registry.assets.refs import AssetKind
+from agent_registry.evals import structure
 from agent_registry.evals.base import CheckFunction, make_finding, run_checks
 from agent_registry.evals.findings import Finding, Severity
 from agent_registry.evals.text import decode_text, prose_lines
@@ -24,7 +25,12 @@ _MARKDOWN_LINK = re.compile(
     r"!?\[[^\]]*\]\(\s*<?(?P<target>[^)\s>]+)>?(?:\s+[\"'][^\"']*[\"'])?\s*\)"
 )
 _REFERENCE_DEFINITION = re.compile(r"^\s{0,3}\[[^\]]+\]:\s*<?(?P<target>[^\s>]+)>?")
-_CODE_SPAN = re.compile(r"`(?P<code>[^`]+)`")
+_SIBLING = re.compile(r"^\.\./[a-z0-9][a-z0-9-]*/[^/].*")
+_PROHIBITION = re.compile(
+    r"^\W*(?:never|don'?t|do\s+not|avoid|must\s+not|should\s+not|no\b|not\b)"
+    r"|\b(?:never|don'?t|do\s+not|avoid|anti-?patterns?|mistakes|pitfalls)\b",
+    re.IGNORECASE,
+)
 _BUNDLE_PATH = re.compile(
     r"(?<![\w/.-])(?P<path>(?:\./)?(?:" + "|".join(BUNDLE_FOLDERS) + r")/[\w.-]+(?:/[\w.-]+)*)"
 )
@@ -39,6 +45,7 @@ _ENV_TEMPLATE_SUFFIXES = frozenset({".example", ".sample", ".template", ".dist"}
 
 CATALOG: dict[str, Severity] = {
     "hygiene.missing-reference": Severity.BLOCK,
+    "hygiene.sibling-reference": Severity.WARN,
     "hygiene.binary-file": Severity.WARN,
     "hygiene.large-file": Severity.WARN,
     "hygiene.sensitive-file": Severity.BLOCK,
@@ -47,13 +54,17 @@ CATALOG: dict[str, Severity] = {
 
 
 def missing_references(asset: ParsedAsset) -> list[Finding]:
-    """Links and paths in the instructions that point at files the bundle lacks.
+    """Links and file mentions in the instructions that point at files the bundle lacks.
 
     The agent follows these when it uses the asset; a missing file fails only then, in
-    front of a user. Skills are checked for every relative link. A subagent is a single
-    file whose relative links usually point into the project it runs in, so only paths
-    under the Agent Skills folders (``scripts/``, ``references/``, ``assets/``) count.
-    Fenced code blocks are examples and are skipped.
+    front of a user. The body is read as Markdown (markdown-it-py), so only real links
+    (links, images, reference definitions) and explicit file mentions (a code span
+    naming a path under ``scripts/``, ``references/`` or ``assets/``) count: a path in
+    prose, in a fenced example, in a comment, or in a "never do this" sentence or list
+    is not a reference. A subagent is a single file whose relative links usually point
+    into the project it runs in, so only paths under the Agent Skills folders count. A
+    link to a sibling skill's file (``../pdf/reference.md``) is installed next to this
+    one when both are, so it only warns.
     """
     if asset.kind is AssetKind.MCP_SERVER:
         return []
@@ -70,6 +81,21 @@ def missing_references(asset: ParsedAsset) -> list[Finding]:
         if _exists(asset, path):
             continue
         outside = path == ".." or path.startswith("../")
+        sibling = _SIBLING.match(path) is not None and asset.kind is AssetKind.SKILL
+        if sibling:
+            findings.append(
+                make_finding(
+                    CATALOG,
+                    "hygiene.sibling-reference",
+                    message=f"{asset.manifest_file} refers to '{target}', a file of the "
+                    "sibling skill it names; it resolves only where both are installed",
+                    file=asset.manifest_file,
+                    line=number,
+                    fix="Copy what is needed into this skill, or say in the description "
+                    "that the other skill is required.",
+                )
+            )
+            continue
         why = "points outside the bundle" if outside else "is not in the bundle"
         findings.append(
             make_finding(
@@ -161,21 +187,31 @@ def is_sensitive_file(path: str) -> bool:
 
 
 def _references(asset: ParsedAsset) -> Iterator[tuple[int, str]]:
-    """(line, target) for each link and bundle-like path in the body, outside fenced code."""
-    for number, line, in_fence in prose_lines(asset):
-        if in_fence:
+    """(line, target) for each link and explicit bundle-file mention in the body."""
+    seen: set[tuple[int, str]] = set()
+    for block in structure.blocks(asset.body, first_line=asset.body_line):
+        if block.kind != "prose":
             continue
-        seen: set[str] = set()
-        targets = [m["target"] for m in _MARKDOWN_LINK.finditer(line)]
-        definition = _REFERENCE_DEFINITION.match(line)
-        if definition is not None:
-            targets.append(definition["target"])
-        for span in _CODE_SPAN.finditer(line):
-            targets.extend(m["path"] for m in _BUNDLE_PATH.finditer(span["code"]))
+        targets = list(block.links)
+        if not _forbids(block):
+            for span in block.code_spans:
+                targets.extend(m["path"] for m in _BUNDLE_PATH.finditer(span))
         for target in targets:
-            if target not in seen:
-                seen.add(target)
-                yield number, target
+            if (block.line, target) not in seen:
+                seen.add((block.line, target))
+                yield block.line, target
+    for number, line, in_fence in prose_lines(asset):
+        definition = None if in_fence else _REFERENCE_DEFINITION.match(line)
+        if definition is not None and (number, definition["target"]) not in seen:
+            seen.add((number, definition["target"]))
+            yield number, definition["target"]
+
+
+def _forbids(block: structure.Block) -> bool:
+    """A sentence or list that says what not to do names files as examples of it."""
+    return bool(_PROHIBITION.search(block.text[:80])) or bool(
+        block.list_item and block.heading and _PROHIBITION.search(block.heading)
+    )
 
 
 def _resolve(base: str, target: str) -> str | None:

@@ -46,6 +46,18 @@ false-positive marks' (``marks.``). Parse problems are the exception: the loader
 those (all under ``spec.``).
 """
 
+_SCOPE_FACTS = frozenset(
+    {
+        "scope.bypass-permissions",
+        "scope.mcp-effect.delete",
+        "scope.mcp-effect.exec",
+        "scope.mcp-effect.write",
+        "scope.mcp-effect.network",
+        "scope.skill-scripts",
+    }
+)
+"""Facts about what an asset may do (info, not warnings): they set the bar's tier."""
+
 _SEVERITY_ORDER = {Severity.BLOCK: 0, Severity.WARN: 1, Severity.INFO: 2, Severity.OFF: 3}
 
 _log = logging.getLogger(__name__)
@@ -141,11 +153,23 @@ def evaluate(
     # The tier comes from every finding: hiding a finding from the report must not
     # lower the review an asset gets.
     tier, reasons = policy.tier_for(raw)
+    # Severities are judged at the tier the non-warning findings set: a warning that
+    # raises the tier (an unrestricted shell, an installer link) must not turn the
+    # asset's other warnings into blocks, or a warning would block after all.
+    bar_tier, _ = policy.tier_for(
+        [
+            finding
+            for finding in raw
+            if policy.severity_for(finding.check_id, finding.severity, kind=asset.kind)
+            not in (Severity.WARN, Severity.INFO, Severity.OFF)
+            or finding.check_id in _SCOPE_FACTS
+        ]
+    )
     judged = [
         finding.model_copy(
             update={
                 "severity": policy.severity_for(
-                    finding.check_id, finding.severity, kind=asset.kind, tier=tier
+                    finding.check_id, finding.severity, kind=asset.kind, tier=bar_tier
                 )
             }
         )
@@ -159,7 +183,7 @@ def evaluate(
         else finding.model_copy(
             update={
                 "severity": policy.severity_for(
-                    finding.check_id, finding.severity, kind=asset.kind, tier=tier
+                    finding.check_id, finding.severity, kind=asset.kind, tier=bar_tier
                 )
             }
         )
