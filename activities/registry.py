@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
+from securesystemslib.signer import Signer
 from sqlalchemy import Engine
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -18,6 +19,7 @@ from agent_registry.lifecycle import Stage
 from agent_registry.registry import store
 from agent_registry.registry.db import session_scope
 from agent_registry.registry.errors import NotFoundError, RegistryError
+from agent_registry.registry.store.attestations import attest_publication
 
 
 class StoreBundleInput(BaseModel):
@@ -91,9 +93,12 @@ def _business_failure(error: Exception, *, error_type: str) -> ApplicationError:
 class RegistryActivities:
     """Registry database writes, each idempotent by a key the workflow derives."""
 
-    def __init__(self, engine: Engine, *, limits: BundleLimits) -> None:
+    def __init__(
+        self, engine: Engine, *, limits: BundleLimits, signer: Signer | None = None
+    ) -> None:
         self._engine = engine
         self._limits = limits
+        self._signer = signer
 
     def _archive(self, request: StoreBundleInput) -> bytes:
         """The archive sent with the request, or the one staged under its hash."""
@@ -194,7 +199,11 @@ class RegistryActivities:
 
     @activity.defn(name="publish_version")
     def publish_version(self, request: PublishInput) -> None:
-        """Publish the approved content; a retry never makes a second row or event.
+        """Publish the approved content and sign it; a retry never makes a second row or event.
+
+        The signed statement is written in the same transaction as the publication, so a
+        version is never published without it (where a signing key is configured), and a
+        retry finds it there and signs nothing twice.
 
         Raises:
             ApplicationError: Non-retryable, when the stored content differs.
@@ -208,5 +217,9 @@ class RegistryActivities:
                     approvers=request.approvers,
                     event_key=request.event_key,
                 )
+                if self._signer is not None:
+                    attest_publication(
+                        session, ref=request.ref, signer=self._signer, limits=self._limits
+                    )
         except RegistryError as error:
             raise _business_failure(error, error_type=type(error).__name__) from None

@@ -20,6 +20,9 @@ from agent_registry.assets.refs import AssetRef
 from agent_registry.cli.submit import prepare_submission
 from agent_registry.config import Settings
 from agent_registry.registry.db import session_scope
+from agent_registry.registry.store.attestations import attest_publication
+from agent_registry.signing.keys import generate_key
+from agent_registry.signing.trust import registry_signer
 from tests import seeding
 from tests.support import EXAMPLES
 
@@ -32,12 +35,28 @@ SUBAGENT = "subagent/code-reviewer@1.0.0"
 TIME = "mcp-server/io.github.modelcontextprotocol/time@2026.10.19"
 
 
+SIGNING_KEY = "registry-signing.pem"
+"""The test registry's Ed25519 key, a real one, under the test's folder."""
+
+
+def signing_key(tmp_path: Path) -> Path:
+    """The test registry's signing key file, created on first use."""
+    path = tmp_path / SIGNING_KEY
+    if not path.exists():
+        generate_key(path)
+    return path
+
+
 def settings_for(tmp_path: Path, db_url: str) -> Settings:
-    """Settings pointing at the test registry, with no ``.env`` read."""
+    """Settings pointing at the test registry, with no ``.env`` read.
+
+    The registry signs with a real key; these settings also trust it (its public half).
+    """
     return Settings(
         _env_file=None,
         data_dir=tmp_path / "data",
         database_url=db_url,
+        signing_key=signing_key(tmp_path),
     )
 
 
@@ -69,6 +88,9 @@ def seed(
             machine_authored=submission.metadata.machine_authored,
         )
         seeding.review_and_publish(session, ref, approvers=[APPROVER])
+        signer = registry_signer(settings)
+        if signer is not None:
+            attest_publication(session, ref=ref, signer=signer, limits=settings.bundle_limits)
     return ref
 
 

@@ -24,7 +24,7 @@ from tests.distribution.claude_code_shapes import (
     managed_settings_problems,
     marketplace_problems,
 )
-from tests.distribution.seeding import deprecate, seed, skill_copy
+from tests.distribution.seeding import deprecate, seed, signing_key, skill_copy
 from tests.seeding import rate
 from tests.test_cli import AGENTREG, Run, _env
 
@@ -35,6 +35,7 @@ def env(sqlite_url: str, tmp_path: Path) -> dict[str, str]:
     return {
         "AGENT_REGISTRY_DATABASE_URL": sqlite_url,
         "AGENT_REGISTRY_DATA_DIR": str(tmp_path / "data"),
+        "AGENT_REGISTRY_SIGNING_KEY": str(signing_key(tmp_path)),
     }
 
 

@@ -22,6 +22,7 @@ from agent_registry.distribution.errors import (
 )
 from agent_registry.distribution.install import InstallOutcome, install_version
 from agent_registry.registry.tables import Blob, InstallEventRow
+from agent_registry.signing.trust import trusted_keyring
 from agent_registry.usage.installed import read_marker
 from tests.distribution.seeding import (
     deprecate,
@@ -39,7 +40,13 @@ def _install(
     catalog: DatabaseCatalog, settings: Settings, ref: str, project: Path, *, force: bool = False
 ) -> InstallOutcome:
     return install_version(
-        catalog, ref, project=project, limits=settings.bundle_limits, now=NOW, force=force
+        catalog,
+        ref,
+        project=project,
+        limits=settings.bundle_limits,
+        now=NOW,
+        force=force,
+        keyring=trusted_keyring(settings),
     )
 
 

@@ -419,6 +419,7 @@ def _detail(
         eval=eval_info,
         workflow_id=version.workflow_id,
         other_versions=[VersionSummary(**_summary_fields(asset, other)) for other in others],
+        attestation=version.attestation,
     )
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import http.client
+import ipaddress
 import re
 import socket
 import urllib.error
@@ -79,7 +80,8 @@ class HttpCatalog:
             fails a call after this, not after the operating system's minutes.
 
     Raises:
-        ValueError: If ``base_url`` is not an http(s) URL with a host.
+        ValueError: If ``base_url`` is not an http(s) URL with a host, or is plain
+            ``http://`` to a host other than this machine.
     """
 
     def __init__(self, base_url: str, *, timeout: float = DEFAULT_TIMEOUT_SECONDS) -> None:
@@ -87,7 +89,13 @@ class HttpCatalog:
         if parts.scheme not in {"http", "https"} or not parts.netloc:
             raise ValueError(
                 f"registry API URL {base_url!r} is not an http(s) URL like "
-                "http://registry.internal:3000"
+                "https://registry.internal"
+            )
+        if parts.scheme == "http" and not _loopback(parts.hostname or ""):
+            # Anything on the path could answer for the registry over plain HTTP.
+            raise ValueError(
+                f"registry API URL {base_url!r} is plain http:// to another host; use "
+                "https:// (http:// is accepted only for loopback, e.g. http://127.0.0.1:3000)"
             )
         root = base_url.strip().rstrip("/")
         self._base = root.removesuffix(API_PREFIX).rstrip("/")
@@ -231,6 +239,16 @@ class HttpCatalog:
             raise CatalogUnreachableError(
                 f"the connection to the registry API at {url} failed: {error}"
             ) from None
+
+
+def _loopback(host: str) -> bool:
+    """Whether ``host`` is this machine: ``localhost`` or a loopback address."""
+    if host.casefold() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _status_error(error: urllib.error.HTTPError, *, method: str, url: str) -> Exception:

@@ -89,6 +89,11 @@ class VersionDetail(VersionSummary):
     eval: EvalInfo | None = None
     workflow_id: str
     other_versions: list[VersionSummary] = Field(default_factory=list)
+    attestation: str | None = Field(
+        default=None,
+        description="The signed publication statement: a DSSE envelope holding an in-toto "
+        "statement of ref, content hash, approvers, policy version and time",
+    )
 
 
 class SearchHit(VersionSummary):

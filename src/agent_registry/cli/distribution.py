@@ -30,6 +30,9 @@ from agent_registry.distribution.marketplace import (
     export_marketplace,
 )
 from agent_registry.distribution.source import NoRegistryError, open_catalog
+from agent_registry.distribution.verify import verify_project
+from agent_registry.signing.errors import SignatureError, SigningKeyError
+from agent_registry.signing.trust import trusted_keyring
 
 export_app = typer.Typer(
     help="Export the published catalog for Claude Code: a plugin marketplace, managed settings.",
@@ -42,7 +45,14 @@ def catalog_errors() -> Iterator[None]:
     """Turn what reading the catalog or distributing can refuse into one plain line."""
     try:
         yield
-    except (CatalogNotFoundError, DistributionError, NoRegistryError, CatalogApiError) as error:
+    except (
+        CatalogNotFoundError,
+        DistributionError,
+        NoRegistryError,
+        CatalogApiError,
+        SigningKeyError,
+        ValueError,
+    ) as error:
         raise CliError(str(error)) from None
 
 
@@ -74,16 +84,19 @@ def install(
 ) -> None:
     """Install a published skill, subagent or MCP server into a project for Claude Code.
 
-    The bundle is checked against the version's content hash first; a retired version
-    is refused (with its replacement named) and a deprecated one installed with a
-    warning. Files install did not put there are not overwritten without --force. The
-    install is counted in the registry; if that fails, it only warns.
+    The registry's answer is checked against the ref, the signed publication against
+    the trusted keys (AGENT_REGISTRY_TRUSTED_KEYS) and the bundle against the signed
+    content hash and file list before anything is written; a retired version is refused
+    (with its replacement named) and a deprecated one installed with a warning. Files
+    install did not put there are not overwritten without --force. The install is
+    counted in the registry; if that fails, it only warns.
     """
     if not into.is_dir():
         raise CliError(f"{into} is not a folder; --into names the project to install into")
     settings = Settings()
     now = datetime.now(UTC)
     with catalog_errors():
+        keyring = trusted_keyring(settings)
         catalog = open_catalog(settings)
         outcome = install_version(
             catalog,
@@ -92,6 +105,7 @@ def install(
             limits=settings.bundle_limits,
             now=now,
             force=force,
+            keyring=keyring,
         )
     for message in outcome.warnings:
         warn(message)
@@ -101,6 +115,37 @@ def install(
     problem = record_install(catalog, outcome, team=team, user=current_user(as_user), now=now)
     if problem is not None:
         warn(problem)
+
+
+def verify(
+    directory: Annotated[
+        Path, typer.Argument(help="The project whose installed assets to check.")
+    ] = Path("."),
+) -> None:
+    """Check that every registry asset installed in a project is the signed, reviewed content.
+
+    Each install's signed publication is verified with the trusted keys
+    (AGENT_REGISTRY_TRUSTED_KEYS) and the files on disk compared with the files it
+    lists; exit 1 naming each asset that differs. Works offline.
+    """
+    settings = Settings()
+    try:
+        checked = verify_project(directory.resolve(), keyring=trusted_keyring(settings))
+    except (SignatureError, SigningKeyError) as error:
+        raise CliError(str(error)) from None
+    if not checked:
+        plain(f"no registry assets are installed in {directory}")
+        return
+    bad = [item for item in checked if item.problem is not None]
+    for item in checked:
+        if item.problem is None:
+            plain(f"ok      {item.ref} ({item.where})")
+        else:
+            err.print(
+                f"[bold red]changed[/] {escape(item.ref)} ({item.where}): {escape(item.problem)}"
+            )
+    if bad:
+        raise typer.Exit(1)
 
 
 def _report_install(outcome: InstallOutcome, into: Path) -> None:

@@ -44,6 +44,7 @@ def build_app() -> typer.Typer:
     app.command()(catalog.show)
     app.command()(catalog.search)
     app.command()(distribution.install)
+    app.command()(distribution.verify)
     app.command()(life.attest)
     app.command()(life.deprecate)
     app.command()(devstack.up)

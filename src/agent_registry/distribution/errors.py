@@ -43,3 +43,7 @@ class ConflictError(DistributionError):
 
 class UnsupportedServerError(DistributionError):
     """An MCP server has no launch Claude Code can run (say, an OCI image only)."""
+
+
+class UntrustedSignatureError(DistributionError):
+    """The publication statement is missing, or not signed by a trusted key for this content."""

@@ -6,15 +6,19 @@ its bundle under ``.claude/mcp-servers/<key>/`` when it runs from its own files.
 are the project-scope locations Claude Code reads (https://code.claude.com/docs/en/skills,
 /sub-agents and /mcp); the names come from :mod:`agent_registry.distribution.naming`.
 
-Nothing is written until every check passed: the version is installable, its bundle
-hashes to its content hash, and nothing foreign or locally edited would be overwritten.
-Each write is atomic (see :mod:`agent_registry.distribution.files`).
+Nothing is written until every check passed: the registry's answer is the ref that was
+asked for (:mod:`agent_registry.distribution.answers`), the version is installable, its
+publication statement verifies with a trusted key and names its content hash, its bundle
+hashes to that content hash and holds exactly the signed files, every path stays inside
+the project, and nothing foreign or locally edited would be overwritten. Each write is
+atomic (see :mod:`agent_registry.distribution.files`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,12 +27,16 @@ from pathlib import Path
 from agent_registry.assets.bundle import Bundle, BundleLimits
 from agent_registry.assets.kinds import SERVER_FILE, SKILL_FILE, parse_mcp_server
 from agent_registry.assets.refs import AssetKind
+from agent_registry.assets.safe_files import is_within
 from agent_registry.catalog.models import CatalogSource, VersionDetail
+from agent_registry.distribution.answers import check_answer
 from agent_registry.distribution.bundles import verified_bundle
 from agent_registry.distribution.errors import (
+    BundleMismatchError,
     ConflictError,
     DistributionError,
     NotInstallableError,
+    UntrustedSignatureError,
 )
 from agent_registry.distribution.files import (
     atomic_write_bytes,
@@ -44,6 +52,7 @@ from agent_registry.distribution.install_marker import (
     read_install_marker,
     write_install_marker,
 )
+from agent_registry.distribution.local_copy import drift
 from agent_registry.distribution.mcp_launch import (
     PROJECT_SERVERS_DIR,
     McpLaunch,
@@ -52,6 +61,9 @@ from agent_registry.distribution.mcp_launch import (
 )
 from agent_registry.distribution.naming import mcp_server_key
 from agent_registry.lifecycle import Stage
+from agent_registry.signing.errors import SignatureError
+from agent_registry.signing.keys import Keyring
+from agent_registry.signing.publication import Publication, verify_publication
 
 INSTALLABLE_STAGES = frozenset({Stage.PUBLISHED, Stage.RECERTIFYING, Stage.DEPRECATED})
 """Stages a version may be installed in; a deprecated one with a warning."""
@@ -120,6 +132,7 @@ def install_version(
     limits: BundleLimits,
     now: datetime,
     force: bool = False,
+    keyring: Keyring | None = None,
 ) -> InstallOutcome:
     """Install one version into ``project``.
 
@@ -130,6 +143,9 @@ def install_version(
         limits: Caps on the bundle, as for a submission.
         now: When, for the install marker.
         force: Replace what is in the way even if install did not put it there.
+        keyring: The registry's public keys. With keys, the version's signed publication
+            must verify and name its content; without any, nothing can be checked and
+            the outcome warns so.
 
     Returns:
         What was done.
@@ -140,12 +156,32 @@ def install_version(
         BundleMismatchError: The bundle is not the reviewed content; nothing written.
         ConflictError: Something else is in the way and ``force`` is off.
         DistributionError: The bundle does not hold the asset its kind promises.
+        UntrustedAnswerError: The registry answered for another ref, or with a name,
+            version or hash no submission could have.
+        UntrustedSignatureError: The publication is unsigned, or not signed by a
+            trusted key for this content.
     """
     version = catalog.show(ref)
+    check_answer(ref, version)
     warnings = installation_warnings(version)
+    publication = trusted_publication(version, keyring)
+    if publication is None:
+        warnings.append(
+            f"the signature of {version.ref} was not checked: no trusted keys are configured "
+            "(AGENT_REGISTRY_TRUSTED_KEYS)"
+        )
     bundle = verified_bundle(catalog, version, limits=limits)
+    if publication is not None:
+        _check_signed_files(version, bundle, publication)
     marker = read_install_marker(project)
-    job = _Job(version=version, bundle=bundle, project=project, marker=marker, force=force)
+    job = _Job(
+        version=version,
+        bundle=bundle,
+        project=project,
+        marker=marker,
+        force=force,
+        attestation=version.attestation if publication is not None else None,
+    )
     if version.kind is AssetKind.SKILL:
         _place_skill(job)
     elif version.kind is AssetKind.SUBAGENT:
@@ -162,6 +198,48 @@ def install_version(
     )
 
 
+def trusted_publication(version: VersionDetail, keyring: Keyring | None) -> Publication | None:
+    """The version's verified publication; None only when there are no keys to check with.
+
+    Raises:
+        UntrustedSignatureError: Keys are configured and the statement is missing, not
+            signed by one of them, or about other content.
+    """
+    if not keyring:
+        return None
+    try:
+        return verify_publication(
+            version.attestation, keyring=keyring, ref=version.ref, content_hash=version.content_hash
+        )
+    except SignatureError as error:
+        raise UntrustedSignatureError(f"{error}; nothing was written") from None
+
+
+def _check_signed_files(version: VersionDetail, bundle: Bundle, publication: Publication) -> None:
+    """Refuse a bundle whose files are not the ones the publication lists."""
+    if not publication.files:
+        return  # signed before file lists were added; the content hash still binds it
+    differs = drift(bundle_digests(bundle), publication.files, single_file=publication.single_file)
+    if differs is not None:
+        raise BundleMismatchError(
+            ref=version.ref,
+            expected=version.content_hash,
+            actual=None,
+            detail=f"its files are not the signed ones ({differs})",
+        )
+
+
+def _inside(project: Path, relative: str) -> Path:
+    """``project / relative``, refused when it would land outside the project."""
+    target = project / relative
+    resolved = os.path.realpath(target)
+    if not is_within(resolved, os.path.realpath(project)):
+        raise DistributionError(
+            f"{relative} resolves to {resolved}, outside the project {project}; nothing was written"
+        )
+    return target
+
+
 @dataclass
 class _Job:
     """One install: its inputs, the checks passed so far, and the writes queued."""
@@ -171,6 +249,7 @@ class _Job:
     project: Path
     marker: InstallMarker
     force: bool
+    attestation: str | None = None
     local_name: str = ""
     files: dict[str, str] = field(default_factory=dict)
     mcp_entry: dict[str, object] | None = None
@@ -227,6 +306,7 @@ class _Job:
             files=self.files,
             mcp_entry=self.mcp_entry,
             installed_at=now,
+            attestation=self.attestation,
         )
         recorded = self.recorded
         unchanged = recorded is not None and recorded.model_dump(
@@ -268,9 +348,9 @@ def _place_skill(job: _Job) -> None:
     relative = f".claude/skills/{job.local_name}"
     new = {f"{relative}/{path}": digest for path, digest in bundle_digests(bundle).items()}
     job.files = new
+    target = _inside(job.project, relative)
     existing = _existing_digests(job.project, relative)
     if job.judge(relative, existing, new, _recorded_under(job, relative)):
-        target = job.project / relative
         job.queue(relative, lambda: write_bundle_dir(bundle, target))
 
 
@@ -283,9 +363,9 @@ def _place_subagent(job: _Job) -> None:
     data = bundle.files[0].data
     new = {relative: hashlib.sha256(data).hexdigest()}
     job.files = new
+    target = _inside(job.project, relative)
     existing = _existing_digests(job.project, relative)
     if job.judge(relative, existing, new, _recorded_under(job, relative)):
-        target = job.project / relative
 
         def write() -> None:
             if target.is_dir() and not target.is_symlink():
@@ -304,7 +384,7 @@ def _place_mcp_server(job: _Job) -> None:
     launch = mcp_launch(parse_mcp_server(bundle), bundle_root=project_bundle_root(key))
     if launch.ships_bundle:
         _place_server_files(job, key)
-    config_path = job.project / MCP_CONFIG
+    config_path = _inside(job.project, MCP_CONFIG)
     config = _read_mcp_config(config_path)
     servers = config.get("mcpServers", {})
     assert isinstance(servers, dict)
@@ -319,9 +399,9 @@ def _place_server_files(job: _Job, key: str) -> None:
     relative = f"{PROJECT_SERVERS_DIR}/{key}"
     new = {f"{relative}/{path}": digest for path, digest in bundle_digests(job.bundle).items()}
     job.files = new
+    target = _inside(job.project, relative)
     existing = _existing_digests(job.project, relative)
     if job.judge(relative, existing, new, _recorded_under(job, relative)):
-        target = job.project / relative
         bundle = job.bundle
         job.queue(relative, lambda: write_bundle_dir(bundle, target))
 

@@ -30,6 +30,8 @@ class MarkedInstall(BaseModel):
         files: sha256 of each file the install wrote, by path relative to the project.
         mcp_entry: For an MCP server, the ``.mcp.json`` entry the install wrote.
         installed_at: When.
+        attestation: The signed publication statement install verified, so
+            ``agentreg verify`` can check the files offline later.
     """
 
     ref: str
@@ -38,6 +40,7 @@ class MarkedInstall(BaseModel):
     files: dict[str, str] = Field(default_factory=dict)
     mcp_entry: dict[str, object] | None = None
     installed_at: datetime | None = None
+    attestation: str | None = None
 
     def asset(self) -> tuple[AssetKind, str] | None:
         """``(kind, name)`` of the installed version, or None if the ref is unreadable."""

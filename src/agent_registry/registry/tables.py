@@ -176,6 +176,11 @@ class AssetVersionBase(SQLModel):
         default=None, sa_type=UtcDateTime, description="When a deprecated version retires."
     )
     retired_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    attestation: str | None = Field(
+        default=None,
+        sa_type=Text,
+        description="The signed publication statement (DSSE envelope JSON), set at publication.",
+    )
 
     def manifest(self) -> dict[str, object]:
         """The manifest as submitted, parsed back from its JSON text."""

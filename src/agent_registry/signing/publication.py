@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 from securesystemslib.signer import Signer
 
 from agent_registry.signing.envelopes import open_statement, sign_statement, subject_digests
@@ -29,6 +29,10 @@ class Publication(BaseModel):
         approvers: Who approved it.
         policy_version: The policy it was reviewed under.
         published_at: When it was published.
+        files: sha256 of every file of the bundle, by its path in the bundle (a
+            single-file bundle's one path is its submitted file name), so installed
+            copies can be checked file by file without the archive.
+        single_file: Whether the bundle is one file (a subagent).
     """
 
     ref: str
@@ -36,6 +40,8 @@ class Publication(BaseModel):
     approvers: list[str]
     policy_version: str | None
     published_at: datetime
+    files: dict[str, str] = Field(default_factory=dict)
+    single_file: bool = False
 
 
 def sign_publication(publication: Publication, signer: Signer) -> str:
