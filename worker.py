@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -22,6 +23,7 @@ from temporalio.worker import Worker, WorkerDeploymentConfig
 from activities.evaluation import EvalActivities
 from activities.life import LifeActivities
 from activities.notices import NoticeActivities
+from activities.probe import ProbeActivities
 from activities.registry import RegistryActivities
 from activities.review_messages import ReviewMessageActivities
 from activities.slack_posting import SlackPoster
@@ -31,7 +33,6 @@ from agent_registry.logs import configure_logging
 from agent_registry.process_exit import exit_without_finalizing
 from agent_registry.registry.audit_chain import keyed_engine, load_audit_key
 from agent_registry.registry.db import make_engine
-from agent_registry.signing.trust import registry_signer
 from agent_registry.slack.client import make_web_client
 from agent_registry.temporal import connect, metrics_runtime
 from workflows.asset_lifecycle import AssetLifecycleWorkflow
@@ -68,9 +69,7 @@ def build_worker(client: Client, settings: Settings, *, engine: Engine) -> Itera
     Yields:
         The worker, not yet running; its thread pool is shut down on exit.
     """
-    registry = RegistryActivities(
-        engine, limits=settings.bundle_limits, signer=registry_signer(settings)
-    )
+    registry = RegistryActivities(engine, limits=settings.bundle_limits)
     evals = EvalActivities(
         engine,
         policy_path=settings.policy,
@@ -175,13 +174,67 @@ async def run_worker(settings: Settings) -> None:
         engine.dispose()
 
 
+PROBE_THREADS = 2
+"""Probes at once on one probe worker: each is a sandboxed server plus its installs."""
+
+CREDENTIAL_SETTINGS = ("database_url", "slack_bot_token", "slack_signing_secret", "slack_app_token")
+"""Settings a probe worker refuses to start with: it runs untrusted code, so it holds none."""
+
+
+@contextmanager
+def build_probe_worker(client: Client, settings: Settings) -> Iterator[Worker]:
+    """Build a probe worker: the sandboxed live MCP probe and nothing else.
+
+    It polls ``settings.probe_task_queue`` and needs no database, no Slack and no
+    registry: the bundle comes in the activity input, the findings go back in its result.
+    """
+    probes = ProbeActivities(
+        policy_path=settings.policy,
+        limits=settings.bundle_limits,
+        cache_dir=settings.probe_cache_dir,
+    )
+    with ThreadPoolExecutor(max_workers=PROBE_THREADS) as executor:
+        yield Worker(
+            client,
+            task_queue=settings.probe_task_queue,
+            activities=[probes.probe_mcp_server],
+            activity_executor=executor,
+            max_concurrent_activities=PROBE_THREADS,
+            graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
+        )
+
+
+async def run_probe_worker(settings: Settings) -> None:
+    """Run a probe worker until SIGINT or SIGTERM.
+
+    Raises:
+        SystemExit: When a credential setting is present: a probe worker must not hold one.
+    """
+    held = [name for name in CREDENTIAL_SETTINGS if getattr(settings, name) is not None]
+    if held:
+        names = ", ".join(f"AGENT_REGISTRY_{name.upper()}" for name in held)
+        raise SystemExit(f"a probe worker holds no credentials; unset {names}")
+    client = await connect()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    with build_probe_worker(client, settings) as worker:
+        async with worker:
+            logger.info("probe worker polling task queue %s", settings.probe_task_queue)
+            await stop.wait()
+
+
 def main() -> None:
-    """Console entrypoint of ``agentreg-worker``."""
+    """Console entrypoint of ``agentreg-worker``; ``--probe`` runs a probe worker."""
     # Before anything else: the probe starts untrusted servers as our children.
     forbid_same_user_inspection()
     settings = Settings()
     configure_logging(settings.log_format)
-    asyncio.run(run_worker(settings))
+    if "--probe" in sys.argv[1:]:
+        asyncio.run(run_probe_worker(settings))
+    else:
+        asyncio.run(run_worker(settings))
     # Drained and closed: CPython's finalization could only crash now (see the module).
     exit_without_finalizing(0)
 

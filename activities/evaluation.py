@@ -1,8 +1,17 @@
-"""Evaluation: run the eval bar under the policy in force and record the run."""
+"""Evaluation: run the eval bar under the policy in force and record the run.
+
+The live MCP probe is not run here: it starts untrusted code, so it runs on probe workers
+(:mod:`activities.probe`). A lifecycle evaluates in up to two steps: ``defer`` runs the
+static checks and, when an MCP server passes them without a blocking finding, returns a
+probe request instead of recording; after the probe, ``given`` judges its findings with
+the static ones under the same policy and records the run once. ``inline`` (lifecycles
+started before the probe moved) still probes here, in the same sandbox.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel
 from sqlalchemy import Engine
@@ -10,16 +19,20 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.heartbeat import heartbeating
+from activities.probe import ProbeInput, ProbeOutput
 from agent_registry.assets.archive import bundle_from_archive
 from agent_registry.assets.bundle import BundleLimits
 from agent_registry.assets.bundle_problems import BundleError
 from agent_registry.assets.loader import parse_asset
 from agent_registry.assets.manifests import FalsePositiveMark
-from agent_registry.assets.refs import AssetRef
+from agent_registry.assets.parsed import ParsedAsset
+from agent_registry.assets.refs import AssetKind, AssetRef
 from agent_registry.contract import EvalSummary, ReviewPlan, SimilarAsset
-from agent_registry.evals.findings import Severity
-from agent_registry.evals.live import run_live_checks
+from agent_registry.evals.findings import Finding, Severity
+from agent_registry.evals.live import LiveChecks, run_live_checks
 from agent_registry.evals.runner import EvalReport, evaluate
+from agent_registry.mcp_probe.compare import probe_not_completed_finding
+from agent_registry.mcp_probe.fingerprint import ToolFingerprint
 from agent_registry.policy import Policy
 from agent_registry.policy_loader import PolicyError, load_policy
 from agent_registry.registry import store
@@ -40,19 +53,31 @@ class EvaluateInput(BaseModel):
 
     ``false_positives`` are the submission's marks; None (a lifecycle started before
     marks existed) leaves the marks the bundle itself carries in SKILL.md metadata.
+
+    ``probe`` says where the live MCP probe runs: ``inline`` here (lifecycles started
+    before probe workers), ``defer`` to ask for it (see the module docstring), ``given``
+    when ``probe_output`` holds its result or ``probe_failure`` why there is none.
     """
 
     ref: AssetRef
     content_hash: str
     run_key: str
     false_positives: list[FalsePositiveMark] | None = None
+    probe: Literal["inline", "defer", "given"] = "inline"
+    probe_output: ProbeOutput | None = None
+    probe_failure: str | None = None
 
 
 class EvalOutcome(BaseModel):
-    """The eval summary and what the policy asks of the review that follows."""
+    """The eval summary and what the policy asks of the review that follows.
+
+    ``probe_request`` is set only by a ``defer`` evaluation that needs the live probe:
+    then nothing was recorded yet, and the summary is the static checks' alone.
+    """
 
     summary: EvalSummary
     plan: ReviewPlan
+    probe_request: ProbeInput | None = None
 
 
 def review_plan(policy: Policy, report: EvalReport, *, cli_reviews: bool = True) -> ReviewPlan:
@@ -142,8 +167,34 @@ class EvalActivities:
             )
         # The probe runs on every attempt (a server is not idempotent, its listing is);
         # only the first attempt's run is stored, under the run key.
-        live = run_live_checks(asset, policy, catalog=self._catalog.current(), baseline=baseline)
+        live = run_live_checks(
+            asset,
+            policy,
+            catalog=self._catalog.current(),
+            baseline=baseline,
+            probe=request.probe == "inline",
+        )
+        if request.probe == "given":
+            found, fingerprints = _probe_findings(asset, request)
+            live.findings.extend(found)
+            live.fingerprints = fingerprints
         report = evaluate(asset, policy, external=live.findings)
+        if request.probe == "defer" and _needs_probe(asset, policy, report):
+            return EvalOutcome(
+                summary=summarize(report, run_key=request.run_key, similar=live.similar),
+                plan=review_plan(policy, report, cli_reviews=self._cli_reviews),
+                probe_request=ProbeInput(
+                    ref=request.ref,
+                    content_hash=request.content_hash,
+                    archive=archive,
+                    baseline=baseline,
+                ),
+            )
+        return self._record(request, policy, report, live)
+
+    def _record(
+        self, request: EvaluateInput, policy: Policy, report: EvalReport, live: LiveChecks
+    ) -> EvalOutcome:
         with session_scope(self._engine) as session:
             store.record_eval(
                 session,
@@ -161,3 +212,22 @@ class EvalActivities:
             summary=summarize(report, run_key=request.run_key, similar=live.similar),
             plan=review_plan(policy, report, cli_reviews=self._cli_reviews),
         )
+
+
+def _needs_probe(asset: ParsedAsset, policy: Policy, report: EvalReport) -> bool:
+    """A stdio-capable MCP server the static bar did not block, under a probing policy.
+
+    A bundle the bar already blocks starts no process: the probe could not unblock it.
+    """
+    is_server = asset.kind is AssetKind.MCP_SERVER and asset.mcp_server is not None
+    return is_server and policy.probe.enabled and not report.blocking
+
+
+def _probe_findings(
+    asset: ParsedAsset, request: EvaluateInput
+) -> tuple[list[Finding], list[ToolFingerprint]]:
+    """The probe's findings, or the finding of a probe no probe worker completed."""
+    if request.probe_output is not None:
+        return request.probe_output.findings, request.probe_output.fingerprints
+    reason = request.probe_failure or "no probe result"
+    return [probe_not_completed_finding(asset, reason)], []

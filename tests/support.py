@@ -35,7 +35,7 @@ from agent_registry.contract import (
 )
 from agent_registry.lifecycle import Decision, Stage
 from agent_registry.registry.tables import AuditEvent
-from worker import build_worker
+from worker import build_probe_worker, build_worker
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"
@@ -65,9 +65,12 @@ def make_settings(tmp_path: Path, db_url: str, *, policy: Path | None = None) ->
 
 @asynccontextmanager
 async def running_worker(client: Client, settings: Settings, engine: Engine) -> AsyncIterator[None]:
-    """Run the worker the product ships for the duration of the block."""
-    with build_worker(client, settings, engine=engine) as worker:
-        async with worker:
+    """Run the workers the product ships (lifecycle and probe) for the duration of the block."""
+    with (
+        build_worker(client, settings, engine=engine) as worker,
+        build_probe_worker(client, settings) as probe_worker,
+    ):
+        async with worker, probe_worker:
             yield
 
 

@@ -24,6 +24,7 @@ with workflow.unsafe.imports_passed_through():
         RetireInput,
     )
     from activities.notices import Audience, Notice
+    from activities.probe import PROBE_ACTIVITY, ProbeInput, ProbeOutput
     from activities.registry import (
         DecisionInput,
         PublishInput,
@@ -71,6 +72,33 @@ EVAL_TIMEOUT = timedelta(minutes=5)
 EVAL_HEARTBEAT_TIMEOUT = timedelta(seconds=20)
 """The eval activity heartbeats every 5 s; four missed beats mean its worker is gone,
 and the evaluation is retried on another worker instead of after ``EVAL_TIMEOUT``."""
+
+PROBE_TIMEOUT = timedelta(minutes=5)
+"""One probe attempt: installing the server's pinned packages, then at most the policy's
+two-minute probe timeout."""
+
+PROBE_HEARTBEAT_TIMEOUT = timedelta(seconds=20)
+"""The probe activity heartbeats every 5 s; a probe worker that is gone is noticed here."""
+
+PROBE_DEADLINE = timedelta(minutes=30)
+"""From asking for the probe to giving up on it, waiting for a probe worker included.
+
+With no probe worker polling, the request would otherwise wait forever; past this the
+evaluation records a blocking ``probe.failed`` saying the probe did not complete."""
+
+PROBE_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=5),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=1),
+    maximum_attempts=3,
+)
+"""A server that kills its probe worker three times is not given a fourth."""
+
+PROBE_QUEUE_SUFFIX = "-probe"
+"""Probe workers poll the lifecycle's task queue name with this suffix."""
+
+SANDBOXED_PROBE_PATCH = "sandboxed-probe-workers"
+"""Lifecycles started before the probe moved to probe workers still probe in the eval."""
 
 
 REGISTRY_RETRY = RetryPolicy(
@@ -367,20 +395,19 @@ class AssetLifecycleWorkflow:
             await self._enter(Stage.EVALUATING)
         self._set_waiting("running the eval bar")
         assert self._status.content_hash is not None
-        outcome: EvalOutcome = await workflow.execute_activity(
-            "evaluate_version",
-            EvaluateInput(
-                ref=self._status.ref,
-                content_hash=self._status.content_hash,
-                run_key=self._next_key(),
-                false_positives=self._metadata.false_positives,
-            ),
-            result_type=EvalOutcome,
-            start_to_close_timeout=EVAL_TIMEOUT,
-            heartbeat_timeout=EVAL_HEARTBEAT_TIMEOUT,
-            retry_policy=REGISTRY_RETRY,
-            summary="run the eval bar",
+        request = EvaluateInput(
+            ref=self._status.ref,
+            content_hash=self._status.content_hash,
+            run_key=self._next_key(),
+            false_positives=self._metadata.false_positives,
         )
+        if workflow.patched(SANDBOXED_PROBE_PATCH):
+            outcome = await self._run_eval(request.model_copy(update={"probe": "defer"}))
+            if outcome.probe_request is not None:
+                given = await self._probe(outcome.probe_request)
+                outcome = await self._run_eval(request.model_copy(update=given))
+        else:
+            outcome = await self._run_eval(request)
         self._status.eval = outcome.summary
         self._status.plan = outcome.plan
         self._count(metrics.EVAL_RUNS, result="passed" if outcome.summary.passed else "failed")
@@ -390,6 +417,41 @@ class AssetLifecycleWorkflow:
             [temporal.RISK_TIER.value_set(outcome.summary.risk_tier.value)]
         )
         return outcome
+
+    async def _run_eval(self, request: EvaluateInput) -> EvalOutcome:
+        outcome: EvalOutcome = await workflow.execute_activity(
+            "evaluate_version",
+            request,
+            result_type=EvalOutcome,
+            start_to_close_timeout=EVAL_TIMEOUT,
+            heartbeat_timeout=EVAL_HEARTBEAT_TIMEOUT,
+            retry_policy=REGISTRY_RETRY,
+            summary="run the eval bar",
+        )
+        return outcome
+
+    async def _probe(self, request: ProbeInput) -> dict[str, object]:
+        """Run the live probe on a probe worker; what the judging evaluation is given.
+
+        A probe that no probe worker completes (none polling, or each attempt lost) ends
+        at :data:`PROBE_DEADLINE` and becomes the reason of a blocking finding.
+        """
+        self._set_waiting("running the live probe of the MCP server on a probe worker")
+        try:
+            output: ProbeOutput = await workflow.execute_activity(
+                PROBE_ACTIVITY,
+                request,
+                result_type=ProbeOutput,
+                task_queue=workflow.info().task_queue + PROBE_QUEUE_SUFFIX,
+                schedule_to_close_timeout=PROBE_DEADLINE,
+                start_to_close_timeout=PROBE_TIMEOUT,
+                heartbeat_timeout=PROBE_HEARTBEAT_TIMEOUT,
+                retry_policy=PROBE_RETRY,
+                summary="run the live MCP probe in the sandbox",
+            )
+        except ActivityError as error:
+            return {"probe": "given", "probe_failure": _failure_message(error)}
+        return {"probe": "given", "probe_output": output}
 
     async def _review(self) -> Decision:
         """Wait for the review's decision, reminding and escalating on the policy's SLA."""

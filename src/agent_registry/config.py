@@ -56,6 +56,9 @@ class Settings(BaseSettings):
         log_format: ``text`` (the default) for people, ``json`` for a log pipeline: one
             JSON object per line, with ``workflow_id`` and ``asset_ref`` on every line
             logged inside a lifecycle's workflow or activities (see :mod:`agent_registry.logs`).
+        probe_cache_dir: Where a probe worker keeps the pinned package installs and venvs
+            of probed MCP servers; unset, ``/var/cache/agent-registry/probe`` for root
+            and ``~/.cache/agent-registry/probe`` otherwise.
         signing_key: Path of the registry's Ed25519 private key (PEM, PKCS#8), which signs
             every publication and the guard's snapshot; a secret manager mounting it as a
             file serves as well. Held by the worker and the registry server only.
@@ -117,6 +120,7 @@ class Settings(BaseSettings):
     max_bundle_files: int = 200
     metrics_address: str | None = None
     log_format: Literal["text", "json"] = "text"
+    probe_cache_dir: Path | None = None
     identity_mode: Literal["local", "oidc"] = "local"
     oidc_issuer: str | None = None
     oidc_audience: str | None = None
@@ -167,6 +171,11 @@ class Settings(BaseSettings):
             if name == "database_url" and isinstance(value, str):
                 value = redact_url(value)
             yield name, value
+
+    @property
+    def probe_task_queue(self) -> str:
+        """The task queue probe workers poll: the lifecycle queue's name plus ``-probe``."""
+        return f"{self.task_queue}-probe"
 
     @property
     def resolved_database_url(self) -> str:

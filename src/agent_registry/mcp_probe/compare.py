@@ -134,6 +134,26 @@ def sandbox_unavailable_finding(asset: ParsedAsset, spec: LaunchSpec, problem: s
     )
 
 
+def probe_not_completed_finding(asset: ParsedAsset, reason: str) -> Finding:
+    """The blocking finding of a probe that no probe worker completed (gone, overloaded).
+
+    An MCP server nobody ran has an unverified scope; the submitter can do nothing about
+    it, so the fix speaks to the operators, and a revision (or ``agentreg`` re-run of the
+    evaluation) tries again.
+    """
+    return make_finding(
+        CATALOG,
+        "probe.failed",
+        message=f"the live probe of the MCP server did not complete: {reason}",
+        file=SERVER_FILE,
+        line=None,
+        field=None,
+        fix="Nothing to change in the bundle if it starts locally; the registry's "
+        "operators check that probe workers are running (agentreg-worker --probe), then "
+        "the version is submitted again.",
+    )
+
+
 def install_failed_finding(asset: ParsedAsset, spec: LaunchSpec, reason: str) -> Finding:
     """The blocking finding of a server whose pinned packages could not be installed."""
     file, line = _launch_place(asset, spec.source_field)

@@ -1,0 +1,104 @@
+"""The live MCP probe as an activity of its own, served by probe workers only.
+
+The probe starts untrusted code, so it runs on workers that hold nothing worth taking:
+no database URL, no Slack token, only a connection to Temporal to poll the probe task
+queue. They cannot read the registry, so the bundle travels in the activity input: it
+is an MCP server bundle that has already passed the static bar (the secret scan
+included), bounded by the bundle limits, and typically a few KiB (docs/security.md weighs
+this against the claim-check rule).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.heartbeat import heartbeating
+from agent_registry.assets.archive import bundle_from_archive, content_hash
+from agent_registry.assets.bundle import BundleLimits
+from agent_registry.assets.bundle_problems import BundleError
+from agent_registry.assets.loader import parse_asset
+from agent_registry.assets.refs import AssetRef
+from agent_registry.evals.findings import Finding
+from agent_registry.mcp_probe.fingerprint import ToolFingerprint
+from agent_registry.policy_loader import PolicyError, load_policy
+
+PROBE_ACTIVITY = "probe_mcp_server"
+
+
+class ProbeInput(BaseModel):
+    """Probe the MCP server in ``archive`` (the stored bundle ``content_hash`` of ``ref``).
+
+    Attributes:
+        ref: The asset version, for logs and messages.
+        content_hash: The stored bundle's hash, checked against ``archive``.
+        archive: The bundle archive itself: probe workers have no registry access.
+        baseline: Tool fingerprints approved for the same content earlier, if any.
+    """
+
+    model_config = ConfigDict(ser_json_bytes="base64", val_json_bytes="base64")
+
+    ref: AssetRef
+    content_hash: str
+    archive: bytes
+    baseline: list[ToolFingerprint] | None = None
+
+
+class ProbeOutput(BaseModel):
+    """What the probe found, for the eval activity to judge with the static findings."""
+
+    findings: list[Finding] = Field(default_factory=list)
+    fingerprints: list[ToolFingerprint] = Field(default_factory=list)
+
+
+class ProbeActivities:
+    """Runs the sandboxed probe; reads the policy file at every run for its limits."""
+
+    def __init__(
+        self, *, policy_path: Path | None, limits: BundleLimits, cache_dir: Path | None
+    ) -> None:
+        self._policy_path = policy_path
+        self._limits = limits
+        self._cache_dir = cache_dir
+
+    @activity.defn(name=PROBE_ACTIVITY)
+    def probe_mcp_server(self, request: ProbeInput) -> ProbeOutput:
+        """Start the server in the sandbox, list its tools, compare them with its scope.
+
+        Idempotent in effect: it writes nothing but the probe cache (installs keyed by
+        exact version). Heartbeats throughout, so a probe worker that dies is noticed at
+        the heartbeat timeout and the probe is retried on another one.
+
+        Raises:
+            ApplicationError: Non-retryable when the policy file is invalid or the archive
+                is not the stored bundle; retrying would not change either.
+        """
+        with heartbeating():
+            return self._probe(request)
+
+    def _probe(self, request: ProbeInput) -> ProbeOutput:
+        try:
+            policy = load_policy(self._policy_path)
+        except PolicyError as error:
+            raise ApplicationError(str(error), type="InvalidPolicy", non_retryable=True) from None
+        try:
+            bundle = bundle_from_archive(request.archive, limits=self._limits)
+        except BundleError as error:
+            raise ApplicationError(str(error), type="InvalidBundle", non_retryable=True) from None
+        if content_hash(bundle) != request.content_hash:
+            raise ApplicationError(
+                f"the archive of {request.ref} is not bundle {request.content_hash}",
+                type="InvalidBundle",
+                non_retryable=True,
+            )
+        asset = parse_asset(bundle, request.ref.kind)
+        # Imported here: the MCP SDK takes most of a second to load.
+        from agent_registry.mcp_probe.local import probe_bundle
+
+        findings, fingerprints = probe_bundle(
+            asset, policy.probe, baseline=request.baseline, cache_dir=self._cache_dir
+        )
+        return ProbeOutput(findings=findings, fingerprints=fingerprints)
