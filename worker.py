@@ -33,6 +33,7 @@ from agent_registry.logs import configure_logging
 from agent_registry.process_exit import exit_without_finalizing
 from agent_registry.registry.audit_chain import keyed_engine, load_audit_key
 from agent_registry.registry.db import make_engine
+from agent_registry.signing.trust import registry_signer
 from agent_registry.slack.client import make_web_client
 from agent_registry.temporal import connect, metrics_runtime
 from workflows.asset_lifecycle import AssetLifecycleWorkflow
@@ -69,7 +70,9 @@ def build_worker(client: Client, settings: Settings, *, engine: Engine) -> Itera
     Yields:
         The worker, not yet running; its thread pool is shut down on exit.
     """
-    registry = RegistryActivities(engine, limits=settings.bundle_limits)
+    registry = RegistryActivities(
+        engine, limits=settings.bundle_limits, signer=registry_signer(settings)
+    )
     evals = EvalActivities(
         engine,
         policy_path=settings.policy,
