@@ -27,7 +27,7 @@ from sqlmodel import Session, col
 
 from agent_registry.assets.archive import bundle_from_archive
 from agent_registry.assets.bundle_problems import BundleError
-from agent_registry.assets.kinds import SERVER_FILE, parse_mcp_server
+from agent_registry.assets.kinds import SCOPE_FILE, SERVER_FILE, parse_mcp_server
 from agent_registry.assets.refs import AssetKind, InvalidRefError
 from agent_registry.catalog.models import ScopeTool
 from agent_registry.catalog.scopes import STORED_BUNDLE_LIMITS
@@ -320,3 +320,71 @@ def _after(cursor: str) -> sa.ColumnElement[bool]:
 
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+@dataclass(frozen=True)
+class HeldServer:
+    """What the registry holds of one MCP server, for the scheduled import.
+
+    Attributes:
+        highest_sort: The version sort key of its highest version in any stage.
+        scope_ref: The ref of its highest version not rejected, whose scope is carried.
+        scope_text: That version's ``scope.yaml``.
+    """
+
+    highest_sort: str
+    scope_ref: str
+    scope_text: str
+
+
+def held_server(engine: Engine, name: str) -> HeldServer | None:
+    """The registry's versions of MCP server ``name``; None when it holds none with a scope."""
+    statement = (
+        sa.select(
+            col(AssetVersion.version),
+            col(AssetVersion.version_sort),
+            col(AssetVersion.stage),
+            col(AssetVersion.content_hash),
+        )
+        .join(Asset, col(AssetVersion.asset_id) == col(Asset.id))
+        .where(col(Asset.kind) == AssetKind.MCP_SERVER.value, col(Asset.name) == name)
+        .order_by(col(AssetVersion.version_sort).desc())
+    )
+    with session_scope(engine) as session:
+        rows = list(session.connection().execute(statement))
+        if not rows:
+            return None
+        for row in rows:
+            if row.stage == Stage.REJECTED.value:
+                continue
+            blob = (
+                session.connection()
+                .execute(
+                    sa.select(col(Blob.data)).where(col(Blob.content_hash) == row.content_hash)
+                )
+                .scalar()
+            )
+            text = _scope_text(blob)
+            if text is not None:
+                return HeldServer(
+                    highest_sort=rows[0].version_sort,
+                    scope_ref=f"{AssetKind.MCP_SERVER.value}/{name}@{row.version}",
+                    scope_text=text,
+                )
+    return None
+
+
+def _scope_text(archive: bytes | None) -> str | None:
+    if archive is None:
+        return None
+    try:
+        bundle = bundle_from_archive(archive, limits=STORED_BUNDLE_LIMITS)
+    except BundleError:
+        return None
+    scope = bundle.get(SCOPE_FILE)
+    if scope is None:
+        return None
+    try:
+        return scope.data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None

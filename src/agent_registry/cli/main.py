@@ -21,6 +21,7 @@ def build_app() -> typer.Typer:
         devstack,
         distribution,
         life,
+        mcp_import,
         report,
         review,
         serve,
@@ -52,6 +53,7 @@ def build_app() -> typer.Typer:
     app.command()(setup.setup)
     app.command()(report.report)
     app.add_typer(review.app, name="review")
+    app.add_typer(mcp_import.app, name="import")
     app.add_typer(db.app, name="db")
     app.add_typer(audit.app, name="audit")
     app.add_typer(distribution.export_app, name="export")
