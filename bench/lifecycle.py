@@ -37,6 +37,7 @@ with workflow.unsafe.imports_passed_through():
 
     from agent_registry.cli.lifecycle_client import start_lifecycle
     from agent_registry.contract import DECISION_UPDATES, ReviewInput, Submission, VoteResult
+    from agent_registry.identity.principal import Principal, VerifiedBy
     from agent_registry.lifecycle import Decision, Stage
     from agent_registry.temporal import LIFECYCLE_STAGE, RECERTIFY_BY
     from bench.report import Figure, ms, percentile, write_section
@@ -248,7 +249,12 @@ async def run_ours(
         for reviewer in range(1, 4):
             result = await handles[workflow_id].execute_update(
                 DECISION_UPDATES[Decision.APPROVE],
-                ReviewInput(reviewer=f"reviewer{reviewer}@example.com", source="cli"),
+                ReviewInput(
+                    principal=Principal(
+                        email=f"reviewer{reviewer}@example.com",
+                        verified_by=VerifiedBy.LOCAL_UNVERIFIED,
+                    )
+                ),
                 id=f"bench/{uuid.uuid4()}",
                 result_type=VoteResult,
             )

@@ -33,6 +33,8 @@ from agent_registry.contract import (
     ReviewInput,
     VoteResult,
 )
+from agent_registry.identity.http import local_email
+from agent_registry.identity.principal import Principal, VerifiedBy
 from agent_registry.lifecycle import Decision, Stage
 from agent_registry.registry.tables import AuditEvent
 from worker import build_probe_worker, build_worker
@@ -162,12 +164,14 @@ async def vote(
     reason: str | None = None,
     verified_groups: list[str] | None = None,
 ) -> VoteResult:
-    """Cast a vote as the CLI does (a fresh update id per call)."""
+    """Cast a vote as the registry server does (a fresh update id per call).
+
+    The reviewer is named as local mode names a caller (a bare name is
+    ``name@localhost``); with ``verified_groups`` the principal is one Slack verified.
+    """
     return await handle.execute_update(
         DECISION_UPDATES[decision],
-        ReviewInput(
-            reviewer=reviewer, reason=reason, source="cli", verified_groups=verified_groups or []
-        ),
+        ReviewInput(principal=principal(reviewer, groups=verified_groups), reason=reason),
         id=f"test/{uuid.uuid4()}",
         result_type=VoteResult,
     )
@@ -190,6 +194,17 @@ async def approve_until_published(
     return latest_run(client, handle)
 
 
+def principal(who: str, *, groups: list[str] | None = None) -> Principal:
+    """The principal the server resolves for ``who``: Slack-verified when given groups,
+    else a local-mode caller (a bare name is ``name@localhost``)."""
+    return Principal(
+        email=local_email(who),
+        display_name=who,
+        groups=list(groups or []),
+        verified_by=VerifiedBy.SLACK if groups else VerifiedBy.LOCAL_UNVERIFIED,
+    )
+
+
 async def revise_path(
     handle: Handle,
     settings: Settings,
@@ -198,11 +213,13 @@ async def revise_path(
     author: str = "alice@example.com",
     changelog: str | None = None,
 ) -> VoteResult:
-    """Send a revision exactly as ``agentreg revise`` does."""
+    """Send a revision exactly as the registry server does for ``agentreg revise``."""
     status = await query_status(handle)
     revision = staged_revision(
         settings,
-        prepare_revision(settings, status.ref, path, author=author, changelog=changelog),
+        prepare_revision(settings, status.ref, path, changelog=changelog).model_copy(
+            update={"principal": principal(author)}
+        ),
     )
     result: VoteResult = await handle.execute_update(
         REVISE_UPDATE, revision, result_type=VoteResult

@@ -35,6 +35,7 @@ from tests.support import (
     copy_example,
     latest_run,
     make_settings,
+    principal,
     running_worker,
     skip_time,
     submit_path,
@@ -56,7 +57,10 @@ async def _publish(
 
 async def _attest(handle: LifecycleHandle, attester: str = OWNER) -> VoteResult:
     result: VoteResult = await handle.execute_update(
-        ATTEST_UPDATE, AttestInput(attester=attester), id=str(uuid.uuid4()), result_type=VoteResult
+        ATTEST_UPDATE,
+        AttestInput(principal=principal(attester)),
+        id=str(uuid.uuid4()),
+        result_type=VoteResult,
     )
     return result
 
@@ -208,10 +212,12 @@ async def test_deprecation_on_demand_is_for_the_owner_and_platform_teams(
             client, settings, copy_example("subagents/code-reviewer.md", tmp_path)
         )
         with pytest.raises(WorkflowUpdateFailedError) as outsider:
-            await _deprecate(handle, DeprecateInput(actor="mallory@example.com", reason="no"))
+            await _deprecate(
+                handle, DeprecateInput(principal=principal("mallory@example.com"), reason="no")
+            )
         assert "may not deprecate" in _refusal(outsider.value)
         with pytest.raises(WorkflowUpdateFailedError) as no_reason:
-            await _deprecate(handle, DeprecateInput(actor=OWNER, reason=" "))
+            await _deprecate(handle, DeprecateInput(principal=principal(OWNER), reason=" "))
         assert "reason is required" in _refusal(no_reason.value)
         with pytest.raises(WorkflowUpdateFailedError) as early:
             await _attest(handle)
@@ -221,7 +227,7 @@ async def test_deprecation_on_demand_is_for_the_owner_and_platform_teams(
         await _deprecate(
             handle,
             DeprecateInput(
-                actor="platform-lead@example.com",
+                principal=principal("platform-lead@example.com"),
                 reason="replaced by the org-wide reviewer",
                 replacement="subagent/pr-reviewer@2.0.0",
                 sunset=sunset,
@@ -231,7 +237,7 @@ async def test_deprecation_on_demand_is_for_the_owner_and_platform_teams(
         assert deprecated.deprecation is not None
         assert deprecated.deprecation.sunset_at == sunset
         with pytest.raises(WorkflowUpdateFailedError) as twice:
-            await _deprecate(handle, DeprecateInput(actor=OWNER, reason="again"))
+            await _deprecate(handle, DeprecateInput(principal=principal(OWNER), reason="again"))
         assert "only a published version" in _refusal(twice.value)
         await skip_time(ts_env, timedelta(days=8))
         final = await wait_for_stage(handle, Stage.RETIRED)

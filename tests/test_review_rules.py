@@ -8,7 +8,8 @@ import pytest
 
 from agent_registry.assets.refs import AssetRef
 from agent_registry.config import Settings
-from agent_registry.contract import AssetStatus, ReviewInput, ReviewPlan, Vote
+from agent_registry.contract import AssetStatus, ReviewInput, ReviewPlan, Vote, caller_refusal
+from agent_registry.identity.principal import Principal, VerifiedBy
 from agent_registry.lifecycle import Decision, Stage
 from agent_registry.membership import members_include
 from agent_registry.review_rules import missing_approvals, outcome, refusal
@@ -48,6 +49,19 @@ def _vote(
     return Vote(reviewer=reviewer, decision=decision, at=NOW, verified_groups=groups or [])
 
 
+def _as(
+    who: str,
+    *,
+    reason: str | None = None,
+    by: VerifiedBy = VerifiedBy.OIDC,
+    groups: list[str] | None = None,
+) -> ReviewInput:
+    """A vote as the server sends it: the principal it resolved for ``who``."""
+    email = who if "@" in who else f"{who}@example.com"
+    principal = Principal(email=email, groups=groups or [], verified_by=by)
+    return ReviewInput(principal=principal, reason=reason)
+
+
 def test_membership_by_identity_wildcard_or_verified_slack_group() -> None:
     assert members_include(["bob@example.com"], "Bob@Example.com")
     assert members_include(["*"], "anyone")
@@ -61,39 +75,66 @@ def test_membership_by_identity_wildcard_or_verified_slack_group() -> None:
     [
         ("alice@example.com", "cannot review it"),
         ("ANN@example.com", "cannot review it"),
-        ("  ", "identity is required"),
+        ("  Alice@EXAMPLE.com ", "cannot review it"),
         ("eve@example.com", "not in the policy's 'reviewers' group"),
     ],
 )
 def test_refusals_say_why(reviewer: str, expected: str) -> None:
     plan = _plan(reviewers=["bob@example.com"])
-    reason = refusal(_status(plan), Decision.APPROVE, ReviewInput(reviewer=reviewer))
+    reason = refusal(_status(plan), Decision.APPROVE, _as(reviewer))
     assert reason is not None and expected in reason
+
+
+@pytest.mark.parametrize(
+    ("submitter", "authors", "reviewer", "by"),
+    [
+        ("Alice@Example.com", [], "alice@example.com", VerifiedBy.SLACK),
+        ("alice@example.com", [], "ALICE@example.COM", VerifiedBy.OIDC),
+        ("bob@example.com", ["Alice@Example.com"], "alice@example.com", VerifiedBy.SLACK),
+        ("bob@example.com", [" alice@example.com"], "Alice@Example.com", VerifiedBy.OIDC),
+    ],
+)
+def test_self_approval_is_refused_in_every_spelling_and_channel(
+    submitter: str, authors: list[str], reviewer: str, by: VerifiedBy
+) -> None:
+    status = _status(_plan(reviewers=["*"])).model_copy(
+        update={"submitter": submitter, "authors": authors}
+    )
+    reason = refusal(status, Decision.APPROVE, _as(reviewer, by=by))
+    assert reason is not None and "cannot review it" in reason
+
+
+def test_an_update_with_caller_supplied_identity_fields_is_refused() -> None:
+    forged = ReviewInput.model_validate(
+        {"reviewer": "bob@example.com", "source": "slack", "verified_groups": ["S0SEC"]}
+    )
+    assert "source" not in ReviewInput.model_fields
+    assert "verified_groups" not in ReviewInput.model_fields
+    assert forged.principal is None
+    assert "not accepted" in (caller_refusal(forged) or "")
+    assert "names no principal" in (caller_refusal(ReviewInput()) or "")
+    assert caller_refusal(_as("bob")) is None
 
 
 def test_a_second_vote_and_a_vote_after_the_decision_are_refused() -> None:
     plan = _plan(approvals=2, reviewers=["*"])
-    once = _status(plan, _vote("bob"))
+    once = _status(plan, _vote("bob@example.com"))
     assert "already voted (approve)" in (
-        refusal(once, Decision.APPROVE, ReviewInput(reviewer="BOB")) or ""
+        refusal(once, Decision.APPROVE, _as("BOB@example.com")) or ""
     )
     decided = _status(_plan(reviewers=["*"]), _vote("bob"))
-    assert "already decided (approve)" in (
-        refusal(decided, Decision.APPROVE, ReviewInput(reviewer="carol")) or ""
-    )
+    assert "already decided (approve)" in (refusal(decided, Decision.APPROVE, _as("carol")) or "")
 
 
 def test_outside_review_nothing_can_be_decided() -> None:
     status = _status(_plan(), stage=Stage.CHANGES_REQUESTED)
-    assert "not in review" in (refusal(status, Decision.APPROVE, ReviewInput(reviewer="bob")) or "")
+    assert "not in review" in (refusal(status, Decision.APPROVE, _as("bob")) or "")
 
 
 def test_reject_and_request_changes_need_a_reason() -> None:
     status = _status(_plan())
-    assert "reason is required to reject" in (
-        refusal(status, Decision.REJECT, ReviewInput(reviewer="bob")) or ""
-    )
-    assert refusal(status, Decision.REJECT, ReviewInput(reviewer="bob", reason="dup")) is None
+    assert "reason is required to reject" in (refusal(status, Decision.REJECT, _as("bob")) or "")
+    assert refusal(status, Decision.REJECT, _as("bob", reason="dup")) is None
 
 
 def test_required_groups_must_each_supply_an_approver() -> None:
@@ -116,17 +157,23 @@ def test_a_change_request_decides_at_once() -> None:
 def test_cli_votes_are_refused_where_the_plan_turns_cli_reviews_off() -> None:
     plan = _plan(reviewers=["*"]).model_copy(update={"cli_reviews": False})
     status = _status(plan)
-    cli = refusal(status, Decision.APPROVE, ReviewInput(reviewer="bob@example.com"))
-    assert cli is not None
-    assert "command line are off" in cli
-    assert "Slack" in cli
-    slack = ReviewInput(reviewer="bob@example.com", source="slack")
+    for by in (VerifiedBy.OIDC, VerifiedBy.LOCAL_UNVERIFIED):
+        cli = refusal(status, Decision.APPROVE, _as("bob@example.com", by=by))
+        assert cli is not None
+        assert "command line are off" in cli
+        assert "Slack" in cli
+    slack = _as("bob@example.com", by=VerifiedBy.SLACK)
     assert refusal(status, Decision.APPROVE, slack) is None
-    assert refusal(_status(_plan(reviewers=["*"])), Decision.APPROVE, _cli("bob")) is None
+    assert refusal(_status(_plan(reviewers=["*"])), Decision.APPROVE, _as("bob")) is None
 
 
-def _cli(reviewer: str) -> ReviewInput:
-    return ReviewInput(reviewer=reviewer, source="cli")
+def test_groups_from_the_identity_provider_admit_like_slack_user_groups() -> None:
+    plan = _plan(approvals=1, require=["security"], security=["appsec"], reviewers=["*"])
+    status = _status(plan)
+    assert refusal(status, Decision.APPROVE, _as("bob", groups=["appsec"])) is None
+    voted = [_vote("bob@example.com", groups=["appsec"])]
+    assert missing_approvals(plan, voted) == []
+    assert missing_approvals(plan, [_vote("carol@example.com")]) == ["an approver from security"]
 
 
 @pytest.mark.parametrize(

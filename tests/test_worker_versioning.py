@@ -22,6 +22,7 @@ from tests.support import (
     copy_example,
     latest_run,
     make_settings,
+    principal,
     running_worker,
     submit_path,
     wait_for_stage,
@@ -82,7 +83,7 @@ async def test_a_new_build_takes_new_work_and_published_lifecycles_move_at_conti
             due = await wait_for_stage(first, Stage.RECERTIFYING, timeout=60)
             assert due.life is not None
             await first.execute_update(
-                ATTEST_UPDATE, AttestInput(attester=OWNER), result_type=VoteResult
+                ATTEST_UPDATE, AttestInput(principal=principal(OWNER)), result_type=VoteResult
             )
             moved = latest_run(client, first)
             await wait_for_stage(

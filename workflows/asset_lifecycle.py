@@ -57,6 +57,7 @@ with workflow.unsafe.imports_passed_through():
         SupersededSignal,
         Vote,
         VoteResult,
+        caller_refusal,
     )
     from agent_registry.lifecycle import Decision, Stage
 
@@ -250,14 +251,16 @@ class AssetLifecycleWorkflow:
     @revise.validator
     def _validate_revise(self, revision: RevisionInput) -> None:
         status = self._status
+        refused = caller_refusal(revision)
+        if refused is not None:
+            raise ApplicationError(refused, type="Refused")
         if status.stage not in REVISABLE_STAGES or self._pending_revision is not None:
             raise ApplicationError(
                 f"{status.ref} is {status.stage.value}; a revision is taken only after an "
                 "eval failure or a change request",
                 type="Refused",
             )
-        people = {status.submitter.lower(), *(a.lower() for a in status.authors)}
-        if revision.author.strip().lower() not in people:
+        if not review_rules.is_own_asset(status, revision.author):
             raise ApplicationError(
                 f"{revision.author} is neither the submitter nor an author of {status.ref}",
                 type="Refused",
@@ -269,7 +272,7 @@ class AssetLifecycleWorkflow:
         if self._is_repeat():
             return VoteResult(stage=self._status.stage, message="attestation already recorded")
         self._remember_update()
-        self._status.attested_by = attest.attester.strip()
+        self._status.attested_by = attest.attester
         return VoteResult(
             stage=self._status.stage,
             message=f"attested; {self._status.ref} stays published for another cycle",
@@ -279,7 +282,7 @@ class AssetLifecycleWorkflow:
     def _validate_attest(self, attest: AttestInput) -> None:
         if self._is_repeat():
             return
-        reason = life_rules.attest_refusal(self._status, attest)
+        reason = caller_refusal(attest) or life_rules.attest_refusal(self._status, attest)
         if reason is not None:
             raise ApplicationError(reason, type="Refused")
 
@@ -298,7 +301,9 @@ class AssetLifecycleWorkflow:
     def _validate_deprecate(self, request: DeprecateInput) -> None:
         if self._is_repeat():
             return
-        reason = life_rules.deprecate_refusal(self._status, request, now=workflow.now())
+        reason = caller_refusal(request) or life_rules.deprecate_refusal(
+            self._status, request, now=workflow.now()
+        )
         if reason is None and self._deprecation_request is not None:
             reason = f"{self._status.ref} is already being deprecated"
         if reason is not None:
@@ -312,7 +317,7 @@ class AssetLifecycleWorkflow:
             and self._deprecation_request is None
         ):
             self._deprecation_request = DeprecateInput(
-                actor="registry",
+                system="registry",
                 reason=f"superseded by {signal.replacement}",
                 replacement=signal.replacement,
             )
@@ -327,7 +332,7 @@ class AssetLifecycleWorkflow:
         self._processed_updates = [*self._processed_updates, info.id][-MAX_REMEMBERED_UPDATES:]
 
     def _check_vote(self, decision: Decision, vote: ReviewInput) -> None:
-        reason = review_rules.refusal(self._status, decision, vote)
+        reason = caller_refusal(vote) or review_rules.refusal(self._status, decision, vote)
         if reason is not None:
             raise ApplicationError(reason, type="Refused")
 
@@ -336,11 +341,11 @@ class AssetLifecycleWorkflow:
         # second vote's validator always sees it (no double decision).
         self._status.votes.append(
             Vote(
-                reviewer=vote.reviewer.strip(),
+                reviewer=vote.reviewer,
                 decision=decision,
                 reason=vote.reason,
                 source=vote.source,
-                verified_groups=vote.verified_groups,
+                verified_groups=vote.groups,
                 at=workflow.now(),
             )
         )
@@ -717,7 +722,7 @@ class AssetLifecycleWorkflow:
             self._count(metrics.EVAL_FAILURES)
             await self._deprecate(
                 DeprecateInput(
-                    actor="registry",
+                    system="registry",
                     reason="re-certification failed: the eval bar now blocks "
                     f"({self._eval_note()})",
                 )
@@ -757,7 +762,7 @@ class AssetLifecycleWorkflow:
             self._count(metrics.RECERTIFICATION_LAPSES)
             await self._deprecate(
                 DeprecateInput(
-                    actor="registry",
+                    system="registry",
                     reason="re-certification lapsed: nobody attested within the grace period",
                 )
             )

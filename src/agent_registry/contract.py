@@ -8,12 +8,21 @@ per call, so fields can be added compatibly.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    PrivateAttr,
+    model_validator,
+)
 
 from agent_registry.assets.manifests import FalsePositiveMark, RegistryMetadata
 from agent_registry.assets.refs import AssetRef
 from agent_registry.evals.findings import Finding
+from agent_registry.identity.principal import Principal
 from agent_registry.lifecycle import Decision, RiskTier, Stage
 
 LIFECYCLE_WORKFLOW = "AssetLifecycle"
@@ -70,28 +79,119 @@ class Submission(BaseModel):
     processed_updates: list[str] = Field(default_factory=list)
 
 
-class ReviewInput(BaseModel):
-    """A reviewer's vote.
+class LegacyCaller(BaseModel):
+    """Who an update said it came from before the server resolved principals.
 
-    Attributes:
-        reviewer: The reviewer's identity (email or user name).
-        reason: Why; required to reject or request changes.
-        source: Where the vote came from (``cli``, ``slack``).
-        verified_groups: Policy group ids the caller verified the reviewer belongs to
-            (the Slack app fills these from Slack user groups).
+    Histories recorded before identities carry ``reviewer``/``attester``/``actor``/
+    ``author`` strings with a caller-supplied ``source`` and ``verified_groups``. They
+    are read into this, never into a field: replaying them must act as it did, and a new
+    update that still sends them is refused by the validators (:func:`caller_refusal`).
     """
 
-    reviewer: str
-    reason: str | None = None
+    identity: str = ""
     source: str = "cli"
     verified_groups: list[str] = Field(default_factory=list)
 
 
-class RevisionInput(BaseModel):
+_LEGACY_KEYS = ("source", "verified_groups")
+
+
+class _FromServer(BaseModel):
+    """An update input that names its caller by the principal the server resolved.
+
+    Attributes:
+        principal: Who sent it, as the registry server authenticated them (OIDC token,
+            Slack's signed request, or local mode's unverified ``--as``). None only in
+            updates recorded before identities (see :class:`LegacyCaller`).
+    """
+
+    _identity_key: ClassVar[str] = ""
+    principal: Principal | None = None
+    _legacy: LegacyCaller | None = PrivateAttr(default=None)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _split_legacy(cls, data: Any, handler: ModelWrapValidatorHandler[Any]) -> Any:
+        legacy: LegacyCaller | None = None
+        if isinstance(data, dict) and (
+            cls._identity_key in data or any(key in data for key in _LEGACY_KEYS)
+        ):
+            data = dict(data)
+            legacy = LegacyCaller(
+                identity=str(data.pop(cls._identity_key, "") or ""),
+                source=str(data.pop("source", "cli") or "cli"),
+                verified_groups=list(data.pop("verified_groups", []) or []),
+            )
+        model = handler(data)
+        if legacy is not None:
+            model._legacy = legacy
+        return model
+
+    @property
+    def legacy(self) -> LegacyCaller | None:
+        """The caller as an update recorded before identities named it, if it did."""
+        return self._legacy
+
+    @property
+    def who(self) -> str:
+        """The caller's canonical email (or, replaying an old update, what it said)."""
+        if self.principal is not None:
+            return self.principal.email
+        return self._legacy.identity.strip() if self._legacy is not None else ""
+
+    @property
+    def source(self) -> str:
+        """How the caller was identified: ``oidc``, ``slack``, ``local-unverified``."""
+        if self.principal is not None:
+            return self.principal.verified_by.value
+        return self._legacy.source if self._legacy is not None else ""
+
+    @property
+    def groups(self) -> list[str]:
+        """The groups the server found the caller in."""
+        if self.principal is not None:
+            return list(self.principal.groups)
+        return list(self._legacy.verified_groups) if self._legacy is not None else []
+
+
+def caller_refusal(update: _FromServer) -> str | None:
+    """Why an update's caller is not acceptable in a new update, or None.
+
+    Only the registry server (and the workers) can reach the namespace in a production
+    deployment; it puts the principal it resolved in every update. An update without
+    one, or with the old caller-supplied fields, was not sent by the server.
+    """
+    if update.legacy is not None:
+        return (
+            "caller-supplied identity fields (reviewer, source, verified_groups) are not "
+            "accepted; send the decision through the registry server"
+        )
+    if update.principal is None:
+        return "the update names no principal; send the decision through the registry server"
+    return None
+
+
+class ReviewInput(_FromServer):
+    """A reviewer's vote.
+
+    Attributes:
+        reason: Why; required to reject or request changes.
+    """
+
+    _identity_key: ClassVar[str] = "reviewer"
+    reason: str | None = None
+
+    @property
+    def reviewer(self) -> str:
+        """The reviewer's canonical email."""
+        return self.who
+
+
+class RevisionInput(_FromServer):
     """New content for the same version while it is EvalFailed or ChangesRequested.
 
     Attributes:
-        author: Who sent the revision (the submitter or one of the authors).
+        principal: Who sent the revision (the submitter or one of the authors).
         archive: The canonical archive of the revised bundle; empty when it was staged.
         staged_hash: The sha256 of the revised archive staged in the registry, when it was.
         changelog: Replaces the changelog line when given.
@@ -100,46 +200,51 @@ class RevisionInput(BaseModel):
     """
 
     model_config = _BYTES_AS_BASE64
+    _identity_key: ClassVar[str] = "author"
 
-    author: str
     archive: bytes = b""
     staged_hash: str | None = None
     changelog: str | None = None
     false_positives: list[FalsePositiveMark] | None = None
 
-
-class AttestInput(BaseModel):
-    """The owner team's attestation that a published version is still fit for use.
-
-    Attributes:
-        attester: Who attests (a member of the owner team).
-        source: Where it came from (``cli``, ``slack``).
-        verified_groups: Policy group ids the caller verified the attester belongs to.
-    """
-
-    attester: str
-    source: str = "cli"
-    verified_groups: list[str] = Field(default_factory=list)
+    @property
+    def author(self) -> str:
+        """The sender's canonical email."""
+        return self.who
 
 
-class DeprecateInput(BaseModel):
+class AttestInput(_FromServer):
+    """The owner team's attestation that a published version is still fit for use."""
+
+    _identity_key: ClassVar[str] = "attester"
+
+    @property
+    def attester(self) -> str:
+        """The attester's canonical email."""
+        return self.who
+
+
+class DeprecateInput(_FromServer):
     """A request to deprecate a published version.
 
     Attributes:
-        actor: Who asks (owner team or platform team).
         reason: Why; shown to everyone who uses the version.
         replacement: The version to use instead, ``kind/name@version``.
         sunset: When the version retires; the policy's default period when None.
-        source: Where it came from (``cli``, ``slack``).
-        verified_groups: Policy group ids the caller verified the actor belongs to.
+        system: Set only by the workflow itself (a newer version superseded this one);
+            never accepted in an update.
     """
 
-    actor: str
+    _identity_key: ClassVar[str] = "actor"
     reason: str
     replacement: str | None = None
     sunset: datetime | None = None
-    source: str = "cli"
-    verified_groups: list[str] = Field(default_factory=list)
+    system: str | None = None
+
+    @property
+    def actor(self) -> str:
+        """Who asks: the caller's canonical email, or the registry itself."""
+        return self.system or self.who
 
 
 class SupersededSignal(BaseModel):
@@ -192,8 +297,9 @@ class ReviewPlan(BaseModel):
         sla: How long before the review thread is reminded.
         escalate_after: How long before the platform channel is told.
         revision_window: How long EvalFailed / ChangesRequested wait for a revision.
-        cli_reviews: Whether votes sent from the CLI count; off in a production
-            configuration, where reviewers are identified by Slack.
+        cli_reviews: Whether decisions sent from the command line count (votes, and
+            later attestations and deprecations); off in a production configuration,
+            where the people who decide are identified by Slack.
     """
 
     policy_version: str
@@ -253,7 +359,14 @@ class EvalSummary(BaseModel):
 
 
 class Vote(BaseModel):
-    """A decision a reviewer made, as the workflow recorded it."""
+    """A decision a reviewer made, as the workflow recorded it.
+
+    Attributes:
+        reviewer: The reviewer's canonical email.
+        source: How the server identified them (``oidc``, ``slack``,
+            ``local-unverified``; ``cli`` in votes recorded before identities).
+        verified_groups: The groups the server found them in.
+    """
 
     reviewer: str
     decision: Decision

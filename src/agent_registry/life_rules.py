@@ -11,6 +11,7 @@ from datetime import datetime
 from agent_registry.contract import AssetStatus, AttestInput, DeprecateInput
 from agent_registry.lifecycle import Stage
 from agent_registry.membership import members_include
+from agent_registry.review_rules import channel_refusal
 
 DEPRECATABLE_STAGES = (Stage.PUBLISHED, Stage.RECERTIFYING)
 
@@ -22,16 +23,28 @@ def owner_members(status: AssetStatus) -> list[str]:
     return [status.submitter, *status.authors]
 
 
+def _cli_allowed(status: AssetStatus) -> bool:
+    """Whether decisions from the command line count for this version (its review plan's rule).
+
+    The plan is read again at every re-certification's eval, so a registry that turned
+    command-line decisions off applies it to attestations from the next cycle on.
+    """
+    return status.plan.cli_reviews if status.plan is not None else True
+
+
 def attest_refusal(status: AssetStatus, attest: AttestInput) -> str | None:
     """Say why an attestation may not be given now, or None when it may."""
-    who = attest.attester.strip()
+    who = attest.attester
     if not who:
         return "an attester identity is required"
     if status.stage is not Stage.RECERTIFYING:
         return f"{status.ref} is {status.stage.value}; attestation is asked only when it is due"
     if status.attested_by is not None:
         return f"{status.ref} was already attested by {status.attested_by}"
-    if not members_include(owner_members(status), who, verified_groups=attest.verified_groups):
+    channel = channel_refusal(attest.source, cli_allowed=_cli_allowed(status))
+    if channel is not None:
+        return channel
+    if not members_include(owner_members(status), who, verified_groups=attest.groups):
         return f"{who} is not in team {status.owner_team}, which owns {status.ref}"
     return None
 
@@ -44,17 +57,22 @@ def deprecate_refusal(status: AssetStatus, request: DeprecateInput, *, now: date
         request: The deprecation asked for.
         now: The workflow's current time, to judge the sunset date.
     """
-    who = request.actor.strip()
+    if request.system is not None:
+        return "only the registry itself deprecates as the system"
+    who = request.actor
     if not who:
         return "an identity is required"
     if status.stage not in DEPRECATABLE_STAGES:
         return f"{status.ref} is {status.stage.value}; only a published version can be deprecated"
     if not request.reason.strip():
         return "a reason is required to deprecate"
+    channel = channel_refusal(request.source, cli_allowed=_cli_allowed(status))
+    if channel is not None:
+        return channel
     deprecators = status.life.deprecators if status.life is not None else []
     allowed = members_include(
-        owner_members(status), who, verified_groups=request.verified_groups
-    ) or members_include(deprecators, who, verified_groups=request.verified_groups)
+        owner_members(status), who, verified_groups=request.groups
+    ) or members_include(deprecators, who, verified_groups=request.groups)
     if not allowed:
         return (
             f"{who} may not deprecate {status.ref}: only team {status.owner_team} "

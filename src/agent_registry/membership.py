@@ -1,8 +1,10 @@
 """Group membership: whether a policy group's member list admits an identity.
 
-Members are identities (emails or user names, compared case-insensitively), Slack
-user-group ids, or ``*`` for anyone. Policy cannot ask Slack who is in a user group, so
-callers pass the groups they verified.
+Members are identities (emails, compared in canonical case-folded form), Slack
+user-group ids, identity-provider group names, or ``*`` for anyone. Policy cannot ask
+Slack or the identity provider who is in a group, so callers pass the groups the server
+verified the principal is in (Slack's user groups, the token's groups claim): an entry
+equal to one of them admits the principal.
 """
 
 from __future__ import annotations
@@ -28,21 +30,19 @@ def members_include(
     Args:
         members: The group's entries: identities, Slack user-group ids, or ``*``.
         identity: An email or user name; compared case-insensitively.
-        verified_groups: Slack user-group ids the caller verified the identity is in.
+        verified_groups: Groups the server verified the identity is in: Slack
+            user-group ids, or group names from the identity provider's groups claim.
 
     Returns:
-        True if the list admits anyone, lists the identity, or lists a Slack user group
-        in ``verified_groups``. A Slack group id never matches as a user name.
+        True if the list admits anyone, lists the identity, or lists a group in
+        ``verified_groups``. A Slack group id never matches as a user name.
     """
     wanted = identity.strip().casefold()
     verified = set(verified_groups)
     for member in members:
-        if member == ANYONE:
+        if member == ANYONE or member in verified:
             return True
-        if is_slack_group_id(member):
-            if member in verified:
-                return True
-        elif wanted and member.strip().casefold() == wanted:
+        if not is_slack_group_id(member) and wanted and member.strip().casefold() == wanted:
             return True
     return False
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from agent_registry.contract import AssetStatus, ReviewInput, ReviewPlan, Vote
+from agent_registry.identity.principal import VerifiedBy, canonical_email
 from agent_registry.lifecycle import Decision, Stage
 from agent_registry.membership import members_include
 
@@ -20,13 +21,45 @@ REVIEWED_STAGES = frozenset(
 """Stages a version reaches only after its review was decided."""
 
 
-def _is_own_asset(status: AssetStatus, reviewer: str) -> bool:
-    people = {status.submitter.lower(), *(author.lower() for author in status.authors)}
-    return reviewer.strip().lower() in people
+def same_identity(left: str, right: str) -> bool:
+    """Whether two spellings name one identity: emails compared in canonical form.
+
+    ``Alice@Example.com`` (the CLI, a metadata author) and ``alice@example.com`` (Slack)
+    are one person; a value that is not an email (a legacy user name) is compared
+    trimmed and case-folded, which is what :func:`canonical_email` does to an email.
+    """
+    return _canonical(left) == _canonical(right) and bool(left.strip())
 
 
-CLI_SOURCE = "cli"
-"""``ReviewInput.source`` of a vote sent with ``agentreg review``."""
+def _canonical(value: str) -> str:
+    try:
+        return canonical_email(value)
+    except ValueError:
+        return value.strip().casefold()
+
+
+def is_own_asset(status: AssetStatus, who: str) -> bool:
+    """Whether ``who`` submitted or wrote the version (in any spelling of their email)."""
+    return any(same_identity(who, person) for person in (status.submitter, *status.authors))
+
+
+SLACK_SOURCE = VerifiedBy.SLACK.value
+"""How a vote made with the buttons in Slack was identified."""
+
+
+def channel_refusal(source: str, *, cli_allowed: bool) -> str | None:
+    """Why a decision made outside Slack does not count, when CLI decisions are off.
+
+    In a production configuration the only decisions that count are the ones made in
+    Slack, where Slack vouches for the clicker; reviews, attestations and deprecations
+    from the command line (OIDC or local mode) are refused alike.
+    """
+    if cli_allowed or source == SLACK_SOURCE:
+        return None
+    return (
+        "decisions from the command line are off in this registry; use the buttons on "
+        "the review message in Slack"
+    )
 
 
 def refusal(status: AssetStatus, decision: Decision, vote: ReviewInput) -> str | None:
@@ -35,7 +68,7 @@ def refusal(status: AssetStatus, decision: Decision, vote: ReviewInput) -> str |
     Args:
         status: The lifecycle's current state.
         decision: What the reviewer wants to decide.
-        vote: The vote, with the reviewer's identity and verified groups.
+        vote: The vote, with the principal the server resolved.
 
     Returns:
         A sentence the reviewer is shown, or None.
@@ -50,19 +83,17 @@ def refusal(status: AssetStatus, decision: Decision, vote: ReviewInput) -> str |
     decided = outcome(status.plan, status.votes)
     if decided is not None:
         return f"{status.ref} is already decided ({decided.value.replace('_', ' ')})"
-    if _is_own_asset(status, reviewer):
+    if is_own_asset(status, reviewer):
         return f"{reviewer} submitted or wrote {status.ref} and cannot review it"
-    if vote.source == CLI_SOURCE and not status.plan.cli_reviews:
-        return (
-            "reviews from the command line are off in this registry; review with the "
-            "buttons on the review message in Slack"
-        )
+    channel = channel_refusal(vote.source, cli_allowed=status.plan.cli_reviews)
+    if channel is not None:
+        return channel
     reviewers = status.plan.group_members.get(REVIEWERS_GROUP)
     if reviewers is not None and not members_include(
-        reviewers, reviewer, verified_groups=vote.verified_groups
+        reviewers, reviewer, verified_groups=vote.groups
     ):
         return f"{reviewer} is not in the policy's '{REVIEWERS_GROUP}' group"
-    earlier = next((v for v in status.votes if v.reviewer.lower() == reviewer.lower()), None)
+    earlier = next((v for v in status.votes if same_identity(v.reviewer, reviewer)), None)
     if earlier is not None:
         return f"{reviewer} already voted ({earlier.decision.value}) on {status.ref}"
     if decision is not Decision.APPROVE and not (vote.reason or "").strip():

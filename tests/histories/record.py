@@ -36,6 +36,7 @@ from agent_registry.contract import (
     ReviewInput,
     VoteResult,
 )
+from agent_registry.identity.principal import Principal, VerifiedBy
 from agent_registry.lifecycle import Stage
 from agent_registry.registry.db import make_engine, upgrade_database
 from agent_registry.temporal import ALL_SEARCH_ATTRIBUTES
@@ -55,10 +56,14 @@ async def _stage(handle: Handle, stage: Stage) -> None:
     raise RuntimeError(f"{handle.id} never reached {stage.value}")
 
 
+def _person(email: str) -> Principal:
+    return Principal(email=email, verified_by=VerifiedBy.LOCAL_UNVERIFIED)
+
+
 async def _vote(handle: Handle, update: str, reason: str | None = None) -> None:
     await handle.execute_update(
         update,
-        ReviewInput(reviewer="rita@example.com", reason=reason),
+        ReviewInput(principal=_person("rita@example.com"), reason=reason),
         id=str(uuid.uuid4()),
         result_type=VoteResult,
     )
@@ -74,7 +79,7 @@ async def recertified(handle: Handle, settings: Settings) -> None:
     await published(handle, settings)
     await _stage(handle, Stage.RECERTIFYING)
     await handle.execute_update(
-        ATTEST_UPDATE, AttestInput(attester="bob@example.com"), result_type=VoteResult
+        ATTEST_UPDATE, AttestInput(principal=_person("bob@example.com")), result_type=VoteResult
     )
     await _stage(handle, Stage.PUBLISHED)  # the first run has continued as new by now
 
@@ -88,7 +93,9 @@ async def deprecated(handle: Handle, settings: Settings) -> None:
     await published(handle, settings)
     await handle.execute_update(
         DEPRECATE_UPDATE,
-        DeprecateInput(actor="bob@example.com", reason="replaced", replacement="subagent/x@2.0.0"),
+        DeprecateInput(
+            principal=_person("bob@example.com"), reason="replaced", replacement="subagent/x@2.0.0"
+        ),
         result_type=VoteResult,
     )
     await _stage(handle, Stage.DEPRECATED)

@@ -87,13 +87,19 @@ async def test_local_mode_refuses_a_remote_caller_with_403_and_logs_who() -> Non
     assert log.entries == [("alice@example.com", "POST /api/v1/votes", caught.value.reason, 403)]
 
 
-async def test_local_mode_without_as_or_with_a_user_name_is_401() -> None:
+async def test_local_mode_without_as_or_with_a_non_address_is_401() -> None:
     app, log = _app()
     with pytest.raises(web.HTTPUnauthorized, match="needs --as EMAIL"):
         await require_principal(_request(app, "127.0.0.1", None))
-    with pytest.raises(web.HTTPUnauthorized, match="'alice' is not an email"):
-        await require_principal(_request(app, "127.0.0.1", "alice"))
-    assert [entry[0] for entry in log.entries] == ["anonymous", "alice"]
+    with pytest.raises(web.HTTPUnauthorized, match="'al ice' is not an email"):
+        await require_principal(_request(app, "127.0.0.1", "al ice"))
+    assert [entry[0] for entry in log.entries] == ["anonymous", "al ice"]
+
+
+async def test_local_mode_takes_a_bare_user_name_as_name_at_localhost() -> None:
+    app, _ = _app()
+    principal = await require_principal(_request(app, "127.0.0.1", "Alice"))
+    assert principal.email == "alice@localhost"
 
 
 async def test_a_server_without_an_identity_mode_refuses_every_write() -> None:

@@ -53,6 +53,7 @@ from tests.support import (
     copy_example,
     free_port,
     make_settings,
+    principal,
     running_worker,
     submit_path,
     vote,
@@ -496,10 +497,9 @@ async def test_clicks_on_a_retired_asset_are_refused(served: Served) -> None:
     result: VoteResult = await served.latest.execute_update(
         DEPRECATE_UPDATE,
         DeprecateInput(
-            actor=CAROL_EMAIL,
+            principal=principal(CAROL_EMAIL, groups=[REVIEWERS_GROUP]),
             reason="superseded",
             sunset=sunset,
-            verified_groups=[REVIEWERS_GROUP],
         ),
         id=f"test/{uuid.uuid4()}",
         result_type=VoteResult,

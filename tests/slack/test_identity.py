@@ -48,20 +48,22 @@ async def test_identity_is_the_profile_email_and_groups_come_from_slack(
 ) -> None:
     reviewer = await resolve_reviewer(_client(double), user_id=CAROL.id, policy=policy)
 
-    assert reviewer.identity == "Carol@Example.com"
+    assert reviewer.identity == "carol@example.com"  # Slack says Carol@Example.com
     assert sorted(reviewer.verified_groups) == ["S0REVIEWERS", "S0SECURITY"]
     assert reviewer.display == "Carol Reviewer"
+    principal = reviewer.principal
+    assert (principal.email, principal.verified_by) == ("carol@example.com", "slack")
+    assert sorted(principal.groups) == ["S0REVIEWERS", "S0SECURITY"]
     asked = sorted(call.params["usergroup"] for call in double.calls_to("usergroups.users.list"))
     assert asked == ["S0PLATFORM", "S0REVIEWERS", "S0SECURITY"]
 
 
-async def test_without_an_email_the_identity_is_the_slack_user_id(
+async def test_a_user_whose_email_slack_does_not_share_is_refused(
     double: SlackDouble, policy: Policy
 ) -> None:
-    reviewer = await resolve_reviewer(_client(double), user_id=ERIN.id, policy=policy)
-
-    assert reviewer.identity == f"slack:{ERIN.id}"
-    assert reviewer.verified_groups == ["S0REVIEWERS"]
+    # Without the email the registry could not tell this user from the asset's author.
+    with pytest.raises(IdentityError, match=f"does not share the email of user {ERIN.id}"):
+        await resolve_reviewer(_client(double), user_id=ERIN.id, policy=policy)
 
 
 async def test_a_user_in_no_group_has_no_verified_groups(

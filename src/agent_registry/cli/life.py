@@ -1,41 +1,27 @@
 """``agentreg attest`` and ``agentreg deprecate``: a published version's life from the terminal.
 
-Both send a workflow update and print what the lifecycle answered. The lifecycle's
-validators decide who may do what and when; their refusal comes back with its reason and
-the error boundary prints it as one line. What could never be accepted (a malformed
-replacement, a date that is not a date) is refused here first, before anything is sent.
-As with the review commands, ``--as`` is taken on trust: the CLI serves the embedded
-default, and the Slack app is where identities are verified.
+Both go to the registry server, which names the caller from their credential (``--as``
+only in local mode, on trust) and sends the lifecycle its update; the lifecycle's
+validators decide who may do what and when, and their refusal comes back as the
+server's one-line 403. What could never be accepted (a malformed replacement, a date
+that is not a date) is refused here first, before anything is sent.
 """
 
 from __future__ import annotations
 
-import asyncio
 import re
-import uuid
 from datetime import UTC, date, datetime
 from typing import Annotated
 
 import typer
 
+from agent_registry.api.write_schemas import ATTESTATIONS_PATH, DEPRECATIONS_PATH
 from agent_registry.assets.refs import AssetRef, InvalidRefError
 from agent_registry.cli.errors import CliError
-from agent_registry.cli.lifecycle_client import (
-    LifecycleHandle,
-    is_running,
-    lifecycle_handle,
-    query_status,
-)
+from agent_registry.cli.registry_writes import acted_as, send_write
 from agent_registry.cli.render import plain
-from agent_registry.cli.submit import AsOption, current_user
-from agent_registry.contract import (
-    ATTEST_UPDATE,
-    DEPRECATE_UPDATE,
-    AttestInput,
-    DeprecateInput,
-    VoteResult,
-)
-from agent_registry.temporal import connect
+from agent_registry.cli.submit import AsOption
+from agent_registry.config import Settings
 
 _DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -55,8 +41,8 @@ SunsetOption = Annotated[
 def attest(ref: RefArgument, as_user: AsOption = None) -> None:
     """Attest, for the owner team, that a version due for re-certification is still fit."""
     target = AssetRef.parse(ref)
-    request = AttestInput(attester=current_user(as_user), source="cli")
-    asyncio.run(_send(target, ATTEST_UPDATE, request, closed="there is nothing to attest"))
+    reply = send_write(Settings(), ATTESTATIONS_PATH, {"ref": str(target)}, as_user=as_user)
+    plain(f"{target}: {reply.message} {acted_as(reply)}")
 
 
 def deprecate(
@@ -68,15 +54,15 @@ def deprecate(
 ) -> None:
     """Deprecate a published version: it retires at the sunset date (owner or platform team)."""
     target = AssetRef.parse(ref)
-    request = DeprecateInput(
-        actor=current_user(as_user),
-        reason=parse_reason(reason),
-        replacement=parse_replacement(replacement, ref=target),
-        sunset=parse_sunset(sunset, today=datetime.now(UTC).date()),
-        source="cli",
-    )
-    closed = "its lifecycle is over; there is nothing left to deprecate"
-    asyncio.run(_send(target, DEPRECATE_UPDATE, request, closed=closed))
+    day = parse_sunset(sunset, today=datetime.now(UTC).date())
+    body = {
+        "ref": str(target),
+        "reason": parse_reason(reason),
+        "replacement": parse_replacement(replacement, ref=target),
+        "sunset": day.isoformat() if day is not None else None,
+    }
+    reply = send_write(Settings(), DEPRECATIONS_PATH, body, as_user=as_user)
+    plain(f"{target}: {reply.message} {acted_as(reply)}")
 
 
 def parse_reason(text: str) -> str:
@@ -141,32 +127,3 @@ def parse_sunset(text: str | None, *, today: date) -> datetime | None:
     if day <= today:
         raise CliError(f"--sunset: {day.isoformat()} is not after today ({today.isoformat()})")
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
-
-
-async def _send(
-    ref: AssetRef, update: str, request: AttestInput | DeprecateInput, *, closed: str
-) -> None:
-    handle = await _open_lifecycle(ref, closed=closed)
-    result = await handle.execute_update(
-        update,
-        request,
-        # A fresh id per invocation: a second attempt is then judged by the validator and
-        # refused with its reason, where a reused id would be silently deduplicated.
-        id=f"cli/{update}/{uuid.uuid4()}",
-        result_type=VoteResult,
-    )
-    plain(f"{ref}: {result.message}")
-
-
-async def _open_lifecycle(ref: AssetRef, *, closed: str) -> LifecycleHandle:
-    """The lifecycle's handle, once it is known to still take input.
-
-    Raises:
-        CliError: If the lifecycle has ended; the message names the stage it ended in.
-    """
-    client = await connect()
-    handle = await lifecycle_handle(client, ref)
-    if not await is_running(handle):
-        status = await query_status(handle)
-        raise CliError(f"{ref} is {status.stage.value}; {closed}")
-    return handle

@@ -35,9 +35,10 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy import Engine
 
 from agent_registry import server_metrics
-from agent_registry.api import mcp_registry
+from agent_registry.api import mcp_registry, writes
 from agent_registry.api.app import RouteAdder, build_web_app
 from agent_registry.api.endpoint import Handler
 from agent_registry.api.health import database_check
@@ -46,6 +47,9 @@ from agent_registry.catalog.database import DatabaseCatalog
 from agent_registry.cli.errors import CliError
 from agent_registry.config import Settings
 from agent_registry.dashboard import routes as dashboard_routes
+from agent_registry.identity.audit import DatabaseRefusalLog
+from agent_registry.identity.http import install
+from agent_registry.identity.server import IdentityConfigError, authenticator_for, check_bind
 from agent_registry.logs import configure_logging
 from agent_registry.policy_loader import load_policy
 from agent_registry.registry.db import make_engine
@@ -61,6 +65,8 @@ DRAIN_SECONDS = 10.0
 """How long a stopping server waits for acknowledged clicks to finish (longer than a vote)."""
 
 ALL_INTERFACES = "0.0.0.0"  # noqa: S104 - Slack (or the proxy in front) must reach the endpoint
+LOOPBACK = "127.0.0.1"
+"""Where local identity mode listens: it takes ``--as`` on trust, so this machine only."""
 
 SITE_ROUTES: tuple[RouteAdder, ...] = (
     dashboard_routes.add_routes,
@@ -87,7 +93,13 @@ def serve(
             "--socket-mode", help="Connect to Slack over Socket Mode; no public endpoint."
         ),
     ] = False,
-    host: Annotated[str, typer.Option(help="Interface to listen on.")] = ALL_INTERFACES,
+    host: Annotated[
+        str | None,
+        typer.Option(
+            help="Interface to listen on (default: 127.0.0.1 in local identity mode, "
+            "all interfaces in oidc mode)."
+        ),
+    ] = None,
 ) -> None:
     """Serve the catalog API, the dashboard and (when configured) the Slack app.
 
@@ -95,6 +107,12 @@ def serve(
     served alone.
     """
     settings = Settings()
+    host = host or (LOOPBACK if settings.identity_mode == "local" else ALL_INTERFACES)
+    try:
+        check_bind(settings, host)
+        authenticator_for(settings)
+    except IdentityConfigError as error:
+        raise CliError(str(error)) from None
     slack_configured(settings, socket_mode=socket_mode)
     # Fail at start, not at the first click or report, when the policy file is broken.
     load_policy(settings.policy)
@@ -270,6 +288,7 @@ async def run_server(settings: Settings, *, host: str, port: int, socket_mode: b
             health_check=database_check(engine),
             extra_routes=SITE_ROUTES,
         )
+        add_identity(web_app, settings, engine)
         runner = await start_site(web_app, host=host, port=port)
         queue_watch = asyncio.create_task(
             server_metrics.watch_task_queue(
@@ -302,6 +321,17 @@ async def run_server(settings: Settings, *, host: str, port: int, socket_mode: b
         await _drain()
     finally:
         engine.dispose()
+
+
+def add_identity(web_app: web.Application, settings: Settings, engine: Engine) -> None:
+    """The front door for writes: the identity mode, the refusal log, the write routes."""
+    install(web_app, authenticator_for(settings), DatabaseRefusalLog(engine))
+    writes.add_routes(web_app)
+    if settings.identity_mode == "local":
+        logger.warning(
+            "identity mode is local: --as is taken on trust from this machine and every "
+            "reply says the identity is unverified"
+        )
 
 
 async def _bolt_app(settings: Settings) -> tuple[AsyncApp, AsyncWebClient]:

@@ -1,16 +1,20 @@
-"""``agentreg submit`` and ``agentreg revise``: send an asset version into its lifecycle."""
+"""``agentreg submit`` and ``agentreg revise``: send an asset version into its lifecycle.
+
+Both read and check the asset here, then send it to the registry server (see
+:mod:`agent_registry.cli.registry_writes`), which names the submitter from the caller's
+credential, decides machine authorship from it, and starts or updates the lifecycle.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import getpass
 import time
 from pathlib import Path, PurePosixPath
 from typing import Annotated
 
 import typer
-from temporalio.client import Client
 
+from agent_registry.api.write_schemas import REVISIONS_PATH, SUBMISSIONS_PATH
 from agent_registry.assets.archive import canonical_archive
 from agent_registry.assets.bundle import SIDECAR_NAME
 from agent_registry.assets.loader import load_path
@@ -19,25 +23,16 @@ from agent_registry.assets.parsed import ParsedAsset
 from agent_registry.assets.refs import AssetRef
 from agent_registry.assets.sidecar import SIDECAR_SUFFIX
 from agent_registry.cli.errors import CliError
-from agent_registry.cli.lifecycle_client import (
-    LifecycleHandle,
-    lifecycle_handle,
-    query_status,
-    start_lifecycle,
-)
+from agent_registry.cli.registry_writes import acted_as, archive_text, read_status, send_write
 from agent_registry.cli.render import err, plain, print_status
-from agent_registry.cli.staging import staged_revision
 from agent_registry.config import Settings
 from agent_registry.contract import (
-    REVISE_UPDATE,
     AssetStatus,
     RevisionInput,
     Submission,
-    VoteResult,
 )
 from agent_registry.evals.findings import Finding, Severity
 from agent_registry.lifecycle import Stage
-from agent_registry.temporal import connect, workflow_ui_url
 
 SETTLED_WAIT_SECONDS = 60.0
 """How long ``submit`` waits for the eval before leaving the rest to ``agentreg status``."""
@@ -48,7 +43,12 @@ PathArgument = Annotated[
     Path, typer.Argument(help="A skill folder, a subagent .md file or an MCP server folder.")
 ]
 AsOption = Annotated[
-    str | None, typer.Option("--as", help="Who you are (default: your login name).")
+    str | None,
+    typer.Option(
+        "--as",
+        help="Local mode only: the email you act as, taken on trust (default: your login "
+        "name, as name@localhost). With an identity provider, you are who agentreg login says.",
+    ),
 ]
 WaitOption = Annotated[
     bool, typer.Option("--wait/--no-wait", help="Wait for the eval result before returning.")
@@ -130,44 +130,46 @@ def submit(
     changelog: Annotated[str | None, typer.Option(help="One line on what changed.")] = None,
     author: Annotated[list[str] | None, typer.Option(help="An author; repeat for several.")] = None,
     as_user: AsOption = None,
-    machine_authored: Annotated[
-        bool | None,
-        typer.Option("--machine-authored/--human-authored", help="Whether a machine wrote it."),
-    ] = None,
     wait: WaitOption = True,
 ) -> None:
-    """Submit an asset version: it is stored, evaluated, then waits for review."""
+    """Submit an asset version: it is stored, evaluated, then waits for review.
+
+    Whether a machine wrote it is not declared: the server records a submission made
+    with a machine's credential (a CI bot's client credentials) as machine-authored.
+    """
     settings = Settings()
     submission = prepare_submission(
         settings,
         path,
-        submitter=current_user(as_user),
+        submitter="",
         team=team,
         version=version,
         changelog=changelog,
         authors=author or None,
-        machine_authored=machine_authored,
     )
-    asyncio.run(_submit(settings, submission, wait=wait))
-
-
-async def _submit(settings: Settings, submission: Submission, *, wait: bool) -> None:
-    client = await connect()
-    handle = await start_lifecycle(client, settings, submission=submission)
-    ref = submission.ref
-    plain(f"submitted {ref} as workflow {handle.id}")
-    plain(f"  {_ui_link(client, settings, handle)}")
+    metadata = submission.metadata.model_copy(
+        update={"authors": [a for a in submission.metadata.authors if a.strip()]}
+    )
+    body = {
+        "ref": str(submission.ref),
+        "metadata": metadata.model_dump(mode="json"),
+        "archive": archive_text(submission.archive),
+    }
+    reply = send_write(settings, SUBMISSIONS_PATH, body, as_user=as_user)
+    plain(f"{reply.message} {acted_as(reply)}")
+    if reply.ui_link:
+        plain(f"  {reply.ui_link}")
     if wait:
-        await _report_settled(handle, ref)
+        _report_settled(settings, submission.ref)
 
 
-async def _report_settled(handle: LifecycleHandle, ref: AssetRef, *, revision: int = 0) -> None:
+def _report_settled(settings: Settings, ref: AssetRef, *, revision: int = 0) -> None:
     """Wait until the eval of ``revision`` has run, then say where the version stands.
 
     Raises:
         typer.Exit: Code 1 when the version failed its eval or was refused.
     """
-    status = await _wait_settled(handle, revision=revision)
+    status = _wait_settled(settings, ref, revision=revision)
     if status is None:
         plain(f"still evaluating; follow it with `agentreg status {ref}`")
         return
@@ -178,30 +180,21 @@ async def _report_settled(handle: LifecycleHandle, ref: AssetRef, *, revision: i
         )
         raise typer.Exit(code=1)
     if status.stage is Stage.IN_REVIEW:
-        plain(f"next: a reviewer runs `agentreg review approve {ref} --as THEM`")
+        plain(f"next: a reviewer (not you) runs `agentreg review approve {ref}`")
 
 
-async def _wait_settled(handle: LifecycleHandle, *, revision: int) -> AssetStatus | None:
+def _wait_settled(settings: Settings, ref: AssetRef, *, revision: int) -> AssetStatus | None:
+    """Follow the lifecycle through the server until its eval of ``revision`` settled."""
     deadline = time.monotonic() + SETTLED_WAIT_SECONDS
     while time.monotonic() < deadline:
-        description = await handle.describe()
-        if description.close_time is not None:
-            # Ended before settling (a refused submission): surface its failure.
-            await handle.result()
-        status = await query_status(handle)
+        reply = read_status(settings, str(ref))
+        status = reply.status
         if status.revision >= revision and status.stage not in TRANSIENT_STAGES:
             return status
-        await asyncio.sleep(0.2)
+        if not reply.running:
+            raise CliError(f"{ref} ended {status.stage.value} before its eval settled")
+        time.sleep(0.2)
     return None
-
-
-def _ui_link(client: Client, settings: Settings, handle: LifecycleHandle) -> str:
-    return workflow_ui_url(
-        settings.ui_url,
-        namespace=client.namespace,
-        workflow_id=handle.id,
-        run_id=handle.result_run_id,
-    )
 
 
 def prepare_revision(
@@ -209,7 +202,6 @@ def prepare_revision(
     target: AssetRef,
     path: Path,
     *,
-    author: str,
     changelog: str | None = None,
 ) -> RevisionInput:
     """Read, check and package new content for ``target``; nothing is sent.
@@ -225,7 +217,6 @@ def prepare_revision(
             f"not {target.kind.value}/{target.name}"
         )
     return RevisionInput(
-        author=author,
         archive=canonical_archive(parsed.bundle),
         changelog=changelog,
         false_positives=parsed.registry_metadata.false_positives or [],
@@ -242,18 +233,15 @@ def revise(
     """Send new content for a version that failed its eval or had changes requested."""
     settings = Settings()
     target = AssetRef.parse(ref)
-    revision = staged_revision(
-        settings,
-        prepare_revision(settings, target, path, author=current_user(as_user), changelog=changelog),
-    )
-    asyncio.run(_revise(target, revision, wait=wait))
-
-
-async def _revise(ref: AssetRef, revision: RevisionInput, *, wait: bool) -> None:
-    client = await connect()
-    handle = await lifecycle_handle(client, ref)
-    before = await query_status(handle)
-    result = await handle.execute_update(REVISE_UPDATE, revision, result_type=VoteResult)
-    plain(f"{ref}: {result.message}")
+    revision = prepare_revision(settings, target, path, changelog=changelog)
+    before = read_status(settings, str(target)).status
+    body = {
+        "ref": str(target),
+        "archive": archive_text(revision.archive),
+        "changelog": revision.changelog,
+        "false_positives": [m.model_dump(mode="json") for m in revision.false_positives or []],
+    }
+    reply = send_write(settings, REVISIONS_PATH, body, as_user=as_user)
+    plain(f"{target}: {reply.message} {acted_as(reply)}")
     if wait:
-        await _report_settled(handle, ref, revision=before.revision + 1)
+        _report_settled(settings, target, revision=before.revision + 1)

@@ -135,6 +135,8 @@ def is_loopback(remote: str | None) -> bool:
 class LocalAuthenticator:
     """Local mode: trusts ``X-Agent-Registry-As`` from loopback, and says it proved nothing.
 
+    A bare user name is taken as ``name@localhost`` (:func:`local_email`).
+
     Exists so the embedded default (``make up``) needs no identity provider. The server
     refuses to bind beyond loopback in this mode (see ``agentreg serve``); the check
     here is the second wall, for a proxy or a port-forward that makes a remote caller
@@ -161,7 +163,7 @@ class LocalAuthenticator:
             )
         try:
             return Principal(
-                email=claimed,
+                email=local_email(claimed),
                 display_name=claimed,
                 kind=PrincipalKind.HUMAN,
                 groups=list(self._groups),
@@ -195,6 +197,19 @@ class OidcAuthenticator:
             raise IdentityRefusedError(
                 401, str(refused), actor=refused.subject or "anonymous"
             ) from None
+
+
+LOCAL_DOMAIN = "localhost"
+"""Local mode's domain for a bare user name: ``--as alice`` is ``alice@localhost``."""
+
+
+def local_email(claimed: str) -> str:
+    """The email a local-mode ``--as`` names; a bare user name gets :data:`LOCAL_DOMAIN`.
+
+    Keeps the embedded walkthrough's ``--as alice`` working while every rule still
+    compares emails: ``alice`` and ``Alice`` are both ``alice@localhost``.
+    """
+    return claimed if "@" in claimed else f"{claimed}@{LOCAL_DOMAIN}"
 
 
 def install(

@@ -80,9 +80,6 @@ UPDATE_RPC_TIMEOUT = timedelta(seconds=20)
 running the SDK would keep waiting; the clicker is better told, and the update id makes
 a second click safe."""
 
-SOURCE = "slack"
-"""``source`` of every vote, attestation and deprecation sent from here."""
-
 ATTEST = "attest"
 DEPRECATE = "deprecate"
 """Click actions (in update ids and logs) besides the review decisions' own values."""
@@ -309,12 +306,7 @@ class InteractionHandlers:
         self, client: AsyncWebClient, click: Click, decision: Decision, *, reason: str | None
     ) -> None:
         def update(reviewer: Reviewer) -> tuple[str, BaseModel]:
-            vote = ReviewInput(
-                reviewer=reviewer.identity,
-                reason=reason,
-                source=SOURCE,
-                verified_groups=reviewer.verified_groups,
-            )
+            vote = ReviewInput(principal=reviewer.principal, reason=reason)
             return DECISION_UPDATES[decision], vote
 
         await self._send(client, click, _DECISION_REQUESTS[decision], update)
@@ -333,11 +325,7 @@ class InteractionHandlers:
             return
 
         def update(attester: Reviewer) -> tuple[str, BaseModel]:
-            attest = AttestInput(
-                attester=attester.identity,
-                source=SOURCE,
-                verified_groups=attester.verified_groups,
-            )
+            attest = AttestInput(principal=attester.principal)
             return ATTEST_UPDATE, attest
 
         await self._send(client, click, _ATTEST_REQUEST, update)
@@ -393,11 +381,7 @@ class InteractionHandlers:
 
         def update(actor: Reviewer) -> tuple[str, BaseModel]:
             request = DeprecateInput(
-                actor=actor.identity,
-                reason=reason,
-                replacement=replacement,
-                source=SOURCE,
-                verified_groups=actor.verified_groups,
+                principal=actor.principal, reason=reason, replacement=replacement
             )
             return DEPRECATE_UPDATE, request
 

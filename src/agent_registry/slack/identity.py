@@ -1,9 +1,11 @@
-"""Who clicked: a Slack user turned into the reviewer identity the lifecycle checks.
+"""Who clicked: a Slack user turned into the principal the lifecycle checks.
 
-The workflow's validators compare identities (emails) with the submitter, the authors
-and the policy's groups, and trust ``verified_groups`` for Slack user groups. Both are
-established here by asking Slack, never taken from the request: a Slack payload names
-the user id, and only Slack can say whose email and which groups that id has.
+The workflow's validators compare principals: canonical emails with the submitter, the
+authors and the policy's groups, and the groups the server found the principal in. Both
+are established here by asking Slack, never taken from the request: a Slack payload
+names the user id, and only Slack can say whose email and which groups that id has. A
+user whose email Slack does not share is refused: without it the registry could not
+tell them from the author of the asset they are deciding on.
 """
 
 from __future__ import annotations
@@ -16,12 +18,15 @@ from dataclasses import dataclass, field
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from agent_registry.identity.principal import (
+    Principal,
+    PrincipalKind,
+    VerifiedBy,
+    canonical_email,
+)
 from agent_registry.policy import Policy
 
 logger = logging.getLogger(__name__)
-
-FALLBACK_PREFIX = "slack:"
-"""Identity of a user whose email Slack does not share (no ``users:read.email`` scope)."""
 
 
 class IdentityError(Exception):
@@ -37,8 +42,8 @@ class Reviewer:
     """A Slack user as the lifecycle sees them.
 
     Attributes:
-        identity: The user's email, or ``slack:<user id>`` when Slack has none; this is
-            what the workflow compares with the submitter, authors and group members.
+        identity: The user's canonical email: what the workflow compares with the
+            submitter, authors and group members.
         verified_groups: The policy's Slack user-group ids that Slack says the user is in.
         display: A name for messages and logs (real name, display name or user name).
     """
@@ -46,6 +51,17 @@ class Reviewer:
     identity: str
     verified_groups: list[str] = field(default_factory=list)
     display: str = ""
+
+    @property
+    def principal(self) -> Principal:
+        """The clicker as every lifecycle update names its caller, verified by Slack."""
+        return Principal(
+            email=self.identity,
+            display_name=self.display or self.identity,
+            kind=PrincipalKind.HUMAN,
+            groups=list(self.verified_groups),
+            verified_by=VerifiedBy.SLACK,
+        )
 
 
 def policy_slack_groups(policy: Policy) -> list[str]:
@@ -77,13 +93,20 @@ async def resolve_reviewer(client: AsyncWebClient, *, user_id: str, policy: Poli
         The reviewer.
 
     Raises:
-        IdentityError: When Slack refuses ``users.info`` or ``usergroups.users.list``.
+        IdentityError: When Slack refuses ``users.info`` or ``usergroups.users.list``,
+            or does not share the user's email.
     """
     user = await _user_info(client, user_id=user_id)
     profile = user.get("profile")
     profile = profile if isinstance(profile, Mapping) else {}
-    email = str(profile.get("email") or "").strip()
-    identity = email or f"{FALLBACK_PREFIX}{user_id}"
+    try:
+        identity = canonical_email(str(profile.get("email") or ""))
+    except ValueError:
+        raise IdentityError(
+            f"Slack does not share the email of user {user_id}, and the registry needs it "
+            "to tell a reviewer from the asset's authors; give the app the "
+            "users:read.email scope"
+        ) from None
     display = next(
         (
             str(candidate).strip()

@@ -1,0 +1,426 @@
+"""The registry's one front door for writes: submit, revise, vote, attest, deprecate.
+
+Every route here first asks :func:`~agent_registry.identity.http.require_principal` who
+is calling, and only then starts or updates the lifecycle, putting that principal into
+the update. So in production the people who decide hold no Temporal credentials: the
+server (and the workers) are the only clients of the namespace, and what a lifecycle
+is told about its caller is what the server verified.
+
+A refusal by the lifecycle (your own asset, not a reviewer, decisions from the command
+line off) is a one-line 403, written to the audit log with the principal that tried.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from agent_registry import temporal
+from agent_registry.api.bodies import read_json, validate
+from agent_registry.api.context import SETTINGS
+from agent_registry.api.endpoint import (
+    Content,
+    Endpoint,
+    Reply,
+    add_endpoints,
+    error_reply,
+    model_reply,
+)
+from agent_registry.api.errors import ApiError
+from agent_registry.api.params import TextParam
+from agent_registry.api.write_schemas import (
+    ATTESTATIONS_PATH,
+    DEPRECATIONS_PATH,
+    LIFECYCLE_STATUS_PATH,
+    REVISIONS_PATH,
+    SUBMISSIONS_PATH,
+    VOTES_PATH,
+    AttestBody,
+    DeprecateBody,
+    ReviseBody,
+    StatusReply,
+    SubmitBody,
+    VoteBody,
+    WriteReply,
+)
+from agent_registry.assets.manifests import RegistryMetadata
+from agent_registry.assets.refs import AssetRef
+from agent_registry.catalog.models import InvalidBundleError
+from agent_registry.cli.lifecycle_client import start_lifecycle
+from agent_registry.cli.staging import staged_revision
+from agent_registry.contract import (
+    ATTEST_UPDATE,
+    DECISION_UPDATES,
+    DEPRECATE_UPDATE,
+    REVISE_UPDATE,
+    STATUS_QUERY,
+    AssetStatus,
+    AttestInput,
+    DeprecateInput,
+    ReviewInput,
+    RevisionInput,
+    Submission,
+    VoteResult,
+)
+from agent_registry.identity.http import IdentityRefusedError, record_refusal, require_principal
+from agent_registry.identity.principal import Principal, PrincipalKind, canonical_email
+from agent_registry.lifecycle import Stage
+from agent_registry.temporal import workflow_ui_url
+
+REFUSED = "Refused"
+"""``ApplicationError.type`` of a lifecycle validator's refusal."""
+
+MAX_JSON_BYTES = 64 * 1024
+"""A vote, attestation or deprecation is a few lines of JSON."""
+
+Connect = Callable[[], Awaitable[Client]]
+
+
+class LifecycleGateway:
+    """The server's Temporal client, connected on the first write.
+
+    Lazy so that a server that only serves reads (or a test of them) needs no Temporal.
+    """
+
+    def __init__(self, connect: Connect = temporal.connect) -> None:
+        self._connect = connect
+        self._client: Client | None = None
+        self._lock = asyncio.Lock()
+
+    async def client(self) -> Client:
+        """The connected client."""
+        async with self._lock:
+            if self._client is None:
+                self._client = await self._connect()
+            return self._client
+
+
+GATEWAY: web.AppKey[LifecycleGateway] = web.AppKey("agent_registry.api.lifecycle_gateway")
+
+
+def add_routes(app: web.Application, gateway: LifecycleGateway | None = None) -> None:
+    """Add the write routes, with ``gateway`` (a lazily connected one by default)."""
+    app[GATEWAY] = gateway or LifecycleGateway()
+    add_endpoints(app, ENDPOINTS)
+
+
+def _identity(principal: Principal) -> str:
+    return "verified" if principal.verified else "unverified"
+
+
+def _ref(text: str) -> AssetRef:
+    try:
+        return AssetRef.parse(text)
+    except ValueError as error:
+        raise ApiError(400, f"ref: {error}", {"field": "ref"}) from None
+
+
+def server_metadata(metadata: RegistryMetadata, principal: Principal) -> RegistryMetadata:
+    """The metadata as the server records it: canonical authors, attribution from the caller.
+
+    Authors are emails, made canonical, so that every rule compares them with principals
+    in one form; with none listed, the submitter is the author. Whether a machine wrote
+    it follows from who submits (a client-credentials principal), not from the body.
+
+    Raises:
+        ApiError: 400 naming an author that is not an email address.
+    """
+    authors: list[str] = []
+    for index, author in enumerate(metadata.authors):
+        try:
+            email = canonical_email(author)
+        except ValueError as error:
+            raise ApiError(
+                400, f"metadata.authors[{index}]: {error}", {"field": f"metadata.authors.{index}"}
+            ) from None
+        if email not in authors:
+            authors.append(email)
+    return metadata.model_copy(
+        update={
+            "authors": authors or [principal.email],
+            "machine_authored": principal.kind is PrincipalKind.MACHINE,
+        }
+    )
+
+
+async def submit(request: web.Request) -> web.StreamResponse:
+    """``POST /api/v1/submissions``: stage the bundle and start the version's lifecycle."""
+    principal = await require_principal(request)
+    settings = request.app[SETTINGS]
+    limit = settings.max_bundle_bytes * 4 // 3 + MAX_JSON_BYTES
+    body = validate(await read_json(request, max_bytes=limit), SubmitBody, what="the submission")
+    ref = _ref(body.ref)
+    metadata = server_metadata(body.metadata, principal)
+    if metadata.version != ref.version:
+        raise ApiError(
+            400, f"ref {ref} and metadata.version {metadata.version} differ", {"field": "ref"}
+        )
+    submission = Submission(
+        ref=ref, metadata=metadata, submitter=principal.email, archive=body.archive
+    )
+    client = await request.app[GATEWAY].client()
+    try:
+        handle = await start_lifecycle(client, settings, submission=submission)
+    except WorkflowAlreadyStartedError:
+        raise ApiError(409, f"{ref} was submitted before; a version is submitted once") from None
+    except InvalidBundleError as error:
+        raise ApiError(400, f"archive: {error}", {"field": "archive"}) from None
+    return model_reply(
+        WriteReply(
+            ref=str(ref),
+            stage=Stage.SUBMITTED,
+            message=f"submitted {ref} as workflow {handle.id}",
+            principal=principal.email,
+            identity=_identity(principal),
+            workflow_id=handle.id,
+            ui_link=workflow_ui_url(
+                settings.ui_url,
+                namespace=client.namespace,
+                workflow_id=handle.id,
+                run_id=handle.result_run_id,
+            ),
+        ),
+        status=201,
+    )
+
+
+async def revise(request: web.Request) -> web.StreamResponse:
+    """``POST /api/v1/revisions``: new content for a version in EvalFailed/ChangesRequested."""
+    principal = await require_principal(request)
+    settings = request.app[SETTINGS]
+    limit = settings.max_bundle_bytes * 4 // 3 + MAX_JSON_BYTES
+    body = validate(await read_json(request, max_bytes=limit), ReviseBody, what="the revision")
+    ref = _ref(body.ref)
+    revision = RevisionInput(
+        principal=principal,
+        archive=body.archive,
+        changelog=body.changelog,
+        false_positives=body.false_positives,
+    )
+    try:
+        revision = await asyncio.to_thread(staged_revision, settings, revision)
+    except InvalidBundleError as error:
+        raise ApiError(400, f"archive: {error}", {"field": "archive"}) from None
+    return await _update(
+        request, principal, ref, REVISE_UPDATE, revision, closed="nothing to revise"
+    )
+
+
+async def vote(request: web.Request) -> web.StreamResponse:
+    """``POST /api/v1/votes``: approve, reject or request changes."""
+    principal = await require_principal(request)
+    body = validate(await read_json(request, max_bytes=MAX_JSON_BYTES), VoteBody, what="the vote")
+    ref = _ref(body.ref)
+    vote_input = ReviewInput(principal=principal, reason=body.reason)
+    update = DECISION_UPDATES[body.decision]
+    return await _update(request, principal, ref, update, vote_input, closed="its review is over")
+
+
+async def attest(request: web.Request) -> web.StreamResponse:
+    """``POST /api/v1/attestations``: the owner team attests a version due for re-certification."""
+    principal = await require_principal(request)
+    body = validate(
+        await read_json(request, max_bytes=MAX_JSON_BYTES), AttestBody, what="the attestation"
+    )
+    ref = _ref(body.ref)
+    closed = "there is nothing to attest"
+    return await _update(
+        request, principal, ref, ATTEST_UPDATE, AttestInput(principal=principal), closed=closed
+    )
+
+
+async def deprecate(request: web.Request) -> web.StreamResponse:
+    """``POST /api/v1/deprecations``: deprecate a published version."""
+    principal = await require_principal(request)
+    body = validate(
+        await read_json(request, max_bytes=MAX_JSON_BYTES), DeprecateBody, what="the deprecation"
+    )
+    ref = _ref(body.ref)
+    if body.sunset is not None and body.sunset.tzinfo is None:
+        raise ApiError(400, "sunset: must carry a timezone", {"field": "sunset"})
+    request_input = DeprecateInput(
+        principal=principal,
+        reason=body.reason.strip(),
+        replacement=str(_ref(body.replacement)) if body.replacement else None,
+        sunset=body.sunset,
+    )
+    closed = "its lifecycle is over; there is nothing left to deprecate"
+    return await _update(request, principal, ref, DEPRECATE_UPDATE, request_input, closed=closed)
+
+
+async def _update(
+    request: web.Request,
+    principal: Principal,
+    ref: AssetRef,
+    update: str,
+    payload: object,
+    *,
+    closed: str,
+) -> web.StreamResponse:
+    """Send ``update`` to ``ref``'s lifecycle; a validator's refusal becomes a logged 403."""
+    client = await request.app[GATEWAY].client()
+    handle = client.get_workflow_handle(ref.workflow_id, result_type=AssetStatus)
+    try:
+        description = await handle.describe()
+    except RPCError as error:
+        if error.status is RPCStatusCode.NOT_FOUND:
+            raise ApiError(404, f"{ref} was never submitted") from None
+        raise
+    if description.status is not WorkflowExecutionStatus.RUNNING:
+        status: AssetStatus = await handle.query(STATUS_QUERY, result_type=AssetStatus)
+        raise ApiError(409, f"{ref} is {status.stage.value}; {closed}")
+    try:
+        result = await handle.execute_update(
+            update,
+            payload,
+            # A fresh id per request: a second attempt is judged by the validator and
+            # refused with its reason, where a reused id would be silently deduplicated.
+            id=f"api/{update}/{uuid.uuid4()}",
+            result_type=VoteResult,
+        )
+    except WorkflowUpdateFailedError as error:
+        cause = error.cause
+        if isinstance(cause, ApplicationError) and cause.type == REFUSED:
+            refused = IdentityRefusedError(403, cause.message, actor=principal.email)
+            await record_refusal(request, refused)
+            raise ApiError(403, cause.message) from None
+        raise
+    return model_reply(
+        WriteReply(
+            ref=str(ref),
+            stage=result.stage,
+            message=result.message,
+            principal=principal.email,
+            identity=_identity(principal),
+        )
+    )
+
+
+REF_PARAM = TextParam("ref", "The version, kind/name@version.", max_chars=400)
+
+
+async def lifecycle_status(request: web.Request) -> web.StreamResponse:
+    """``GET /api/v1/lifecycle-status?ref=``: a lifecycle's state, read through the server."""
+    text = REF_PARAM.read(request)
+    if not text:
+        raise ApiError(400, "parameter 'ref': required", {"parameter": "ref"})
+    ref = _ref(text)
+    client = await request.app[GATEWAY].client()
+    handle = client.get_workflow_handle(ref.workflow_id, result_type=AssetStatus)
+    try:
+        description = await handle.describe()
+    except RPCError as error:
+        if error.status is RPCStatusCode.NOT_FOUND:
+            raise ApiError(404, f"{ref} was never submitted") from None
+        raise
+    status: AssetStatus = await handle.query(STATUS_QUERY, result_type=AssetStatus)
+    running = description.status is WorkflowExecutionStatus.RUNNING
+    return model_reply(StatusReply(status=status, running=running))
+
+
+_TAGS = ("writes",)
+_REPLIES = (
+    error_reply(400, "The body is not valid; the error names the field."),
+    error_reply(401, "No credential, or one that does not verify (one line)."),
+    error_reply(
+        403,
+        "Refused: local mode from another machine, or the lifecycle refused this caller "
+        "(own asset, not a reviewer, not the owner team, command-line decisions off).",
+    ),
+    error_reply(404, "The version was never submitted."),
+    error_reply(409, "The lifecycle has ended."),
+)
+_AUTH = (
+    " The caller is the principal of the `Authorization: Bearer` token (OIDC), or in "
+    "local mode the `X-Agent-Registry-As` email of a loopback client, marked unverified."
+)
+
+
+def _accepted(status: int = 200) -> Reply:
+    return Reply(status, "Accepted; the lifecycle's answer.", Content(WriteReply))
+
+
+ENDPOINTS: tuple[Endpoint, ...] = (
+    Endpoint(
+        "POST",
+        SUBMISSIONS_PATH,
+        SUBMISSIONS_PATH,
+        submit,
+        "submitVersion",
+        "Submit an asset version",
+        "Stages the archive and starts the lifecycle, with the caller as submitter; "
+        "machine authorship follows from the caller being a machine." + _AUTH,
+        tags=_TAGS,
+        body=Content(SubmitBody),
+        replies=(_accepted(201), *_REPLIES),
+    ),
+    Endpoint(
+        "POST",
+        REVISIONS_PATH,
+        REVISIONS_PATH,
+        revise,
+        "reviseVersion",
+        "Send new content for a version",
+        "Only the submitter or an author may." + _AUTH,
+        tags=_TAGS,
+        body=Content(ReviseBody),
+        replies=(_accepted(), *_REPLIES),
+    ),
+    Endpoint(
+        "POST",
+        VOTES_PATH,
+        VOTES_PATH,
+        vote,
+        "castVote",
+        "Approve, reject or request changes",
+        "Never by the submitter or an author, in any spelling of their email." + _AUTH,
+        tags=_TAGS,
+        body=Content(VoteBody),
+        replies=(_accepted(), *_REPLIES),
+    ),
+    Endpoint(
+        "POST",
+        ATTESTATIONS_PATH,
+        ATTESTATIONS_PATH,
+        attest,
+        "attestVersion",
+        "Attest a version due for re-certification",
+        "Only the owner team." + _AUTH,
+        tags=_TAGS,
+        body=Content(AttestBody),
+        replies=(_accepted(), *_REPLIES),
+    ),
+    Endpoint(
+        "POST",
+        DEPRECATIONS_PATH,
+        DEPRECATIONS_PATH,
+        deprecate,
+        "deprecateVersion",
+        "Deprecate a published version",
+        "Only the owner team or the platform team." + _AUTH,
+        tags=_TAGS,
+        body=Content(DeprecateBody),
+        replies=(_accepted(), *_REPLIES),
+    ),
+    Endpoint(
+        "GET",
+        LIFECYCLE_STATUS_PATH,
+        LIFECYCLE_STATUS_PATH,
+        lifecycle_status,
+        "lifecycleStatus",
+        "A lifecycle's state",
+        "What `agentreg submit --wait` follows, for clients without Temporal access.",
+        tags=_TAGS,
+        params=(REF_PARAM,),
+        replies=(
+            Reply(200, "The lifecycle's state.", Content(StatusReply)),
+            error_reply(404, "The version was never submitted."),
+        ),
+    ),
+)
