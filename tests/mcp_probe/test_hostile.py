@@ -246,3 +246,35 @@ def test_worker_killed_mid_probe_leaves_no_process_of_the_server(
     process.wait()
 
     assert wait_gone(marker) == []
+
+
+def test_no_sandbox_fails_closed_and_validate_says_how_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import typer
+    from typer.testing import CliRunner
+
+    from agent_registry.cli.validate import validate
+    from agent_registry.mcp_probe import sandbox
+
+    app = typer.Typer()
+    app.command()(validate)
+
+    marker = f"agentreg-nosandbox-{uuid.uuid4().hex}"
+    folder = tmp_path / "server"
+    bundled_server(
+        folder, "attack.py", tools=READ_TOOLS, args=["sleep", marker], sdk=False, source=HOSTILE
+    )
+    monkeypatch.setattr(sandbox, "SANDBOX_PATH", ("/nonexistent",))
+    sandbox.sandbox_problem.cache_clear()
+    monkeypatch.setenv("AGENT_REGISTRY_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("COLUMNS", "300")
+    try:
+        result = CliRunner().invoke(app, [str(folder)])
+    finally:
+        sandbox.sandbox_problem.cache_clear()
+
+    assert result.exit_code == 1, result.output
+    assert "probe.sandbox-unavailable" in result.output
+    assert "apt-get install bubblewrap" in result.output
+    assert processes_with(marker) == [], "nothing may start without the sandbox"

@@ -2,8 +2,9 @@
 
 Migrates the SQLite registry, starts the Temporal dev server (file persistence under the
 data folder, Web UI, our search attributes registered) and the worker, and stops all of
-it on Ctrl-C. The worker runs as its own process (``agentreg-worker``): this package
-never imports the worker's code.
+it on Ctrl-C. The worker runs as its own process (``agentreg-worker``), and so does a
+probe worker (``agentreg-worker --probe``, without credentials): this package never
+imports the worker's code.
 """
 
 from __future__ import annotations
@@ -82,6 +83,23 @@ def stack_environment(base: Mapping[str, str], *, port: int, ui_port: int) -> di
     }
 
 
+PROBE_WITHHELD = (
+    "AGENT_REGISTRY_DATABASE_URL",
+    "AGENT_REGISTRY_SLACK_BOT_TOKEN",
+    "AGENT_REGISTRY_SLACK_SIGNING_SECRET",
+    "AGENT_REGISTRY_SLACK_APP_TOKEN",
+    "SLACK_BOT_TOKEN",
+    "SLACK_SIGNING_SECRET",
+    "SLACK_APP_TOKEN",
+)
+"""Credentials the probe worker is never given (it refuses to start holding one)."""
+
+
+def probe_environment(worker_env: Mapping[str, str]) -> dict[str, str]:
+    """The probe worker's environment: the worker's, less every credential."""
+    return {name: value for name, value in worker_env.items() if name not in PROBE_WITHHELD}
+
+
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
@@ -143,6 +161,14 @@ def up(
         processes.append(
             subprocess.Popen(
                 [str(_binary("agentreg-worker"))], env=worker_env, start_new_session=True
+            )
+        )
+        # The probe worker: the sandboxed live MCP probe, with no credential in reach.
+        processes.append(
+            subprocess.Popen(
+                [str(_binary("agentreg-worker")), "--probe"],
+                env=probe_environment(worker_env),
+                start_new_session=True,
             )
         )
         # The registry server: loopback only, since the embedded default has no auth.

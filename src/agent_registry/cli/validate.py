@@ -16,6 +16,7 @@ from agent_registry.cli.render import findings_table, out, plain, print_similar
 from agent_registry.config import Settings
 from agent_registry.evals.live import run_live_checks
 from agent_registry.evals.runner import evaluate
+from agent_registry.mcp_probe.sandbox import INSTALL_HINT
 from agent_registry.policy_loader import load_policy
 from agent_registry.registry.db import make_engine
 from agent_registry.reuse.cache import CatalogIndexCache
@@ -39,22 +40,36 @@ def validate(
     """Check an asset against the manifest rules and the eval bar, locally.
 
     Runs the same bar as a submission: every check family, the live probe for an MCP
-    server, and reuse against the registry's published catalog when the registry
-    database is reachable from here. Exits 1 when anything blocks; warnings are printed
-    but pass. Missing registry metadata (team, version) is listed as what
-    `agentreg submit` will need.
+    server (in the bubblewrap sandbox, once the static checks pass), and reuse against
+    the registry's published catalog when the registry database is reachable from here.
+    Exits 1 when anything blocks; warnings are printed but pass. Missing registry
+    metadata (team, version) is listed as what `agentreg submit` will need.
     """
     settings = Settings()
     parsed = load_path(path, limits=settings.bundle_limits)
     policy = load_policy(settings.policy)
     catalog = _published_catalog(settings)
-    live = run_live_checks(parsed, policy, catalog=catalog, baseline=None, probe=probe)
+    live = run_live_checks(parsed, policy, catalog=catalog, baseline=None, probe=False)
     report = evaluate(parsed, policy, external=live.findings)
+    if probe and not report.blocking:
+        # As in a submission: the sandboxed probe only once the static bar passes.
+        probed = run_live_checks(
+            parsed,
+            policy,
+            catalog=None,
+            baseline=None,
+            probe=True,
+            cache_dir=settings.probe_cache_dir,
+        )
+        live.findings.extend(probed.findings)
+        report = evaluate(parsed, policy, external=live.findings)
     name = parsed.name or path.name
     out.print(f"[bold]{escape(f'{parsed.kind.value}/{name}')}[/] ({escape(str(path))})")
     if report.findings:
         out.print(findings_table(report.findings))
     print_similar(live.similar)
+    if any(f.check_id == "probe.sandbox-unavailable" for f in report.findings):
+        plain(f"to run the live probe here, {INSTALL_HINT}")
     if catalog is None:
         out.print("[dim]reuse not checked: the registry database is not reachable from here[/]")
     needed = missing_metadata(parsed.registry_metadata, kind=parsed.kind)
