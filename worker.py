@@ -22,6 +22,7 @@ from temporalio.worker import Worker, WorkerDeploymentConfig
 
 from activities.evaluation import EvalActivities
 from activities.life import LifeActivities
+from activities.mcp_import import McpImportActivities
 from activities.notices import NoticeActivities
 from activities.probe import ProbeActivities
 from activities.registry import RegistryActivities
@@ -37,6 +38,7 @@ from agent_registry.signing.trust import registry_signer
 from agent_registry.slack.client import make_web_client
 from agent_registry.temporal import connect, metrics_runtime
 from workflows.asset_lifecycle import AssetLifecycleWorkflow
+from workflows.mcp_import import McpImportWorkflow
 
 ACTIVITY_THREADS = 16
 """Activities are synchronous (database, CPU-bound evals); they run on this many threads."""
@@ -96,11 +98,12 @@ def build_worker(client: Client, settings: Settings, *, engine: Engine) -> Itera
         limits=settings.bundle_limits,
         ui_url=settings.ui_url,
     )
+    mcp_import = McpImportActivities(client, settings, engine)
     with ThreadPoolExecutor(max_workers=ACTIVITY_THREADS) as executor:
         yield Worker(
             client,
             task_queue=settings.task_queue,
-            workflows=[AssetLifecycleWorkflow],
+            workflows=[AssetLifecycleWorkflow, McpImportWorkflow],
             activities=[
                 registry.store_bundle,
                 registry.record_stage,
@@ -115,6 +118,8 @@ def build_worker(client: Client, settings: Settings, *, engine: Engine) -> Itera
                 notices.send_notice,
                 review_messages.post_review_request,
                 review_messages.update_review_message,
+                mcp_import.plan_import,
+                mcp_import.submit_pick,
             ],
             activity_executor=executor,
             max_concurrent_activities=ACTIVITY_THREADS,
