@@ -85,7 +85,8 @@ def test_every_published_asset_becomes_a_plugin_of_the_documented_shape(
     assert manifest["version"] == "1.0.0"
     assert manifest["author"] == {"name": "developer-experience"}
     assert manifest["license"] == "Apache-2.0"
-    registry = manifest["metadata"]["agentRegistry"]
+    assert "metadata" not in manifest
+    registry = json.loads((skill / "agentreg.json").read_text())
     assert registry["ref"] == str(published["skill"]) and registry["stage"] == "Published"
     entry = _entries(root)["skill-release-notes"]
     assert entry["source"] == "./plugins/skill-release-notes"
@@ -118,7 +119,10 @@ def test_deprecated_assets_are_marked_and_retired_ones_renamed_to_their_replacem
         f"DEPRECATED (use {published['skill']}; retires 2099-01-01). "
     )
     assert "deprecated" in entry["tags"]  # type: ignore[operator]
-    facts = entry["metadata"]["agentRegistry"]["deprecated"]  # type: ignore[index]
+    assert "metadata" not in entry
+    facts = json.loads((root / "plugins" / "skill-old-notes" / "agentreg.json").read_text())[
+        "deprecated"
+    ]
     assert facts == {
         "reason": "merged",
         "replacement": str(published["skill"]),

@@ -11,7 +11,9 @@ sources resolved from the marketplace root.
 Deprecated assets stay listed, because they may still be installed until they retire.
 The marketplace format has no deprecation field, so the listing says it where users
 look: the description, the ``displayName`` and a ``deprecated`` tag, with the registry's
-details under the free-form ``metadata``. Retired assets leave the listing and are
+details in ``agentreg.json`` beside the plugin's manifest (Claude Code does not read it,
+and ``claude plugin validate --strict`` refuses unknown manifest fields such as
+``metadata``, so the facts live in a file of their own). Retired assets leave the listing and are
 recorded in the documented top-level ``renames`` map: to the plugin of their
 replacement, or to ``null`` when nothing replaces them, so Claude Code (v2.1.193 or
 later) moves existing users over or tells them the plugin is gone
@@ -189,7 +191,6 @@ def _write_plugin(root: Path, plugin: str, version: VersionDetail, bundle: Bundl
         "description": _description(version),
         "author": {"name": version.owner_team},
         "keywords": [_CATEGORIES[version.kind], version.owner_team],
-        "metadata": {"agentRegistry": _registry_metadata(version)},
     }
     license_name = version.manifest.get("license")
     if isinstance(license_name, str) and license_name.strip():
@@ -197,6 +198,9 @@ def _write_plugin(root: Path, plugin: str, version: VersionDetail, bundle: Bundl
     (root / ".claude-plugin").mkdir(parents=True, exist_ok=True)
     (root / ".claude-plugin" / "plugin.json").write_text(
         json.dumps(manifest, indent=2) + "\n", encoding="utf-8"
+    )
+    (root / REGISTRY_FACTS).write_text(
+        json.dumps(_registry_metadata(version), indent=2) + "\n", encoding="utf-8"
     )
 
 
@@ -219,7 +223,6 @@ def _entry(plugin: str, version: VersionDetail) -> dict[str, object]:
         "description": _description(version),
         "category": _CATEGORIES[version.kind],
         "tags": tags,
-        "metadata": {"agentRegistry": _registry_metadata(version)},
     }
 
 
@@ -244,8 +247,12 @@ def _replacement(version: VersionDetail) -> str | None:
     return version.replacement or (version.deprecation.replacement if version.deprecation else None)
 
 
+REGISTRY_FACTS = "agentreg.json"
+"""The registry's facts about a plugin's asset, beside ``.claude-plugin/``."""
+
+
 def _registry_metadata(version: VersionDetail) -> dict[str, object]:
-    """The registry's facts, under ``metadata`` (free-form; Claude Code does not read it)."""
+    """The registry's facts (ref, stage, owner, hash, tier, deprecation) for ``agentreg.json``."""
     facts: dict[str, object] = {
         "ref": version.ref,
         "stage": version.stage,

@@ -14,6 +14,7 @@ from pathlib import Path
 from agent_registry.assets.parsed import ParsedAsset
 from agent_registry.assets.refs import AssetKind
 from agent_registry.contract import SimilarAsset
+from agent_registry.evals.client import client_findings, find_client
 from agent_registry.evals.findings import Finding
 from agent_registry.mcp_probe.fingerprint import ToolFingerprint
 from agent_registry.policy import Policy
@@ -44,6 +45,7 @@ def run_live_checks(
     baseline: list[ToolFingerprint] | None,
     probe: bool = True,
     cache_dir: Path | None = None,
+    client: bool = True,
 ) -> LiveChecks:
     """Probe an MCP server (when policy and the caller allow) and look for look-alikes.
 
@@ -56,6 +58,7 @@ def run_live_checks(
         probe: False to skip the probe whatever policy says (``validate --no-probe``
             and the eval activity, which leaves the probe to the probe workers).
         cache_dir: The probe cache (package installs, venvs); the user's default when None.
+        client: False to skip Claude Code's own validator even where it is installed.
 
     Returns:
         The findings, look-alikes and fingerprints.
@@ -75,4 +78,7 @@ def run_live_checks(
     if catalog is not None:
         live.similar = similar_assets(asset, catalog, policy.reuse)
         live.findings.extend(reuse_findings(live.similar))
+    claude = find_client() if client else None
+    if claude is not None:
+        live.findings.extend(client_findings(asset, claude))
     return live

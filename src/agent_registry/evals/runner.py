@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pydantic import BaseModel
 
 from agent_registry.assets.parsed import ParsedAsset
-from agent_registry.evals import content, hygiene, intent, marks, scope, secrets, spec
+from agent_registry.evals import client, content, hygiene, intent, marks, scope, secrets, spec
 from agent_registry.evals.base import CHECK_CRASHED, CheckFunction, check_name, crash_finding
 from agent_registry.evals.findings import Finding, Severity
 from agent_registry.lifecycle import RiskTier
@@ -34,6 +34,7 @@ CATALOG: dict[str, Severity] = {
     **hygiene.CATALOG,
     **content.CATALOG,
     **intent.CATALOG,
+    **client.CATALOG,
     **PROBE_CATALOG,
     **REUSE_CATALOG,
     **marks.CATALOG,
@@ -45,6 +46,9 @@ That is the families', the outside-world checks' (``probe.``, ``reuse.``) and th
 false-positive marks' (``marks.``). Parse problems are the exception: the loader names
 those (all under ``spec.``).
 """
+
+CLIENT_SUPERSEDES = frozenset({"spec.unknown-field"})
+"""Fallback checks whose question Claude Code's validator answers when it runs."""
 
 _SCOPE_FACTS = frozenset(
     {
@@ -149,6 +153,9 @@ def evaluate(
                 "".join(traceback.format_tb(error.__traceback__)),
             )
             raw.append(crash_finding(family, error))
+    if any(finding.check_id == "spec.client-validated" for finding in external):
+        # Claude Code judged the format itself: the hand-kept fallback stands down.
+        raw = [finding for finding in raw if finding.check_id not in CLIENT_SUPERSEDES]
     raw = _dedupe([*raw, *external])
     # The tier comes from every finding: hiding a finding from the report must not
     # lower the review an asset gets.
