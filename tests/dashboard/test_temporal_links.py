@@ -245,3 +245,18 @@ def test_eval_failures_are_those_of_lifecycles_started_this_week() -> None:
     )
 
     assert [f.ref for f in report.eval_failures] == ["skill/s1@1.0.0", "skill/s2@1.0.0"]
+
+
+def test_the_saved_views_in_the_docs_are_the_dashboard_s_queries() -> None:
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "operations.md").read_text()
+    instants = {
+        "2026-03-02T12:00:00Z": "<now>",
+        "2026-04-01T12:00:00Z": "<now + 30 days>",
+        "2026-02-23T12:00:00Z": "<now - 7 days>",
+    }
+    for shown in views(NOW):
+        query = shown.query
+        for instant, placeholder in instants.items():
+            query = query.replace(instant, placeholder)
+        row = f"| {shown.title} | `{query}` | {', '.join(shown.columns)} |"
+        assert row in doc, f"docs/operations.md lacks the saved view: {row}"

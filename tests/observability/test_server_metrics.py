@@ -60,7 +60,7 @@ def value(
 
 
 async def serve(catalog: Any, tmp_path: Path) -> TestClient[Any, Any]:
-    settings = Settings(_env_file=None, data_dir=tmp_path)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, data_dir=tmp_path)
     app = build_web_app(settings, catalog, extra_routes=[dashboard_routes.add_routes, add_routes])
     client: TestClient[Any, Any] = TestClient(TestServer(app))
     await client.start_server()
