@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import Engine
 from temporalio.testing import WorkflowEnvironment
 
+from tests.registry_server import registry_server
 from tests.support import EXAMPLES, copy_example, make_settings, running_worker
 
 AGENTREG = str(Path(sys.executable).parent / "agentreg")
@@ -136,10 +137,15 @@ async def test_submit_approve_show_through_the_console_script(
     }
     skill = copy_example("skills/release-notes", tmp_path)
     ref = "skill/release-notes@1.0.0"
-    async with running_worker(dev_env.client, settings, sqlite_engine):
+    async with (
+        running_worker(dev_env.client, settings, sqlite_engine),
+        registry_server(settings, dev_env.client, sqlite_engine) as url,
+    ):
+        env["AGENT_REGISTRY_API_URL"] = url
         submitted = await agentreg_async("submit", str(skill), "--as", "alice", **env)
         assert submitted.code == 0, submitted.stdout + submitted.stderr
         assert "asset/skill/release-notes/1.0.0" in submitted.stdout
+        assert "as alice@localhost (identity unverified" in submitted.stdout
         assert (
             "/namespaces/default/workflows/asset%2Fskill%2Frelease-notes%2F1.0.0"
             in submitted.stdout
@@ -147,12 +153,14 @@ async def test_submit_approve_show_through_the_console_script(
         assert "InReview" in submitted.stdout
 
         again = await agentreg_async("submit", str(skill), "--as", "alice", **env)
-        assert again.code == 1 and "already submitted" in again.stderr
+        assert again.code == 1 and "submitted before" in again.stderr
         assert "Traceback" not in again.stderr
 
         own = await agentreg_async("review", "approve", ref, "--as", "alice", **env)
         assert own.code == 1 and own.stderr.startswith("error: refused:")
         assert "cannot review it" in own.stderr
+        respelled = await agentreg_async("review", "approve", ref, "--as", "ALICE", **env)
+        assert respelled.code == 1 and "cannot review it" in respelled.stderr
 
         approved = await agentreg_async("review", "approve", ref, "--as", "bob", **env)
         assert approved.code == 0, approved.stderr
@@ -166,13 +174,14 @@ async def test_submit_approve_show_through_the_console_script(
 
         late = await agentreg_async("review", "approve", ref, "--as", "carol", **env)
         assert late.code == 1 and "review is over" in late.stderr
+        unknown = await agentreg_async(
+            "review", "approve", "skill/nothing-here@1.0.0", "--as", "bob", **env
+        )
+        assert unknown.code == 1 and "never submitted" in unknown.stderr
 
+    del env["AGENT_REGISTRY_API_URL"]
     shown = await agentreg_async("show", ref, **env)
     assert shown.code == 0, shown.stderr
     assert "Published" in shown.stdout and "content hash" in shown.stdout
     listed = await agentreg_async("list", "--stage", "Published", **env)
     assert "skill/release-notes" in listed.stdout
-    unknown = await agentreg_async(
-        "review", "approve", "skill/nothing-here@1.0.0", "--as", "bob", **env
-    )
-    assert unknown.code == 1 and "never submitted" in unknown.stderr

@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
@@ -38,12 +39,16 @@ from agent_registry.lifecycle import Stage
 from agent_registry.registry import store
 from agent_registry.registry.db import session_scope
 from tests.registry.factories import publish, submit
+from tests.registry_server import registry_server
+from tests.support import make_settings
 from tests.test_cli import Run, agentreg, agentreg_async
 
 REF = AssetRef.parse("skill/pdf-report@1.0.0")
 NEXT = AssetRef.parse("skill/pdf-report@2.0.0")
 SUNSET = datetime(2099, 1, 1, tzinfo=UTC)
 NOWHERE = {"TEMPORAL_ADDRESS": "127.0.0.1:1"}
+OWNER = "owner@localhost"
+"""Who ``--as owner`` is in local mode, the stand-in's one attester."""
 """Local checks must answer before any connection is tried; an attempt would fail here."""
 
 
@@ -266,9 +271,11 @@ class StandInLifecycle:
     @attest.validator
     def _validate_attest(self, attest: AttestInput) -> None:
         if self._status.attested_by is not None:
-            raise ApplicationError(f"already attested by {self._status.attested_by}")
-        if attest.attester != "owner":
-            raise ApplicationError(f"{attest.attester} is not in team platform")
+            raise ApplicationError(
+                f"already attested by {self._status.attested_by}", type="Refused"
+            )
+        if attest.attester != OWNER:
+            raise ApplicationError(f"{attest.attester} is not in team platform", type="Refused")
 
     @workflow.update(name=DEPRECATE_UPDATE)
     def deprecate(self, request: DeprecateInput) -> VoteResult:
@@ -296,28 +303,33 @@ async def _stand_in(client: Client, task_queue: str) -> AssetRef:
 
 @pytest.mark.asyncio(loop_scope="session")
 async def test_attest_and_deprecate_through_the_console_script(
-    dev_env: WorkflowEnvironment,
+    dev_env: WorkflowEnvironment, sqlite_url: str, sqlite_engine: Engine, tmp_path: Path
 ) -> None:
     client = dev_env.client
+    settings = make_settings(tmp_path, sqlite_url)
     env = {"TEMPORAL_ADDRESS": client.service_client.config.target_host}
     task_queue = f"test-{uuid.uuid4()}"
-    async with Worker(
-        client,
-        task_queue=task_queue,
-        workflows=[StandInLifecycle],
-        workflow_runner=UnsandboxedWorkflowRunner(),
+    async with (
+        Worker(
+            client,
+            task_queue=task_queue,
+            workflows=[StandInLifecycle],
+            workflow_runner=UnsandboxedWorkflowRunner(),
+        ),
+        registry_server(settings, client, sqlite_engine) as url,
     ):
+        env["AGENT_REGISTRY_API_URL"] = url
         target = await _stand_in(client, task_queue)
         ref = str(target)
 
         stranger = await agentreg_async("attest", ref, "--as", "mallory", **env)
-        _one_line_error(stranger, "error: refused: mallory is not in team platform")
+        _one_line_error(stranger, "error: refused: mallory@localhost is not in team platform")
         attested = await agentreg_async("attest", ref, "--as", "owner", **env)
         assert attested.code == 0, attested.stderr
-        assert f"{ref}: attested by owner" in attested.stdout
+        assert f"{ref}: attested by {OWNER} as {OWNER} (identity unverified" in attested.stdout
         # A fresh update id per attempt: the second is judged, not deduplicated.
         again = await agentreg_async("attest", ref, "--as", "owner", **env)
-        _one_line_error(again, "refused: already attested by owner")
+        _one_line_error(again, f"refused: already attested by {OWNER}")
 
         deprecated = await agentreg_async(
             "deprecate",
@@ -338,7 +350,7 @@ async def test_attest_and_deprecate_through_the_console_script(
         assert final.deprecation is not None
         assert final.deprecation.sunset_at == SUNSET
         assert final.deprecation.replacement == "skill/pdf-report@2.0.0"
-        assert final.deprecation.by == "owner"
+        assert final.deprecation.by == OWNER
 
         closed = await agentreg_async("attest", ref, "--as", "owner", **env)
         _one_line_error(closed, f"{ref} is Deprecated; there is nothing to attest")

@@ -73,9 +73,6 @@ from agent_registry.identity.principal import Principal, PrincipalKind, canonica
 from agent_registry.lifecycle import Stage
 from agent_registry.temporal import workflow_ui_url
 
-REFUSED = "Refused"
-"""``ApplicationError.type`` of a lifecycle validator's refusal."""
-
 MAX_JSON_BYTES = 64 * 1024
 """A vote, attestation or deprecation is a few lines of JSON."""
 
@@ -286,7 +283,7 @@ async def _update(
         )
     except WorkflowUpdateFailedError as error:
         cause = error.cause
-        if isinstance(cause, ApplicationError) and cause.type == REFUSED:
+        if isinstance(cause, ApplicationError):  # a validator's refusal (type "Refused")
             refused = IdentityRefusedError(403, cause.message, actor=principal.email)
             await record_refusal(request, refused)
             raise ApiError(403, cause.message) from None

@@ -123,7 +123,9 @@ def _error_line(error: urllib.error.HTTPError) -> str:
     except ValueError:
         return f"the registry server answered {error.code}"
     message = body.get("error") if isinstance(body, dict) else None
-    return str(message) if message else f"the registry server answered {error.code}"
+    if not message:
+        return f"the registry server answered {error.code}"
+    return f"refused: {message}" if error.code in (401, 403) else str(message)
 
 
 def send_write(
