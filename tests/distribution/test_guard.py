@@ -22,10 +22,13 @@ from agent_registry.distribution.guard_entry import parse_mode, parse_number
 from agent_registry.distribution.snapshot import (
     GuardSnapshot,
     default_snapshot_path,
-    load_snapshot,
+    read_snapshot,
     save_snapshot,
+    sign_snapshot,
 )
-from tests.distribution.seeding import deprecate, retire, seed, skill_copy
+from agent_registry.signing.keys import load_signer
+from agent_registry.signing.trust import trusted_keyring
+from tests.distribution.seeding import deprecate, retire, seed, settings_for, skill_copy
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
@@ -47,11 +50,14 @@ def call(tool_name: str, **tool_input: object) -> bytes:
 class Guard:
     """Runs the guard against one snapshot file and one way of opening the registry."""
 
-    def __init__(self, path: Path, opener: Callable[[], CatalogSource]) -> None:
+    def __init__(
+        self, path: Path, opener: Callable[[], CatalogSource], *, settings: Settings
+    ) -> None:
         self.path = path
         self.opener = opener
         self.opened = 0
         self.err = io.StringIO()
+        self.settings = settings
 
     def open(self) -> CatalogSource:
         self.opened += 1
@@ -65,8 +71,15 @@ class Guard:
         now: datetime = NOW,
         timeout: float = 5.0,
     ) -> dict[str, object] | None:
+        assert self.settings.signing_key is not None
         config = GuardConfig(
-            mode=mode, snapshot_path=self.path, max_age=timedelta(minutes=10), timeout=timeout
+            mode=mode,
+            snapshot_path=self.path,
+            max_age=timedelta(minutes=10),
+            timeout=timeout,
+            keyring=trusted_keyring(self.settings),
+            signer=load_signer(self.settings.signing_key),
+            limits=self.settings.bundle_limits,
         )
         out = run_guard(raw, config=config, open_catalog=self.open, now=now, err=self.err)
         if out is None:
@@ -91,8 +104,10 @@ def unreachable() -> CatalogSource:
 
 
 @pytest.fixture
-def guard(tmp_path: Path, catalog: DatabaseCatalog, published: dict[str, AssetRef]) -> Guard:
-    return Guard(tmp_path / "cache" / "guard.json", lambda: catalog)
+def guard(
+    tmp_path: Path, catalog: DatabaseCatalog, published: dict[str, AssetRef], settings: Settings
+) -> Guard:
+    return Guard(tmp_path / "cache" / "guard.json", lambda: catalog, settings=settings)
 
 
 # --- decisions ------------------------------------------------------------------------
@@ -172,7 +187,9 @@ def test_a_deprecated_asset_still_passes(
     ],
 )
 def test_unrelated_tools_pass_without_reading_the_registry(tmp_path: Path, raw: bytes) -> None:
-    guard = Guard(tmp_path / "guard.json", unreachable)
+    guard = Guard(
+        tmp_path / "guard.json", unreachable, settings=settings_for(tmp_path, "sqlite://")
+    )
     assert guard.run(raw, mode=FailMode.CLOSED) is None
     assert guard.opened == 0 and not guard.path.exists()
 
@@ -184,7 +201,9 @@ def test_unrelated_tools_pass_without_reading_the_registry(tmp_path: Path, raw: 
 def test_malformed_input_allows_when_open_and_denies_when_closed(
     tmp_path: Path, raw: bytes
 ) -> None:
-    guard = Guard(tmp_path / "guard.json", unreachable)
+    guard = Guard(
+        tmp_path / "guard.json", unreachable, settings=settings_for(tmp_path, "sqlite://")
+    )
     assert guard.run(raw, mode=FailMode.OPEN) is None
     assert "allowing (fail open)" in guard.err.getvalue()
 
@@ -194,7 +213,9 @@ def test_malformed_input_allows_when_open_and_denies_when_closed(
 
 
 def test_no_registry_and_no_snapshot_follows_the_fail_mode(tmp_path: Path) -> None:
-    guard = Guard(tmp_path / "guard.json", unreachable)
+    guard = Guard(
+        tmp_path / "guard.json", unreachable, settings=settings_for(tmp_path, "sqlite://")
+    )
     raw = call("Skill", skill="release-notes")
 
     assert guard.run(raw, mode=FailMode.OPEN) is None
@@ -207,8 +228,8 @@ def test_no_registry_with_a_stale_snapshot_decides_from_the_snapshot(
     guard: Guard, tmp_path: Path
 ) -> None:
     assert guard.run(call("Skill", skill="release-notes")) is None
-    stale = Guard(guard.path, unreachable)
-    later = NOW + timedelta(days=2)
+    stale = Guard(guard.path, unreachable, settings=guard.settings)
+    later = NOW + timedelta(hours=20)
 
     for mode in FailMode:
         assert stale.run(call("Skill", skill="release-notes"), mode=mode, now=later) is None
@@ -225,7 +246,7 @@ def test_a_registry_that_hangs_costs_no_more_than_the_timeout(tmp_path: Path) ->
         release.wait(30)
         raise ConnectionError("gave up")
 
-    guard = Guard(tmp_path / "guard.json", hanging)
+    guard = Guard(tmp_path / "guard.json", hanging, settings=settings_for(tmp_path, "sqlite://"))
     started = time.monotonic()
     decision = guard.run(call("Skill", skill="x"), mode=FailMode.CLOSED, timeout=0.3)
     release.set()
@@ -240,7 +261,7 @@ def test_a_registry_that_hangs_costs_no_more_than_the_timeout(tmp_path: Path) ->
 def test_a_fresh_snapshot_is_used_without_asking_the_registry(guard: Guard) -> None:
     guard.run(call("Skill", skill="release-notes"))
     assert guard.opened == 1
-    snapshot = load_snapshot(guard.path)
+    snapshot, _ = read_snapshot(guard.path, trusted_keyring(guard.settings))
     assert snapshot is not None and snapshot.taken_at == NOW
     assert {(a.kind.value, a.local_name, a.status) for a in snapshot.assets} == {
         ("skill", "release-notes", "live"),
@@ -265,11 +286,16 @@ def test_a_stale_snapshot_is_refreshed_and_sees_new_publications(
 
 
 def test_an_unreadable_snapshot_counts_as_none(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path, "sqlite://")
+    assert settings.signing_key is not None
+    keyring = trusted_keyring(settings)
     path = tmp_path / "guard.json"
     path.write_text("{broken")
-    assert load_snapshot(path) is None
-    save_snapshot(path, GuardSnapshot(taken_at=NOW))
-    assert load_snapshot(path) == GuardSnapshot(taken_at=NOW)
+    assert read_snapshot(path, keyring)[0] is None
+    save_snapshot(
+        path, sign_snapshot(GuardSnapshot(taken_at=NOW), load_signer(settings.signing_key))
+    )
+    assert read_snapshot(path, keyring) == (GuardSnapshot(taken_at=NOW), "")
 
 
 def test_the_snapshot_lives_in_the_data_dir_or_the_users_cache(tmp_path: Path) -> None:

@@ -15,11 +15,15 @@ import typer
 
 from agent_registry.distribution.guard_entry import (
     DEFAULT_MAX_AGE_MINUTES,
+    DEFAULT_MAX_STALE_HOURS,
     DEFAULT_TIMEOUT_SECONDS,
+    DRIFT_VARIABLE,
     FAIL_VARIABLE,
     MAX_AGE_VARIABLE,
+    MAX_STALE_VARIABLE,
     SNAPSHOT_VARIABLE,
     TIMEOUT_VARIABLE,
+    parse_drift,
     parse_mode,
     parse_number,
     serve_guard,
@@ -49,8 +53,9 @@ def guard(
         typer.Option(
             "--fail",
             envvar=FAIL_VARIABLE,
-            help="When the registry cannot be reached and there is no snapshot, or the "
-            "input is unreadable: open (allow, the default) or closed (deny).",
+            help="When there is no usable signed snapshot and the registry cannot be "
+            "reached, or the input is unreadable: open (allow, the default) or closed (deny; "
+            "what the managed-settings export writes).",
         ),
     ] = None,
     max_age: Annotated[
@@ -76,14 +81,39 @@ def guard(
             help="The snapshot file (default: guard.json in the user's registry cache).",
         ),
     ] = None,
+    max_stale: Annotated[
+        str | None,
+        typer.Option(
+            envvar=MAX_STALE_VARIABLE,
+            help="Hours a snapshot may still be used while the registry cannot be reached "
+            f"[{DEFAULT_MAX_STALE_HOURS:g}].",
+        ),
+    ] = None,
+    drift: Annotated[
+        str | None,
+        typer.Option(
+            envvar=DRIFT_VARIABLE,
+            help="A copy on disk that is not a published version's files: deny (default) or warn.",
+        ),
+    ] = None,
+    trusted_keys: Annotated[
+        str | None,
+        typer.Option(
+            help="The registry's public keys: a keyring inline (JSON) or its file; "
+            "overrides AGENT_REGISTRY_TRUSTED_KEYS.",
+        ),
+    ] = None,
 ) -> None:
     """Deny unpublished or retired skills, subagents and MCP tools (PreToolUse hook).
 
     Reads Claude Code's hook JSON on stdin. Allows silently; denies with Claude Code's
     documented JSON on stdout, giving the reason and the replacement. Decides from a
-    local snapshot of the catalog, refreshed when older than --max-age. Fails open by
-    default: without a registry or a snapshot, or on unreadable input, the call is
-    allowed with a message on stderr; --fail closed denies instead. Unusable option
+    local snapshot of the catalog signed by the registry, refreshed when older than
+    --max-age and refused when its signature fails, when it is dated in the future or
+    when it is older than --max-stale. Denies a skill, subagent or bundled MCP server
+    whose copy on disk is not a published version's files. Fails open by default:
+    without a usable snapshot, or on unreadable input, the call is allowed with a
+    message on stderr; --fail closed denies instead. Unusable option
     values fall back to the defaults, so the hook itself never fails.
     `python -m agent_registry.distribution.guard_entry` is the same hook, faster to start.
     """
@@ -91,6 +121,9 @@ def guard(
         mode=parse_mode(fail),
         max_age_minutes=parse_number(max_age, DEFAULT_MAX_AGE_MINUTES),
         timeout=parse_number(timeout, DEFAULT_TIMEOUT_SECONDS),
+        max_stale_hours=parse_number(max_stale, DEFAULT_MAX_STALE_HOURS),
+        drift=parse_drift(drift),
+        trusted_keys=trusted_keys,
         snapshot=Path(snapshot).expanduser() if snapshot else None,
         stdin=sys.stdin.buffer,
         stdout=sys.stdout,

@@ -1,14 +1,22 @@
 """The guard's local copy of the catalog: which assets may run, and why others may not.
 
 The guard hook runs before every matching tool call, so it cannot ask the registry each
-time. It reads this snapshot instead, a small JSON file it refreshes from the
-:class:`~agent_registry.catalog.models.CatalogSource` when the file is older than a few
-minutes. One entry per asset, with the status of its newest installable version, the
-reason and replacement of a retirement, and an MCP server's declared tools.
+time. It reads this snapshot instead, a small file it refreshes from the registry when
+it is older than a few minutes. One entry per asset, with the status of its newest
+installable version, the reason and replacement of a retirement, an MCP server's
+declared tools, and the digest of the files of every installable version, so a copy on
+disk can be told from the published one.
+
+The file sits where the user can write, so it is worth nothing unsigned: it is a DSSE
+envelope holding an in-toto statement whose predicate is the snapshot, signed by the
+registry (the server signs it at ``GET /api/v1/guard/snapshot``; the registry's own host
+signs it with the same key). :func:`read_snapshot` accepts it only when a trusted key's
+signature verifies.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from collections.abc import Mapping
@@ -17,15 +25,23 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationError
+from securesystemslib.signer import Signer
 
+from agent_registry.assets.archive import bundle_from_archive
+from agent_registry.assets.bundle import BundleLimits
 from agent_registry.assets.refs import AssetKind
-from agent_registry.catalog.models import MAX_PAGE_SIZE, CatalogSource, SearchQuery
-from agent_registry.distribution.files import atomic_write_text
+from agent_registry.catalog.models import MAX_PAGE_SIZE, CatalogSource, SearchQuery, VersionDetail
+from agent_registry.distribution.files import atomic_write_text, bundle_digests
 from agent_registry.distribution.listing import every_hit
+from agent_registry.distribution.local_copy import tree_digest
 from agent_registry.distribution.plugin_names import local_name
 from agent_registry.lifecycle import Stage
+from agent_registry.signing.envelopes import open_statement, sign_statement
+from agent_registry.signing.errors import SignatureError
+from agent_registry.signing.keys import Keyring
 
-SNAPSHOT_FORMAT = 1
+SNAPSHOT_FORMAT = 2
+SNAPSHOT_PREDICATE = "https://agent-registry.dev/attestations/guard-snapshot/v1"
 SNAPSHOT_FILE = "guard.json"
 _INSTALLABLE = frozenset({Stage.PUBLISHED.value, Stage.RECERTIFYING.value, Stage.DEPRECATED.value})
 
@@ -44,6 +60,9 @@ class GuardAsset(BaseModel):
         replacement: What to use instead, when named.
         sunset_at: When a deprecated version retires.
         tools: An MCP server's declared tools, over its installable versions.
+        digests: The files digest (:func:`~agent_registry.distribution.local_copy.tree_digest`)
+            of each installable version; a copy on disk with another digest is not one.
+        single_file: Whether the asset is one file (a subagent).
     """
 
     kind: AssetKind
@@ -54,6 +73,8 @@ class GuardAsset(BaseModel):
     replacement: str | None = None
     sunset_at: datetime | None = None
     tools: list[str] | None = None
+    digests: list[str] = Field(default_factory=list)
+    single_file: bool = False
 
     @property
     def local_name(self) -> str:
@@ -88,28 +109,67 @@ def default_snapshot_path(env: Mapping[str, str], home: Path) -> Path:
     return base / "agent-registry" / SNAPSHOT_FILE
 
 
-def load_snapshot(path: Path) -> GuardSnapshot | None:
-    """The snapshot at ``path``, or None if it is missing or unreadable."""
+def sign_snapshot(snapshot: GuardSnapshot, signer: Signer) -> str:
+    """The snapshot as the signed envelope the guard stores and trusts."""
+    predicate = snapshot.model_dump(mode="json")
+    text = json.dumps(predicate, sort_keys=True, separators=(",", ":"))
+    return sign_statement(
+        subjects={"guard-snapshot": hashlib.sha256(text.encode("utf-8")).hexdigest()},
+        predicate_type=SNAPSHOT_PREDICATE,
+        predicate=predicate,
+        signer=signer,
+    )
+
+
+def open_snapshot(envelope: str | bytes, keyring: Keyring) -> GuardSnapshot:
+    """The snapshot inside a signed envelope.
+
+    Raises:
+        SignatureError: Not signed by a trusted key, or not a snapshot of this format.
+    """
+    statement = open_statement(envelope, keyring=keyring, predicate_type=SNAPSHOT_PREDICATE)
     try:
-        snapshot = GuardSnapshot.model_validate(json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, ValueError, ValidationError):
-        return None
-    return snapshot if snapshot.format == SNAPSHOT_FORMAT else None
+        snapshot = GuardSnapshot.model_validate(statement.get("predicate"))
+    except ValidationError as error:
+        problems = error.error_count()
+        raise SignatureError(f"the signed snapshot is malformed ({problems} problems)") from None
+    if snapshot.format != SNAPSHOT_FORMAT:
+        raise SignatureError(f"the signed snapshot is format {snapshot.format}")
+    return snapshot
 
 
-def save_snapshot(path: Path, snapshot: GuardSnapshot) -> None:
-    """Write the snapshot atomically, so a concurrent guard reads an old or a new one."""
-    atomic_write_text(path, snapshot.model_dump_json(indent=1) + "\n")
+def read_snapshot(path: Path, keyring: Keyring) -> tuple[GuardSnapshot | None, str]:
+    """The verified snapshot at ``path``, or None and why it cannot be used."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None, f"there is no snapshot at {path}"
+    except (OSError, UnicodeDecodeError) as error:
+        return None, f"the snapshot at {path} cannot be read ({error})"
+    try:
+        return open_snapshot(text, keyring), ""
+    except SignatureError as error:
+        return None, f"the snapshot at {path} is refused: {error}"
+
+
+def save_snapshot(path: Path, envelope: str) -> None:
+    """Write the signed snapshot atomically, so a concurrent guard reads an old or a new one."""
+    atomic_write_text(path, envelope + "\n")
 
 
 def take_snapshot(
-    catalog: CatalogSource, *, now: datetime, deadline: float | None = None
+    catalog: CatalogSource,
+    *,
+    now: datetime,
+    limits: BundleLimits,
+    deadline: float | None = None,
 ) -> GuardSnapshot:
     """Read what the guard needs from the catalog.
 
     Args:
         catalog: The registry.
         now: When the snapshot is taken.
+        limits: Caps on the bundles read for their files digests.
         deadline: A ``time.monotonic()`` instant after which retirement reasons are no
             longer fetched (they only improve a message); everything else is read.
 
@@ -129,8 +189,9 @@ def take_snapshot(
             replacement=hit.replacement,
             sunset_at=hit.sunset_at,
         )
-        if hit.kind is AssetKind.MCP_SERVER or status == "deprecated":
-            _enrich(catalog, asset)
+        detail = catalog.show(hit.ref)
+        _enrich(catalog, asset, detail)
+        _add_digests(catalog, asset, detail, limits)
         assets[(hit.kind, hit.name)] = asset
     for hit in every_hit(catalog, SearchQuery(limit=MAX_PAGE_SIZE, stage=Stage.RETIRED.value)):
         if (hit.kind, hit.name) in assets:
@@ -139,14 +200,28 @@ def take_snapshot(
             kind=hit.kind, name=hit.name, ref=hit.ref, status="retired", replacement=hit.replacement
         )
         if deadline is None or time.monotonic() < deadline:
-            _enrich(catalog, retired)
+            _enrich(catalog, retired, catalog.show(retired.ref))
         assets[(hit.kind, hit.name)] = retired
     return GuardSnapshot(taken_at=now, assets=list(assets.values()))
 
 
-def _enrich(catalog: CatalogSource, asset: GuardAsset) -> None:
+def _add_digests(
+    catalog: CatalogSource, asset: GuardAsset, detail: VersionDetail, limits: BundleLimits
+) -> None:
+    """The files digest of every installable version of the asset, from its bundle."""
+    hashes = {detail.content_hash} | {
+        other.content_hash for other in detail.other_versions if other.stage in _INSTALLABLE
+    }
+    digests = set()
+    for content_hash in sorted(hashes):
+        bundle = bundle_from_archive(catalog.bundle(content_hash), limits=limits)
+        asset.single_file = bundle.single_file
+        digests.add(tree_digest(bundle_digests(bundle), single_file=bundle.single_file))
+    asset.digests = sorted(digests)
+
+
+def _enrich(catalog: CatalogSource, asset: GuardAsset, detail: VersionDetail) -> None:
     """Add the reason, the replacement and (MCP) the declared tools from ``show``."""
-    detail = catalog.show(asset.ref)
     if detail.deprecation is not None:
         asset.reason = detail.deprecation.reason
         asset.replacement = asset.replacement or detail.deprecation.replacement
