@@ -107,3 +107,33 @@ def test_a_failed_fetch_writes_nothing(tmp_path: Path, double: Upstream, url: st
     assert isinstance(result.exception, CliError)
     assert "nothing was imported" in str(result.exception)
     assert not drafts.exists()
+
+
+async def test_an_answer_about_another_server_is_refused(double: Upstream, url: str) -> None:
+    double.fault = "wrong-server"
+    with pytest.raises(UpstreamError, match=f"answered with {GITHUB} 0.20.1, not {TIME} latest"):
+        await fetch_chosen(url, search=None, names=[TIME], timeout=5)
+
+
+async def test_an_oversized_answer_is_refused(
+    monkeypatch: pytest.MonkeyPatch, double: Upstream, url: str
+) -> None:
+    monkeypatch.setattr("agent_registry.mcp_registry.upstream.MAX_BODY_BYTES", 512)
+    with pytest.raises(UpstreamError, match="answered more than 512 bytes"):
+        await fetch_chosen(url, search=None, names=[TIME], timeout=5)
+
+
+@pytest.mark.parametrize("name", ["../escape", "../..", "io.github.acme/.."])
+def test_a_name_cannot_write_outside_the_drafts(
+    tmp_path: Path, double: Upstream, url: str, name: str
+) -> None:
+    """The published schema lets a name part be '..'; no draft is written outside --into."""
+    evil = upstream("time")
+    evil["name"] = name
+    double.servers = [evil]
+    drafts = tmp_path / "work" / "drafts"
+    args = ["import", "mcp", "--from", url, "--search", ".", "--into", str(drafts), "--no-probe"]
+    result = CliRunner().invoke(build_app(), args)
+    assert isinstance(result.exception, CliError)
+    assert "cannot name a draft folder" in str(result.exception)
+    assert list(tmp_path.rglob("*")) == []  # nothing written, inside or outside

@@ -25,7 +25,8 @@ class Upstream:
     Attributes:
         servers: Every version served, as ``server.json`` documents.
         page_size: Most entries per page, so that listings take several pages.
-        fault: ``slow``, ``not-json`` or ``not-a-list`` to misbehave, else None.
+        fault: ``slow``, ``not-json``, ``not-a-list`` or ``wrong-server`` (every answer is
+            about the second server) to misbehave, else None.
         delay: Seconds a ``slow`` answer takes.
         requests: Paths asked for, in order.
     """
@@ -70,6 +71,8 @@ def build_app(upstream: Upstream) -> web.Application:
             return web.Response(text="<html>maintenance</html>", content_type="text/html")
         if upstream.fault == "not-a-list":
             return web.json_response({"items": []})
+        if upstream.fault == "wrong-server":
+            return web.json_response(upstream._entry(upstream.servers[1]))
         return None
 
     async def servers(request: web.Request) -> web.Response:

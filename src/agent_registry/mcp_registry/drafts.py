@@ -52,12 +52,21 @@ class Draft:
 
 
 def draft_folder(root: Path, name: str, version: str) -> Path:
-    """Where the draft of ``name`` at ``version`` lives under ``root``."""
+    """Where the draft of ``name`` at ``version`` lives under ``root``.
+
+    The parts come from an upstream registry, and the published schema lets a name
+    part be ``..``: every part must be a plain folder name, so that no draft is ever
+    written outside ``root``.
+
+    Raises:
+        DraftError: A part is empty, ``.`` or ``..``, or holds a path separator or NUL.
+    """
     namespace, _, short = name.partition("/")
-    if not namespace or not short or "/" in short or version in ("", ".", ".."):
-        raise DraftError(f"'{name}' {version!r} cannot name a draft folder")
-    if "/" in version or "\\" in version or "\x00" in version:
-        raise DraftError(f"version {version!r} of {name} cannot name a draft folder")
+    for part in (namespace, short, version):
+        if part in ("", ".", "..") or any(c in part for c in ("/", "\\", "\x00")):
+            raise DraftError(
+                f"{name} {version}: {part!r} cannot name a draft folder; nothing was written"
+            )
     return root / namespace / version / short
 
 
