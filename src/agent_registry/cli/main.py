@@ -21,6 +21,7 @@ def build_app() -> typer.Typer:
         devstack,
         distribution,
         life,
+        login,
         mcp_import,
         report,
         review,
@@ -48,6 +49,8 @@ def build_app() -> typer.Typer:
     app.command()(distribution.verify)
     app.command()(life.attest)
     app.command()(life.deprecate)
+    app.command()(login.login)
+    app.command()(login.logout)
     app.command()(devstack.up)
     app.command()(serve.serve)
     app.command()(setup.setup)
