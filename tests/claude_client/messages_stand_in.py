@@ -10,8 +10,10 @@ every request the client sent: which skills, agents and tools it was offered, an
 tool results (a hook's denial among them) it reported.
 
 Answers are taken in order from the script; a request that finds the script empty is
-answered with :data:`FALLBACK` so the client ends its turn cleanly, and is recorded like
-any other, so a test can see that the client asked more than it scripted.
+answered by the responder when one is set (a function of the request, for runs whose
+order is not the test's to fix, such as the arms of a behavioural eval), else with
+:data:`FALLBACK` so the client ends its turn cleanly. Every request is recorded, so a
+test can see that the client asked more than it scripted.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import itertools
 import json
 import threading
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -81,6 +83,9 @@ class ApiError:
 
 
 Answer = Reply | ApiError
+
+Responder = Callable[["RecordedRequest"], Answer]
+"""Answers a request from what it asks, when the script has nothing left."""
 
 FALLBACK = Reply(blocks=(Text("Done."),))
 """What an unscripted request is answered with: a plain end of turn."""
@@ -185,6 +190,7 @@ class MessagesStandIn:
 
     url: str = ""
     requests: list[RecordedRequest] = field(default_factory=list)
+    responder: Responder | None = None
     _script: deque[Answer] = field(default_factory=deque)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _ids: Iterator[int] = field(default_factory=itertools.count)
@@ -211,9 +217,11 @@ class MessagesStandIn:
             self.requests.clear()
             self._script.clear()
 
-    def _next(self) -> Answer:
+    def _next(self, request: RecordedRequest) -> Answer:
         with self._lock:
-            return self._script.popleft() if self._script else FALLBACK
+            if self._script:
+                return self._script.popleft()
+        return self.responder(request) if self.responder is not None else FALLBACK
 
     def _record(self, request: RecordedRequest) -> None:
         with self._lock:
@@ -242,7 +250,7 @@ class MessagesStandIn:
         if not recorded.is_message:
             self._record(recorded)
             return _error(ApiError(404, "not_found_error", f"no route {request.path}"))
-        answer = self._next()
+        answer = self._next(recorded)
         if isinstance(answer, Reply):
             answer = self._with_ids(answer)
         self._record(dataclasses.replace(recorded, answered_with=answer))
