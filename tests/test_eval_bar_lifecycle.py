@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import uuid
 from datetime import timedelta
 from pathlib import Path
 
@@ -17,8 +18,9 @@ from temporalio.testing import WorkflowEnvironment
 from agent_registry.assets.refs import AssetRef
 from agent_registry.cli.lifecycle_client import LifecycleHandle, query_status
 from agent_registry.lifecycle import Stage
+from agent_registry.mcp_probe.runtime import RuntimeNeed, ensure_runtime
 from agent_registry.registry import store
-from tests.mcp_probe.support import READ_TOOLS, bundled_server
+from tests.mcp_probe.support import CACHE, MCP_PACKAGE, READ_TOOLS, bundled_server
 from tests.support import (
     POLICIES,
     approve_until_published,
@@ -85,8 +87,13 @@ async def _current_details(handle: LifecycleHandle, *, starting: str = "**InRevi
 async def test_an_mcp_tool_that_changes_after_approval_fails_recertification(
     ts_env: WorkflowEnvironment, sqlite_url: str, sqlite_engine: Engine, tmp_path: Path
 ) -> None:
-    description = tmp_path / "fetched-description.txt"
+    # Outside the bundle yet inside the sandbox's view: the server's installed runtime,
+    # the one thing besides the bundle a probed server can read (and that can change).
+    need = RuntimeNeed(kind="python", packages=[f"mcp=={MCP_PACKAGE['version']}"])
+    runtime = Path(ensure_runtime(need, CACHE).root)
+    description = runtime / f"fetched-description-{uuid.uuid4().hex}.txt"
     description.write_text("Search notes by text.")
+    description.chmod(0o644)
     server = bundled_server(
         tmp_path / "notes",
         "fetched_description.py",
