@@ -4,7 +4,9 @@
 requests became Slack messages (commit fdb2c95), ``tests/histories/before-life`` before
 published versions lived on through re-certification (commit 48e507d), and
 ``tests/histories/current`` with the code that added that life (re-certified, lapsed and
-retired, deprecated, and a first run ending in continue-as-new). A change to the
+retired, deprecated, and a first run ending in continue-as-new);
+``tests/histories/sandboxed-probe`` holds an MCP server evaluated in two steps around the
+live probe on a probe worker. A change to the
 lifecycle workflow that breaks determinism for lifecycles already running fails here.
 Record new fixtures with ``.venv/bin/python -m tests.histories.record tests/histories/<label>``.
 """
@@ -25,10 +27,11 @@ HISTORIES = sorted((Path(__file__).parent / "histories").glob("*/*.json"))
 
 def test_every_stage_has_a_recorded_history() -> None:
     labels = {path.parent.name for path in HISTORIES}
-    assert {"before-slack", "before-life", "current"} <= labels
+    assert {"before-slack", "before-life", "current", "sandboxed-probe"} <= labels
     scenarios = {path.stem for path in HISTORIES}
     assert {"published", "in_review", "revised_then_published", "eval_failed"} <= scenarios
     assert {"recertified", "recertified-first-run", "lapsed_and_retired", "deprecated"} <= scenarios
+    assert "mcp_probed" in scenarios
 
 
 @pytest.mark.asyncio(loop_scope="session")

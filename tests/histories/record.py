@@ -3,7 +3,7 @@
 Run from a checkout of the workflow code to capture (a released one, before a change to
 the lifecycle workflow):
 
-    .venv/bin/python -m tests.histories.record tests/histories/<label>
+    .venv/bin/python -m tests.histories.record tests/histories/<label> [SCENARIO ...]
 
 It starts a dev server from the venv's binaries, runs each scenario with the shipped
 worker against a temporary SQLite registry, and writes one ``<scenario>.json`` per
@@ -127,14 +127,15 @@ SCENARIOS: dict[str, tuple[str, Callable[[Handle, Settings], Awaitable[None]]]] 
     "recertified": ("subagents/code-reviewer.md", recertified),
     "lapsed_and_retired": ("subagents/code-reviewer.md", lapsed_and_retired),
     "deprecated": ("subagents/code-reviewer.md", deprecated),
+    "mcp_probed": ("mcp-servers/time", in_review),
 }
 
 POLICY = Path(__file__).resolve().parents[2] / "examples" / "policies" / "seconds.toml"
 """Seconds instead of days, so a published life fits in a recording."""
 
 
-async def record(target: Path) -> None:
-    """Run every scenario and write its history to ``target/<scenario>.json``."""
+async def record(target: Path, only: list[str] | None = None) -> None:
+    """Run every scenario (or those in ``only``) and write ``target/<scenario>.json``."""
     target.mkdir(parents=True, exist_ok=True)
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(BIN_DIR / "temporal"),
@@ -151,6 +152,8 @@ async def record(target: Path) -> None:
             )  # type: ignore[call-arg]
             async with running_worker(env.client, settings, engine):
                 for name, (example, scenario) in SCENARIOS.items():
+                    if only and name not in only:
+                        continue
                     await _run(env.client, settings, target / f"{name}.json", example, scenario)
             engine.dispose()
 
@@ -180,4 +183,4 @@ async def _run(
 
 
 if __name__ == "__main__":
-    asyncio.run(record(Path(sys.argv[1])))
+    asyncio.run(record(Path(sys.argv[1]), sys.argv[2:]))
