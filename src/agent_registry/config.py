@@ -115,9 +115,11 @@ class Settings(BaseSettings):
     cli_reviews: Literal["auto", "on", "off"] = "auto"
     build_id: str | None = None
     deployment_name: str = "agent-registry"
-    max_bundle_bytes: int = 1024 * 1024
-    max_file_bytes: int = 512 * 1024
-    max_bundle_files: int = 200
+    # What is read at all; the policy's [bundles] caps (per kind and tier) decide what
+    # passes, so these only bound the reading and sit above every default cap.
+    max_bundle_bytes: int = 16 * 1024 * 1024
+    max_file_bytes: int = 8 * 1024 * 1024
+    max_bundle_files: int = 500
     metrics_address: str | None = None
     log_format: Literal["text", "json"] = "text"
     probe_cache_dir: Path | None = None

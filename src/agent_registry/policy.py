@@ -182,6 +182,59 @@ class ProbePolicy(_PolicyModel):
         return value
 
 
+def _size(value: object) -> object:
+    """``"512KiB"``, ``"16MiB"`` and ``"1GiB"`` read as bytes; a plain number is bytes."""
+    if isinstance(value, str):
+        text = value.strip()
+        for suffix, factor in (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
+            if text.endswith(suffix) and text[: -len(suffix)].strip().isdigit():
+                return int(text[: -len(suffix)]) * factor
+        raise ValueError(f"must be a size such as 512KiB or 16MiB, got {value!r}")
+    return value
+
+
+class BundleCap(_PolicyModel):
+    """How big a bundle may be: a policy choice, per kind and tier.
+
+    Attributes:
+        max_total: All files together, as ``"16MiB"`` or bytes.
+        max_file: Any one file.
+        max_files: Number of files.
+    """
+
+    max_total: Annotated[int, Field(ge=1024)]
+    max_file: Annotated[int, Field(ge=1024)]
+    max_files: Annotated[int, Field(ge=1)]
+
+    _sizes = field_validator("max_total", "max_file", mode="before")(_size)
+
+
+class KindBundleCaps(BundleCap):
+    """A kind's caps, and stricter (or looser) ones per risk tier.
+
+    Attributes:
+        tiers: ``[bundles.<kind>.tiers.<tier>]``: caps for assets of that tier; keys left
+            out keep the kind's.
+    """
+
+    tiers: dict[RiskTier, dict[str, int | str]] = Field(default_factory=dict)
+
+    def for_tier(self, tier: RiskTier) -> BundleCap:
+        """The caps an asset of this kind and ``tier`` is held to."""
+        base = {"max_total": self.max_total, "max_file": self.max_file, "max_files": self.max_files}
+        return BundleCap.model_validate({**base, **self.tiers.get(tier, {})})
+
+
+DEFAULT_BUNDLE_CAPS: dict[AssetKind, KindBundleCaps] = {
+    AssetKind.SKILL: KindBundleCaps(max_total=16 * 1024**2, max_file=8 * 1024**2, max_files=500),
+    AssetKind.SUBAGENT: KindBundleCaps(max_total=256 * 1024, max_file=256 * 1024, max_files=1),
+    AssetKind.MCP_SERVER: KindBundleCaps(max_total=1024**2, max_file=512 * 1024, max_files=200),
+}
+"""Caps when the policy names none: Anthropic's public skills (document skills of
+1.1 MB, a 5.5 MB skill that ships fonts) fit; an MCP bundle stays within what the probe
+workers are sent."""
+
+
 class ReusePolicy(_PolicyModel):
     """How reuse before rebuild looks for published assets like a new submission.
 
@@ -254,6 +307,8 @@ class Policy(_PolicyModel):
         probe: The live MCP probe's limits.
         reuse: Reuse-before-rebuild thresholds.
         false_positives: Which findings a submitter may mark as false positives.
+        bundles: Bundle size caps per kind (``[bundles.<kind>]``) and tier
+            (``[bundles.<kind>.tiers.<tier>]``); kinds left out keep the defaults.
     """
 
     version: Annotated[str, Field(min_length=1)]
@@ -269,6 +324,9 @@ class Policy(_PolicyModel):
     probe: ProbePolicy = Field(default_factory=ProbePolicy)
     reuse: ReusePolicy = Field(default_factory=ReusePolicy)
     false_positives: FalsePositivePolicy = Field(default_factory=FalsePositivePolicy)
+    bundles: dict[AssetKind, KindBundleCaps] = Field(
+        default_factory=lambda: dict(DEFAULT_BUNDLE_CAPS)
+    )
 
     @field_validator("tiers")
     @classmethod
@@ -342,6 +400,11 @@ class Policy(_PolicyModel):
     def is_markable(self, check_id: str) -> bool:
         """Tell whether a submitter may mark a finding of ``check_id`` as a false positive."""
         return most_specific(dict.fromkeys(self.false_positives.markable, True), check_id) is True
+
+    def bundle_cap(self, kind: AssetKind, tier: RiskTier) -> BundleCap:
+        """The size caps an asset of ``kind`` at ``tier`` is held to."""
+        caps = self.bundles.get(kind) or DEFAULT_BUNDLE_CAPS[kind]
+        return caps.for_tier(tier)
 
     def tier_of(self, check_id: str) -> RiskTier | None:
         """The tier a finding of ``check_id`` raises an asset to, or None if it does not."""

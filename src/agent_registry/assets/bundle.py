@@ -12,7 +12,11 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class BundleLimits:
-    """Caps that keep a bundle small enough to review and to carry through Temporal.
+    """What the bundle reader reads at all, before any check runs.
+
+    These bound the reading (memory, time, a hostile archive); whether a bundle of a
+    given size may pass is the policy's choice per kind and tier (``[bundles]``, judged
+    by :func:`agent_registry.evals.hygiene.over_cap`), and these sit above its defaults.
 
     Attributes:
         max_total_bytes: Sum of all file sizes.
@@ -21,9 +25,9 @@ class BundleLimits:
         max_depth: Folder nesting below the bundle root.
     """
 
-    max_total_bytes: int = 1024 * 1024
-    max_file_bytes: int = 512 * 1024
-    max_files: int = 200
+    max_total_bytes: int = 16 * 1024 * 1024
+    max_file_bytes: int = 8 * 1024 * 1024
+    max_files: int = 500
     max_depth: int = 8
 
     @property

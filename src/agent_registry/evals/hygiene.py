@@ -14,6 +14,7 @@ from agent_registry.evals import structure
 from agent_registry.evals.base import CheckFunction, make_finding, run_checks
 from agent_registry.evals.findings import Finding, Severity
 from agent_registry.evals.text import decode_text, prose_lines
+from agent_registry.policy import BundleCap
 
 LARGE_FILE_BYTES = 256 * 1024
 """Files above this are too big to review line by line."""
@@ -49,6 +50,7 @@ CATALOG: dict[str, Severity] = {
     "hygiene.binary-file": Severity.WARN,
     "hygiene.large-file": Severity.WARN,
     "hygiene.sensitive-file": Severity.BLOCK,
+    "hygiene.bundle-over-cap": Severity.BLOCK,
 }
 """Check ids this family raises and the severity each proposes."""
 
@@ -160,6 +162,54 @@ def sensitive_files(asset: ParsedAsset) -> list[Finding]:
         for bundle_file in asset.bundle.files
         if is_sensitive_file(bundle_file.path)
     ]
+
+
+def over_cap(asset: ParsedAsset, cap: BundleCap, *, tier: str) -> list[Finding]:
+    """A bundle bigger than the policy allows for its kind and tier.
+
+    The cap is a policy choice, so it is judged here, after the tier is known, rather
+    than by the bundle reader (whose limits only bound what is read at all).
+    """
+    kind = asset.kind.value
+    fix = (
+        "Ship less (fetch large data at run time from where it lives), or ask the "
+        f"registry's owners to raise [bundles.{kind}] in the policy."
+    )
+    findings = []
+    total = asset.bundle.total_bytes
+    if total > cap.max_total:
+        findings.append(
+            make_finding(
+                CATALOG,
+                "hygiene.bundle-over-cap",
+                message=f"the bundle is {total:,} bytes; the policy allows {cap.max_total:,} "
+                f"for a {tier}-risk {kind}",
+                fix=fix,
+            )
+        )
+    if len(asset.bundle.files) > cap.max_files:
+        findings.append(
+            make_finding(
+                CATALOG,
+                "hygiene.bundle-over-cap",
+                message=f"the bundle has {len(asset.bundle.files)} files; the policy allows "
+                f"{cap.max_files} for a {tier}-risk {kind}",
+                fix=fix,
+            )
+        )
+    findings.extend(
+        make_finding(
+            CATALOG,
+            "hygiene.bundle-over-cap",
+            message=f"{bundle_file.path} is {len(bundle_file.data):,} bytes; the policy "
+            f"allows {cap.max_file:,} for one file of a {tier}-risk {kind}",
+            file=bundle_file.path,
+            fix=fix,
+        )
+        for bundle_file in asset.bundle.files
+        if len(bundle_file.data) > cap.max_file
+    )
+    return findings
 
 
 CHECKS: tuple[CheckFunction, ...] = (

@@ -51,6 +51,9 @@ CATALOG: dict[str, Severity] = {
 MARKDOWN_SUFFIXES = frozenset({".md", ".markdown", ".mdx"})
 SHELL_SUFFIXES = frozenset({".sh", ".bash", ".zsh", ".ksh", ".command", ".ps1"})
 PYTHON_SUFFIXES = frozenset({".py", ".pyw"})
+PROSE_SUFFIXES = frozenset({".txt", ".rst", ".text", ""})
+_MAX_UNIT_CHARS = 20_000
+"""Characters of one data block read as one instruction; instructions are short."""
 CODE_SUFFIXES = frozenset(
     {
         ".js",
@@ -482,8 +485,16 @@ def _file_units(path: str, text: str, *, how: str = "") -> Iterator[_Unit]:
     elif how:
         # Decoded text has no format of its own: read it as prose and as shell.
         yield _Unit(path, 1, text, code=(text,))
-    else:
+    elif suffix in PROSE_SUFFIXES:
         yield from _markdown_units(path, text, 1)
+    else:
+        # Data and configuration (JSON, YAML, XML, CSV): each blank-line-separated block
+        # is one unit, without the cost of a Markdown parse.
+        line = 1
+        for block in re.split(r"\n[ \t]*\n", text):
+            if block.strip():
+                yield _Unit(path, line, block[:_MAX_UNIT_CHARS])
+            line += block.count("\n") + 2
 
 
 def _markdown_units(path: str, text: str, first_line: int) -> Iterator[_Unit]:

@@ -160,6 +160,7 @@ def evaluate(
     # The tier comes from every finding: hiding a finding from the report must not
     # lower the review an asset gets.
     tier, reasons = policy.tier_for(raw)
+    raw.extend(hygiene.over_cap(asset, policy.bundle_cap(asset.kind, tier), tier=tier.value))
     # Severities are judged at the tier the non-warning findings set: a warning that
     # raises the tier (an unrestricted shell, an installer link) must not turn the
     # asset's other warnings into blocks, or a warning would block after all.
