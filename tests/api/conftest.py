@@ -18,13 +18,17 @@ from agent_registry.api.health import database_check
 from agent_registry.api.openapi import openapi_document
 from agent_registry.catalog.database import DatabaseCatalog
 from agent_registry.config import Settings
+from agent_registry.signing.keys import generate_key
 from tests.api.live import Contract, live_server
 from tests.api.seed import Seeded, seed_registry
 
 
 def api_settings(tmp_path: Path) -> Settings:
-    """Settings that read no environment and no .env file."""
-    return Settings(_env_file=None, data_dir=tmp_path / "data")
+    """Settings that read no environment and no .env file, with a real signing key."""
+    key = tmp_path / "registry-signing.pem"
+    if not key.exists():
+        generate_key(key)
+    return Settings(_env_file=None, data_dir=tmp_path / "data", signing_key=key)
 
 
 @pytest.fixture

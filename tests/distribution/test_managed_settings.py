@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from agent_registry.distribution.managed_settings import (
     GUARD_MATCHER,
     export_managed_settings,
 )
+from agent_registry.signing.trust import trusted_keyring
 from tests.distribution.claude_code_shapes import managed_settings_problems
 from tests.distribution.seeding import deprecate, mcp_server, retire, seed, shipped_server
 
@@ -93,12 +95,13 @@ def test_only_published_servers_are_allowed_with_their_declared_tools(
     document = json.loads(path.read_text())
     assert managed_settings_problems(document) == []
     assert document["allowManagedMcpServersOnly"] is True
-    clock = "${CLAUDE_PROJECT_DIR:-.}/.claude/mcp-servers/clock/server.py"
+    # clock runs its own files, matched only by path: without the guard to check them by
+    # content, any file at that path in any repository would pass, so it is left out.
+    assert any(str(servers["clock"]) in skipped for skipped in written.policy.skipped)
     assert sorted(map(json.dumps, document["allowedMcpServers"])) == sorted(
         map(
             json.dumps,
             [
-                {"serverCommand": ["python", clock, "--zone", "UTC"]},
                 {"serverUrl": "https://search.example.com/mcp"},
                 {"serverCommand": ["npx", "-y", "@acme/tickets-mcp@1.1.0"]},
                 {"serverCommand": ["uvx", "mcp-server-time==2026.10.19"]},
@@ -110,7 +113,6 @@ def test_only_published_servers_are_allowed_with_their_declared_tools(
         {"serverUrl": "https://wx.example.com/mcp"},
     ]
     tools = {
-        "clock": ["now"],
         "search": ["lookup"],
         "tickets": ["close_ticket", "list_tickets"],
         "time": ["convert_time", "get_current_time"],
@@ -122,7 +124,12 @@ def test_only_published_servers_are_allowed_with_their_declared_tools(
             for server in (key, f"plugin_mcp-{key}_{key}")
             for tool in names
         ),
-        "deny": ["mcp__weather", "mcp__plugin_mcp-weather_weather"],
+        "deny": [
+            "mcp__clock",
+            "mcp__plugin_mcp-clock_clock",
+            "mcp__weather",
+            "mcp__plugin_mcp-weather_weather",
+        ],
     }
     assert "hooks" not in document
     assert sorted(written.policy.denied_refs) == sorted(
@@ -134,29 +141,41 @@ def test_with_guard_adds_the_documented_pre_tool_use_hook(
     catalog: DatabaseCatalog, settings: Settings, servers: dict[str, AssetRef], tmp_path: Path
 ) -> None:
     path = tmp_path / "managed-settings.json"
-    export_managed_settings(
+    keyring = trusted_keyring(settings)
+    written = export_managed_settings(
         catalog,
         path,
         limits=settings.bundle_limits,
         with_guard=True,
-        guard_command="/opt/agentreg/bin/agentreg hook guard --fail closed",
+        guard_command="/opt/agentreg/bin/agentreg hook guard",
+        keyring=keyring,
     )
     document = json.loads(path.read_text())
     assert managed_settings_problems(document) == []
+    (digest,) = written.policy.pins["clock"]
+    command = (
+        "/opt/agentreg/bin/agentreg hook guard --fail closed --trusted-keys "
+        f"{shlex.quote(keyring.to_json())} --pin clock={digest}"
+    )
     assert document["hooks"] == {
         "PreToolUse": [
             {
                 "matcher": GUARD_MATCHER,
-                "hooks": [
-                    {
-                        "type": "command",
-                        "command": "/opt/agentreg/bin/agentreg hook guard --fail closed",
-                        "timeout": 10,
-                    }
-                ],
+                "hooks": [{"type": "command", "command": command, "timeout": 10}],
             }
         ]
     }
+    clock = "${CLAUDE_PROJECT_DIR:-.}/.claude/mcp-servers/clock/server.py"
+    assert {"serverCommand": ["python", clock, "--zone", "UTC"]} in document["allowedMcpServers"]
+
+
+def test_with_guard_needs_the_registrys_keys(
+    catalog: DatabaseCatalog, settings: Settings, servers: dict[str, AssetRef], tmp_path: Path
+) -> None:
+    path = tmp_path / "managed-settings.json"
+    with pytest.raises(DistributionError, match="needs its public keys"):
+        export_managed_settings(catalog, path, limits=settings.bundle_limits, with_guard=True)
+    assert not path.exists()
 
 
 def test_an_existing_file_keeps_what_is_not_the_registrys(
@@ -186,7 +205,13 @@ def test_an_existing_file_keeps_what_is_not_the_registrys(
             }
         )
     )
-    export_managed_settings(catalog, path, limits=settings.bundle_limits, with_guard=True)
+    export_managed_settings(
+        catalog,
+        path,
+        limits=settings.bundle_limits,
+        with_guard=True,
+        keyring=trusted_keyring(settings),
+    )
 
     document = json.loads(path.read_text())
     assert document["model"] == "opus"

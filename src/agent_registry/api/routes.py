@@ -56,6 +56,7 @@ from agent_registry.api.paths import (
     USAGE_PATH,
 )
 from agent_registry.api.schemas import Recorded, Staged
+from agent_registry.api.trust_routes import TRUST_ENDPOINTS
 from agent_registry.assets.refs import (
     AssetKind,
     AssetRef,
@@ -436,6 +437,7 @@ ENDPOINTS = (
         tags=_CATALOG,
         replies=(Reply(200, "The report, computed now.", Content(OrgReport)),),
     ),
+    *TRUST_ENDPOINTS,
 )
 """Every ``/api/v1`` route: what :func:`add_routes` serves and ``/openapi.json`` lists."""
 

@@ -31,6 +31,7 @@ from agent_registry.api.limits import MAX_USAGE_BATCH
 from agent_registry.api.paths import (
     API_PREFIX,
     BUNDLE_MEDIA_TYPE,
+    GUARD_SNAPSHOT_PATH,
     INSTALLS_PATH,
     REPORT_PATH,
     SEARCH_PATH,
@@ -187,6 +188,13 @@ class HttpCatalog:
     def report(self) -> OrgReport:
         """The org dashboard's numbers, now (``GET /api/v1/report``)."""
         return self._get_model(REPORT_PATH, OrgReport)
+
+    def signed_guard_snapshot(self) -> str:
+        """The guard's snapshot as the registry signed it (``GET /api/v1/guard/snapshot``).
+
+        Not checked here: the guard verifies it with the keys it trusts.
+        """
+        return self._call("GET", GUARD_SNAPSHOT_PATH).decode("utf-8", "replace")
 
     # ----- one request --------------------------------------------------------------
 

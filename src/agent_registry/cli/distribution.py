@@ -220,7 +220,10 @@ def managed_settings(
     """Write Claude Code managed settings allowing only published MCP servers.
 
     Published servers are allowlisted by command or URL with their declared tools
-    pre-approved; deprecated and retired ones are denied. An existing FILE is merged.
+    pre-approved; deprecated and retired ones are denied. A server that runs its own
+    bundled files is allowed only --with-guard, which pins it by content. The guard runs
+    failing closed, with the registry's keys (AGENT_REGISTRY_TRUSTED_KEYS) inline. An
+    existing FILE is merged.
     """
     settings = Settings()
     with catalog_errors():
@@ -230,6 +233,7 @@ def managed_settings(
             limits=settings.bundle_limits,
             with_guard=with_guard,
             guard_command=guard_command,
+            keyring=trusted_keyring(settings) if with_guard else None,
         )
     for message in written.policy.skipped:
         warn(f"left out {message}")
@@ -239,4 +243,4 @@ def managed_settings(
         f"{len(policy.denied_refs)} denied, {len(policy.allow_rules)} tool(s) pre-approved"
     )
     if with_guard:
-        plain(f"  PreToolUse hook: {guard_command}")
+        plain(f"  PreToolUse hook: {guard_command} --fail closed --trusted-keys … (see {file})")

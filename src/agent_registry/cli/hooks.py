@@ -103,6 +103,13 @@ def guard(
             "overrides AGENT_REGISTRY_TRUSTED_KEYS.",
         ),
     ] = None,
+    pin: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="KEY=DIGEST: the files digest a bundled MCP server's copy must have "
+            "(repeatable; written by the managed-settings export).",
+        ),
+    ] = None,
 ) -> None:
     """Deny unpublished or retired skills, subagents and MCP tools (PreToolUse hook).
 
@@ -124,6 +131,7 @@ def guard(
         max_stale_hours=parse_number(max_stale, DEFAULT_MAX_STALE_HOURS),
         drift=parse_drift(drift),
         trusted_keys=trusted_keys,
+        pins=pin or [],
         snapshot=Path(snapshot).expanduser() if snapshot else None,
         stdin=sys.stdin.buffer,
         stdout=sys.stdout,

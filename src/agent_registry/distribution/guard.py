@@ -30,7 +30,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -248,15 +248,24 @@ def local_copies(call: CalledAsset, *, cwd: Path | None, home: Path | None) -> l
     return [path for path in found if path.exists() or path.is_symlink()]
 
 
-def judge_drift(call: CalledAsset, snapshot: GuardSnapshot, copies: list[Path]) -> Verdict:
+def judge_drift(
+    call: CalledAsset,
+    snapshot: GuardSnapshot,
+    copies: list[Path],
+    pins: Mapping[str, frozenset[str]] | None = None,
+) -> Verdict:
     """Deny a call whose copy on disk is not the files of any published version.
 
     This is what stops a local skill that only borrows a published name, an installed
-    skill edited afterwards, and a bundled MCP server swapped at its path.
+    skill edited afterwards, and a bundled MCP server swapped at its path. A server the
+    managed export pinned (``--pin key=digest``) must match a pin as well.
     """
     assets = [a for a in snapshot.find(call.kind, call.name) if a.status != "retired"]
     published = {digest for asset in assets for digest in asset.digests}
-    if not assets or not published:
+    pinned = (pins or {}).get(call.name) if call.kind is AssetKind.MCP_SERVER else None
+    if pinned is not None:
+        published = published & pinned if published else set(pinned)
+    if not assets or (not published and pinned is None):
         return ALLOW
     single = assets[0].single_file
     refs = ", ".join(asset.ref for asset in assets)
@@ -332,6 +341,8 @@ class GuardConfig:
         signer: Signs a snapshot read straight from the registry database (on the
             registry's own host, which holds the key); the API signs its own.
         drift: Deny (default) or only warn about a copy on disk that is not published.
+        pins: Files digests a bundled MCP server's copy must have, by ``.mcp.json`` key
+            (written into the command by the managed-settings export).
         home: The user's home, where personal skills and subagents live.
         limits: Caps on bundles read while taking a snapshot from the database.
     """
@@ -345,6 +356,7 @@ class GuardConfig:
     signer: Signer | None = None
     drift: DriftMode = DriftMode.DENY
     home: Path | None = None
+    pins: Mapping[str, frozenset[str]] = field(default_factory=dict)
     limits: BundleLimits = field(default_factory=BundleLimits)
 
 
@@ -382,13 +394,23 @@ def run_guard(
         verdict = judge(call, snapshot)
         if not verdict.deny:
             copies = local_copies(call, cwd=cwd, home=config.home)
-            verdict = judge_drift(call, snapshot, copies)
+            verdict = judge_drift(call, snapshot, copies, config.pins)
             if verdict.deny and config.drift is DriftMode.WARN:
                 err.write(f"agentreg guard: warning: {verdict.reason}\n")
                 verdict = ALLOW
     except Exception as error:  # the hook must answer whatever happens
         return undecided(config.mode, f"agentreg guard: {type(error).__name__}: {error}", err)
     return deny_output(verdict.reason) if verdict.deny else None
+
+
+def parse_pins(values: Sequence[str]) -> dict[str, frozenset[str]]:
+    """``key=digest`` flags as digests by key; malformed ones are dropped, never fatal."""
+    pins: dict[str, set[str]] = {}
+    for value in values:
+        key, _, digest = value.partition("=")
+        if key and len(digest) == 64 and all(c in "0123456789abcdef" for c in digest):
+            pins.setdefault(key, set()).add(digest)
+    return {key: frozenset(digests) for key, digests in pins.items()}
 
 
 def undecided(mode: FailMode, message: str, err: TextIO) -> str | None:

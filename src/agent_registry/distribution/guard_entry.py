@@ -23,6 +23,7 @@ from agent_registry.distribution.guard import (
     DriftMode,
     FailMode,
     GuardConfig,
+    parse_pins,
     run_guard,
     undecided,
 )
@@ -78,6 +79,7 @@ def serve_guard(
     trusted_keys: str | None = None,
     max_stale_hours: float = DEFAULT_MAX_STALE_HOURS,
     drift: DriftMode = DriftMode.DENY,
+    pins: Sequence[str] = (),
 ) -> None:
     """Answer one hook call: a denial on stdout, or nothing; returns whatever happens."""
     environ = os.environ if env is None else env
@@ -94,6 +96,7 @@ def serve_guard(
             signer=signer,
             drift=drift,
             home=Path.home(),
+            pins=parse_pins(pins),
         )
         decision = run_guard(
             raw, config=config, open_catalog=open_registry, now=datetime.now(UTC), err=stderr
@@ -147,6 +150,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--max-stale", default=os.environ.get(MAX_STALE_VARIABLE))
     parser.add_argument("--drift", default=os.environ.get(DRIFT_VARIABLE))
     parser.add_argument("--trusted-keys")
+    parser.add_argument("--pin", action="append", default=[])
     args, _unknown = parser.parse_known_args(argv)
     serve_guard(
         mode=parse_mode(args.fail),
@@ -154,6 +158,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         max_stale_hours=parse_number(args.max_stale, DEFAULT_MAX_STALE_HOURS),
         drift=parse_drift(args.drift),
         trusted_keys=args.trusted_keys,
+        pins=args.pin,
         timeout=parse_number(args.timeout, DEFAULT_TIMEOUT_SECONDS),
         snapshot=Path(args.snapshot).expanduser() if args.snapshot else None,
         stdin=sys.stdin.buffer,

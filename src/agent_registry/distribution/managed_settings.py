@@ -7,7 +7,10 @@ ones (https://code.claude.com/docs/en/managed-mcp and /permissions):
   ``serverCommand`` (the exact command and arguments) for a stdio server and a
   ``serverUrl`` for a remote one; ``serverName`` entries are not used, because the docs
   warn a user can give any server any name. ``allowManagedMcpServersOnly`` makes that
-  list the only allowlist.
+  list the only allowlist. A server that runs its own bundled files is matched by a
+  path, and any file at that path in any repository would match; so it is allowlisted
+  only with the guard, whose command pins its files digest (``--pin key=digest``) and
+  which denies its tools when the copy at that path is not the published one.
 - ``deniedMcpServers`` lists the commands and URLs of deprecated and retired versions,
   except those a published version still uses.
 - ``permissions.allow`` pre-approves each declared tool, ``mcp__<key>__<tool>``, and
@@ -18,7 +21,8 @@ ones (https://code.claude.com/docs/en/managed-mcp and /permissions):
   a published server's undeclared tools cannot be denied by rule; they fall back to the
   permission prompt, and the guard hook (``--with-guard``) denies them.
 - ``hooks.PreToolUse`` (``--with-guard``) runs ``agentreg hook guard`` on skill,
-  subagent and MCP tool calls.
+  subagent and MCP tool calls, failing closed, with the registry's public keys inline
+  (``--trusted-keys``) so no file or variable a user controls decides what it trusts.
 
 An existing file is merged: keys the export does not own are kept, as are permission
 rules and hooks that are not about the registry's servers or its guard.
@@ -27,6 +31,7 @@ rules and hooks that are not about the registry's servers or its guard.
 from __future__ import annotations
 
 import json
+import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,12 +47,14 @@ from agent_registry.catalog.models import (
 )
 from agent_registry.distribution.bundles import verified_bundle
 from agent_registry.distribution.errors import DistributionError
-from agent_registry.distribution.files import atomic_write_text
+from agent_registry.distribution.files import atomic_write_text, bundle_digests
 from agent_registry.distribution.listing import every_hit
+from agent_registry.distribution.local_copy import tree_digest
 from agent_registry.distribution.mcp_launch import McpLaunch, mcp_launch, project_bundle_root
 from agent_registry.distribution.naming import MCP_TOOL_PREFIX, mcp_server_key, mcp_tool_name
 from agent_registry.distribution.plugin_names import plugin_name
 from agent_registry.lifecycle import Stage
+from agent_registry.signing.keys import Keyring
 
 GUARD_COMMAND = "agentreg hook guard"
 GUARD_MATCHER = "^(Skill|Agent|Task|mcp__.*)$"
@@ -76,6 +83,8 @@ class ManagedPolicy:
         allowed_refs: Versions allowed.
         denied_refs: Versions denied.
         skipped: Versions left out, with the reason.
+        pins: For each server that runs its own bundled files, the files digests of its
+            published versions: what the guard requires the copy on disk to hash to.
     """
 
     allowed: list[ServerMatch] = field(default_factory=list)
@@ -86,10 +95,19 @@ class ManagedPolicy:
     allowed_refs: list[str] = field(default_factory=list)
     denied_refs: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    pins: dict[str, set[str]] = field(default_factory=dict)
 
 
-def mcp_policy(catalog: CatalogSource, *, limits: BundleLimits) -> ManagedPolicy:
+def mcp_policy(
+    catalog: CatalogSource, *, limits: BundleLimits, with_guard: bool = False
+) -> ManagedPolicy:
     """Read every MCP server version and sort them into allowed and denied.
+
+    Args:
+        catalog: The registry.
+        limits: Caps on the bundles read.
+        with_guard: Whether the guard runs; without it a server that runs its own files
+            cannot be checked by content, so it is left out (and said so).
 
     Raises:
         BundleMismatchError: A version's bundle is not its reviewed content.
@@ -108,6 +126,15 @@ def mcp_policy(catalog: CatalogSource, *, limits: BundleLimits) -> ManagedPolicy
         key = mcp_server_key(detail.name)
         launch = mcp_launch(parse_mcp_server(bundle), bundle_root=project_bundle_root(key))
         policy.keys.add(key)
+        if detail.stage in _LIVE and launch.ships_bundle:
+            if not with_guard:
+                policy.skipped.append(
+                    f"{detail.ref}: it runs its own files, matched only by their path; it is "
+                    "allowed with --with-guard, which checks them by content"
+                )
+                continue
+            digest = tree_digest(bundle_digests(bundle), single_file=bundle.single_file)
+            policy.pins.setdefault(key, set()).add(digest)
         if detail.stage in _LIVE:
             live.append((detail, launch))
             live_keys.add(key)
@@ -162,10 +189,21 @@ def _add(entries: list[ServerMatch], entry: ServerMatch) -> None:
         entries.append(entry)
 
 
+def guard_command_line(policy: ManagedPolicy, keyring: Keyring, command: str) -> str:
+    """The guard's command as the export writes it: closed, its keys and pins inline."""
+    pins = " ".join(
+        f"--pin {shlex.quote(f'{key}={digest}')}"
+        for key in sorted(policy.pins)
+        for digest in sorted(policy.pins[key])
+    )
+    line = f"{command} --fail closed --trusted-keys {shlex.quote(keyring.to_json())}"
+    return f"{line} {pins}" if pins else line
+
+
 def settings_document(
     policy: ManagedPolicy, *, with_guard: bool, guard_command: str = GUARD_COMMAND
 ) -> dict[str, object]:
-    """The managed settings that enforce ``policy`` (and run the guard, if asked)."""
+    """The managed settings that enforce ``policy`` (and run ``guard_command``, if asked)."""
     document: dict[str, object] = {
         "allowManagedMcpServersOnly": True,
         "allowedMcpServers": policy.allowed,
@@ -278,16 +316,35 @@ def export_managed_settings(
     limits: BundleLimits,
     with_guard: bool = False,
     guard_command: str = GUARD_COMMAND,
+    keyring: Keyring | None = None,
 ) -> ManagedSettingsExport:
     """Write (or update) the managed settings file at ``path``.
 
+    Args:
+        catalog: The registry.
+        path: The managed settings file.
+        limits: Caps on the bundles read.
+        with_guard: Also run the guard before tool calls.
+        guard_command: How the guard is started; the export adds ``--fail closed``,
+            the keys and the pins.
+        keyring: The registry's public keys, embedded in the guard's command.
+
     Raises:
-        DistributionError: ``path`` exists but is not a JSON object.
+        DistributionError: ``path`` exists but is not a JSON object, or the guard is
+            asked for without the registry's keys.
         BundleMismatchError: A bundle is not its version's reviewed content; nothing
             is written.
     """
     existing = _read_settings(path)
-    policy = mcp_policy(catalog, limits=limits)
+    if with_guard and not keyring:
+        raise DistributionError(
+            "the guard checks the registry's signatures, so --with-guard needs its public "
+            "keys: set AGENT_REGISTRY_TRUSTED_KEYS (or AGENT_REGISTRY_SIGNING_KEY on the "
+            "registry's host)"
+        )
+    policy = mcp_policy(catalog, limits=limits, with_guard=with_guard)
+    if with_guard and keyring:
+        guard_command = guard_command_line(policy, keyring, guard_command)
     ours = settings_document(policy, with_guard=with_guard, guard_command=guard_command)
     document = merge_settings(existing, policy, ours)
     atomic_write_text(path, json.dumps(document, indent=2) + "\n")
