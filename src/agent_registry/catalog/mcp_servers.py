@@ -287,15 +287,21 @@ def _latest_only(stages: Sequence[str]) -> sa.ColumnElement[bool]:
 
 
 def _latest_sorts(session: Session, asset_ids: set[int]) -> dict[int, str]:
-    """The version sort key of each server's latest served, non-deleted version."""
+    """The version sort key of each server's latest served, non-deleted version.
+
+    Only the asset ids filter the query: given a stage too, SQLite walks the stage
+    index over every published version instead of the few rows of these servers.
+    """
     if not asset_ids:
         return {}
-    query = (
-        sa.select(col(AssetVersion.asset_id), sa.func.max(col(AssetVersion.version_sort)))
-        .where(col(AssetVersion.asset_id).in_(asset_ids), col(AssetVersion.stage).in_(_LISTED))
-        .group_by(col(AssetVersion.asset_id))
-    )
-    return {asset_id: key for asset_id, key in session.connection().execute(query)}
+    query = sa.select(
+        col(AssetVersion.asset_id), col(AssetVersion.version_sort), col(AssetVersion.stage)
+    ).where(col(AssetVersion.asset_id).in_(asset_ids))
+    latest: dict[int, str] = {}
+    for asset_id, key, stage in session.connection().execute(query):
+        if stage in _LISTED and key > latest.get(asset_id, ""):
+            latest[asset_id] = key
+    return latest
 
 
 def _exact(version: str) -> sa.ColumnElement[bool]:
@@ -313,8 +319,10 @@ def _after(cursor: str) -> sa.ColumnElement[bool]:
         key = version_sort_key(version) if version else ""
     except InvalidRefError:
         key = ""
-    return (col(Asset.name) > name) | (
-        (col(Asset.name) == name) & (col(AssetVersion.version_sort) > key)
+    # One range on the name index, then the tie-break: an OR of the two would make
+    # SQLite collect every later name before sorting instead of stopping at the page.
+    return (col(Asset.name) >= name) & (
+        (col(Asset.name) > name) | (col(AssetVersion.version_sort) > key)
     )
 
 
