@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -11,9 +12,19 @@ from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from activities.probe import PROBE_ACTIVITY
+from agent_registry.evals.findings import Severity
 from agent_registry.lifecycle import Stage
 from tests.mcp_probe.support import needs_sandbox
-from tests.support import copy_example, make_settings, running_worker, submit_path, wait_for_stage
+from tests.support import (
+    copy_example,
+    make_settings,
+    running_worker,
+    skip_time,
+    submit_path,
+    wait_for_stage,
+)
+from worker import build_worker
+from workflows.asset_lifecycle import PROBE_DEADLINE
 
 pytestmark = [pytest.mark.asyncio(loop_scope="session"), needs_sandbox]
 
@@ -62,3 +73,24 @@ async def test_bundle_the_static_bar_blocks_starts_no_probe(
 
     assert status.eval is not None and not status.eval.passed
     assert [name for name, _ in await _scheduled(handle) if name == PROBE_ACTIVITY] == []
+
+
+async def test_no_probe_worker_ends_in_a_blocking_finding_not_a_hang(
+    ts_env: WorkflowEnvironment, sqlite_url: str, sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    settings = make_settings(tmp_path, sqlite_url)
+    with build_worker(ts_env.client, settings, engine=sqlite_engine) as worker:
+        async with worker:  # the lifecycle worker only: nobody polls the probe queue
+            handle = await submit_path(
+                ts_env.client, settings, copy_example("mcp-servers/time", tmp_path)
+            )
+            await wait_for_stage(
+                handle, Stage.EVALUATING, until=lambda s: "probe worker" in s.waiting_for
+            )
+            await skip_time(ts_env, PROBE_DEADLINE + timedelta(minutes=1))
+            status = await wait_for_stage(handle, Stage.EVAL_FAILED)
+
+    assert status.eval is not None and not status.eval.passed
+    [finding] = [f for f in status.eval.top_findings if f.check_id == "probe.failed"]
+    assert "the live probe of the MCP server did not complete" in finding.message
+    assert finding.severity is Severity.BLOCK
