@@ -9,7 +9,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -68,22 +68,24 @@ def worker_env(settings: Settings, address: str, extra: Mapping[str, str] = ()) 
 class WorkerProcess:
     """``agentreg-worker`` as a real child process that a test can kill and restart."""
 
-    def __init__(self, env: Mapping[str, str], log_dir: Path) -> None:
+    def __init__(self, env: Mapping[str, str], log_dir: Path, *, args: Sequence[str] = ()) -> None:
         self._env = dict(env)
         self._log_dir = log_dir
+        self._args = list(args)
         self._process: subprocess.Popen[bytes] | None = None
         self.starts = 0
 
     @property
     def log(self) -> Path:
-        return self._log_dir / f"worker-{self.starts}.log"
+        name = "probe-worker" if "--probe" in self._args else "worker"
+        return self._log_dir / f"{name}-{self.starts}.log"
 
     async def start(self, *, timeout: float = 30.0) -> None:
         self.starts += 1
         log = self.log
         with log.open("wb") as out:
             self._process = subprocess.Popen(  # noqa: ASYNC220 (a child the test controls)
-                [str(BIN / "agentreg-worker")],
+                [str(BIN / "agentreg-worker"), *self._args],
                 env=self._env,
                 cwd=self._log_dir,
                 stdout=out,
@@ -231,28 +233,33 @@ def assert_published_exactly_once(engine: Engine, ref: AssetRef, workflow_id: st
     assert count_published_events(engine, ref) == 1
 
 
-async def evaluation_running(handle: WorkflowHandle[Any, Any], *, timeout: float = 60) -> None:
-    """Wait until the lifecycle's evaluation activity has been picked up by a worker."""
+async def evaluation_running(
+    handle: WorkflowHandle[Any, Any], *, timeout: float = 60, activity: str = "evaluate_version"
+) -> None:
+    """Wait until the lifecycle's evaluation (or another) activity was picked up by a worker."""
     deadline = asyncio.get_running_loop().time() + timeout
     while asyncio.get_running_loop().time() < deadline:
         description = await handle.describe()
         for pending in description.raw_description.pending_activities:
             started = pending.state == PendingActivityState.PENDING_ACTIVITY_STATE_STARTED
-            if pending.activity_type.name == "evaluate_version" and started:
+            if pending.activity_type.name == activity and started:
                 return
         await asyncio.sleep(0.05)
     raise AssertionError("the evaluation never started")
 
 
-async def evaluation_attempts(handle: WorkflowHandle[Any, Any]) -> tuple[list[int], int]:
-    """The attempts at which the (first) evaluation started, and how often it completed."""
+async def evaluation_attempts(
+    handle: WorkflowHandle[Any, Any], *, activity: str = "evaluate_version"
+) -> tuple[list[int], int]:
+    """The attempts at which the (first) evaluation (or ``activity``) started, and how
+    often it completed."""
     attempts: list[int] = []
     completed = 0
     evaluation = -1
     async for event in handle.fetch_history_events():
         if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
             scheduled = event.activity_task_scheduled_event_attributes
-            if scheduled.activity_type.name == "evaluate_version" and evaluation < 0:
+            if scheduled.activity_type.name == activity and evaluation < 0:
                 evaluation = event.event_id
         if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
             started = event.activity_task_started_event_attributes

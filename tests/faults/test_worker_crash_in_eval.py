@@ -1,8 +1,9 @@
-"""The shipped worker process is SIGKILLed while its evaluation activity runs.
+"""The shipped probe worker process is SIGKILLed while its probe activity runs.
 
-The eval activity heartbeats, so Temporal notices the lost attempt at the heartbeat
-timeout (seconds) instead of the start-to-close timeout (minutes), and the restarted
-worker evaluates again: one eval run recorded, one publication, one notice.
+The live probe runs on a probe worker (``agentreg-worker --probe``) beside the lifecycle
+worker. The probe activity heartbeats, so Temporal notices the lost attempt at the
+heartbeat timeout (seconds) instead of the start-to-close timeout (minutes), and the
+restarted probe worker probes again: one eval run recorded, one publication, one notice.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 from temporalio.testing import WorkflowEnvironment
 
+from activities.probe import PROBE_ACTIVITY
 from agent_registry.lifecycle import Decision, Stage
 from agent_registry.registry.tables import AssetVersion, EvalRun
 from tests.faults.helpers import (
@@ -52,15 +54,19 @@ async def test_worker_killed_during_evaluation_is_retried_at_heartbeat_timeout_a
     }
     env = worker_env(settings, client.service_client.config.target_host, slack)
     worker = WorkerProcess(env, tmp_path)
+    probe_env = {k: v for k, v in env.items() if k not in slack}
+    del probe_env["AGENT_REGISTRY_DATABASE_URL"]  # a probe worker holds no credential
+    probe_worker = WorkerProcess(probe_env, tmp_path, args=["--probe"])
     bundled_server(tmp_path / "notes", "slow_start.py", tools=READ_TOOLS, args=[str(PROBE_SECONDS)])
     dm = double.dm_channel(ALICE.id)
     await worker.start()
+    await probe_worker.start()
     try:
         handle = await submit_path(client, settings, tmp_path / "notes")
-        await evaluation_running(handle)
+        await evaluation_running(handle, activity=PROBE_ACTIVITY)
         # The probe is waiting on the slow server: nothing of this attempt is recorded.
-        worker.kill()
-        await worker.start()
+        probe_worker.kill()
+        await probe_worker.start()
 
         # Retried after the 20 s heartbeat timeout, far inside the 5-minute
         # start-to-close timeout this wait would otherwise need.
@@ -79,9 +85,10 @@ async def test_worker_killed_during_evaluation_is_retried_at_heartbeat_timeout_a
         await asyncio.sleep(1)  # nothing else arrives late
     finally:
         worker.kill()
+        probe_worker.kill()
 
     # The killed attempt left no completion; the second attempt ran to the end, once.
-    attempts, completed = await evaluation_attempts(handle)
+    attempts, completed = await evaluation_attempts(handle, activity=PROBE_ACTIVITY)
     assert attempts == [2] and completed == 1
 
     # One eval run for the version, under the run key the workflow sent.
