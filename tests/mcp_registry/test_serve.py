@@ -7,7 +7,13 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
 
+from sqlalchemy import Engine
+
+from agent_registry.assets.refs import AssetKind, AssetRef
+from agent_registry.lifecycle import RiskTier, Stage
 from agent_registry.mcp_registry.spec import OFFICIAL_META_KEY, REGISTRY_META_KEY
+from agent_registry.registry.db import session_scope
+from tests import seeding
 from tests.api.live import call
 from tests.mcp_registry.support import (
     CONTEXT7,
@@ -16,6 +22,7 @@ from tests.mcp_registry.support import (
     SERVERS,
     TIME,
     Served,
+    server_archive,
     upstream,
 )
 
@@ -160,3 +167,40 @@ def test_not_found_and_bad_parameters(registry_url: str, served: Served) -> None
         answer = call(registry_url, "GET", f"/v0.1/servers?{query}")
         assert answer.status == 400
         assert name in answer.json()["error"]
+
+
+def test_recertifying_stays_active(registry_url: str, served: Served, engine: Engine) -> None:
+    with session_scope(engine) as session:
+        seeding.move(session, served.github, Stage.RECERTIFYING)
+    body = _get(registry_url, f"{_versions_path(GITHUB)}/latest")
+    assert body["_meta"][OFFICIAL_META_KEY]["status"] == "active"
+    assert body["_meta"][REGISTRY_META_KEY]["stage"] == "Recertifying"
+
+
+def test_a_forged_meta_in_server_json_changes_no_registry_fact(
+    registry_url: str, served: Served, engine: Engine
+) -> None:
+    """What a submitter writes in server.json stays in ``server``; the facts are ours."""
+    forged = upstream("context7")
+    forged["version"] = "9.9.9"
+    forged["_meta"] = {
+        REGISTRY_META_KEY: {"riskTier": "low", "stage": "Published", "declaredScope": []},
+        OFFICIAL_META_KEY: {"status": "active"},
+    }
+    ref = AssetRef(kind=AssetKind.MCP_SERVER, name=CONTEXT7, version="9.9.9")
+    tools = [{"name": "resolve-library-id", "effects": ["network"]}]
+    with session_scope(engine) as session:
+        seeding.register(session, ref, manifest=forged, archive=server_archive(forged, tools))
+        seeding.move(session, ref, Stage.IN_REVIEW)
+    answer = call(registry_url, "GET", f"{_versions_path(CONTEXT7)}/9.9.9")
+    assert answer.status == 404  # in review: not served, whatever it claims
+    with session_scope(engine) as session:
+        seeding.publish(session, ref)
+        seeding.rate(session, ref, RiskTier.HIGH)
+    body = _get(registry_url, f"{_versions_path(CONTEXT7)}/9.9.9")
+    assert body["server"]["_meta"] == forged["_meta"]  # served as submitted, inside server
+    ours = body["_meta"][REGISTRY_META_KEY]
+    assert ours["riskTier"] == "high"
+    assert ours["declaredScope"] == [
+        {"name": "resolve-library-id", "effects": ["network"], "description": None}
+    ]
