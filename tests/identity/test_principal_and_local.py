@@ -6,6 +6,8 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer, make_mocked_request
 
+from agent_registry.cli.setup import access_advice
+from agent_registry.config import Settings
 from agent_registry.identity import Principal, PrincipalKind, VerifiedBy, canonical_email
 from agent_registry.identity.http import (
     IDENTITY_HEADER,
@@ -122,3 +124,14 @@ async def test_local_mode_marks_every_reply_unverified() -> None:
     assert found.headers[IDENTITY_HEADER] == "unverified"
     assert missing.status == 404
     assert missing.headers[IDENTITY_HEADER] == "unverified"
+
+
+def test_setup_says_who_may_reach_the_namespace_and_which_identity_mode_runs() -> None:
+    local = access_advice(Settings(identity_mode="local"), temporal=True)
+    assert "registry server and the workers only" in local[0]
+    assert "read-only" in local[0]
+    assert "AGENT_REGISTRY_IDENTITY_MODE=oidc" in local[1]
+    oidc = Settings(identity_mode="oidc", oidc_issuer="https://login.example.com/")
+    assert access_advice(oidc, temporal=False) == [
+        "identity mode: oidc, issuer https://login.example.com/"
+    ]

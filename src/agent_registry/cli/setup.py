@@ -113,8 +113,37 @@ def setup(
         print_result(result)
     if not results:
         plain("nothing to do: both steps skipped")
+    for line in access_advice(Settings(), temporal=not skip_temporal):
+        plain(line)
     if any(result.refusal for result in results):
         raise typer.Exit(1)
+
+
+NAMESPACE_ACCESS = (
+    "namespace access: give write access (mTLS certificates or API keys) to the registry "
+    "server and the workers only, and the Temporal UI read-only access; people and CI "
+    "write through agentreg serve, which verifies who they are "
+    '(docs/deploy.md, "Who may reach the namespace")'
+)
+LOCAL_IDENTITY = (
+    "identity mode: local (--as on trust, loopback only); a shared registry sets "
+    "AGENT_REGISTRY_IDENTITY_MODE=oidc with AGENT_REGISTRY_OIDC_ISSUER and "
+    'AGENT_REGISTRY_OIDC_AUDIENCE (docs/security.md, "Verified identities")'
+)
+
+
+def access_advice(settings: Settings, *, temporal: bool) -> list[str]:
+    """What a cluster's operator must still do that setup cannot: who may reach what.
+
+    Setup runs with the namespace's credentials, so it is the moment to say who else
+    must not hold them, and whether the server would verify the people who decide.
+    """
+    lines = [NAMESPACE_ACCESS] if temporal else []
+    if settings.identity_mode == "local":
+        lines.append(LOCAL_IDENTITY)
+    elif settings.oidc_issuer:
+        lines.append(f"identity mode: oidc, issuer {settings.oidc_issuer}")
+    return lines
 
 
 def print_result(result: StepResult) -> None:
