@@ -11,7 +11,9 @@ Managed settings are read by the client only from ``/etc/claude-code`` on Linux 
 documented location; this client build honours no override). A test therefore runs
 the client in a mount namespace of its own (bubblewrap) in which a test folder is
 bound over ``/etc/claude-code``: the client reads the file exactly where an
-administrator puts it, and nothing on the machine changes for anyone else.
+administrator puts it, and no other process sees it. (Where ``/etc/claude-code`` does
+not exist bubblewrap creates it, empty, as the mount point; an empty folder is no
+managed settings at all.)
 """
 
 from __future__ import annotations
@@ -28,11 +30,15 @@ from typing import Any
 
 import pytest
 
-CLIENT_DIR = Path(__file__).resolve().parent
-"""Where ``npm ci`` installs the pinned client (``package.json`` beside this file)."""
+SUITE_DIR = Path(__file__).resolve().parent.parent / "real_client"
+"""Where ``npm ci`` installs the client this suite pins (``package.json`` there).
 
-CLIENT_ENV = "AGENT_REGISTRY_TEST_CLAUDE"
-"""Names a ``claude`` binary to use instead of the one installed here."""
+The suite pins a client of its own: it needs ``claude plugin eval`` (2.1.269 or later),
+while the client beside this file is pinned as the judge of format, whose verdicts move
+with its version."""
+
+SUITE_CLIENT_ENV = "AGENT_REGISTRY_TEST_SUITE_CLAUDE"
+"""Names a ``claude`` binary for the real-client suite instead of the one it installs."""
 
 MANAGED_DIR = "/etc/claude-code"
 """Where Claude Code reads managed settings on Linux."""
@@ -43,18 +49,26 @@ API_KEY = "sk-ant-test-stand-in"
 VENV_BIN = Path(sys.executable).parent
 
 
-def claude_or_skip() -> Path:
-    """The pinned client's binary; skips the test, saying why, when it is not there."""
+def suite_client_or_skip() -> Path:
+    """The suite's pinned client; skips the test, saying why, when it is not there."""
+    named = os.environ.get(SUITE_CLIENT_ENV)
+    if named:
+        if not Path(named).exists():
+            pytest.skip(f"{SUITE_CLIENT_ENV} names {named}, which does not exist")
+        return Path(named)
     if shutil.which("node") is None:
         pytest.skip("Node.js is not installed, so Claude Code cannot be installed (.ci/run does)")
-    named = os.environ.get(CLIENT_ENV)
-    binary = Path(named) if named else CLIENT_DIR / "node_modules" / ".bin" / "claude"
-    if not binary.exists():
-        pytest.skip(
-            f"Claude Code is not installed at {binary}: run `npm ci` in {CLIENT_DIR} "
-            f"(.ci/run does), or name a binary in {CLIENT_ENV}"
-        )
-    return binary
+    modules = SUITE_DIR / "node_modules" / "@anthropic-ai"
+    wrapper = modules / "claude-code" / "bin" / "claude.exe"
+    if wrapper.exists() and wrapper.stat().st_size > 1024 * 1024:
+        return wrapper
+    for native in sorted(modules.glob("claude-code-*/claude")):
+        if native.is_file() and os.access(native, os.X_OK):
+            return native
+    pytest.skip(
+        f"Claude Code is not installed in {SUITE_DIR}/node_modules: run `npm ci` there "
+        f"(.ci/run does), or name a binary in {SUITE_CLIENT_ENV}"
+    )
 
 
 def bwrap_or_skip() -> str:

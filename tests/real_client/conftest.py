@@ -20,9 +20,9 @@ from sqlalchemy import Engine
 
 from agent_registry.assets.refs import AssetRef
 from agent_registry.config import Settings
-from tests.claude_client.client_run import ClaudeClient, claude_or_skip
+from tests.claude_client.client_run import ClaudeClient, suite_client_or_skip
 from tests.claude_client.messages_stand_in import MessagesStandIn, running_stand_in
-from tests.distribution.seeding import mcp_server, seed, settings_for
+from tests.distribution.seeding import mcp_server, seed, settings_for, signing_key
 from tests.support import EXAMPLES
 
 AGENTREG = str(Path(sys.executable).parent / "agentreg")
@@ -99,16 +99,21 @@ def tally_server(root: Path, *, version: str = "1.0.0") -> Path:
 @pytest.fixture(scope="session")
 def claude_binary() -> Path:
     """The pinned client; the suite skips, saying why, without it."""
-    return claude_or_skip()
+    return suite_client_or_skip()
 
 
 @pytest.fixture
 def registry(sqlite_url: str, sqlite_engine: Engine, tmp_path: Path) -> Registry:
-    """A registry with a skill, a subagent and the tally server published."""
+    """A registry with a skill, a subagent and the tally server published.
+
+    It signs what it publishes with a key of its own; its commands (and the hooks the
+    client runs) hold that key, as on the registry's host.
+    """
     settings = settings_for(tmp_path, sqlite_url)
     env = {
         "AGENT_REGISTRY_DATABASE_URL": sqlite_url,
         "AGENT_REGISTRY_DATA_DIR": str(tmp_path / "data"),
+        "AGENT_REGISTRY_SIGNING_KEY": str(signing_key(tmp_path)),
     }
     registry = Registry(env=env, engine=sqlite_engine, settings=settings, refs={})
     registry.refs.update(

@@ -1,7 +1,8 @@
 """Managed settings, applied as an administrator applies them, decide which servers start.
 
-The registry's export is placed at ``/etc/claude-code/managed-settings.json`` as the
-client sees it. The project's ``.mcp.json`` holds the published tally server (installed
+The registry's export (``--with-guard``: a server that runs its own files is allowed
+only with the guard checking them) is placed at ``/etc/claude-code/managed-settings.json``
+as the client sees it. The project's ``.mcp.json`` holds the published tally server (installed
 by ``agentreg install``) and a server the registry never saw, added by hand: the client
 starts the first and not the second. Without the managed settings both start, which
 shows the difference is the export's doing.
@@ -37,7 +38,7 @@ def _prepared(registry: Registry, project: Path, tmp_path: Path) -> Path:
     managed = tmp_path / "etc-claude-code"
     managed.mkdir()
     target = managed / "managed-settings.json"
-    done = registry.agentreg("export", "managed-settings", str(target))
+    done = registry.agentreg("export", "managed-settings", str(target), "--with-guard")
     assert done.code == 0, done.stderr
     return managed
 

@@ -19,7 +19,7 @@ import pytest
 from agent_registry.api.app import build_web_app
 from agent_registry.api.health import database_check
 from agent_registry.catalog.database import DatabaseCatalog
-from agent_registry.cli.serve import SITE_ROUTES
+from agent_registry.cli.serve import SITE_ROUTES, add_identity
 from tests.api.live import live_server
 from tests.claude_client.client_run import ClaudeClient
 from tests.claude_client.messages_stand_in import MessagesStandIn, say, use
@@ -40,13 +40,14 @@ USAGE_HOOK = {
 
 @pytest.fixture
 def server(registry: Registry) -> Iterator[str]:
-    """The registry server as ``agentreg serve`` assembles it: API and dashboard."""
+    """The registry server as ``agentreg serve`` assembles it: API, dashboard, identity."""
     app = build_web_app(
         registry.settings,
         DatabaseCatalog(registry.engine),
         health_check=database_check(registry.engine),
         extra_routes=SITE_ROUTES,
     )
+    add_identity(app, registry.settings, registry.engine)
     with live_server(app) as url:
         yield url
 
