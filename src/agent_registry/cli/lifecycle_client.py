@@ -1,10 +1,16 @@
-"""Client-side access to lifecycle workflows: start, query, update, by registered name."""
+"""Access to lifecycle workflows by registered name: start, find, query.
+
+Used by the registry server's write routes (:mod:`agent_registry.api.writes`), which
+start lifecycles for the principal they authenticated, and by ``agentreg status``
+(a read). People and CI never start or update a lifecycle themselves: their writes go
+through the server.
+"""
 
 from __future__ import annotations
 
 import asyncio
 
-from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
+from temporalio.client import Client, WorkflowHandle
 from temporalio.common import (
     SearchAttributePair,
     TypedSearchAttributes,
@@ -101,9 +107,3 @@ async def query_status(handle: LifecycleHandle) -> AssetStatus:
     """The lifecycle's full state, from its ``status`` query."""
     status: AssetStatus = await handle.query(STATUS_QUERY, result_type=AssetStatus)
     return status
-
-
-async def is_running(handle: LifecycleHandle) -> bool:
-    """Whether the lifecycle still takes input."""
-    description = await handle.describe()
-    return description.status is WorkflowExecutionStatus.RUNNING
