@@ -18,6 +18,13 @@ The API reads the database alone. Temporal is connected to for Slack (when on) a
 the background, to describe the task queue for ``/metrics``
 (:mod:`agent_registry.server_metrics`); a Temporal that cannot be reached leaves the
 API, the dashboard and the metrics served, with ``agent_registry_task_queue_up`` at 0.
+
+Every write (submit, revise, vote, attest, deprecate) comes through this server's write
+routes (:mod:`agent_registry.api.writes`), which connect to Temporal on the first write:
+the caller is identified first (:mod:`agent_registry.identity`), by an OIDC bearer token
+in ``oidc`` identity mode, or, in ``local`` mode (the embedded default), by ``--as``
+from loopback on trust, in which mode the server listens on ``127.0.0.1`` and refuses
+any other ``--host``.
 """
 
 from __future__ import annotations
