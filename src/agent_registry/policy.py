@@ -149,7 +149,7 @@ class ProbePolicy(_PolicyModel):
         timeout: Hard limit for one probe, start to finish; the server is killed after it.
         max_output_bytes: What the server may write (stdout and stderr) before the probe
             stops reading and kills it.
-        memory: Address space of each process in the sandbox (``RLIMIT_AS``), as
+        memory: Memory each process in the sandbox may allocate (``RLIMIT_DATA``), as
             ``"512MiB"``, ``"1GiB"`` or bytes.
         cpu_seconds: CPU time of each process in the sandbox (``RLIMIT_CPU``).
         processes: Processes and threads of the server together (``RLIMIT_NPROC``).

@@ -4,6 +4,7 @@ and mcp-server-time."""
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 import time
 import uuid
@@ -292,3 +293,37 @@ async def test_published_time_server_keeps_to_its_scope() -> None:
         cache_dir=CACHE,
     )
     assert again == []
+
+
+@pytest.mark.skipif(
+    shutil.which("npm") is None, reason="npm is not installed (apt-get install npm)"
+)
+async def test_npm_package_is_installed_pinned_and_runs_offline_in_the_sandbox(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "everything"
+    folder.mkdir()
+    package = {
+        "registryType": "npm",
+        "identifier": "@modelcontextprotocol/server-everything",
+        "version": "2026.8.31",
+        "transport": {"type": "stdio"},
+    }
+    server = {
+        "name": "io.github.modelcontextprotocol/everything",
+        "description": "Exercises every MCP feature.",
+        "version": "2026.8.31",
+        "packages": [package],
+    }
+    (folder / "server.json").write_text(json.dumps(server))
+    (folder / "scope.yaml").write_text("tools:\n  - name: echo\n    effects: [read]\n")
+    (folder / "agentreg.yaml").write_text("owner-team: platform\n")
+    asset = load_path(folder, limits=BundleLimits())
+    launch = prepared_launch(asset)
+
+    result = await probe(launch, bundle_dir=folder, timeout=TIMEOUT, max_output_bytes=CAP)
+
+    assert result.outcome is ProbeOutcome.OK, result.error
+    assert "echo" in [tool.name for tool in result.tools]
+    assert launch.runtime_dirs == [str(Path(launch.command).parents[2])]
+    assert "@2026.8.31" in launch.runtime_dirs[0], "keyed by the exact version"

@@ -161,16 +161,12 @@ def _install(need: RuntimeNeed, root: Path) -> None:
 def _runtime(need: RuntimeNeed, root: Path) -> Runtime:
     if need.kind == "npm":
         bin_dir = root / "node_modules" / ".bin"
-        entry = need.entry or ""
-        command = bin_dir / entry
-        if not entry or not command.exists():
-            found = sorted(p.name for p in bin_dir.iterdir()) if bin_dir.is_dir() else []
-            if len(found) != 1:
-                raise InstallError(
-                    f"npm package {need.packages[0]} has no command named '{entry}' "
-                    f"(it has: {', '.join(found) or 'none'})"
-                )
-            command = bin_dir / found[0]
+        name = need.packages[0].rsplit("@", 1)[0]
+        command = bin_dir / _npm_bin(root / "node_modules" / name / "package.json", need)
+        if not command.exists():
+            raise InstallError(
+                f"npm package {need.packages[0]} installed no command {command.name}"
+            )
         return Runtime(root=str(root), command=str(command), bin_dir=str(bin_dir))
     bin_dir = root / "bin"
     if need.kind == "python":
@@ -183,6 +179,26 @@ def _runtime(need: RuntimeNeed, root: Path) -> Runtime:
             "scope.yaml"
         )
     return Runtime(root=str(root), command=str(command), bin_dir=str(bin_dir))
+
+
+def _npm_bin(manifest: Path, need: RuntimeNeed) -> str:
+    """The command an npm package declares in its ``bin``: the entry's, or its only one."""
+    try:
+        declared = json.loads(manifest.read_text()).get("bin")
+    except (OSError, ValueError):
+        declared = None
+    if isinstance(declared, str):
+        return need.entry or ""
+    if isinstance(declared, dict) and declared:
+        if need.entry in declared:
+            return str(need.entry)
+        if len(declared) == 1:
+            return str(next(iter(declared)))
+    names = ", ".join(declared) if isinstance(declared, dict) else "none"
+    raise InstallError(
+        f"npm package {need.packages[0]} has no single command to run (bin: {names}); "
+        "declare launch: {command: …} in scope.yaml"
+    )
 
 
 def _run(argv: Sequence[str], need: RuntimeNeed) -> None:

@@ -15,7 +15,7 @@ never runs as the worker. Each probe builds one ``bwrap`` command line:
   data folder, environment or credentials;
 * ``--die-with-parent``: when the worker dies, even by SIGKILL, the kernel kills the
   sandbox's reaper and with it the whole PID namespace;
-* ``prlimit`` (util-linux) inside: address space, CPU seconds, process count, file size,
+* ``prlimit`` (util-linux) inside: memory, CPU seconds, process count, file size,
   open files and no core dumps, enforced by the kernel.
 
 bubblewrap resolves the host paths it binds as the user it runs as, so on a root worker
@@ -94,7 +94,9 @@ class SandboxLimits:
     """Kernel limits on one probed server (every process of it, each inherits them).
 
     Attributes:
-        memory_bytes: Address space of each process (``RLIMIT_AS``).
+        memory_bytes: Memory each process may allocate (``RLIMIT_DATA``: heap and private
+            writable mappings). Not ``RLIMIT_AS``: Node.js reserves far more address
+            space than it uses and aborts under an address-space limit of this size.
         cpu_seconds: CPU time of each process (``RLIMIT_CPU``); SIGXCPU, then SIGKILL.
         processes: Processes (and threads) of the sandbox user in its namespace
             (``RLIMIT_NPROC``): a fork bomb stops there.
@@ -239,7 +241,7 @@ def sandbox_command(
     args += [
         "--",
         "prlimit",
-        f"--as={limits.memory_bytes}",
+        f"--data={limits.memory_bytes}",
         f"--cpu={limits.cpu_seconds}",
         f"--nproc={limits.processes}",
         f"--fsize={limits.file_bytes}",
