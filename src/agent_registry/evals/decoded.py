@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from agent_registry.assets.parsed import ParsedAsset
-from agent_registry.evals.text import decode_text, split_lines, text_files
+from agent_registry.evals.text import decode_text, text_files
 
 MAX_DEPTH = 2
 """Encodings inside encodings followed: base64 of base64 is common, deeper is not."""
@@ -57,7 +57,27 @@ class Decoded:
 
 
 def decoded_texts(asset: ParsedAsset) -> list[Decoded]:
-    """Every decodable blob and packed member of the bundle, as text, within the bounds."""
+    """Every decodable blob and packed member of the bundle, as text, within the bounds.
+
+    Cached for the asset last asked about: the secret and intent checks both read them.
+    """
+    cached = _CACHE.get("last")
+    if cached is not None and cached[0] is asset:
+        return cached[1]
+    found = _decoded_texts(asset)
+    _CACHE["last"] = (asset, found)
+    return found
+
+
+_CACHE: dict[str, tuple[ParsedAsset, list[Decoded]]] = {}
+
+
+def reset_cache() -> None:
+    """Forget the last asset's decoded texts."""
+    _CACHE.clear()
+
+
+def _decoded_texts(asset: ParsedAsset) -> list[Decoded]:
     budget = [MAX_DECODED_BYTES]
     found: list[Decoded] = []
     for bundle_file in asset.bundle.files:
@@ -76,19 +96,19 @@ def _blobs(path: str, text: str, outer: str, budget: list[int], *, depth: int) -
         return []
     found: list[Decoded] = []
     seen = 0
-    for number, line in enumerate(split_lines(text), start=1):
-        for how, pattern in (("base64", _BASE64), ("hex", _HEX)):
-            for match in pattern.finditer(line):
-                seen += 1
-                if seen > MAX_BLOBS_PER_FILE or budget[0] <= 0:
-                    return found
-                decoded = _decode(match[0], how)
-                if decoded is None:
-                    continue
-                budget[0] -= len(decoded)
-                label = f"{outer}, then {how}" if outer else how
-                found.append(Decoded(path, number, label, decoded))
-                found.extend(_blobs(path, decoded, label, budget, depth=depth + 1))
+    for how, pattern in (("base64", _BASE64), ("hex", _HEX)):
+        for match in pattern.finditer(text):
+            seen += 1
+            if seen > MAX_BLOBS_PER_FILE or budget[0] <= 0:
+                return found
+            decoded = _decode(match[0], how)
+            if decoded is None:
+                continue
+            budget[0] -= len(decoded)
+            label = f"{outer}, then {how}" if outer else how
+            number = text.count("\n", 0, match.start()) + 1
+            found.append(Decoded(path, number, label, decoded))
+            found.extend(_blobs(path, decoded, label, budget, depth=depth + 1))
     return found
 
 

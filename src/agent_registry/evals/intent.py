@@ -27,6 +27,7 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import PurePosixPath
 
 from agent_registry.assets.kinds import SCOPE_FILE
@@ -35,6 +36,7 @@ from agent_registry.assets.parsed import ParsedAsset
 from agent_registry.evals import content, pycode, shell, structure
 from agent_registry.evals.base import CheckFunction, make_finding, run_checks
 from agent_registry.evals.decoded import decoded_texts
+from agent_registry.evals.decoded import reset_cache as decoded_reset
 from agent_registry.evals.findings import Finding, Severity
 from agent_registry.evals.text import text_files
 
@@ -190,10 +192,18 @@ _CONCEAL = re.compile(
     r"|\bsans\s+(?:le\s+)?(?:dire|prévenir|informer|mentionner)|\bne\s+(?:le\s+)?dis\s+pas"
     r"|\bsin\s+(?:decirle|decir|avisar|informar)|\bno\s+(?:le\s+)?(?:digas|menciones)"
     r"|\bohne\s+(?:es\s+)?(?:\w+\s+){0,3}(?:zu\s+)?(?:sagen|erwähnen|informieren)"
-    r"|\bnicht\s+erwähnen|不要告诉|别告诉|悄悄|偷偷|秘密に|言わないで|не\s+говори|тайно",
+    r"|\bnicht\s+erwähnen|不要告诉|别告诉|悄悄|偷偷|秘密に|言わないで|\u043d\u0435\s+\u0433\u043e\u0432\u043e\u0440\u0438|\u0442\u0430\u0439\u043d\u043e",
     re.IGNORECASE,
 )
 """Keeping what the agent does from the user."""
+
+_CONCEAL_HINT = re.compile(
+    r"not\b|n't|never|without|keep|hide|conceal|suppress|mask|omit|silent|quiet|covert|secret"
+    r"|stealth|discreet|invisib|surrepti|sans|\bne\b|\bsin\b|\bno\b|ohne|nicht|不要|别告诉|悄悄"
+    r"|偷偷|秘密|言わない|\b\u043d\u0435\b|\u0442\u0430\u0439\u043d\u043e",
+    re.IGNORECASE,
+)
+"""Words every concealment phrase contains: a cheap test before the full pattern."""
 
 _LOOSEN_VERB = (
     r"(?:ignore|ignoring|disregard|disregarding|override|overriding|overrule|bypass|bypassing"
@@ -228,6 +238,15 @@ _GOVERNANCE = re.compile(
     re.IGNORECASE,
 )
 """Loosening the controls the agent runs under."""
+_GOVERNANCE_HINT = re.compile(
+    r"ignor|disregard|overrid|overrul|bypass|circumvent|forget|discard|supersede|set\s+aside"
+    r"|attention|no\s+longer|stop\s+(?:follow|obey|respect)|precedence|countermand|turn\s+off"
+    r"|switch\s+off|disabl|skip|do\s+not\s+(?:follow|obey|respect|apply|read|load)|don't"
+    r"|authoritative|more\s+important|dangerously|disableAllHooks|defaultMode|permissionMode"
+    r"|no-verify|hooksPath|Bash\(\*\)|忽略|無視",
+    re.IGNORECASE,
+)
+"""A cheap test that a text may loosen controls; most text has none of these words."""
 _LOOSEN_START = re.compile(rf"{_LOOSEN_VERB}\b", re.IGNORECASE)
 
 _FETCH_TEXT = re.compile(
@@ -336,7 +355,7 @@ def governance_bypass(asset: ParsedAsset) -> list[Finding]:
     findings = []
     for unit in _units(asset):
         for plain in (_plain(unit.text),):
-            if _said_by_content(plain):
+            if not _GOVERNANCE_HINT.search(plain) or _said_by_content(plain):
                 continue  # content.prompt-injection reports it already: one finding
             for match in _GOVERNANCE.finditer(plain):
                 worded = _LOOSEN_START.match(match[0]) is not None
@@ -400,21 +419,37 @@ def concealment(asset: ParsedAsset) -> list[Finding]:
     """Instructions to keep what is done from the user."""
     findings = []
     for unit in _units(asset):
-        match = _CONCEAL.search(_plain(unit.text))
-        if match is None or _quoted(_plain(unit.text), match.span()):
+        span = _conceal_span(unit.text)
+        if span is None:
             continue
+        match_text = _plain(unit.text)[span[0] : span[1]]
         findings.append(
             make_finding(
                 CATALOG,
                 "intent.concealment",
                 message=f"{_where(unit)} tells the agent to keep something from the user: "
-                f"'{_shown(match[0])}'",
+                f"'{_shown(match_text)}'",
                 file=unit.file,
                 line=unit.line,
                 fix="Remove it: whatever the asset does, the user may see.",
             )
         )
     return _one_per_place(findings)
+
+
+def reset_caches() -> None:
+    """Forget what was read, so the next asset is timed cold (the benchmark's use).
+
+    The caches exist because the four checks read the same units, scripts and Markdown;
+    across assets they rarely hit, so a benchmark must not count their hits.
+    """
+    _UNITS_CACHE.clear()
+    decoded_reset()
+    _plain.cache_clear()
+    _conceal_span.cache_clear()
+    shell.reset_cache()
+    pycode.read.cache_clear()
+    structure.reset_cache()
 
 
 CHECKS: tuple[CheckFunction, ...] = (
@@ -545,7 +580,7 @@ def _markdown_units(path: str, text: str, first_line: int) -> Iterator[_Unit]:
 
 def _exfiltrates(unit: _Unit, *, concealed: bool) -> str | None:
     """What the unit sends where, when it moves a sensitive source to an outside sink."""
-    hidden_here = bool(_CONCEAL.search(_plain(unit.text)))
+    hidden_here = _conceal_span(unit.text) is not None
     if unit.described and not hidden_here:
         return None
     if unit.script is not None:
@@ -566,10 +601,10 @@ def _exfiltrates(unit: _Unit, *, concealed: bool) -> str | None:
         if reading_code.sends and (concealed or hidden_here):
             return "has a command that sends data off the machine"
     for sentence_group in _instruction_texts(text):
-        source = _SOURCE.search(sentence_group)
         sink = _sink(sentence_group)
         if sink is None:
             continue
+        source = _SOURCE.search(sentence_group)
         if source is None and not (concealed or hidden_here):
             continue
         anchor = min(m.start() for m in (source, sink) if m is not None)
@@ -628,7 +663,7 @@ def _read_script(unit: _Unit) -> tuple[bool, bool] | None:
 
 def _runs_fetched(unit: _Unit) -> str | None:
     text = _plain(unit.text)
-    hidden_here = bool(_CONCEAL.search(text))
+    hidden_here = _conceal_span(unit.text) is not None
     if unit.described and not hidden_here:
         return None
     if unit.script is not None:
@@ -664,12 +699,21 @@ def _runs_fetched(unit: _Unit) -> str | None:
     return None
 
 
+@lru_cache(maxsize=8192)
+def _conceal_span(text: str) -> tuple[int, int] | None:
+    """Where the text keeps something from the user, unless that is quoted."""
+    plain = _plain(text)
+    if not _CONCEAL_HINT.search(plain):
+        return None
+    match = _CONCEAL.search(plain)
+    if match is None or _quoted(plain, match.span()):
+        return None
+    return match.span()
+
+
 def _concealed_anywhere(asset: ParsedAsset) -> bool:
     return any(
-        (m := _CONCEAL.search(_plain(unit.text))) is not None
-        and not _quoted(_plain(unit.text), m.span())
-        and not unit.described
-        for unit in _units(asset)
+        _conceal_span(unit.text) is not None and not unit.described for unit in _units(asset)
     )
 
 
@@ -715,6 +759,7 @@ def _quoted(text: str, span: tuple[int, int]) -> bool:
     return False
 
 
+@lru_cache(maxsize=8192)
 def _plain(text: str) -> str:
     """Compatibility forms folded, invisible characters dropped: no phrase hides in them."""
     folded = unicodedata.normalize("NFKC", text)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from agent_registry.evals import shell
 
@@ -105,8 +106,9 @@ class PythonReading:
         return bool(self.exfiltrates) or (bool(self.secrets) and bool(self.sends))
 
 
+@lru_cache(maxsize=1024)
 def read(source: str) -> PythonReading:
-    """Read one Python script."""
+    """Read one Python script (cached: several checks read the same script)."""
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):

@@ -13,6 +13,7 @@ import posixpath
 import re
 import shlex
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import bashlex
@@ -145,8 +146,31 @@ def remote_urls(text: str) -> list[str]:
     return [m[0] for m in _URL.finditer(text) if is_remote(m["host"])]
 
 
+_HINT = re.compile(
+    r"curl|wget|\bnc\b|ncat|netcat|socat|telnet|scp|rsync|sftp|ftp|rclone|smbclient|mail"
+    r"|\benv\b|printenv|export|declare|compgen|history|\bset\b|eval|source|\bsh\b|bash|zsh"
+    r"|python|perl|ruby|node|bun|deno|php|pwsh|powershell|iex|invoke-|\birm\b|\biwr\b|aws"
+    r"|gsutil|gcloud|\baz\b|\bgh\b|nslookup|\bdig\b|\bhost\b|ping|openssl|http|fetch|aria2c"
+    r"|\./|(?:^|\s)\.\s|xh\b",
+    re.IGNORECASE,
+)
+"""A cheap test that a script may send, read secrets or run downloads at all."""
+
+
 def read(script: str) -> ShellReading:
     """Read a shell script (or one command line) for secrets, sends and fetched code."""
+    if not _HINT.search(script):
+        return ShellReading()
+    return _read(script)
+
+
+def reset_cache() -> None:
+    """Forget the scripts read so far."""
+    _read.cache_clear()
+
+
+@lru_cache(maxsize=2048)
+def _read(script: str) -> ShellReading:
     reading = ShellReading()
     downloaded: set[str] = set()
     for pipeline in _pipelines(script):
