@@ -25,6 +25,7 @@ from pydantic import (
 )
 
 from agent_registry.assets.refs import AssetKind
+from agent_registry.behaviour.policy import BehaviourPolicy
 from agent_registry.check_patterns import is_check_pattern, most_specific
 from agent_registry.durations import Duration, format_duration, parse_duration
 from agent_registry.evals.findings import Finding, Severity
@@ -307,6 +308,7 @@ class Policy(_PolicyModel):
         probe: The live MCP probe's limits.
         reuse: Reuse-before-rebuild thresholds.
         false_positives: Which findings a submitter may mark as false positives.
+        behaviour: How behavioural evals run and what they gate.
         bundles: Bundle size caps per kind (``[bundles.<kind>]``) and tier
             (``[bundles.<kind>.tiers.<tier>]``); kinds left out keep the defaults.
     """
@@ -324,6 +326,7 @@ class Policy(_PolicyModel):
     probe: ProbePolicy = Field(default_factory=ProbePolicy)
     reuse: ReusePolicy = Field(default_factory=ReusePolicy)
     false_positives: FalsePositivePolicy = Field(default_factory=FalsePositivePolicy)
+    behaviour: BehaviourPolicy = Field(default_factory=BehaviourPolicy)
     bundles: dict[AssetKind, KindBundleCaps] = Field(
         default_factory=lambda: dict(DEFAULT_BUNDLE_CAPS)
     )
