@@ -68,6 +68,13 @@ class Settings(BaseSettings):
         audit_key: Path of the secret (32 bytes or more) the audit chain is keyed with
             (HMAC-SHA256). Kept outside the database, so a database writer cannot
             recompute the chain after rewriting it.
+        model_api_key: The organisation's model credential, with which probe workers
+            run behavioural evals (``claude plugin eval``); unset, those evals are not
+            run and each version with cases gets an ``evals.not-run`` finding.
+        model_base_url: The Messages API endpoint for those runs, when not Anthropic's
+            (an organisation's gateway).
+        claude_binary: The ``claude`` executable probe workers run evals with; unset,
+            ``claude`` on ``PATH``.
         identity_mode: How the registry server learns who writes (see
             :mod:`agent_registry.identity`): ``local`` (the embedded default) takes
             ``--as EMAIL`` from loopback clients on trust and marks every reply
@@ -134,6 +141,9 @@ class Settings(BaseSettings):
     signing_key: Path | None = None
     trusted_keys: Path | None = None
     audit_key: Path | None = None
+    model_api_key: SecretStr | None = None
+    model_base_url: str | None = None
+    claude_binary: Path | None = None
 
     @field_validator(
         "database_url",
@@ -145,6 +155,9 @@ class Settings(BaseSettings):
         "signing_key",
         "trusted_keys",
         "audit_key",
+        "model_api_key",
+        "model_base_url",
+        "claude_binary",
         "oidc_issuer",
         "oidc_audience",
         "oidc_jwks_url",
