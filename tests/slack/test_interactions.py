@@ -29,14 +29,18 @@ from pydantic import SecretStr
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from sqlalchemy import Engine
+from sqlmodel import Session, select
 from temporalio.testing import WorkflowEnvironment
 
 from agent_registry.cli.lifecycle_client import query_status
 from agent_registry.cli.serve import EVENTS_PATH, start_http
 from agent_registry.config import Settings
 from agent_registry.contract import AssetStatus
+from agent_registry.identity.audit import DatabaseRefusalLog
 from agent_registry.lifecycle import Decision, Stage
 from agent_registry.policy_loader import load_policy
+from agent_registry.registry.store.refusals import REFUSAL_KIND
+from agent_registry.registry.tables import AuditEvent
 from agent_registry.slack.actions import (
     APPROVE_ACTION,
     REASON_BLOCK,
@@ -103,6 +107,8 @@ class SlackStack:
     ref: str
     review: Message
     """The review request the workflow posted, as it was before any click."""
+    engine: Engine
+    """The registry database, where refused clicks are audit-logged."""
 
     async def deliver(
         self,
@@ -205,6 +211,7 @@ async def slack_stack(
             temporal=dev_env.client,
             policy_loader=lambda: load_policy(settings.policy),
             web_client=web_client,
+            refusals=DatabaseRefusalLog(engine),
         )
         runner = await start_http(app, host="127.0.0.1", port=0)
         port = runner.addresses[0][1]
@@ -227,6 +234,7 @@ async def slack_stack(
                     handle=handle,
                     ref=str(in_review.ref),
                     review=review,
+                    engine=engine,
                 )
         finally:
             await runner.cleanup()
@@ -347,6 +355,10 @@ async def test_the_submitter_cannot_approve_their_own_asset(stack: SlackStack) -
     [told] = await stack.ephemerals(ALICE, 1)
     assert "alice@example.com submitted or wrote" in told and "cannot review it" in told
     await _unchanged(stack)
+    with Session(stack.engine) as session:
+        [refused] = session.exec(select(AuditEvent).where(AuditEvent.kind == REFUSAL_KIND))
+    assert (refused.actor, refused.name) == ("alice@example.com", f"slack approve {stack.ref}")
+    assert "cannot review it" in str(refused.detail["reason"])
 
 
 async def test_a_button_that_is_not_ours_is_refused(stack: SlackStack) -> None:

@@ -285,7 +285,8 @@ async def run_server(settings: Settings, *, host: str, port: int, socket_mode: b
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
-        bolt = await _bolt_app(settings) if slack_on else None
+        refusals = DatabaseRefusalLog(engine)
+        bolt = await _bolt_app(settings, refusals) if slack_on else None
         web_app = build_web_app(
             settings,
             DatabaseCatalog(
@@ -341,7 +342,9 @@ def add_identity(web_app: web.Application, settings: Settings, engine: Engine) -
         )
 
 
-async def _bolt_app(settings: Settings) -> tuple[AsyncApp, AsyncWebClient]:
+async def _bolt_app(
+    settings: Settings, refusals: DatabaseRefusalLog
+) -> tuple[AsyncApp, AsyncWebClient]:
     """The Bolt app with its Temporal client and Slack Web API client."""
     web_client = make_web_client(settings)
     if web_client is None:  # slack_configured checked the token; kept for direct callers
@@ -353,6 +356,7 @@ async def _bolt_app(settings: Settings) -> tuple[AsyncApp, AsyncWebClient]:
         # Read at each click, so an edited policy applies without a restart.
         policy_loader=functools.partial(load_policy, settings.policy),
         web_client=web_client,
+        refusals=refusals,
     )
     return app, web_client
 

@@ -48,6 +48,7 @@ from agent_registry.contract import (
     ReviewInput,
     VoteResult,
 )
+from agent_registry.identity.http import RefusalLog
 from agent_registry.lifecycle import Decision
 from agent_registry.policy import Policy
 from agent_registry.policy_loader import PolicyError
@@ -193,6 +194,7 @@ def build_app(
     temporal: Client,
     policy_loader: PolicyLoader,
     web_client: AsyncWebClient,
+    refusals: RefusalLog | None = None,
 ) -> AsyncApp:
     """Build the Bolt app that turns clicks into lifecycle updates.
 
@@ -202,6 +204,8 @@ def build_app(
         policy_loader: Reads the policy in force (for the Slack user groups to check).
         web_client: The bot's Web API client (see
             :func:`agent_registry.slack.client.make_web_client`).
+        refusals: Where refused clicks are recorded with the clicker's principal (the
+            audit log in ``agentreg serve``), like refused writes through the API.
 
     Returns:
         The app, for HTTP mode (``/slack/events``) or Socket Mode alike.
@@ -213,7 +217,9 @@ def build_app(
         request_verification_enabled=True,
         logger=logging.getLogger("agent_registry.slack.bolt"),
     )
-    handlers = InteractionHandlers(temporal=temporal, policy_loader=policy_loader)
+    handlers = InteractionHandlers(
+        temporal=temporal, policy_loader=policy_loader, refusals=refusals
+    )
     app.action(APPROVE_ACTION)(handlers.on_approve)
     app.action(REJECT_ACTION)(handlers.on_reason_button)
     app.action(REQUEST_CHANGES_ACTION)(handlers.on_reason_button)
@@ -245,9 +251,16 @@ class InteractionHandlers:
         policy_loader: Reads the policy in force.
     """
 
-    def __init__(self, *, temporal: Client, policy_loader: PolicyLoader) -> None:
+    def __init__(
+        self,
+        *,
+        temporal: Client,
+        policy_loader: PolicyLoader,
+        refusals: RefusalLog | None = None,
+    ) -> None:
         self._temporal = temporal
         self._policy_loader = policy_loader
+        self._refusals = refusals
 
     # ----- review --------------------------------------------------------------------
 
@@ -443,6 +456,13 @@ class InteractionHandlers:
             )
         except WorkflowUpdateFailedError as error:
             why = _refusal(error)
+            if self._refusals is not None:
+                await self._refusals.refused(
+                    actor=person.identity,
+                    action=f"slack {name} {ref}",
+                    reason=why,
+                    status=403,
+                )
             await self._tell(
                 client,
                 click,
