@@ -209,7 +209,8 @@ class McpPackage(BaseModel):
     def _exact_version(cls, value: str | None) -> str | None:
         if value is not None and not is_exact_version(value):
             raise ValueError(
-                f"'{value}' is not an exact version; pin one release (no ranges, no 'latest')"
+                f"'{value}' is not an exact version; pin one release (no ranges, no "
+                "'latest', no unexpanded ${VARIABLE})"
             )
         return value
 
@@ -250,7 +251,8 @@ class McpServerManifest(BaseModel):
     def _exact_version(cls, value: str) -> str:
         if not is_exact_version(value):
             raise ValueError(
-                f"'{value}' is not an exact version; pin one release (no ranges, no 'latest')"
+                f"'{value}' is not an exact version; pin one release (no ranges, no "
+                "'latest', no unexpanded ${VARIABLE})"
             )
         return value
 

@@ -746,6 +746,12 @@ PHRASES = _PHRASES
 """The subverting phrases, for families that must not report the same text twice."""
 
 
+def phrase_hits(text: str, *, prose: bool) -> Iterator[tuple[int, str, str]]:
+    """(line, what, matched text) for each phrase :func:`prompt_injection` would report."""
+    for line, phrase, matched in _phrase_hits(text, prose=prose):
+        yield line, phrase.what, matched
+
+
 def check(asset: ParsedAsset) -> list[Finding]:
     """Run every content-safety check."""
     return run_checks(CHECKS, asset)

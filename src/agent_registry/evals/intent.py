@@ -355,14 +355,14 @@ def governance_bypass(asset: ParsedAsset) -> list[Finding]:
     findings = []
     for unit in _units(asset):
         for plain in (_plain(unit.text),):
-            if not _GOVERNANCE_HINT.search(plain) or _said_by_content(plain):
-                continue  # content.prompt-injection reports it already: one finding
+            if not _GOVERNANCE_HINT.search(plain):
+                continue
             for match in _GOVERNANCE.finditer(plain):
                 worded = _LOOSEN_START.match(match[0]) is not None
                 if _mentioned(plain, match.start(), unit) or (
-                    worded and _quoted(plain, match.span())
+                    worded and (_quoted(plain, match.span()) or _said_by_content(plain))
                 ):
-                    continue
+                    continue  # a mention, or content.prompt-injection says it already
                 findings.append(
                     make_finding(
                         CATALOG,
@@ -767,8 +767,14 @@ def _plain(text: str) -> str:
 
 
 def _said_by_content(text: str) -> bool:
-    """Whether a prompt-injection phrase of the content family matches the text."""
-    return any(phrase.pattern.search(text) for phrase in content.PHRASES)
+    """Whether the content family reports a prompt-injection phrase in this text.
+
+    Only what it reports counts: a phrase it leaves alone as a quoted example (a flag in
+    a code span, say) is still judged here.
+    """
+    if not any(phrase.pattern.search(text) for phrase in content.PHRASES):
+        return False
+    return next(content.phrase_hits(text, prose=True), None) is not None
 
 
 def _where(unit: _Unit) -> str:
