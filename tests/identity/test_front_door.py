@@ -27,6 +27,7 @@ from agent_registry.identity.login import client_credentials
 from agent_registry.identity.principal import canonical_email
 from agent_registry.identity.tokens import OidcConfig, TokenVerifier
 from agent_registry.lifecycle import Stage
+from agent_registry.registry.audit_chain import verify_database
 from agent_registry.registry.store.refusals import REFUSAL_KIND
 from agent_registry.registry.tables import AuditEvent
 from agent_registry.slack.identity import Reviewer
@@ -222,3 +223,5 @@ async def test_a_machine_principal_makes_a_machine_authored_submission(
         ("anonymous", 401),
         (BOT_CLIENT, 401),  # the token's unverified subject: who it claimed to be
     ]
+    with Session(sqlite_engine) as session:
+        assert verify_database(session).broken is None  # refusals are links of the chain

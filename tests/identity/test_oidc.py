@@ -17,6 +17,8 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from agent_registry.api.errors import json_errors
+from agent_registry.cli.registry_writes import bearer_token
+from agent_registry.config import Settings
 from agent_registry.identity import PrincipalKind, VerifiedBy
 from agent_registry.identity.http import OidcAuthenticator, install, require_principal
 from agent_registry.identity.login import (
@@ -224,3 +226,22 @@ async def test_the_server_answers_a_bad_token_with_one_line_401_and_logs_who_tri
             401,
         ),
     ]
+
+
+def test_the_cli_refreshes_a_saved_login_that_is_about_to_expire(
+    idp: IdentityProvider, tmp_path: Path
+) -> None:
+    code = start_device_login(idp.issuer, CLI_CLIENT, audience=AUDIENCE, scope=SCOPE)
+    assert code.verification_uri_complete is not None
+    approve_device_login(code.verification_uri_complete, "carol")
+    tokens = finish_device_login(idp.issuer, CLI_CLIENT, code, sleep=time.sleep)
+    cache = TokenCache(tmp_path / "tokens.json")
+    cache.save(tokens.model_copy(update={"expires_at": time.time() + 5}))
+    settings = Settings(identity_mode="oidc", oidc_issuer=idp.issuer, oidc_audience=AUDIENCE)
+
+    token = bearer_token(settings, cache)
+
+    assert token != tokens.access_token
+    saved = cache.load()
+    assert saved is not None and saved.access_token == token and saved.fresh(time.time())
+    assert _verifier(idp).principal(token).email == "carol@example.com"
