@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp import web
 from sqlalchemy import Engine
 
 from agent_registry.api.app import build_web_app
@@ -18,9 +19,19 @@ from agent_registry.api.health import database_check
 from agent_registry.api.openapi import openapi_document
 from agent_registry.catalog.database import DatabaseCatalog
 from agent_registry.config import Settings
+from agent_registry.identity.http import LOCAL_AS_HEADER, LocalAuthenticator, install
 from agent_registry.signing.keys import generate_key
 from tests.api.live import Contract, live_server
 from tests.api.seed import Seeded, seed_registry
+
+
+def local_identity(app: web.Application) -> None:
+    """The embedded identity mode: ``--as`` (the header) from loopback, unverified."""
+    install(app, LocalAuthenticator())
+
+
+AS_ADA = {LOCAL_AS_HEADER: "ada@example.com"}
+"""The header a local-mode client sends to write as ada."""
 
 
 def api_settings(tmp_path: Path) -> Settings:
@@ -44,7 +55,12 @@ def catalog(engine: Engine, seeded: Seeded) -> DatabaseCatalog:
 @pytest.fixture
 def server(engine: Engine, catalog: DatabaseCatalog, tmp_path: Path) -> Iterator[str]:
     """The application as ``agentreg serve`` builds it (no Slack), served for real."""
-    app = build_web_app(api_settings(tmp_path), catalog, health_check=database_check(engine))
+    app = build_web_app(
+        api_settings(tmp_path),
+        catalog,
+        health_check=database_check(engine),
+        extra_routes=[local_identity],
+    )
     with live_server(app) as url:
         yield url
 

@@ -34,7 +34,7 @@ from agent_registry.catalog.models import (
     SearchQuery,
     UsageEvent,
 )
-from tests.api.conftest import api_settings
+from tests.api.conftest import AS_ADA, api_settings, local_identity
 from tests.api.live import live_server
 from tests.api.seed import MCP, MCP_DEPRECATED, SKILL, SUBAGENT_IN_REVIEW, Seeded
 from tests.support import free_port
@@ -50,8 +50,10 @@ def direct(engine: Engine, seeded: Seeded) -> DatabaseCatalog:
 @pytest.fixture
 def remote(engine: Engine, seeded: Seeded, tmp_path: Path) -> Iterator[HttpCatalog]:
     served = DatabaseCatalog(engine, clock=lambda: NOW)
-    with live_server(build_web_app(api_settings(tmp_path), served)) as url:
-        yield HttpCatalog(url, timeout=10)
+    app = build_web_app(api_settings(tmp_path), served, extra_routes=[local_identity])
+    with live_server(app) as url:
+        # As ada, the seeded versions' submitter, the way a local-mode client names itself.
+        yield HttpCatalog(url, timeout=10, credentials=AS_ADA)
 
 
 def test_an_http_catalog_is_a_catalog_source(remote: HttpCatalog) -> None:
@@ -147,7 +149,9 @@ def test_telemetry_through_the_api_reaches_the_report(
         for index in range(MAX_USAGE_BATCH + 20)
     ]
 
-    remote.record_install(InstallEvent(ref=str(MCP), user="bo@example.com", team="ops", at=at))
+    remote.record_install(
+        InstallEvent(ref=str(MCP), user="bo@example.com", team="ops", at=at, event_id="i-1")
+    )
     recorded = remote.record_usage(uses)
     again = remote.record_usage(uses[:10])
 

@@ -20,6 +20,11 @@ from typing import TypeVar
 
 from aiohttp import hdrs, web
 
+from agent_registry.api.access import (
+    PUBLIC_STAGES,
+    require_bundle_reader,
+    require_version_reader,
+)
 from agent_registry.api.bodies import (
     read_bytes,
     read_json,
@@ -55,7 +60,15 @@ from agent_registry.api.paths import (
     SEARCH_PATH,
     USAGE_PATH,
 )
+from agent_registry.api.quotas import (
+    INSTALL_EVENTS,
+    QUOTAS,
+    STAGING_BYTES,
+    USAGE_EVENTS,
+    QuotaBook,
+)
 from agent_registry.api.schemas import Recorded, Staged
+from agent_registry.api.telemetry_fields import check_install, check_usage
 from agent_registry.api.trust_routes import TRUST_ENDPOINTS
 from agent_registry.assets.refs import (
     AssetKind,
@@ -75,6 +88,7 @@ from agent_registry.catalog.models import (
     UsageEvent,
     VersionDetail,
 )
+from agent_registry.identity.http import require_principal
 from agent_registry.lifecycle import Stage
 
 T = TypeVar("T")
@@ -137,11 +151,14 @@ async def _blocking(call: Callable[..., T], *args: object) -> T:
 async def search(request: web.Request) -> web.StreamResponse:
     """``GET /api/v1/search``: one page of matching versions, best first."""
     kind = KIND.read(request)
+    stage = STAGE.read(request)
+    if stage is not None and stage not in PUBLIC_STAGES:
+        await require_principal(request)
     query = SearchQuery(
         text=Q.read(request) or "",
         kind=AssetKind(kind) if kind else None,
         team=TEAM.read(request),
-        stage=STAGE.read(request),
+        stage=stage,
         limit=LIMIT.read(request),
         offset=OFFSET.read(request),
     )
@@ -161,6 +178,7 @@ async def one_version(request: web.Request) -> web.StreamResponse:
     version = _required(ASSET_VERSION, ASSET_VERSION.read(request))
     if not is_semver(version):
         raise bad_parameter("version", f"'{version}' is not an exact semantic version like 1.2.0")
+    await require_version_reader(request, AssetRef.parse(f"{asset}@{version}"))
     detail = await _blocking(request.app[CATALOG].show, f"{asset}@{version}")
     return model_reply(detail)
 
@@ -170,12 +188,18 @@ async def bundle(request: web.Request) -> web.StreamResponse:
 
     The hash is the ETag: a client that has the bundle asks with ``If-None-Match`` and
     gets a 304 without the bytes. The bundle is still looked up, so a 304 is never
-    given for a hash the registry does not hold.
+    given for a hash the registry does not hold. Only a bundle of an installable
+    version is public; any other is served to its submitter, authors and reviewers
+    (see :mod:`agent_registry.api.access`).
     """
     content_hash = CONTENT_HASH.read(request)
+    public = await require_bundle_reader(request, content_hash)
     data = await _blocking(request.app[CATALOG].bundle, content_hash)
     etag = f'"{content_hash}"'
-    headers: dict[str, str] = {hdrs.ETAG: etag, hdrs.CACHE_CONTROL: IMMUTABLE}
+    headers: dict[str, str] = {
+        hdrs.ETAG: etag,
+        hdrs.CACHE_CONTROL: IMMUTABLE if public else "private, no-store",
+    }
     if _matches(request.headers.get(hdrs.IF_NONE_MATCH), etag):
         return web.Response(status=304, headers=headers)
     headers[hdrs.CONTENT_DISPOSITION] = f'attachment; filename="{content_hash}.tar"'
@@ -189,9 +213,11 @@ async def stage_bundle(request: web.Request) -> web.StreamResponse:
     carries the hash and never the bytes. Only a readable bundle within the registry's
     limits is kept, and keeping it changes no asset state.
     """
+    principal = await require_principal(request)
     content_hash = CONTENT_HASH.read(request)
     limits = request.app[SETTINGS].bundle_limits
     data = await read_bytes(request, max_bytes=limits.max_archive_bytes)
+    request.app[QUOTAS].take(principal.email, STAGING_BYTES, len(data))
     if hashlib.sha256(data).hexdigest() != content_hash:
         raise ApiError(
             400,
@@ -207,20 +233,27 @@ async def stage_bundle(request: web.Request) -> web.StreamResponse:
 
 async def record_install(request: web.Request) -> web.StreamResponse:
     """``POST /api/v1/installs``: count one install of a version."""
+    principal = await require_principal(request)
     data = await read_json(request, max_bytes=MAX_INSTALL_BODY_BYTES)
     event = validate(data, InstallEvent, what="the install event")
     require_aware(event.at, field="at")
     _check_versioned_ref(event.ref)
+    event = check_install(event, principal)
+    request.app[QUOTAS].take(principal.email, INSTALL_EVENTS, 1)
     await _blocking(request.app[CATALOG].record_install, event)
     return model_reply(Recorded(recorded=1))
 
 
 async def record_usage(request: web.Request) -> web.StreamResponse:
     """``POST /api/v1/usage``: count a batch of uses, as the usage hook sends them."""
+    principal = await require_principal(request)
     data = await read_json(request, max_bytes=MAX_USAGE_BODY_BYTES)
     events = validate_list(data, UsageEvent, what="the usage batch", max_items=MAX_USAGE_BATCH)
     for index, event in enumerate(events):
         require_aware(event.at, field=f"{index}.at")
+    events = check_usage(events, principal)
+    if events:
+        request.app[QUOTAS].take(principal.email, USAGE_EVENTS, len(events))
     recorded = await _blocking(request.app[CATALOG].record_usage, events) if events else 0
     return model_reply(Recorded(recorded=recorded))
 
@@ -272,6 +305,11 @@ _BAD_PARAMETER = error_reply(400, "A parameter is malformed; the error and detai
 _TOO_LARGE = error_reply(413, "The body is over its size cap, or the batch over its count.")
 _CATALOG = ("catalog",)
 _TELEMETRY = ("telemetry",)
+_UNAUTHORIZED = error_reply(401, "No principal: sign in (a bearer token), or --as in local mode.")
+_FORBIDDEN = error_reply(403, "The credential is not accepted from here.")
+_OVER_QUOTA = error_reply(
+    429, "The principal is over its quota for this window; Retry-After says when to retry."
+)
 
 ENDPOINTS = (
     Endpoint(
@@ -288,6 +326,8 @@ ENDPOINTS = (
         replies=(
             Reply(200, "One page of matches.", Content(Page[SearchHit])),
             _BAD_PARAMETER,
+            error_reply(401, "A stage that is not installable was asked for without a principal."),
+            _FORBIDDEN,
         ),
     ),
     Endpoint(
@@ -314,13 +354,16 @@ ENDPOINTS = (
         one_version,
         "getVersion",
         "One version of an asset",
-        "The URL is the ref, kind/name@version. Any stage is shown, so an old reference "
-        "still gets an answer (with its deprecation or retirement).",
+        "The URL is the ref, kind/name@version. An installable version is public; one in "
+        "any other stage (in review, blocked, rejected, retired) is shown only to its "
+        "submitter, authors, voters and the policy's review groups.",
         tags=_CATALOG,
         params=(ASSET_KIND, ASSET_NAME, ASSET_VERSION),
         replies=(
             Reply(200, "The version.", Content(VersionDetail)),
             _BAD_PARAMETER,
+            _UNAUTHORIZED,
+            _FORBIDDEN,
             _NOT_FOUND,
         ),
     ),
@@ -332,7 +375,9 @@ ENDPOINTS = (
         "getBundle",
         "A bundle's canonical archive",
         "The bytes whose sha256 is the content hash: an uncompressed tar. Immutable: "
-        "the ETag is the hash, and If-None-Match with it answers 304.",
+        "the ETag is the hash, and If-None-Match with it answers 304. Public only for a "
+        "version in an installable stage; otherwise served to its submitter, authors, "
+        "voters and the policy's review groups, and a 404 to anyone else.",
         tags=_CATALOG,
         params=(CONTENT_HASH,),
         replies=(
@@ -354,7 +399,9 @@ ENDPOINTS = (
                 headers={"ETag": 'The content hash, quoted: "<sha256>".'},
             ),
             _BAD_PARAMETER,
-            error_reply(404, "No bundle has this hash."),
+            _UNAUTHORIZED,
+            _FORBIDDEN,
+            error_reply(404, "No bundle has this hash, or none the caller may read."),
         ),
     ),
     Endpoint(
@@ -367,7 +414,8 @@ ENDPOINTS = (
         "Sent by agentreg submit and revise before the lifecycle starts, which then "
         "carries only the hash. The body is the canonical archive; it must hash to the "
         "path's content hash and read as a bundle within the registry's limits. Staging "
-        "changes no asset state, and staging the same bytes again is a no-op.",
+        "changes no asset state, and staging the same bytes again is a no-op. Needs a "
+        "principal; each may stage a bounded number of bytes per hour.",
         tags=_CATALOG,
         params=(CONTENT_HASH,),
         body=Content(
@@ -377,8 +425,11 @@ ENDPOINTS = (
         replies=(
             Reply(201, "Staged (or already held).", Content(Staged)),
             error_reply(400, "The body does not hash to the path's content hash."),
+            _UNAUTHORIZED,
+            _FORBIDDEN,
             _TOO_LARGE,
             error_reply(422, "The archive is not a bundle within the registry's limits."),
+            _OVER_QUOTA,
         ),
     ),
     Endpoint(
@@ -389,7 +440,9 @@ ENDPOINTS = (
         "recordInstall",
         "Count an install",
         "Sent by the install command. Telemetry, not asset state: it changes no "
-        "version. The timestamp must carry a timezone.",
+        "version. Needs a principal (the install is counted as theirs, whatever user "
+        "says) and an event_id; text fields are capped; a principal's installs per hour "
+        "are bounded. The timestamp must carry a timezone.",
         tags=_TELEMETRY,
         body=Content(InstallEvent),
         replies=(
@@ -399,8 +452,11 @@ ENDPOINTS = (
                 Content(Recorded),
             ),
             error_reply(400, "The body is not JSON, or not a valid install event."),
+            _UNAUTHORIZED,
+            _FORBIDDEN,
             _NOT_FOUND,
             _TOO_LARGE,
+            _OVER_QUOTA,
         ),
     ),
     Endpoint(
@@ -411,8 +467,10 @@ ENDPOINTS = (
         "recordUsage",
         "Count a batch of uses",
         f"Sent by the usage hook: at most {MAX_USAGE_BATCH} events and "
-        f"{MAX_USAGE_BODY_BYTES} bytes per request. Telemetry, not asset state. Every "
-        "timestamp must carry a timezone.",
+        f"{MAX_USAGE_BODY_BYTES} bytes per request. Telemetry, not asset state. Needs a "
+        "principal (every use is counted as theirs) and an event_id per event; text "
+        "fields are capped; a principal's uses per hour are bounded. Every timestamp "
+        "must carry a timezone.",
         tags=_TELEMETRY,
         body=Content(UsageEvent, many=True, max_items=MAX_USAGE_BATCH),
         replies=(
@@ -422,7 +480,10 @@ ENDPOINTS = (
                 Content(Recorded),
             ),
             error_reply(400, "The body is not JSON, or an event is invalid (detail lists them)."),
+            _UNAUTHORIZED,
+            _FORBIDDEN,
             _TOO_LARGE,
+            _OVER_QUOTA,
         ),
     ),
     Endpoint(
@@ -442,6 +503,12 @@ ENDPOINTS = (
 """Every ``/api/v1`` route: what :func:`add_routes` serves and ``/openapi.json`` lists."""
 
 
-def add_routes(app: web.Application) -> None:
-    """Add the ``/api/v1`` routes to ``app``; they read ``app[CATALOG]``."""
+def add_routes(app: web.Application, *, quotas: QuotaBook | None = None) -> None:
+    """Add the ``/api/v1`` routes to ``app``; they read ``app[CATALOG]``.
+
+    Args:
+        app: The application.
+        quotas: The per-principal quota book of the writes (a fresh one by default).
+    """
+    app[QUOTAS] = quotas or QuotaBook()
     add_endpoints(app, ENDPOINTS)

@@ -51,6 +51,7 @@ from agent_registry.policy_loader import load_policy
 from agent_registry.registry import store
 from agent_registry.registry.db import session_scope
 from agent_registry.registry.errors import NotFoundError
+from agent_registry.registry.store.holders import Holder, holder_of_version, holders_of_content
 from agent_registry.registry.tables import (
     Asset,
     AssetVersion,
@@ -247,6 +248,18 @@ class DatabaseCatalog:
             return 0
         with session_scope(self._engine) as session:
             return store.record_usage(session, events=events)
+
+    # --- access -----------------------------------------------------------------------
+
+    def holders_of_content(self, content_hash: str) -> list[Holder]:
+        """Every version whose content is ``content_hash``, for access control."""
+        with session_scope(self._engine) as session:
+            return holders_of_content(session, content_hash=content_hash.strip().lower())
+
+    def holder_of_version(self, ref: AssetRef) -> Holder | None:
+        """The version ``ref`` as access control sees it, or None."""
+        with session_scope(self._engine) as session:
+            return holder_of_version(session, ref=ref)
 
     # --- report -----------------------------------------------------------------------
 

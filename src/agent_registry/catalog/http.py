@@ -20,6 +20,7 @@ import re
 import socket
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 from email.message import Message
 from typing import TypeVar
 from urllib.parse import urlencode, urlsplit
@@ -79,13 +80,22 @@ class HttpCatalog:
             (``AGENT_REGISTRY_API_URL``); a trailing ``/api/v1`` is tolerated.
         timeout: Seconds to wait to connect and then for each read; a dead server
             fails a call after this, not after the operating system's minutes.
+        credentials: Headers naming the caller (see
+            :mod:`agent_registry.catalog.credentials`), sent with every request: writes
+            need a principal, and so do reads of versions that are not public.
 
     Raises:
         ValueError: If ``base_url`` is not an http(s) URL with a host, or is plain
             ``http://`` to a host other than this machine.
     """
 
-    def __init__(self, base_url: str, *, timeout: float = DEFAULT_TIMEOUT_SECONDS) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        timeout: float = DEFAULT_TIMEOUT_SECONDS,
+        credentials: Mapping[str, str] | None = None,
+    ) -> None:
         parts = urlsplit(base_url.strip())
         if parts.scheme not in {"http", "https"} or not parts.netloc:
             raise ValueError(
@@ -101,6 +111,7 @@ class HttpCatalog:
         root = base_url.strip().rstrip("/")
         self._base = root.removesuffix(API_PREFIX).rstrip("/")
         self._timeout = timeout
+        self._credentials = dict(credentials or {})
         # No handler beyond the defaults: proxies from the environment apply, as for
         # any other HTTP client on the machine.
         self._opener = urllib.request.build_opener()
@@ -224,7 +235,7 @@ class HttpCatalog:
             CatalogUnreachableError: No connection, or no answer within the timeout.
         """
         url = self._url(path)
-        headers = {"Accept": "application/json", "User-Agent": _USER_AGENT}
+        headers = {"Accept": "application/json", "User-Agent": _USER_AGENT, **self._credentials}
         if body is not None:
             headers["Content-Type"] = content_type
         # The scheme was checked to be http(s) when the catalog was built.

@@ -6,6 +6,7 @@ so the same commands work on a machine that only reaches the registry's API.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -165,7 +166,9 @@ def record_install(
     The files are in place by now and work without the count, so a registry that cannot
     take it must not turn a good install into a failed command.
     """
-    event = InstallEvent(ref=outcome.version.ref, team=team, user=user, at=now)
+    event = InstallEvent(
+        ref=outcome.version.ref, team=team, user=user, at=now, event_id=uuid.uuid4().hex
+    )
     try:
         catalog.record_install(event)
     except Exception as error:  # the install itself succeeded; only the count is lost

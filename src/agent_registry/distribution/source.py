@@ -9,6 +9,7 @@ on the registry's own host and in tests.
 
 from __future__ import annotations
 
+from agent_registry.catalog.credentials import client_credentials
 from agent_registry.catalog.http import HttpCatalog
 from agent_registry.catalog.models import CatalogSource
 from agent_registry.config import Settings
@@ -37,7 +38,7 @@ def open_catalog(settings: Settings) -> CatalogSource:
         NoRegistryError: Nothing to read from; the message says what to set.
     """
     if settings.api_url:
-        return HttpCatalog(settings.api_url)
+        return HttpCatalog(settings.api_url, credentials=client_credentials(settings))
     if settings.embedded_database_missing:
         raise NoRegistryError(
             f"no registry to read: set AGENT_REGISTRY_API_URL to the registry's API, or "

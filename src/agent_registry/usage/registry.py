@@ -9,6 +9,7 @@ longer than the hook's whole time budget.
 
 from __future__ import annotations
 
+from agent_registry.catalog.credentials import client_credentials
 from agent_registry.catalog.http import HttpCatalog
 from agent_registry.config import Settings
 from agent_registry.usage.flush import UsageSink
@@ -34,7 +35,7 @@ def registry_opener(settings: Settings | None = None) -> SinkOpener:
     settings = settings or Settings()
     catalog: UsageSink
     if settings.api_url:
-        catalog = HttpCatalog(settings.api_url)
+        catalog = HttpCatalog(settings.api_url, credentials=client_credentials(settings))
     else:
         from agent_registry.distribution.source import open_catalog  # the registry's host
 
