@@ -1,0 +1,160 @@
+"""Behavioural evals as an activity of their own, for the probe workers.
+
+A behavioural eval runs what an asset makes the agent do, so like the live probe it
+belongs on probe workers (no database, no Slack credentials), and the bundle travels in
+the activity input for the same reason (docs/security.md). It needs what a probe does
+not: the organisation's model credential (``AGENT_REGISTRY_MODEL_API_KEY``) and a
+Claude Code client. Without them the activity still answers, with an ``evals.not-run``
+finding saying which is missing, so the step is never skipped silently.
+
+The activity writes only a temporary folder, removed when it returns: retried, it runs
+the cases again and answers the same way (the figures vary as runs do).
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.heartbeat import heartbeating
+from agent_registry.assets.archive import bundle_from_archive, content_hash
+from agent_registry.assets.bundle import BundleLimits
+from agent_registry.assets.bundle_problems import BundleError
+from agent_registry.assets.refs import AssetRef
+from agent_registry.behaviour.cases import discover_cases
+from agent_registry.behaviour.gates import Published, judge
+from agent_registry.behaviour.results import BehaviourFigures
+from agent_registry.behaviour.run import BehaviourRunError, EvalClient, run_behaviour
+from agent_registry.config import Settings
+from agent_registry.evals.findings import Finding
+from agent_registry.lifecycle import RiskTier
+from agent_registry.policy_loader import PolicyError, load_policy
+
+BEHAVIOUR_ACTIVITY = "run_behaviour_evals"
+
+
+class PublishedFigures(BaseModel):
+    """The published version a new one replaces, and what its evaluation measured."""
+
+    version: str
+    figures: BehaviourFigures
+
+
+class BehaviourInput(BaseModel):
+    """Evaluate the asset in ``archive`` (the stored bundle ``content_hash`` of ``ref``).
+
+    Attributes:
+        ref: The asset version.
+        content_hash: The stored bundle's hash, checked against ``archive``.
+        archive: The bundle archive: probe workers have no registry access.
+        description: The asset's description, for the plugin it is wrapped in.
+        tier: Its risk tier (the policy may require cases of some tiers).
+        published: The version it replaces and that version's figures, if any.
+    """
+
+    model_config = ConfigDict(ser_json_bytes="base64", val_json_bytes="base64")
+
+    ref: AssetRef
+    content_hash: str
+    archive: bytes
+    description: str
+    tier: RiskTier
+    published: PublishedFigures | None = None
+
+
+class BehaviourOutput(BaseModel):
+    """The findings for the eval report, and the figures to record with the version."""
+
+    findings: list[Finding] = Field(default_factory=list)
+    figures: BehaviourFigures | None = None
+
+
+class BehaviourActivities:
+    """Runs an asset's behavioural eval cases; reads the policy file at every run."""
+
+    def __init__(
+        self, *, policy_path: Path | None, limits: BundleLimits, client: EvalClient | None
+    ) -> None:
+        self._policy_path = policy_path
+        self._limits = limits
+        self._client = client
+
+    @activity.defn(name=BEHAVIOUR_ACTIVITY)
+    def run_behaviour_evals(self, request: BehaviourInput) -> BehaviourOutput:
+        """Run the cases with and without the asset and judge the figures.
+
+        Raises:
+            ApplicationError: Non-retryable when the policy file is invalid or the archive
+                is not the stored bundle; retrying would not change either.
+        """
+        with heartbeating():
+            return self._evaluate(request)
+
+    def _evaluate(self, request: BehaviourInput) -> BehaviourOutput:
+        try:
+            policy = load_policy(self._policy_path).behaviour
+        except PolicyError as error:
+            raise ApplicationError(str(error), type="InvalidPolicy", non_retryable=True) from None
+        try:
+            bundle = bundle_from_archive(request.archive, limits=self._limits)
+        except BundleError as error:
+            raise ApplicationError(str(error), type="InvalidBundle", non_retryable=True) from None
+        if content_hash(bundle) != request.content_hash:
+            raise ApplicationError(
+                f"the archive of {request.ref} is not bundle {request.content_hash}",
+                type="InvalidBundle",
+                non_retryable=True,
+            )
+        discovery = discover_cases(bundle)
+        published = (
+            Published(request.published.version, request.published.figures)
+            if request.published
+            else None
+        )
+        figures: BehaviourFigures | None = None
+        reason: str | None = None
+        if policy.enabled and discovery.cases:
+            if self._client is None:
+                reason = (
+                    "no model credential or Claude Code on the probe workers "
+                    "(AGENT_REGISTRY_MODEL_API_KEY, AGENT_REGISTRY_CLAUDE_BINARY)"
+                )
+            else:
+                work = Path(tempfile.mkdtemp(prefix="agentreg-behaviour-"))
+                try:
+                    figures = run_behaviour(
+                        request.ref,
+                        bundle,
+                        description=request.description,
+                        client=self._client,
+                        policy=policy,
+                        work_dir=work,
+                    )
+                except BehaviourRunError as error:
+                    reason = f"the run failed: {error}"
+                finally:
+                    shutil.rmtree(work, ignore_errors=True)
+        findings = judge(
+            policy=policy,
+            tier=request.tier,
+            discovery=discovery,
+            figures=figures,
+            not_run_reason=reason,
+            published=published,
+        )
+        return BehaviourOutput(findings=findings, figures=figures)
+
+
+def eval_client(settings: Settings) -> EvalClient | None:
+    """The client a probe worker runs evals with, or None without a credential or client."""
+    if settings.model_api_key is None:
+        return None
+    binary = settings.claude_binary or (Path(found) if (found := shutil.which("claude")) else None)
+    if binary is None or not binary.exists():
+        return None
+    return EvalClient(binary, settings.model_api_key, base_url=settings.model_base_url)
