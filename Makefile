@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: up test bench lint typecheck install clean
+.PHONY: up test bench evalbar lint typecheck install clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ test: $(STAMP)
 BENCHMARKS := lifecycle time_to_reviewer slack_ack idle_fleet catalog_scale eval_cost similarity probe_sandbox mcp_registry
 bench: $(STAMP)
 	@for name in $(BENCHMARKS); do echo "== bench.$$name"; $(BIN)/python -m bench.$$name || exit 1; done
+
+## The eval bar on real public assets: prints false positives and misses (exit 1 unless 0).
+evalbar: $(STAMP)
+	$(BIN)/python -m bench.evalbar
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

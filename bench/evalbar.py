@@ -49,7 +49,9 @@ class Outcome:
         false_positives: (asset, blocking findings) for each good asset that was blocked.
         planted: Planted cases evaluated.
         misses: (case, what was expected and not found) for each case missed.
-        seconds: Static eval time of each asset (load excluded).
+        seconds: Static eval CPU time of each asset (load excluded). CPU time, not wall
+            time: the eval is pure computation, and on a shared machine wall time mostly
+            measures the neighbours.
     """
 
     good: int = 0
@@ -130,9 +132,9 @@ def _timed(asset: Any, policy: Policy, repeats: int, seconds: list[float]) -> Ev
     report = evaluate(asset, policy)  # unmeasured: imports, compiled patterns
     for _ in range(repeats):
         intent.reset_caches()  # each run cold, as the one run of a submission is
-        started = time.perf_counter()
+        started = time.process_time()
         report = evaluate(asset, policy)
-        seconds.append(time.perf_counter() - started)
+        seconds.append(time.process_time() - started)
     return report
 
 
@@ -171,9 +173,11 @@ def _write(outcome: Outcome, repeats: int) -> None:
         f"{outcome.good} real public assets (tests/evalbar_corpus/good and "
         f"tests/corpus/public-skills) and {outcome.planted} planted problems "
         f"(tests/evalbar_corpus/planted), default policy, {repeats} timed run(s) of each "
-        "good asset after one unmeasured run. The time is `evaluate` alone (every check "
-        "family and policy), the asset already loaded; Claude Code's validator and the "
-        "live probe, which need the outside world, are not included."
+        "good asset after one unmeasured run, caches emptied before each. The time is the CPU "
+        "time of `evaluate` alone (every check family and policy), the asset already loaded "
+        "(wall time on this shared 2-core machine mostly measures the other processes); "
+        "Claude Code's validator and the live probe, which need the outside world, are not "
+        "included."
     )
     command = ".venv/bin/python -m bench.evalbar --write"
     if repeats != 1:

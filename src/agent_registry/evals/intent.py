@@ -197,13 +197,6 @@ _CONCEAL = re.compile(
 )
 """Keeping what the agent does from the user."""
 
-_CONCEAL_HINT = re.compile(
-    r"not\b|n't|never|without|keep|hide|conceal|suppress|mask|omit|silent|quiet|covert|secret"
-    r"|stealth|discreet|invisib|surrepti|sans|\bne\b|\bsin\b|\bno\b|ohne|nicht|不要|别告诉|悄悄"
-    r"|偷偷|秘密|言わない|\b\u043d\u0435\b|\u0442\u0430\u0439\u043d\u043e",
-    re.IGNORECASE,
-)
-"""Words every concealment phrase contains: a cheap test before the full pattern."""
 
 _LOOSEN_VERB = (
     r"(?:ignore|ignoring|disregard|disregarding|override|overriding|overrule|bypass|bypassing"
@@ -617,8 +610,67 @@ def _exfiltrates(unit: _Unit, *, concealed: bool) -> str | None:
     return None
 
 
+_SEND_WORDS = (
+    "send",
+    "sent",
+    "post",
+    "upload",
+    "transmit",
+    "forward",
+    "mail",
+    "exfil",
+    "leak",
+    "beam",
+    "ship",
+    "submit",
+    "relay",
+    "deliver",
+    "report",
+    "share",
+    "sync",
+    "push",
+    "pipe",
+    "paste",
+    "copy",
+    "dump",
+    "publish",
+    "attach",
+    "include",
+    "stream",
+    "beacon",
+    "put",
+    "curl",
+    "wget",
+    "nc",
+    "netcat",
+    "envo",
+    "transmet",
+    "lévers",
+    "levers",
+    "enví",
+    "envi",
+    "sube",
+    "subir",
+    "sende",
+    "schick",
+    "hochlad",
+    "übermittl",
+    "发送",
+    "上传",
+    "发到",
+    "传到",
+    "送信",
+    "アップロード",
+    "送って",
+    "\u043e\u0442\u043f\u0440\u0430\u0432",
+    "\u0437\u0430\u0433\u0440\u0443\u0437",
+)
+"""Substrings every word of ``_SEND`` contains: a test far cheaper than the pattern."""
+
+
 def _sink(text: str) -> re.Match[str] | None:
-    if _SEND.search(text) is None:
+    lowered = text.lower()
+    if not any(word in lowered for word in _SEND_WORDS) or _SEND.search(text) is None:
         return None
     for match in _DESTINATION.finditer(text):
         if not _LOCAL_DESTINATION.search(match[0]):
@@ -703,12 +755,72 @@ def _runs_fetched(unit: _Unit) -> str | None:
 def _conceal_span(text: str) -> tuple[int, int] | None:
     """Where the text keeps something from the user, unless that is quoted."""
     plain = _plain(text)
-    if not _CONCEAL_HINT.search(plain):
+    if not _may_conceal(plain.lower()):
         return None
     match = _CONCEAL.search(plain)
     if match is None or _quoted(plain, match.span()):
         return None
     return match.span()
+
+
+_NEGATIONS = ("not", "n't", "never", "without")
+_TELLING = (
+    "mention",
+    "tell",
+    "inform",
+    "notif",
+    "alert",
+    "reveal",
+    "disclos",
+    "show",
+    "display",
+    "surfac",
+    "let",
+    "report",
+    "log",
+)
+_HIDING = (
+    "hide",
+    "conceal",
+    "suppress",
+    "mask",
+    "omit",
+    "silently",
+    "quietly",
+    "covertly",
+    "secretly",
+    "stealth",
+    "discreet",
+    "invisibl",
+    "surrepti",
+    "keep ",
+    "user must",
+    "user should",
+    "user need",
+    "sans ",
+    "ne le dis",
+    "ne dis",
+    "sin ",
+    "no le",
+    "no digas",
+    "ohne",
+    "nicht",
+    "不要",
+    "别告诉",
+    "悄悄",
+    "偷偷",
+    "秘密",
+    "言わない",
+    "\u043d\u0435 ",
+    "\u0442\u0430\u0439\u043d\u043e",
+)
+
+
+def _may_conceal(lowered: str) -> bool:
+    """A cheap test (substrings) that a lowercased text may hold a concealment phrase."""
+    if any(word in lowered for word in _HIDING):
+        return True
+    return any(word in lowered for word in _NEGATIONS) and any(word in lowered for word in _TELLING)
 
 
 def _concealed_anywhere(asset: ParsedAsset) -> bool:

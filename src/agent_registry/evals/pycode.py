@@ -11,6 +11,7 @@ linked through a helper the analysis does not follow.
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -106,6 +107,14 @@ class PythonReading:
         return bool(self.exfiltrates) or (bool(self.secrets) and bool(self.sends))
 
 
+_MAY_MATTER = re.compile(
+    r"requests|httpx|urllib|urlopen|http\.client|HTTPConnection|smtplib|ftplib|socket"
+    r"|paramiko|aiohttp|boto|upload_file|put_object|subprocess|os\.system|popen|\bexec\b"
+    r"|\beval\b|runpy|__import__",
+)
+"""Names a script must mention to send data, run a shell or execute code at all."""
+
+
 @lru_cache(maxsize=1024)
 def read(source: str) -> PythonReading:
     """Read one Python script (cached: several checks read the same script)."""
@@ -114,6 +123,8 @@ def read(source: str) -> PythonReading:
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return PythonReading(parsed=False)
     reading = PythonReading()
+    if not _MAY_MATTER.search(source):
+        return reading  # no network, no shell, no exec: nothing here can leak or fetch
     secret_names: set[str] = set()
     fetched_names: set[str] = set()
     assignments = [
@@ -122,14 +133,17 @@ def read(source: str) -> PythonReading:
         if isinstance(node, ast.Assign | ast.AnnAssign | ast.With | ast.NamedExpr)
     ]
     for _ in range(3):  # a few rounds reach the fixed point of short chains
+        before = len(secret_names) + len(fetched_names)
         for assignment in assignments:
             value, targets = _assigned(assignment)
-            if value is None:
+            if value is None or set(targets) <= secret_names | fetched_names:
                 continue
             if _is_secret(value, secret_names):
                 secret_names.update(targets)
             if _is_fetch(value, fetched_names):
                 fetched_names.update(targets)
+        if len(secret_names) + len(fetched_names) == before:
+            break
     for walked in ast.walk(tree):
         if _is_secret_source(walked):
             reading.secrets.append(getattr(walked, "lineno", 0))

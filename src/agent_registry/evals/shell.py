@@ -318,10 +318,29 @@ def _download_target(name: str, args: list[str]) -> str | None:
 # --- splitting -------------------------------------------------------------------
 
 
+_LINE_HINT = re.compile(
+    r"curl|wget|\bnc\b|ncat|netcat|socat|telnet|\bscp\b|rsync|sftp|\bftp\b|rclone|smbclient"
+    r"|\bmail|sendmail|mutt|swaks|\benv\b|printenv|export\s+-p|declare|compgen|history|^\s*set\s*$"
+    r"|nslookup|\bdig\b|\bhost\b|\bping\b|\baws\b|gsutil|gcloud|\baz\b|\bgh\b|invoke-|\birm\b"
+    r"|\biwr\b|fetch|aria2c|\bxh\b|\bhttps?\b|openssl|/dev/tcp|\.ssh|credential|\.env\b|\$\(|`",
+    re.IGNORECASE,
+)
+"""Lines worth parsing: only these can send, read secrets or fetch; the rest are skipped."""
+_FETCH_HINT = re.compile(r"curl|wget|\birm\b|\biwr\b|invoke-web|fetch|aria2c", re.IGNORECASE)
+
+
 def _pipelines(script: str) -> list[list[list[str]]]:
-    """Each pipeline of the script as its commands' words, substitutions kept as text."""
+    """Each pipeline of the script as its commands' words, substitutions kept as text.
+
+    Lines that name no sender, secret or downloader are not parsed, unless the script
+    downloads something (then a later line may run it).
+    """
     found: list[list[list[str]]] = []
-    for line in _logical_lines(script):
+    lines = _logical_lines(script)
+    fetches = any(_FETCH_HINT.search(line) for line in lines)
+    for line in lines:
+        if not fetches and not _LINE_HINT.search(line):
+            continue
         try:
             parts = bashlex.parse(line)
         except (
