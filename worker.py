@@ -231,6 +231,7 @@ async def run_probe_worker(settings: Settings) -> None:
         async with worker:
             logger.info("probe worker polling task queue %s", settings.probe_task_queue)
             await stop.wait()
+            logger.info("shutting down: waiting for in-flight probes")
 
 
 def main() -> None:
