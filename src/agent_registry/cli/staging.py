@@ -13,6 +13,7 @@ from __future__ import annotations
 from agent_registry.config import Settings
 from agent_registry.contract import RevisionInput, Submission
 from agent_registry.distribution.source import open_catalog
+from agent_registry.evals.submission_text import refuse_secrets
 
 
 def stage_archive(settings: Settings, archive: bytes) -> str:
@@ -27,7 +28,18 @@ def stage_archive(settings: Settings, archive: bytes) -> str:
 
 
 def staged_submission(settings: Settings, submission: Submission) -> Submission:
-    """``submission`` with its archive staged and replaced by the archive's hash."""
+    """``submission`` with its archive staged and replaced by the archive's hash.
+
+    Raises:
+        SecretInSubmissionError: The changelog or the description holds a credential;
+            nothing is staged (see :mod:`agent_registry.evals.submission_text`).
+    """
+    refuse_secrets(
+        submission.ref.kind,
+        changelog=submission.metadata.changelog,
+        archive=submission.archive,
+        limits=settings.bundle_limits,
+    )
     if not submission.archive:
         return submission
     staged_hash = stage_archive(settings, submission.archive)
@@ -35,7 +47,17 @@ def staged_submission(settings: Settings, submission: Submission) -> Submission:
 
 
 def staged_revision(settings: Settings, revision: RevisionInput) -> RevisionInput:
-    """``revision`` with its archive staged and replaced by the archive's hash."""
+    """``revision`` with its archive staged and replaced by the archive's hash.
+
+    Raises:
+        SecretInSubmissionError: The new changelog or description holds a credential.
+    """
+    refuse_secrets(
+        None,
+        changelog=revision.changelog or "",
+        archive=revision.archive,
+        limits=settings.bundle_limits,
+    )
     if not revision.archive:
         return revision
     staged_hash = stage_archive(settings, revision.archive)
