@@ -5,7 +5,8 @@ The worker's metrics count what happened (submissions, votes, SLA breaches: see
 past their SLA right now, re-certifications overdue, a task queue filling up with no
 worker polling it. The server answers those:
 
-- governance gauges, read from the org report at each scrape (the dashboard's numbers);
+- governance gauges, read from the org report at each scrape (the dashboard's numbers,
+  and its shared report: :mod:`agent_registry.dashboard.shared`);
 - the task queue's backlog, its age and its pollers, per task type, from Temporal's
   DescribeTaskQueue, polled in the background: the SDK exports schedule-to-start
   latency, but no backlog, and a worker that is down exports nothing at all;
@@ -35,8 +36,8 @@ from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 
 from agent_registry import metrics
-from agent_registry.api.context import CATALOG
 from agent_registry.catalog.models import OrgReport
+from agent_registry.dashboard.shared import shared_report
 
 logger = logging.getLogger(__name__)
 
@@ -144,10 +145,10 @@ def add_routes(app: web.Application) -> None:
 
 
 async def scrape(request: web.Request) -> web.Response:
-    """The metrics, with the governance gauges read now (in a thread: it is a few queries)."""
+    """The metrics, with the governance gauges from a report at most seconds old."""
     server = request.app[SERVER_METRICS]
     try:
-        report = await asyncio.to_thread(request.app[CATALOG].report)
+        report = await shared_report(request.app).get()
     except Exception:  # the gauge reports it; the scrape itself must still answer
         logger.exception("metrics: cannot read the registry")
         server.registry_unreadable()

@@ -42,6 +42,7 @@ from agent_registry.catalog.models import (
     VersionDetail,
     VersionSummary,
 )
+from agent_registry.catalog.report_state import report_generation
 from agent_registry.catalog.scopes import DeclaredScopes
 from agent_registry.catalog.search import parse_query
 from agent_registry.catalog.search_entries import Listed, search_entries
@@ -262,6 +263,15 @@ class DatabaseCatalog:
             return holder_of_version(session, ref=ref)
 
     # --- report -----------------------------------------------------------------------
+
+    def report_generation(self) -> str:
+        """A token that changes whenever :meth:`report`'s inputs do.
+
+        The dashboard reuses a report while it holds
+        (:mod:`agent_registry.catalog.report_state`).
+        """
+        with session_scope(self._engine) as session:
+            return report_generation(session)
 
     def report(self) -> OrgReport:
         """The org dashboard's numbers as of the clock's "now"."""

@@ -74,6 +74,7 @@ ul.views{list-style:none;margin:0 0 8px;padding:0;font-size:12.5px}
 ul.views li{margin:2px 0}
 ul.views a{color:#2f4fb0;font-weight:600;margin-right:6px}
 ul.views code{color:#5d6678}
+p.more{color:#5d6678;font-size:12.5px;margin:6px 0 0}
 """
 
 

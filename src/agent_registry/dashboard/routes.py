@@ -1,20 +1,21 @@
 """The dashboard's routes on the server's aiohttp application: ``/`` and ``/dashboard``.
 
 Added through :func:`agent_registry.api.app.build_web_app`'s ``extra_routes``. The
-report is computed per request from the catalog the application holds (in a thread:
-it is a handful of database queries, and Slack clicks on the same loop must not wait).
+report comes from the catalog the application holds, computed in a thread (a handful
+of database queries; Slack clicks on the same loop must not wait) and shared for a few
+seconds between requests (:mod:`agent_registry.dashboard.shared`).
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from aiohttp import web
 
-from agent_registry.api.context import CATALOG, SETTINGS
+from agent_registry.api.context import SETTINGS
 from agent_registry.dashboard.markup import esc
 from agent_registry.dashboard.page import CONTENT_SECURITY_POLICY, render_dashboard
+from agent_registry.dashboard.shared import SHARED_REPORT, shared_report
 from agent_registry.temporal_views import TemporalConsole, console_for
 
 logger = logging.getLogger(__name__)
@@ -41,6 +42,7 @@ def add_routes(app: web.Application) -> None:
     names.
     """
     app[CONSOLE] = console_for(app[SETTINGS].ui_url)
+    shared_report(app)
     for path in DASHBOARD_PATHS:
         app.router.add_get(path, dashboard)
 
@@ -51,9 +53,8 @@ async def dashboard(request: web.Request) -> web.Response:
     The error page is returned rather than raised, because the server's error middleware
     would turn a raised error into the JSON API's error shape, which is no page to show.
     """
-    catalog = request.app[CATALOG]
     try:
-        report = await asyncio.to_thread(catalog.report)
+        report = await request.app[SHARED_REPORT].get()
     except Exception as error:  # any catalog failure is shown, never a bare 500
         logger.exception("dashboard: cannot compute the report")
         return web.Response(

@@ -28,6 +28,12 @@ from agent_registry.temporal_views import (
 
 TIER_ORDER = {"high": 0, "medium": 1, "low": 2}
 
+PAGE_ROWS = 100
+"""Most rows a list shows; the rest are a click away (the Temporal UI's filtered list, or
+``agentreg report --json``). The page reloads every minute in every open tab: at 10,000
+versions a list of thousands of rows was most of its time, and nobody reads past the
+first hundred of the most pressing."""
+
 
 def summary(report: OrgReport) -> str:
     """The headline numbers, each linking to the section that explains it."""
@@ -82,6 +88,8 @@ def inventory(report: OrgReport) -> str:
 def scope(report: OrgReport) -> str:
     """What each published asset can touch, riskiest first."""
     rows = sorted(report.scope, key=lambda r: (TIER_ORDER.get(r.risk_tier or "", 3), r.ref))
+    total = len(rows)
+    rows = rows[:PAGE_ROWS]
     body = table(
         ["Asset", "Kind", "Owner team", "Risk", "Can touch"],
         (
@@ -96,7 +104,7 @@ def scope(report: OrgReport) -> str:
         ),
         row_attrs=[f'data-ref="{esc(r.ref)}"' for r in rows],
         empty="No published assets yet.",
-    )
+    ) + _more(len(rows), total, "<code>agentreg report --json</code> lists them all")
     return _section(
         "scope",
         "What assets can touch",
@@ -114,6 +122,10 @@ def governance(report: OrgReport, console: TemporalConsole) -> str:
     """
     now = report.generated_at
     shown = {v.key: v for v in views(now)}
+    pending = report.pending_reviews[:PAGE_ROWS]
+    due = report.recertifications_due[:PAGE_ROWS]
+    deprecated = report.deprecations[:PAGE_ROWS]
+    failed = report.eval_failures[:PAGE_ROWS]
     reviews = table(
         ["Version", "Owner team", "Risk", "Waiting since", "Age", "SLA"],
         (
@@ -125,11 +137,11 @@ def governance(report: OrgReport, console: TemporalConsole) -> str:
                 esc(span(r.age_hours * 3600)),
                 badge("breached", "bad") if r.sla_breached else badge("within", "ok"),
             ]
-            for r in report.pending_reviews
+            for r in pending
         ),
         row_attrs=[
             f'data-ref="{esc(r.ref)}"' + (' class="breach"' if r.sla_breached else "")
-            for r in report.pending_reviews
+            for r in pending
         ],
         empty="No versions are waiting for review.",
     )
@@ -142,9 +154,9 @@ def governance(report: OrgReport, console: TemporalConsole) -> str:
                 esc(day(d.due)),
                 _due_status(d, now),
             ]
-            for d in report.recertifications_due
+            for d in due
         ),
-        row_attrs=[f'data-ref="{esc(d.ref)}"' for d in report.recertifications_due],
+        row_attrs=[f'data-ref="{esc(d.ref)}"' for d in due],
         empty="No re-certifications due in the next 30 days.",
     )
     sunsets = table(
@@ -157,9 +169,9 @@ def governance(report: OrgReport, console: TemporalConsole) -> str:
                 _due_status(d, now, overdue_text="retired"),
                 f"<code>{esc(d.replacement)}</code>" if d.replacement else "&ndash;",
             ]
-            for d in report.deprecations
+            for d in deprecated
         ),
-        row_attrs=[f'data-ref="{esc(d.ref)}"' for d in report.deprecations],
+        row_attrs=[f'data-ref="{esc(d.ref)}"' for d in deprecated],
         empty="Nothing is deprecated.",
     )
     failures = table(
@@ -172,24 +184,28 @@ def governance(report: OrgReport, console: TemporalConsole) -> str:
                 esc(day(f.submitted_at)),
                 esc(day(f.failed_at)),
             ]
-            for f in report.eval_failures
+            for f in failed
         ),
-        row_attrs=[f'data-ref="{esc(f.ref)}"' for f in report.eval_failures],
+        row_attrs=[f'data-ref="{esc(f.ref)}"' for f in failed],
         empty="No eval failures in lifecycles started this week.",
     )
     body = (
         f"<h3>Pending reviews ({len(report.pending_reviews)})</h3>"
         + _view_links(console, shown[PENDING_REVIEWS], shown[PAST_SLA])
         + reviews
+        + _more(len(pending), len(report.pending_reviews), "the Temporal list has them all")
         + f"<h3>Re-certifications due ({len(report.recertifications_due)})</h3>"
         + _view_links(console, shown[RECERTIFICATIONS_DUE])
         + recerts
+        + _more(len(due), len(report.recertifications_due), "the Temporal list has them all")
         + f"<h3>Deprecations and sunsets ({len(report.deprecations)})</h3>"
         + _view_links(console, shown[AWAITING_SUNSET])
         + sunsets
+        + _more(len(deprecated), len(report.deprecations), "the Temporal list has them all")
         + f"<h3>Eval failures this week ({len(report.eval_failures)})</h3>"
         + _view_links(console, shown[EVAL_FAILURES])
         + failures
+        + _more(len(failed), len(report.eval_failures), "the Temporal list has them all")
     )
     return _section("governance", "Governance", "What needs a decision, oldest first.", body)
 
@@ -238,6 +254,13 @@ def _due_status(item: DueItem, now: datetime, *, overdue_text: str = "overdue") 
     if item.overdue or seconds < 0:
         return badge(f"{overdue_text} {span(seconds)} ago", "bad")
     return badge(f"in {span(seconds)}", "warn" if seconds < 7 * 86400 else "ok")
+
+
+def _more(shown: int, total: int, where: str) -> str:
+    """A note under a list cut at :data:`PAGE_ROWS`; ``where`` is trusted HTML."""
+    if shown >= total:
+        return ""
+    return f'<p class="more">Showing the first {shown} of {total:,}; {where}.</p>'
 
 
 def _version_link(ref: str, console: TemporalConsole) -> str:
