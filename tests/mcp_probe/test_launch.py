@@ -187,3 +187,28 @@ def test_invalid_launch_is_a_spec_problem(tmp_path: Path, launch: str, message: 
     assert problems
     assert any(message in f"{p.field} {p.message}" for p in problems), problems
     assert all(p.line == asset.line_of("launch") for p in problems)
+
+
+def test_install_failure_names_the_package_and_masks_credentials(tmp_path: Path) -> None:
+    from agent_registry.mcp_probe.runtime import InstallError, RuntimeNeed, ensure_runtime
+
+    need = RuntimeNeed(kind="python", packages=["agentreg-no-such-project-x7q==0.0.1"])
+    with pytest.raises(InstallError) as raised:
+        ensure_runtime(need, tmp_path / "cache")
+    assert "installing agentreg-no-such-project-x7q==0.0.1 failed" in str(raised.value)
+    assert not (tmp_path / "cache" / need.key).exists(), "a failed install leaves nothing"
+
+
+def test_redaction_masks_tokens_url_passwords_and_keys() -> None:
+    from agent_registry.mcp_probe.output import redact_secrets
+
+    token = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"
+    text = (
+        f"token {token} url https://user:hunter2pass@pypi.internal/simple "
+        "-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY----- done"
+    )
+    masked = redact_secrets(text)
+    assert token not in masked and "ghp_…" in masked
+    assert "hunter2pass" not in masked
+    assert "MIIEow" not in masked
+    assert masked.endswith(" done")

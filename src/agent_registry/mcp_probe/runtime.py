@@ -27,6 +27,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from agent_registry.mcp_probe.output import redact_secrets
 from agent_registry.mcp_probe.sandbox import SANDBOX_PATH
 
 INSTALL_TIMEOUT_SECONDS = 300.0
@@ -221,7 +222,9 @@ def _run(argv: Sequence[str], need: RuntimeNeed) -> None:
         raise InstallError(f"could not run {argv[0]}: {error.strerror}") from None
     if done.returncode != 0:
         said = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        last = said[-1][:300] if said else f"exit status {done.returncode}"
+        # The installer's own words name the package; masked, since an index URL in them
+        # can carry the worker's registry credentials.
+        last = redact_secrets(said[-1][:300]) if said else f"exit status {done.returncode}"
         raise InstallError(f"installing {' '.join(need.packages)} failed: {last}")
 
 
