@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import Engine
 from temporalio.testing import WorkflowEnvironment
 
+from tests.mcp_probe.support import needs_sandbox
 from tests.registry_server import registry_server
 from tests.support import EXAMPLES, copy_example, make_settings, running_worker
 
@@ -56,7 +57,12 @@ async def agentreg_async(*args: str, **env: str) -> Run:
 
 
 @pytest.mark.parametrize(
-    "example", ["skills/release-notes", "subagents/code-reviewer.md", "mcp-servers/time"]
+    "example",
+    [
+        "skills/release-notes",
+        "subagents/code-reviewer.md",
+        pytest.param("mcp-servers/time", marks=needs_sandbox),
+    ],
 )
 def test_validate_passes_the_good_examples(example: str) -> None:
     run = agentreg("validate", str(EXAMPLES / example))

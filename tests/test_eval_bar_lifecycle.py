@@ -20,7 +20,7 @@ from agent_registry.cli.lifecycle_client import LifecycleHandle, query_status
 from agent_registry.lifecycle import Stage
 from agent_registry.mcp_probe.runtime import RuntimeNeed, ensure_runtime
 from agent_registry.registry import store
-from tests.mcp_probe.support import CACHE, MCP_PACKAGE, READ_TOOLS, bundled_server
+from tests.mcp_probe.support import CACHE, MCP_PACKAGE, READ_TOOLS, bundled_server, needs_sandbox
 from tests.support import (
     POLICIES,
     approve_until_published,
@@ -84,6 +84,7 @@ async def _current_details(handle: LifecycleHandle, *, starting: str = "**InRevi
     return metadata.current_details
 
 
+@needs_sandbox
 async def test_an_mcp_tool_that_changes_after_approval_fails_recertification(
     ts_env: WorkflowEnvironment, sqlite_url: str, sqlite_engine: Engine, tmp_path: Path
 ) -> None:

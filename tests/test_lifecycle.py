@@ -18,6 +18,7 @@ from agent_registry.cli.lifecycle_client import query_status
 from agent_registry.lifecycle import Decision, Stage
 from agent_registry.registry import store
 from agent_registry.registry.tables import AssetVersion
+from tests.mcp_probe.support import needs_sandbox
 from tests.support import (
     POLICIES,
     copy_example,
@@ -58,7 +59,7 @@ def _published(engine: Engine, ref: AssetRef) -> AssetVersion:
     [
         ("skills/release-notes", AssetKind.SKILL),
         ("subagents/code-reviewer.md", AssetKind.SUBAGENT),
-        ("mcp-servers/time", AssetKind.MCP_SERVER),
+        pytest.param("mcp-servers/time", AssetKind.MCP_SERVER, marks=needs_sandbox),
     ],
 )
 async def test_each_kind_is_evaluated_reviewed_and_published(

@@ -29,11 +29,11 @@ from tests.faults.helpers import (
     eventually,
     worker_env,
 )
-from tests.mcp_probe.support import READ_TOOLS, bundled_server
+from tests.mcp_probe.support import READ_TOOLS, bundled_server, needs_sandbox
 from tests.slack_double import DEFAULT_TOKEN, SlackDouble
 from tests.support import latest_run, make_settings, submit_path, vote, wait_for_stage
 
-pytestmark = pytest.mark.asyncio(loop_scope="session")
+pytestmark = [pytest.mark.asyncio(loop_scope="session"), needs_sandbox]
 
 PROBE_SECONDS = 4
 """How long the submitted server takes to start: the window the kill lands in."""
