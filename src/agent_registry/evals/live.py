@@ -3,7 +3,9 @@
 The check families are pure; these two are not (one starts a process, the other reads
 the published catalog), so the worker's eval activity and ``agentreg validate`` gather
 their findings here and hand them to :func:`agent_registry.evals.runner.evaluate`,
-which judges them with the same policy as everything else.
+which judges them with the same policy as everything else. The probe always runs in the
+sandbox; in a lifecycle it runs on a probe worker (:mod:`activities.probe`), and the eval
+activity asks for it here only for lifecycles started before probe workers existed.
 """
 
 from __future__ import annotations
