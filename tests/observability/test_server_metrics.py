@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import signal
+import sys
 import uuid
 from collections.abc import Iterable
 from datetime import timedelta
@@ -33,6 +36,8 @@ from agent_registry.server_metrics import (
     watch_task_queue,
 )
 from tests.api.seed import seed_registry
+from tests.observability.test_metrics import scrape
+from tests.support import free_port, make_settings, running_worker, wait_for_listener
 
 
 @workflow.defn(name="IdleForMetrics")
@@ -150,8 +155,8 @@ async def test_every_declared_server_metric_is_exported(
     assert value(found, metrics.TASK_QUEUE_POLLERS.name, **labels) == 0
 
 
-async def wait_for(check: Any, what: str) -> None:
-    deadline = asyncio.get_running_loop().time() + 20
+async def wait_for(check: Any, what: str, *, timeout: float = 20) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
     while not await check():
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
@@ -215,3 +220,56 @@ async def test_the_watch_reports_an_unreachable_temporal_once_and_stops(
     assert value(found, metrics.TASK_QUEUE_UP.name, task_queue="q") == 0
     warnings = [r for r in caplog.records if "cannot describe task queue q" in r.getMessage()]
     assert len(warnings) == 1
+
+
+async def test_agentreg_serve_exports_its_metrics_and_the_task_queue_it_serves(
+    dev_env: WorkflowEnvironment, sqlite_url: str, sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    seed_registry(sqlite_engine)
+    settings = make_settings(tmp_path, sqlite_url)
+    port = free_port()
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("AGENT_REGISTRY_", "TEMPORAL_", "SLACK_"))
+    }
+    env.update(
+        AGENT_REGISTRY_DATABASE_URL=sqlite_url,
+        AGENT_REGISTRY_TASK_QUEUE=settings.task_queue,
+        TEMPORAL_ADDRESS=dev_env.client.service_client.config.target_host,
+        TEMPORAL_NAMESPACE=dev_env.client.namespace,
+    )
+    process = await asyncio.create_subprocess_exec(
+        str(Path(sys.executable).parent / "agentreg"),
+        "serve",
+        "--port",
+        str(port),
+        "--host",
+        "127.0.0.1",
+        env=env,
+        cwd=tmp_path,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    queue = {"task_queue": settings.task_queue, "task_type": "workflow"}
+    try:
+        await wait_for_listener(port, process)
+        async with running_worker(dev_env.client, settings, sqlite_engine):
+
+            async def worker_listed() -> bool:
+                found = samples(await asyncio.to_thread(scrape, port))
+                key = (metrics.TASK_QUEUE_POLLERS.name, tuple(sorted(queue.items())))
+                return found.get(key, 0) >= 1
+
+            # The server describes the queue every 15 s: the worker shows by the next poll.
+            await wait_for(worker_listed, "the server to see the worker polling", timeout=60)
+        found = samples(await asyncio.to_thread(scrape, port))
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
+
+    assert process.returncode == 0, stderr.decode()
+    assert value(found, metrics.REVIEWS_PENDING.name) == 1  # the seeded version in review
+    assert value(found, metrics.TASK_QUEUE_UP.name, task_queue=settings.task_queue) == 1
+    assert value(found, metrics.TASK_QUEUE_BACKLOG.name, **queue) >= 0
+    assert value(found, metrics.HTTP_REQUESTS.name, route="/metrics", method="GET", status="200")
