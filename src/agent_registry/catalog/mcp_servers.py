@@ -21,13 +21,16 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+import yaml
+from pydantic import ValidationError
 from sqlalchemy import Engine
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 from agent_registry.assets.archive import bundle_from_archive
 from agent_registry.assets.bundle_problems import BundleError
-from agent_registry.assets.kinds import SCOPE_FILE, SERVER_FILE, parse_mcp_server
+from agent_registry.assets.kinds import SCOPE_FILE, SERVER_FILE
+from agent_registry.assets.manifests import DeclaredScope
 from agent_registry.assets.refs import AssetKind, InvalidRefError
 from agent_registry.catalog.models import ScopeTool
 from agent_registry.catalog.scopes import STORED_BUNDLE_LIMITS
@@ -141,15 +144,23 @@ def _documents(archive: bytes | None) -> tuple[dict[str, Any], list[ScopeTool]]:
             value = None
         if isinstance(value, dict):
             server = value
-    scope = parse_mcp_server(bundle).scope
-    tools = [
-        ScopeTool(
-            name=tool.name,
-            effects=[effect.value for effect in tool.effects],
-            description=tool.description,
-        )
-        for tool in (scope.tools if scope is not None else [])
-    ]
+    tools: list[ScopeTool] = []
+    scope_file = bundle.get(SCOPE_FILE)
+    if scope_file is not None:
+        # Only the scope is read here (not the whole asset): a cold page reads 30 bundles.
+        try:
+            scope = DeclaredScope.model_validate(yaml.safe_load(scope_file.data.decode("utf-8")))
+        except (UnicodeDecodeError, yaml.YAMLError, ValidationError):
+            scope = None
+        if scope is not None:
+            tools = [
+                ScopeTool(
+                    name=tool.name,
+                    effects=[effect.value for effect in tool.effects],
+                    description=tool.description,
+                )
+                for tool in scope.tools
+            ]
     return server, tools
 
 
