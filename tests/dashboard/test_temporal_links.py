@@ -23,6 +23,7 @@ from agent_registry.cli.main import build_app
 from agent_registry.config import Settings
 from agent_registry.dashboard.page import REFRESH_SECONDS, render_dashboard
 from agent_registry.dashboard.routes import add_routes
+from agent_registry.dashboard.sections import PAGE_ROWS
 from agent_registry.temporal_views import (
     AWAITING_SUNSET,
     EVAL_FAILURES,
@@ -260,3 +261,18 @@ def test_the_saved_views_in_the_docs_are_the_dashboard_s_queries() -> None:
             query = query.replace(instant, placeholder)
         row = f"| {shown.title} | `{query}` | {', '.join(shown.columns)} |"
         assert row in doc, f"docs/operations.md lacks the saved view: {row}"
+
+
+def test_a_long_list_shows_its_first_rows_and_links_to_all_of_them() -> None:
+    report = sample_report()
+    template = report.pending_reviews[0]
+    report.pending_reviews = [
+        template.model_copy(update={"ref": f"skill/s{i:03d}@1.0.0"}) for i in range(PAGE_ROWS + 50)
+    ]
+    page = render_dashboard(report, console=CONSOLE)
+    governance = page.split('id="governance"')[1].split("Re-certifications due")[0]
+    assert governance.count('<a class="wf"') == PAGE_ROWS
+    assert f"skill/s{PAGE_ROWS - 1:03d}@1.0.0" in governance
+    assert f"skill/s{PAGE_ROWS:03d}@1.0.0" not in governance
+    assert f"Showing the first {PAGE_ROWS} of {PAGE_ROWS + 50}" in governance
+    assert 'data-view="pending-reviews"' in governance  # the list with all of them
