@@ -39,6 +39,7 @@ from agent_registry.mcp_registry.scope_proposal import MARKER
 from agent_registry.mcp_registry.upstream import fetch_chosen
 from agent_registry.registry.db import session_scope
 from tests import seeding
+from tests.mcp_probe.support import needs_sandbox
 from tests.mcp_registry.support import GITHUB, TIME, TIME_TOOLS, server_archive, upstream
 from tests.mcp_registry.upstream_double import Upstream, serving
 from tests.support import STARTED, make_settings, running_worker, wait_for_stage
@@ -62,6 +63,7 @@ def _confirm(folder: Path, tools: list[dict[str, Any]]) -> None:
     (folder / "scope.yaml").write_text(yaml.safe_dump({"tools": tools}), encoding="utf-8")
 
 
+@needs_sandbox
 async def test_import_reaches_review_once(
     dev_env: WorkflowEnvironment, tmp_path: Path, sqlite_url: str, sqlite_engine: Engine
 ) -> None:
@@ -127,6 +129,7 @@ async def test_a_stale_draft_is_refused(tmp_path: Path) -> None:
         ready_drafts(settings, root, fresh, submitter="ada@example.com", team="platform")
 
 
+@needs_sandbox
 async def test_schedule_submits_each_new_upstream_version_once(
     dev_env: WorkflowEnvironment, tmp_path: Path, sqlite_url: str, sqlite_engine: Engine
 ) -> None:
