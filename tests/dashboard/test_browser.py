@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 from agent_registry.api.app import build_web_app
 from agent_registry.catalog.database import DatabaseCatalog
 from agent_registry.catalog.models import InstallEvent, UsageEvent
+from agent_registry.cli.serve import add_identity
 from agent_registry.config import Settings
 from agent_registry.dashboard import routes
 from tests.api.live import call, live_server
@@ -73,6 +74,7 @@ def served(
     )
     settings = Settings(_env_file=None, data_dir=tmp_path / "data")  # type: ignore[call-arg]
     app = build_web_app(settings, catalog, extra_routes=[routes.add_routes])
+    add_identity(app, settings, sqlite_engine)  # as agentreg serve does: writes need it
     with live_server(app) as url:
         yield Served(url=url, artifacts=tmp_path_factory.mktemp("dashboard-artifacts"))
 
