@@ -31,6 +31,7 @@ from agent_registry.catalog.models import (
 from agent_registry.cli.distribution import catalog_errors
 from agent_registry.cli.errors import CliError
 from agent_registry.cli.lifecycle_client import lifecycle_handle, query_status
+from agent_registry.cli.registry_writes import read_status
 from agent_registry.cli.render import (
     findings_table,
     one_line,
@@ -331,8 +332,17 @@ def _nothing_published(kind: AssetKind, name: str, withdrawn: list[VersionSummar
 
 
 def status(ref: Annotated[str, typer.Argument(help="The version, kind/name@version.")]) -> None:
-    """Show where a version's lifecycle stands and what it waits for (asks Temporal)."""
-    asyncio.run(_status(AssetRef.parse(ref)))
+    """Show where a version's lifecycle stands and what it waits for.
+
+    Asked of the registry server when ``AGENT_REGISTRY_API_URL`` is set (people hold no
+    Temporal credentials in production), else of Temporal directly (``make up``).
+    """
+    target = AssetRef.parse(ref)
+    settings = Settings()
+    if settings.api_url:
+        print_status(read_status(settings, str(target)).status)
+        return
+    asyncio.run(_status(target))
 
 
 async def _status(ref: AssetRef) -> None:
