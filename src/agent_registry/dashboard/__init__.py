@@ -9,5 +9,11 @@ works on machines that reach no CDN and under a strict Content-Security-Policy.
 - :mod:`~agent_registry.dashboard.charts`: bar, daily and sparkline charts as SVG;
 - :mod:`~agent_registry.dashboard.sections`: one function per part of the page;
 - :mod:`~agent_registry.dashboard.page`: the whole document and its stylesheet;
+- :mod:`~agent_registry.dashboard.shared`: the report shared between requests while the
+  registry is unchanged;
 - :mod:`~agent_registry.dashboard.routes`: the aiohttp routes.
+
+Every version the page lists links to its lifecycle in the Temporal UI, and every list to
+the UI's filtered workflow list (:mod:`agent_registry.temporal_views`); the page reloads
+itself every minute with a meta refresh, still without script.
 """
