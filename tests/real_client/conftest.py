@@ -8,24 +8,23 @@ client is not installed.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
+from typer.testing import CliRunner
 
 from agent_registry.assets.refs import AssetRef
+from agent_registry.cli.errors import explain
+from agent_registry.cli.main import build_app
 from agent_registry.config import Settings
 from tests.claude_client.client_run import ClaudeClient, suite_client_or_skip
 from tests.claude_client.messages_stand_in import MessagesStandIn, running_stand_in
 from tests.distribution.seeding import mcp_server, seed, settings_for, signing_key
 from tests.support import EXAMPLES
 
-AGENTREG = str(Path(sys.executable).parent / "agentreg")
 SERVERS = Path(__file__).parent / "servers"
 
 TALLY = "io.github.acme/tally"
@@ -57,23 +56,21 @@ class Registry:
     settings: Settings
     refs: dict[str, AssetRef]
 
-    def agentreg(self, *args: str, cwd: Path | None = None) -> Run:
-        """Run the ``agentreg`` console script against this registry, as a user would."""
-        inherited = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith(("AGENT_REGISTRY_", "TEMPORAL_", "ANTHROPIC_", "CLAUDE_"))
-        }
-        done = subprocess.run(
-            [AGENTREG, *args],
-            capture_output=True,
-            text=True,
-            env={**inherited, **self.env, "COLUMNS": "200", "NO_COLOR": "1"},
-            cwd=cwd,
-            timeout=120,
-            check=False,
-        )
-        return Run(done.returncode, done.stdout, done.stderr)
+    def agentreg(self, *args: str) -> Run:
+        """Run an ``agentreg`` command against this registry, as a user would type it.
+
+        The command runs in this process (the console script's own application, with
+        this registry's environment), which saves an interpreter start per command; the
+        hooks Claude Code runs are separate processes, started by the client.
+        """
+        env = {**self.env, "COLUMNS": "200", "NO_COLOR": "1"}
+        result = CliRunner().invoke(build_app(), list(args), env=env)
+        error = result.exception
+        if error is not None and not isinstance(error, SystemExit):
+            message = explain(error)
+            assert message is not None, f"a bug, not a refusal: {error!r}"
+            return Run(1, result.stdout, f"error: {message}")
+        return Run(result.exit_code, result.stdout, result.stderr)
 
     def publish(self, path: Path, *, version: str | None = None) -> AssetRef:
         """Store, register and publish the asset at ``path`` (the lifecycle's own path)."""
