@@ -88,7 +88,9 @@ def main() -> None:
     arguments = parser.parse_args()
     binary = SUITE_DIR / "node_modules" / "@anthropic-ai" / "claude-code" / "bin" / "claude.exe"
     if not binary.exists():
-        raise SystemExit(f"Claude Code is not installed: run `npm ci` in {SUITE_DIR}")
+        # Not a failure of what is measured: `make bench` goes on with the others.
+        print(f"skipped: Claude Code is not installed; run `npm ci` in {SUITE_DIR}")
+        return
     figures: list[Figure] = []
     notes = []
     if not arguments.skip_suite:
