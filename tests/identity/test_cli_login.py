@@ -12,12 +12,15 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
+from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
+from agent_registry.contract import APPROVE_UPDATE, ReviewInput, VoteResult
 from agent_registry.identity.http import OidcAuthenticator
 from agent_registry.identity.login import TokenCache, TokenSet
 from agent_registry.identity.tokens import OidcConfig, TokenVerifier
 from agent_registry.lifecycle import Stage
+from agent_registry.slack.identity import Reviewer
 from tests.idp.fixture import (
     AUDIENCE,
     BOT_CLIENT,
@@ -103,6 +106,16 @@ async def test_login_then_submit_and_review_as_the_verified_people(
         assert "as alice@example.com" in submitted.stdout
         assert "unverified" not in submitted.stdout
         assert Stage.IN_REVIEW.value in submitted.stdout
+
+        # The login name never names anyone: the submitter is the verified email, which
+        # is the one Slack knows her by, so her click in Slack is her own asset too.
+        handle = dev_env.client.get_workflow_handle("asset/skill/release-notes/1.0.0")
+        in_slack = Reviewer(identity="alice@example.com").principal
+        with pytest.raises(WorkflowUpdateFailedError) as clicked:
+            await handle.execute_update(
+                APPROVE_UPDATE, ReviewInput(principal=in_slack), result_type=VoteResult
+            )
+        assert "cannot review it" in str(clicked.value.cause)
 
         own = await agentreg_async("review", "approve", ref, **alice)
         assert own.code == 1

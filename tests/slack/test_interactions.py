@@ -192,10 +192,12 @@ async def slack_stack(
     engine: Engine,
     *,
     policy: Path,
+    submitter: str = ALICE.email,
+    users: tuple[SlackUser, ...] = (CAROL, DAVE, FRANK, ALICE),
 ) -> AsyncIterator[SlackStack]:
     """Slack double, worker, the app over HTTP, and one asset waiting in review."""
     async with SlackDouble(
-        users=[CAROL, DAVE, FRANK, ALICE],
+        users=list(users),
         usergroups={
             "S0REVIEWERS": [CAROL.id, DAVE.id, ALICE.id],
             "S0SECURITY": [],
@@ -221,7 +223,10 @@ async def slack_stack(
                 aiohttp.ClientSession() as http,
             ):
                 handle = await submit_path(
-                    dev_env.client, settings, copy_example("subagents/code-reviewer.md", tmp_path)
+                    dev_env.client,
+                    settings,
+                    copy_example("subagents/code-reviewer.md", tmp_path),
+                    submitter=submitter,
                 )
                 in_review = await wait_for_stage(handle, Stage.IN_REVIEW)
                 review = await _review_request(double, ref=str(in_review.ref))
@@ -359,6 +364,35 @@ async def test_the_submitter_cannot_approve_their_own_asset(stack: SlackStack) -
         [refused] = session.exec(select(AuditEvent).where(AuditEvent.kind == REFUSAL_KIND))
     assert (refused.actor, refused.name) == ("alice@example.com", f"slack approve {stack.ref}")
     assert "cannot review it" in str(refused.detail["reason"])
+
+
+@pytest.mark.parametrize(
+    ("submitter", "slack_email"),
+    [("Alice@Example.com", "alice@example.com"), ("alice@example.com", "ALICE@Example.COM")],
+)
+async def test_self_approval_is_refused_whatever_the_spelling_on_each_side(
+    dev_env: WorkflowEnvironment,
+    tmp_path: Path,
+    sqlite_url: str,
+    sqlite_engine: Engine,
+    submitter: str,
+    slack_email: str,
+) -> None:
+    # Submitted from the CLI in one spelling; the clicker's Slack profile has another.
+    clicker = SlackUser(ALICE.id, ALICE.name, slack_email, ALICE.real_name)
+    async with slack_stack(
+        dev_env,
+        tmp_path,
+        sqlite_url,
+        sqlite_engine,
+        policy=POLICIES / "slack_reviewers.toml",
+        submitter=submitter,
+        users=(CAROL, DAVE, FRANK, clicker),
+    ) as stack:
+        await stack.deliver(stack.click(clicker, APPROVE_ACTION))
+        [told] = await stack.ephemerals(clicker, 1)
+        assert "alice@example.com submitted or wrote" in told and "cannot review it" in told
+        await _unchanged(stack)
 
 
 async def test_a_button_that_is_not_ours_is_refused(stack: SlackStack) -> None:
