@@ -178,3 +178,35 @@ def test_probe_failures_are_counted_by_the_probes_own_check_ids() -> None:
 
     assert set(CATALOG) >= metrics.PROBE_FAILURE_CHECKS
     assert all(CATALOG[check].value == "block" for check in metrics.PROBE_FAILURE_CHECKS)
+
+
+async def test_a_probe_that_never_completes_is_counted_as_a_probe_failure(
+    ts_env: WorkflowEnvironment, sqlite_url: str, sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    from worker import build_worker
+    from workflows.asset_lifecycle import PROBE_DEADLINE
+
+    port = free_port()
+    settings = make_settings(tmp_path, sqlite_url)
+    client = await connect(
+        address=ts_env.client.service_client.config.target_host,
+        namespace=ts_env.client.namespace,
+        runtime=metrics_runtime(f"127.0.0.1:{port}"),
+    )
+    # The lifecycle worker only: nobody polls the probe queue, so the probe times out.
+    with build_worker(client, settings, engine=sqlite_engine) as worker:
+        async with worker:
+            handle = await submit_path(client, settings, copy_example("mcp-servers/time", tmp_path))
+            await wait_for_stage(
+                handle, Stage.EVALUATING, until=lambda s: "probe worker" in s.waiting_for
+            )
+            await skip_time(ts_env, PROBE_DEADLINE + timedelta(minutes=1))
+            failed = await wait_for_stage(handle, Stage.EVAL_FAILED)
+            text = await scrape_until(port, metrics.PROBE_FAILURES.name, 1)
+
+    assert failed.eval is not None
+    assert any(f.check_id == "probe.failed" for f in failed.eval.top_findings)
+    queue = {"task_queue": settings.task_queue, "kind": "mcp-server"}
+    assert total(text, metrics.PROBE_FAILURES.name, **queue) == 1
+    assert total(text, metrics.EVAL_RUNS.name, result="failed", **queue) == 1
+    assert total(text, metrics.EVAL_FAILURES.name, **queue) == 1
