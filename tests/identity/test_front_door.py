@@ -19,7 +19,7 @@ from sqlmodel import Session, select
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
-from agent_registry.api.write_schemas import SUBMISSIONS_PATH, VOTES_PATH
+from agent_registry.api.write_schemas import REVISIONS_PATH, SUBMISSIONS_PATH, VOTES_PATH
 from agent_registry.cli.submit import prepare_submission
 from agent_registry.contract import APPROVE_UPDATE, AssetStatus, ReviewInput, VoteResult
 from agent_registry.identity.http import IDENTITY_HEADER, LOCAL_AS_HEADER, OidcAuthenticator
@@ -225,3 +225,40 @@ async def test_a_machine_principal_makes_a_machine_authored_submission(
     ]
     with Session(sqlite_engine) as session:
         assert verify_database(session).broken is None  # refusals are links of the chain
+
+
+async def test_only_the_submitter_or_an_author_revises_through_the_server(
+    dev_env: WorkflowEnvironment, sqlite_url: str, sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    settings = make_settings(tmp_path, sqlite_url)
+    async with (
+        running_worker(dev_env.client, settings, sqlite_engine),
+        registry_server(settings, dev_env.client, sqlite_engine) as url,
+        aiohttp.ClientSession() as http,
+    ):
+        body = _submit_body(tmp_path, settings, authors=["Dana@Example.com"])
+        status, reply, _ = await _post(
+            http, url + SUBMISSIONS_PATH, body, {LOCAL_AS_HEADER: "alice@example.com"}
+        )
+        assert status == 201, reply
+        handle = await _in_review(dev_env, body["ref"])
+        back = {"ref": body["ref"], "decision": "request_changes", "reason": "add an example"}
+        status, reply, _ = await _post(http, url + VOTES_PATH, back, {LOCAL_AS_HEADER: "bob"})
+        assert status == 200, reply
+        for _ in range(100):
+            now: AssetStatus = await handle.query("status", result_type=AssetStatus)
+            if now.stage is Stage.CHANGES_REQUESTED:
+                break
+            await asyncio.sleep(0.1)
+        revision = {"ref": body["ref"], "archive": body["archive"], "changelog": "example added"}
+        status, reply, _ = await _post(
+            http, url + REVISIONS_PATH, revision, {LOCAL_AS_HEADER: "mallory@example.com"}
+        )
+        assert status == 403
+        assert reply["error"].startswith("mallory@example.com is neither the submitter nor")
+        status, reply, _ = await _post(
+            http, url + REVISIONS_PATH, revision, {LOCAL_AS_HEADER: "DANA@example.com"}
+        )
+        assert status == 200, reply
+        assert reply["principal"] == "dana@example.com"
+        assert "revision received" in reply["message"]
