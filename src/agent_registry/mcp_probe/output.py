@@ -17,7 +17,10 @@ _PRIVATE_KEY = re.compile(
     r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----.*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|\Z)",
     re.DOTALL,
 )
-_URL_PASSWORD = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://[^\s:/@]+:[^\s@/]+@")
+# Bounded repeats: a long run of letters must not make the scan quadratic.
+_URL_PASSWORD = re.compile(
+    r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]{0,31})://[^\s:/@]{1,256}:[^\s@/]{1,256}@"
+)
 _CANDIDATE = re.compile(r"[A-Za-z0-9+/_=-]{20,}")
 
 REDACTED = "[redacted]"
