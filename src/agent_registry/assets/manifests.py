@@ -293,9 +293,10 @@ class DeclaredLaunch(BaseModel):
     """How to start a stdio MCP server, when its package entry is not how it runs.
 
     The command runs with the unpacked bundle as its working directory, so
-    ``command: python, args: [server.py]`` starts a server shipped in the bundle. A bare
-    command name is looked up on the probe's PATH, where ``python`` is the registry's
-    own interpreter. ``env`` holds non-secret settings only: it is part of the bundle,
+    ``command: python, args: [server.py]`` starts a server shipped in the bundle. The
+    probe runs it in its sandbox, where ``python`` is a venv of its own (with the pinned
+    PyPI packages of ``server.json``) and any other bare name is looked up in the system
+    directories. ``env`` holds non-secret settings only: it is part of the bundle,
     which every reviewer reads.
     """
 
