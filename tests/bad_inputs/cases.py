@@ -183,11 +183,11 @@ def deep(root: Path) -> Path:
 
 
 def big_file(root: Path) -> Path:
-    return skill(root, files={"data/big.txt": "a" * (512 * 1024 + 1)})
+    return skill(root, files={"data/big.txt": "a" * (8 * 1024 * 1024 + 1)})
 
 
 def big_bundle(root: Path) -> Path:
-    return skill(root, files={f"data/part{i}.txt": "b" * (400 * 1024) for i in range(3)})
+    return skill(root, files={f"data/part{i}.txt": "b" * (6 * 1024 * 1024) for i in range(3)})
 
 
 def sparse_bomb(root: Path) -> Path:
@@ -440,9 +440,9 @@ CASES: list[Case] = [
         for label, version in (("gte", ">=1"), ("latest", "latest"), ("x-range", "1.x"))
     ],
     # Size and shape caps.
-    Case("file-too-large", big_file, ("data/big.txt", "the limit for one file is 524,288 bytes")),
-    Case("bundle-too-large", big_bundle, ("the files add up to", "the limit is 1,048,576 bytes")),
-    Case("too-many-files", with_files(201), ("more than 200 files",)),
+    Case("file-too-large", big_file, ("data/big.txt", "the limit for one file is 8,388,608 bytes")),
+    Case("bundle-too-large", big_bundle, ("the files add up to", "the limit is 16,777,216 bytes")),
+    Case("too-many-files", with_files(501), ("more than 500 files",)),
     Case("nested-too-deep", deep, ("nested 9 levels deep; the limit is 8",)),
     Case("sparse-4gib-file", sparse_bomb, ("bomb.bin", "4,294,967,296 bytes")),
     Case("tar-gz-bomb-submitted", tar_bomb, ("pdf-brief.tar.gz is not an asset",)),

@@ -130,7 +130,7 @@ _PRIVATE_KEY = re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?----
 _AWS_SECRET_LABEL = re.compile(r"aws.?secret", re.IGNORECASE)
 _AWS_SECRET_VALUE = re.compile(r"(?<![A-Za-z0-9/+])(?P<body>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])")
 _URL_CREDENTIALS = re.compile(
-    r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<user>[^\s:/@]*):(?P<password>[^\s@/]+)"
+    r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]{0,31})://(?P<user>[^\s:/@]{0,256}):(?P<password>[^\s@/]{1,256})"
     r"@(?P<host>[^\s/:?#\"'<>]+)"
 )
 
@@ -141,7 +141,7 @@ _CREDENTIAL_LABELS = (
 # The key must end with a secret-ish word (``db_password``, ``apiKey``) so that
 # ``password_hint`` or ``max_tokens`` do not count; the value must be a literal.
 _GENERIC_ASSIGNMENT = re.compile(
-    r"(?<![A-Za-z0-9])[\"']?(?P<key>[A-Za-z0-9_.-]*?(?:" + _CREDENTIAL_LABELS + r"))[\"']?"
+    r"(?<![A-Za-z0-9])[\"']?(?P<key>[A-Za-z0-9_.-]{0,64}?(?:" + _CREDENTIAL_LABELS + r"))[\"']?"
     r"\s*[:=]\s*"
     r"(?:(?P<quote>[\"'])(?P<quoted>[^\"'\s]{4,})(?P=quote)"
     r"|(?P<bare>[^\s\"'`$<{(\[,;#]{4,})(?=\s*(?:#.*)?$))",
