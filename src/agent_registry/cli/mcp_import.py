@@ -41,9 +41,11 @@ from temporalio.client import (
     ScheduleUpdateInput,
 )
 
+from agent_registry.assets.bundle_problems import BundleError
 from agent_registry.assets.kinds import SCOPE_FILE, SERVER_FILE
-from agent_registry.assets.loader import load_path
-from agent_registry.assets.refs import is_semver
+from agent_registry.assets.loader import AssetLoadError, load_path
+from agent_registry.assets.metadata import MetadataError
+from agent_registry.assets.refs import InvalidRefError, is_semver
 from agent_registry.cli.errors import CliError
 from agent_registry.cli.mcp_submit import Submitted, prepare_folder, start_prepared
 from agent_registry.cli.render import plain
@@ -262,7 +264,7 @@ def prepare_drafts(
             continue
         try:
             prepared.append(prepare_folder(settings, draft.folder, submitter=submitter, team=team))
-        except Exception as error:  # every reason a draft cannot be submitted, listed
+        except (CliError, MetadataError, AssetLoadError, BundleError, InvalidRefError) as error:
             problems.append(f"{draft.folder}: {error}")
     return prepared, problems
 
