@@ -12,7 +12,6 @@ events go to :mod:`~agent_registry.registry.store.usage`; the report's arithmeti
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
@@ -41,6 +40,12 @@ from agent_registry.catalog.models import (
     UsageEvent,
     VersionDetail,
     VersionSummary,
+)
+from agent_registry.catalog.report_facts import (
+    LiveFacts,
+    chunks,
+    manifests_and_hashes,
+    read_version_facts,
 )
 from agent_registry.catalog.report_state import report_generation
 from agent_registry.catalog.scopes import DeclaredScopes
@@ -98,6 +103,7 @@ class DatabaseCatalog:
         self._policy = policy
         self._clock = clock or _utc_now
         self._scopes = DeclaredScopes()
+        self._live = LiveFacts(engine, self._scopes)
 
     # --- search -----------------------------------------------------------------------
 
@@ -278,10 +284,10 @@ class DatabaseCatalog:
         now = self._clock()
         policy = self._loaded_policy()
         with session_scope(self._engine) as session:
-            versions = _version_facts(session)
+            versions = read_version_facts(session)
             current = org_report.current_versions(versions)
             published = [v for v in current if v.live]
-            rows = _manifests_and_hashes(session, [v.version_id for v in published])
+            rows = manifests_and_hashes(session, [v.version_id for v in published])
             servers = [v for v in published if v.kind == AssetKind.MCP_SERVER.value]
             scopes = self._scopes.tools_of(
                 session, (rows[v.version_id][1] for v in servers if v.version_id in rows)
@@ -307,6 +313,14 @@ class DatabaseCatalog:
                 current=current,
             )
         return org_report.build_report(inputs)
+
+    def live_report(self) -> OrgReport:
+        """:meth:`report`, from facts kept in memory and updated from what changed since.
+
+        What the dashboard's shared report computes after a registry write: the same
+        report, without reading every version again (:mod:`.report_facts`).
+        """
+        return self._live.report(now=self._clock(), review_sla=self._loaded_policy().review.sla)
 
     def _loaded_policy(self) -> Policy:
         if self._policy is None:
@@ -461,49 +475,6 @@ def _deprecation(version: AssetVersion) -> DeprecationInfo | None:
 
 # --- report ---------------------------------------------------------------------------
 
-_CHUNK = 500
-"""Most ids or refs one ``IN`` list carries."""
-
-
-def _version_facts(session: Session) -> list[org_report.VersionFacts]:
-    """One light row per version, for the inventory and the due lists."""
-    query = sa.select(
-        col(AssetVersion.id),
-        col(AssetVersion.asset_id),
-        col(Asset.kind),
-        col(Asset.name),
-        col(Asset.owner_team),
-        col(AssetVersion.version),
-        col(AssetVersion.version_sort),
-        col(AssetVersion.stage),
-        col(AssetVersion.risk_tier),
-        col(AssetVersion.updated_at),
-        col(AssetVersion.recertify_by),
-        col(AssetVersion.deprecated_at),
-        col(AssetVersion.sunset_at),
-        col(AssetVersion.replacement),
-        col(AssetVersion.submitted_at),
-    ).join(Asset, col(AssetVersion.asset_id) == col(Asset.id))
-    # The columns are selected in VersionFacts' field order.
-    facts = org_report.VersionFacts._make
-    return [facts(row) for row in session.connection().execute(query)]
-
-
-def _manifests_and_hashes(
-    session: Session, version_ids: Sequence[int]
-) -> dict[int, tuple[dict[str, object], str]]:
-    """The parsed manifest and the content hash of some versions, by version id."""
-    found: dict[int, tuple[dict[str, object], str]] = {}
-    for chunk in _chunks(version_ids):
-        query = select(AssetVersion.id, AssetVersion.manifest_json, AssetVersion.content_hash)
-        for version_id, text, content_hash in session.exec(
-            query.where(col(AssetVersion.id).in_(chunk))
-        ):
-            value = json.loads(text)
-            if version_id is not None:
-                found[version_id] = (value if isinstance(value, dict) else {}, content_hash)
-    return found
-
 
 def _review_started(
     session: Session, versions: Sequence[org_report.VersionFacts]
@@ -512,7 +483,7 @@ def _review_started(
     by_ref = {(v.kind, v.name, v.version): v.version_id for v in versions}
     ref = sa.tuple_(col(AuditEvent.kind), col(AuditEvent.name), col(AuditEvent.version))
     started: dict[int, datetime] = {}
-    for chunk in _chunks(sorted(by_ref)):
+    for chunk in chunks(sorted(by_ref)):
         query = (
             select(AuditEvent.kind, AuditEvent.name, AuditEvent.version, func.max(AuditEvent.at))
             .where(AuditEvent.action == f"stage:{Stage.IN_REVIEW.value}", ref.in_(chunk))
@@ -522,11 +493,6 @@ def _review_started(
             if at is not None:
                 started[by_ref[(kind, name, version)]] = at
     return started
-
-
-def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(values), _CHUNK):
-        yield values[start : start + _CHUNK]
 
 
 def _id(value: int | None) -> int:

@@ -144,6 +144,25 @@ class ReportInputs:
     current: Sequence[VersionFacts] | None = None
 
 
+class ItemMemo:
+    """Report items kept from one report to the next, per version, while its facts hold.
+
+    Building about 11,000 validated items was a third of a report's time at 10,000
+    versions (``bench/notes/dashboard_scale.md``). A registry write changes a handful
+    of versions, so a caller that builds reports again and again (the dashboard's
+    shared report) passes one memo: an item is built again only when its version's
+    facts, or what it says about "now" (overdue or not), differ from when it was built.
+    Items are shared between reports and must not be mutated. Entries of versions that
+    no longer qualify are dropped at each build, so the memo never outgrows the catalog.
+    """
+
+    def __init__(self) -> None:
+        self.scope: dict[int, tuple[VersionFacts, tuple[str, ...], ScopeRow]] = {}
+        self.due: dict[int, tuple[VersionFacts, bool, DueItem]] = {}
+        self.deprecations: dict[int, tuple[VersionFacts, bool, DueItem]] = {}
+        self.failures: dict[int, tuple[VersionFacts, EvalFailureItem]] = {}
+
+
 def current_versions(versions: Iterable[VersionFacts]) -> list[VersionFacts]:
     """Each asset's current version (see the module docstring), ordered by kind and name."""
     best: dict[int, tuple[tuple[int, str, int], VersionFacts]] = {}
@@ -189,16 +208,19 @@ def reach(kind: str, manifest: Mapping[str, object], tools: Sequence[ScopeTool])
     return []
 
 
-def build_report(inputs: ReportInputs) -> OrgReport:
+def build_report(inputs: ReportInputs, memo: ItemMemo | None = None) -> OrgReport:
     """The org report from the gathered facts.
 
     Args:
         inputs: The facts; see :class:`ReportInputs`.
+        memo: Items of earlier reports to reuse where their facts are unchanged; a
+            fresh one (nothing reused) when None. The report is the same either way.
 
     Returns:
         The report, every list in the order the dashboard shows it.
     """
     now = inputs.now
+    memo = ItemMemo() if memo is None else memo
     current = inputs.current if inputs.current is not None else current_versions(inputs.versions)
     teams = {(v.kind, v.name): v.owner_team for v in current}
     published = [v for v in current if v.live]
@@ -209,20 +231,11 @@ def build_report(inputs: ReportInputs) -> OrgReport:
         by_stage=_counts(v.stage for v in current),
         by_team=_counts(v.owner_team for v in current),
         by_tier=_counts(v.risk_tier or UNRATED for v in current),
-        scope=[
-            ScopeRow(
-                ref=v.ref,
-                kind=AssetKind(v.kind),
-                owner_team=v.owner_team,
-                risk_tier=v.risk_tier,
-                reach=list(inputs.reach.get(v.version_id, [])),
-            )
-            for v in published
-        ],
+        scope=_scope(published, inputs.reach, memo),
         pending_reviews=_pending_reviews(inputs),
-        recertifications_due=_recertifications_due(inputs.versions, now=now),
-        deprecations=_deprecations(inputs.versions, now=now),
-        eval_failures=_eval_failures(inputs.versions, now=now),
+        recertifications_due=_recertifications_due(inputs.versions, now=now, memo=memo),
+        deprecations=_deprecations(inputs.versions, now=now, memo=memo),
+        eval_failures=_eval_failures(inputs.versions, now=now, memo=memo),
         reuse=_reuse(inputs.uses, teams=teams),
         unused=[v.asset_ref for v in published if (v.kind, v.name) not in used],
         daily=_daily(inputs.days, now=now),
@@ -246,6 +259,30 @@ def _names(value: object) -> list[str]:
     return []
 
 
+def _scope(
+    published: Iterable[VersionFacts], reach: Mapping[int, list[str]], memo: ItemMemo
+) -> list[ScopeRow]:
+    kept: dict[int, tuple[VersionFacts, tuple[str, ...], ScopeRow]] = {}
+    rows: list[ScopeRow] = []
+    for version in published:
+        lines = tuple(reach.get(version.version_id, ()))
+        held = memo.scope.get(version.version_id)
+        if held is not None and held[0] == version and held[1] == lines:
+            row = held[2]
+        else:
+            row = ScopeRow(
+                ref=version.ref,
+                kind=AssetKind(version.kind),
+                owner_team=version.owner_team,
+                risk_tier=version.risk_tier,
+                reach=list(lines),
+            )
+        kept[version.version_id] = (version, lines, row)
+        rows.append(row)
+    memo.scope = kept
+    return rows
+
+
 def _pending_reviews(inputs: ReportInputs) -> list[PendingReview]:
     reviews: list[PendingReview] = []
     for version in inputs.versions:
@@ -266,22 +303,32 @@ def _pending_reviews(inputs: ReportInputs) -> list[PendingReview]:
     return sorted(reviews, key=lambda review: (review.waiting_since, review.ref))
 
 
-def _recertifications_due(versions: Iterable[VersionFacts], *, now: datetime) -> list[DueItem]:
+def _recertifications_due(
+    versions: Iterable[VersionFacts], *, now: datetime, memo: ItemMemo
+) -> list[DueItem]:
     horizon = now + RECERTIFICATION_HORIZON
-    due = [
-        DueItem(
-            ref=version.ref,
-            owner_team=version.owner_team,
-            due=version.recertify_by,
-            overdue=version.recertify_by < now,
-        )
-        for version in versions
-        if version.live and version.recertify_by is not None and version.recertify_by <= horizon
-    ]
+    kept: dict[int, tuple[VersionFacts, bool, DueItem]] = {}
+    due: list[DueItem] = []
+    for version in versions:
+        by = version.recertify_by
+        if not version.live or by is None or by > horizon:
+            continue
+        overdue = by < now
+        held = memo.due.get(version.version_id)
+        if held is not None and held[0] == version and held[1] == overdue:
+            item = held[2]
+        else:
+            item = DueItem(ref=version.ref, owner_team=version.owner_team, due=by, overdue=overdue)
+        kept[version.version_id] = (version, overdue, item)
+        due.append(item)
+    memo.due = kept
     return sorted(due, key=lambda item: (item.due, item.ref))
 
 
-def _deprecations(versions: Iterable[VersionFacts], *, now: datetime) -> list[DueItem]:
+def _deprecations(
+    versions: Iterable[VersionFacts], *, now: datetime, memo: ItemMemo
+) -> list[DueItem]:
+    kept: dict[int, tuple[VersionFacts, bool, DueItem]] = {}
     items: list[DueItem] = []
     for version in versions:
         if version.stage != _DEPRECATED:
@@ -289,36 +336,53 @@ def _deprecations(versions: Iterable[VersionFacts], *, now: datetime) -> list[Du
         # A deprecation recorded without a sunset (a bare stage change) still shows,
         # dated when it happened.
         due = version.sunset_at or version.deprecated_at or version.updated_at
-        items.append(
-            DueItem(
+        overdue = due < now
+        held = memo.deprecations.get(version.version_id)
+        if held is not None and held[0] == version and held[1] == overdue:
+            item = held[2]
+        else:
+            item = DueItem(
                 ref=version.ref,
                 owner_team=version.owner_team,
                 due=due,
-                overdue=due < now,
+                overdue=overdue,
                 replacement=version.replacement,
             )
-        )
+        kept[version.version_id] = (version, overdue, item)
+        items.append(item)
+    memo.deprecations = kept
     return sorted(items, key=lambda item: (item.due, item.ref))
 
 
-def _eval_failures(versions: Iterable[VersionFacts], *, now: datetime) -> list[EvalFailureItem]:
+def _eval_failures(
+    versions: Iterable[VersionFacts], *, now: datetime, memo: ItemMemo
+) -> list[EvalFailureItem]:
     """Versions in ``EvalFailed`` whose lifecycle started within the window, newest first.
 
     Judged by the lifecycle's start, as the Temporal view is (``StartTime``): visibility
     keeps no time of the last stage change.
     """
     since = now - EVAL_FAILURE_WINDOW
-    items = [
-        EvalFailureItem(
-            ref=version.ref,
-            owner_team=version.owner_team,
-            risk_tier=version.risk_tier,
-            submitted_at=version.submitted_at or version.updated_at,
-            failed_at=version.updated_at,
-        )
-        for version in versions
-        if version.stage == _EVAL_FAILED and (version.submitted_at or version.updated_at) >= since
-    ]
+    kept: dict[int, tuple[VersionFacts, EvalFailureItem]] = {}
+    items: list[EvalFailureItem] = []
+    for version in versions:
+        started = version.submitted_at or version.updated_at
+        if version.stage != _EVAL_FAILED or started < since:
+            continue
+        held = memo.failures.get(version.version_id)
+        if held is not None and held[0] == version:
+            item = held[1]
+        else:
+            item = EvalFailureItem(
+                ref=version.ref,
+                owner_team=version.owner_team,
+                risk_tier=version.risk_tier,
+                submitted_at=started,
+                failed_at=version.updated_at,
+            )
+        kept[version.version_id] = (version, item)
+        items.append(item)
+    memo.failures = kept
     return sorted(items, key=lambda item: (item.submitted_at, item.ref), reverse=True)
 
 

@@ -8,7 +8,9 @@ report when the catalog's report generation (a few indexed aggregates, see
 younger than :data:`MAX_AGE` (dates move on: an SLA runs out without any write). Readers
 arriving while a computation runs wait for it rather than starting their own. A catalog
 without a generation (the API client) is computed for every reader. A failed
-computation is not kept.
+computation is not kept. The database catalog computes it from facts it keeps in memory
+and updates from what changed (:mod:`agent_registry.catalog.report_facts`), so the first
+page after a write is not a full recomputation either.
 """
 
 from __future__ import annotations
@@ -78,5 +80,9 @@ def shared_report(app: web.Application) -> SharedReport:
         # Looked up on the class: the database catalog has it, the API client has not.
         has_generation = callable(getattr(type(catalog), "report_generation", None))
         generation = catalog.report_generation if has_generation else None  # type: ignore[attr-defined]
-        app[SHARED_REPORT] = SharedReport(catalog.report, generation=generation)
+        # The database catalog keeps the report's facts and reads only what a write
+        # changed (``catalog/report_facts.py``): the page after a write stays fast.
+        has_live = callable(getattr(type(catalog), "live_report", None))
+        compute = catalog.live_report if has_live else catalog.report  # type: ignore[attr-defined]
+        app[SHARED_REPORT] = SharedReport(compute, generation=generation)
     return app[SHARED_REPORT]
