@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from agent_registry.contract import AssetStatus, ReviewInput, ReviewPlan, Vote
-from agent_registry.identity.principal import VerifiedBy, canonical_email
+from agent_registry.identity.principal import VerifiedBy, canonical_email, person_key
 from agent_registry.lifecycle import Decision, Stage
 from agent_registry.membership import members_include
 
@@ -38,9 +38,28 @@ def _canonical(value: str) -> str:
         return value.strip().casefold()
 
 
+def same_person(left: str, right: str) -> bool:
+    """Whether two addresses may be one person's (:func:`person_key`): for refusals.
+
+    Wider than :func:`same_identity` (``alice+x@example.com``, a full-width spelling, an
+    IDN or a trailing dot match ``alice@example.com``), so it is used only where a match
+    refuses: voting on your own asset, voting twice.
+    """
+    return bool(left.strip()) and person_key(left) == person_key(right)
+
+
 def is_own_asset(status: AssetStatus, who: str) -> bool:
     """Whether ``who`` submitted or wrote the version (in any spelling of their email)."""
     return any(same_identity(who, person) for person in (status.submitter, *status.authors))
+
+
+def is_possibly_own_asset(status: AssetStatus, who: str) -> bool:
+    """Whether ``who`` may be the submitter or an author under another spelling.
+
+    The refusal side of :func:`is_own_asset`: sub-addresses, compatibility forms, IDNs
+    and trailing dots count as the same mailbox (:func:`same_person`).
+    """
+    return any(same_person(who, person) for person in (status.submitter, *status.authors))
 
 
 SLACK_SOURCE = VerifiedBy.SLACK.value
@@ -83,7 +102,7 @@ def refusal(status: AssetStatus, decision: Decision, vote: ReviewInput) -> str |
     decided = outcome(status.plan, status.votes)
     if decided is not None:
         return f"{status.ref} is already decided ({decided.value.replace('_', ' ')})"
-    if is_own_asset(status, reviewer):
+    if is_possibly_own_asset(status, reviewer):
         return f"{reviewer} submitted or wrote {status.ref} and cannot review it"
     channel = channel_refusal(vote.source, cli_allowed=status.plan.cli_reviews)
     if channel is not None:
@@ -93,7 +112,7 @@ def refusal(status: AssetStatus, decision: Decision, vote: ReviewInput) -> str |
         reviewers, reviewer, verified_groups=vote.groups
     ):
         return f"{reviewer} is not in the policy's '{REVIEWERS_GROUP}' group"
-    earlier = next((v for v in status.votes if same_identity(v.reviewer, reviewer)), None)
+    earlier = next((v for v in status.votes if same_person(v.reviewer, reviewer)), None)
     if earlier is not None:
         return f"{reviewer} already voted ({earlier.decision.value}) on {status.ref}"
     if decision is not Decision.APPROVE and not (vote.reason or "").strip():

@@ -24,7 +24,7 @@ from typing import Protocol
 
 from aiohttp import hdrs, web
 
-from agent_registry.identity.principal import Principal, PrincipalKind, VerifiedBy
+from agent_registry.identity.principal import Principal, PrincipalKind, VerifiedBy, one_line
 from agent_registry.identity.tokens import TokenRefusedError, TokenVerifier
 
 logger = logging.getLogger(__name__)
@@ -49,10 +49,11 @@ class IdentityRefusedError(Exception):
     """
 
     def __init__(self, status: int, reason: str, *, actor: str = "anonymous") -> None:
+        reason = one_line(reason)
         super().__init__(reason)
         self.status = status
         self.reason = reason
-        self.actor = actor
+        self.actor = one_line(actor)[:320] or "anonymous"
 
 
 class Authenticator(Protocol):

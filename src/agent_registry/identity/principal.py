@@ -9,7 +9,9 @@ as two is how an author could approve their own asset.
 
 from __future__ import annotations
 
+import contextlib
 import re
+import unicodedata
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -47,6 +49,47 @@ def canonical_email(raw: str) -> str:
     if len(value) > _MAX_EMAIL_LENGTH or not _EMAIL_PATTERN.match(value):
         raise ValueError(f"{raw!r} is not an email address (expected name@domain)")
     return value
+
+
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+
+
+def one_line(text: str) -> str:
+    """``text`` with every control character (newlines, escapes) turned into a space.
+
+    For what a caller typed or a token claims that ends up in a log line, the audit log
+    or a status line: one refusal must stay one line, and a forged subject must not
+    start a second, made-up entry.
+    """
+    return _UNPRINTABLE.sub(" ", text).strip()
+
+
+def person_key(raw: str) -> str:
+    """What two spellings of one person's address have in common; for refusals only.
+
+    :func:`canonical_email` is the identity a principal carries and the one a group
+    admits. Refusing someone's own asset, or a second vote, needs more: one mailbox has
+    more spellings than case, and a person holding two of them (their IdP email and a
+    Slack profile email, or an author line the submitter typed) must not count as two
+    people. Beyond trimming and case-folding this applies NFKC (full-width and other
+    compatibility forms), drops a ``+tag`` from the local part (sub-addressing delivers
+    to the same mailbox), drops trailing dots from the domain and writes an
+    internationalised domain in its ASCII (IDNA) form. Look-alikes from other scripts
+    (a Cyrillic ``U+0430`` for ``a``) are other mailboxes, so other people, as
+    is any other address.
+
+    Used only where a wider match refuses more (self-approval, voting twice), never
+    where it would admit someone (groups, revising, attesting).
+    """
+    value = unicodedata.normalize("NFKC", raw).strip().casefold()
+    local, at, domain = value.rpartition("@")
+    if not at:
+        return value
+    local = local.split("+", 1)[0] or local
+    domain = domain.rstrip(".")
+    with contextlib.suppress(UnicodeError):  # not a valid IDN label: keep the folded text
+        domain = domain.encode("idna").decode("ascii")
+    return f"{local}@{domain}"
 
 
 class Principal(BaseModel):

@@ -19,7 +19,8 @@ from urllib.parse import urlsplit
 
 import jwt
 
-from agent_registry.identity.principal import Principal, PrincipalKind, VerifiedBy
+from agent_registry.identity.principal import Principal, PrincipalKind, VerifiedBy, one_line
+from agent_registry.membership import ANYONE, is_slack_group_id
 
 ALLOWED_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384")
 """Asymmetric algorithms only: a token is proven by the issuer's private key."""
@@ -169,7 +170,7 @@ def unverified_subject(token: str) -> str | None:
     for name in ("email", "sub"):
         value = claims.get(name)
         if isinstance(value, str) and value.strip():
-            return value.strip()[:200]
+            return one_line(value)[:200]
     return None
 
 
@@ -183,6 +184,26 @@ def machine_email(client_id: str, issuer: str) -> str:
     return f"{client_id}@clients.{host}"
 
 
+def token_groups(value: object) -> list[str]:
+    """The identity-provider groups a token's groups claim may vouch for.
+
+    A policy group's entries are people (emails), Slack user-group ids (``S...``) and
+    ``*`` as well as group names, and a verified group equal to an entry admits the
+    caller (:func:`~agent_registry.membership.members_include`). A group name is often
+    chosen by whoever creates the group, so a name shaped like one of those entries is
+    not taken from a token: a group called ``carol@example.com`` must not make its
+    members Carol, nor one called like the security team's Slack user group make them
+    members of it; only Slack vouches for Slack groups.
+    """
+    if not isinstance(value, list):
+        return []
+    return [
+        name
+        for name in (str(item).strip() for item in value if isinstance(item, str))
+        if name and name != ANYONE and "@" not in name and not is_slack_group_id(name)
+    ]
+
+
 def principal_from_claims(claims: dict[str, Any], config: OidcConfig) -> Principal:
     """The principal verified ``claims`` describe.
 
@@ -191,8 +212,7 @@ def principal_from_claims(claims: dict[str, Any], config: OidcConfig) -> Princip
     """
     subject = str(claims.get("sub", ""))
     client_id = claims.get("client_id")
-    groups_value = claims.get(config.groups_claim, [])
-    groups = [str(g) for g in groups_value] if isinstance(groups_value, list) else []
+    groups = token_groups(claims.get(config.groups_claim, []))
     if isinstance(client_id, str) and client_id == subject:
         return Principal(
             email=machine_email(client_id, config.issuer),

@@ -1,0 +1,168 @@
+"""A hostile submitter or reviewer against the identity rules: the holes found, closed.
+
+Each test is an attack that used to work: another spelling of one's own mailbox to
+approve one's own asset or vote twice, an identity-provider group named like a person
+or a Slack user group to satisfy a group one is not in, and a forged token subject that
+wrote a second, made-up line into the server log and the audit log.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from agent_registry.api.errors import json_errors
+from agent_registry.assets.refs import AssetRef
+from agent_registry.contract import AssetStatus, ReviewInput, ReviewPlan, Vote
+from agent_registry.identity.http import OidcAuthenticator, install, require_principal
+from agent_registry.identity.principal import Principal, VerifiedBy, person_key
+from agent_registry.identity.tokens import OidcConfig, TokenVerifier, principal_from_claims
+from agent_registry.lifecycle import Decision, Stage
+from agent_registry.membership import members_include
+from agent_registry.review_rules import is_own_asset, missing_approvals, refusal
+
+NOW = datetime(2026, 12, 5, tzinfo=UTC)
+ISSUER = "https://idp.example.com"
+AUDIENCE = "https://registry.example.com/api"
+
+
+def _status(*votes: Vote, approvals: int = 1, **groups: list[str]) -> AssetStatus:
+    plan = ReviewPlan(
+        policy_version="t",
+        approvals_required=approvals,
+        require_groups=[g for g in groups if g != "reviewers"],
+        group_members={"reviewers": ["*"], **groups},
+        sla=timedelta(days=2),
+        escalate_after=timedelta(days=4),
+        revision_window=timedelta(days=30),
+    )
+    return AssetStatus(
+        ref=AssetRef.parse("skill/pdf-report@1.0.0"),
+        stage=Stage.IN_REVIEW,
+        owner_team="docs",
+        submitter="alice@example.com",
+        authors=["ann@bücher.example"],
+        plan=plan,
+        votes=list(votes),
+    )
+
+
+def _vote_as(email: str, by: VerifiedBy = VerifiedBy.SLACK) -> ReviewInput:
+    return ReviewInput(principal=Principal(email=email, verified_by=by))
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "alice+slack@example.com",  # a Slack profile email on a sub-address of her mailbox
+        "Alice+Review@Example.COM",
+        "\uff41\uff4c\uff49\uff43\uff45@example.com",  # full-width "alice", NFKC-equal
+        "alice@example.com.",  # the fully qualified domain
+        "ann@xn--bcher-kva.example",  # the author's IDN domain in its ASCII form
+        "ann+x@BÜCHER.example",
+    ],
+)
+def test_another_spelling_of_the_submitters_or_an_authors_mailbox_cannot_approve(
+    spelling: str,
+) -> None:
+    reason = refusal(_status(), Decision.APPROVE, _vote_as(spelling))
+    assert reason is not None and "cannot review it" in reason
+
+
+def test_one_person_under_two_spellings_cannot_vote_twice() -> None:
+    first = Vote(reviewer="bob@example.com", decision=Decision.APPROVE, at=NOW)
+    status = _status(first, approvals=2)
+    reason = refusal(status, Decision.APPROVE, _vote_as("bob+second@example.com"))
+    assert reason is not None and "already voted (approve)" in reason
+
+
+def test_the_wider_match_only_refuses_it_never_admits() -> None:
+    """Revising and group membership still need the exact canonical email."""
+    status = _status()
+    assert not is_own_asset(status, "alice+x@example.com")
+    assert not members_include(["bob@example.com"], "bob+x@example.com")
+    assert refusal(status, Decision.APPROVE, _vote_as("carol@example.com")) is None
+    assert person_key("a.lice@example.com") != person_key("alice@example.com")
+
+
+def test_a_token_group_named_like_a_person_or_a_slack_group_admits_no_one() -> None:
+    """Group names are often chosen by whoever creates the group; they cannot be people,
+    Slack user groups (only Slack vouches for those) or ``*``."""
+    config = OidcConfig(issuer=ISSUER, audience=AUDIENCE)
+    claims = {
+        "sub": "mallory",
+        "email": "mallory@example.com",
+        "groups": ["carol@example.com", "S0614TZR7", "*", " security ", 7, "docs"],
+    }
+    principal = principal_from_claims(claims, config)
+    assert principal.groups == ["security", "docs"]
+    security = ["S0614TZR7", "carol@example.com"]
+    assert not members_include(security, principal.email, verified_groups=principal.groups)
+    status = _status(security=security)
+    mallory = ReviewInput(principal=principal)
+    assert refusal(status, Decision.APPROVE, mallory) is None  # may vote, but...
+    voted = status.model_copy(
+        update={
+            "votes": [
+                Vote(
+                    reviewer=principal.email,
+                    decision=Decision.APPROVE,
+                    at=NOW,
+                    verified_groups=principal.groups,
+                )
+            ]
+        }
+    )
+    assert voted.plan is not None
+    assert missing_approvals(voted.plan, voted.votes) == ["an approver from security"]
+
+
+def _unsigned(claims: dict[str, object]) -> str:
+    def part(value: dict[str, object]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
+
+    return f"{part({'alg': 'none', 'typ': 'JWT'})}.{part(claims)}."
+
+
+class _Refusals:
+    def __init__(self) -> None:
+        self.seen: list[dict[str, object]] = []
+
+    async def refused(self, *, actor: str, action: str, reason: str, status: int) -> None:
+        self.seen.append({"actor": actor, "action": action, "reason": reason, "status": status})
+
+
+async def test_a_forged_subject_cannot_write_a_second_line_into_the_logs(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    forged = "mallory\nrefused POST /api/v1/votes for bob@example.com (401): \x1b[2Kok"
+    token = _unsigned({"sub": forged, "iss": ISSUER, "aud": AUDIENCE})
+    refusals = _Refusals()
+    app = web.Application(middlewares=[json_errors])
+    install(app, OidcAuthenticator(TokenVerifier(OidcConfig(ISSUER, AUDIENCE))), refusals)
+
+    async def write(request: web.Request) -> web.Response:
+        await require_principal(request)
+        return web.json_response({})
+
+    app.router.add_post("/api/v1/votes", write)
+    async with TestClient(TestServer(app)) as client:
+        with caplog.at_level(logging.WARNING, logger="agent_registry.identity.http"):
+            reply = await client.post(
+                "/api/v1/votes", headers={"Authorization": f"Bearer {token}"}, json={}
+            )
+        assert reply.status == 401
+        body = await reply.json()
+    assert "\n" not in str(body) and token not in str(body)
+    [seen] = refusals.seen
+    actor = str(seen["actor"])
+    assert actor.startswith("mallory") and not any(ord(c) < 32 for c in actor)
+    lines = [r.getMessage() for r in caplog.records if r.name == "agent_registry.identity.http"]
+    assert lines and all("\n" not in line and "\x1b" not in line for line in lines)
+    assert token not in " ".join(lines) + json.dumps(seen)
