@@ -82,6 +82,10 @@ class LiveFacts:
         self._versions: dict[int, org_report.VersionFacts] = {}
         self._max_id = 0
         self._latest: datetime | None = None
+        self._by_asset: dict[int, dict[int, org_report.VersionFacts]] = {}
+        self._current_of: dict[int, org_report.VersionFacts] = {}
+        self._current: list[org_report.VersionFacts] = []
+        self._in_review: dict[int, org_report.VersionFacts] = {}
         self._reach: dict[int, tuple[str, list[str]]] = {}
         self._review_started: dict[tuple[str, str, str], datetime] = {}
         self._audit_id = 0
@@ -93,12 +97,11 @@ class LiveFacts:
             self._refresh_versions(session)
             self._refresh_review_starts(session)
             versions = list(self._versions.values())
-            current = org_report.current_versions(versions)
+            current = self._current
             reach = self._reach_of(session, [v for v in current if v.live])
-            in_review = (v for v in versions if v.stage == Stage.IN_REVIEW.value)
             started = {
                 v.version_id: at
-                for v in in_review
+                for v in self._in_review.values()
                 if (at := self._review_started.get((v.kind, v.name, v.version))) is not None
             }
             inputs = org_report.ReportInputs(
@@ -129,12 +132,28 @@ class LiveFacts:
                     col(AssetVersion.updated_at) >= self._latest - LOOKBACK,
                 ),
             )
+        moved: set[int] = set()
         for facts in changed:
-            self._versions[facts.version_id] = facts
-            self._reach.pop(facts.version_id, None)
             self._max_id = max(self._max_id, facts.version_id)
             if self._latest is None or facts.updated_at > self._latest:
                 self._latest = facts.updated_at
+            if self._versions.get(facts.version_id) == facts:
+                continue  # read again within the look-back, unchanged
+            self._versions[facts.version_id] = facts
+            self._reach.pop(facts.version_id, None)
+            self._by_asset.setdefault(facts.asset_id, {})[facts.version_id] = facts
+            if facts.stage == Stage.IN_REVIEW.value:
+                self._in_review[facts.version_id] = facts
+            else:
+                self._in_review.pop(facts.version_id, None)
+            moved.add(facts.asset_id)
+        if moved:
+            # Only the assets a write touched can have a new current version.
+            for asset_id in moved:
+                (self._current_of[asset_id],) = org_report.current_versions(
+                    self._by_asset[asset_id].values()
+                )
+            self._current = sorted(self._current_of.values(), key=lambda v: (v.kind, v.name))
 
     def _refresh_review_starts(self, session: Session) -> None:
         query = (
