@@ -89,6 +89,9 @@ class Settings(BaseSettings):
         oidc_client_secret: A CI bot's client secret: with it, the CLI logs in with the
             client-credentials grant and the registry sees a machine principal.
         oidc_scope: The scopes ``agentreg login`` asks for.
+        oidc_token_type: ``at+jwt`` (RFC 9068) takes only tokens typed as access
+            tokens; ``any`` for providers whose access tokens are untyped (a token with
+            an ID token's ``nonce``/``at_hash``/``c_hash`` is still refused).
     """
 
     model_config = SettingsConfigDict(
@@ -138,6 +141,7 @@ class Settings(BaseSettings):
     oidc_client_id: str = "agentreg-cli"
     oidc_client_secret: SecretStr | None = None
     oidc_scope: str = "openid offline_access email profile groups"
+    oidc_token_type: Literal["at+jwt", "any"] = "at+jwt"  # noqa: S105 - a JWT type, no secret
     signing_key: Path | None = None
     trusted_keys: Path | None = None
     audit_key: Path | None = None

@@ -50,6 +50,7 @@ def login() -> None:
             audience=settings.oidc_audience,
             groups_claim=settings.oidc_groups_claim,
             jwks_url=settings.oidc_jwks_url,
+            token_type=settings.oidc_token_type,
         )
     )
     try:

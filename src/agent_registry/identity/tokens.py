@@ -53,6 +53,9 @@ class OidcConfig:
         leeway_seconds: Clock skew allowed on ``exp`` and ``nbf``.
         jwks_cache_seconds: How long fetched keys are reused before being fetched again;
             a key the provider rotated away stops verifying after this at the latest.
+        token_type: ``at+jwt`` (RFC 9068): only a token typed as an access token is
+            taken; ``any`` for providers whose access tokens are untyped (ID tokens are
+            then told apart by their own claims, see :func:`access_token_refusal`).
     """
 
     issuer: str
@@ -62,6 +65,7 @@ class OidcConfig:
     leeway_seconds: int = 30
     jwks_cache_seconds: int = 300
     algorithms: tuple[str, ...] = field(default=ALLOWED_ALGORITHMS)
+    token_type: str = "at+jwt"  # noqa: S105 - a JWT type, no secret
 
 
 def discover_jwks_url(issuer: str) -> str:
@@ -132,7 +136,7 @@ class TokenVerifier:
                 f"token signed with unknown key {header.get('kid')!r}", subject=subject
             ) from None
         try:
-            return jwt.decode(
+            claims: dict[str, Any] = jwt.decode(
                 token,
                 key,
                 algorithms=list(self._config.algorithms),
@@ -159,6 +163,45 @@ class TokenVerifier:
             raise TokenRefusedError("token signature does not verify", subject=subject) from None
         except jwt.InvalidTokenError as error:
             raise TokenRefusedError(f"token refused: {error}", subject=subject) from None
+        refused = access_token_refusal(header, claims, token_type=self._config.token_type)
+        if refused is not None:
+            raise TokenRefusedError(refused, subject=subject)
+        return claims
+
+
+ACCESS_TOKEN_TYPE = "at+jwt"  # noqa: S105 - a JWT type, no secret
+"""RFC 9068 §2.1: the ``typ`` header of a JWT access token (``application/`` optional)."""
+
+ID_TOKEN_CLAIMS = ("nonce", "at_hash", "c_hash")
+"""Claims only an OpenID Connect ID token carries (OIDC Core §2, §3.1.3.6, §3.3.2.11)."""
+
+
+def access_token_refusal(
+    header: dict[str, Any], claims: dict[str, Any], *, token_type: str
+) -> str | None:
+    """Why a verified JWT is not an access token for the registry, or None.
+
+    An ID token is signed by the same keys and, where the registry's audience is a
+    client id, carries the same audience; it is handed to web pages and other services
+    as proof of a login, not as a credential to act. RFC 9068 §4 has a resource server
+    refuse a token whose ``typ`` is not ``at+jwt``. For providers whose access tokens
+    carry no such type (``token_type`` ``any``) a token with an ID token's own claims is
+    still refused.
+    """
+    typ = header.get("typ")
+    kind = typ.strip().lower().removeprefix("application/") if isinstance(typ, str) else None
+    if token_type == ACCESS_TOKEN_TYPE and kind != ACCESS_TOKEN_TYPE:
+        shown = "none" if typ is None else repr(one_line(str(typ))[:40])
+        return (
+            f"not an access token (typ {shown}, must be at+jwt): sign in with agentreg "
+            "login; an ID token is not accepted"
+        )
+    marker = next((name for name in ID_TOKEN_CLAIMS if name in claims), None)
+    if marker is not None:
+        return (
+            f"an ID token (it carries {marker}), not an access token: sign in with agentreg login"
+        )
+    return None
 
 
 def unverified_subject(token: str) -> str | None:
