@@ -1,5 +1,11 @@
 """The scheduled import's I/O: read the upstream registry, read the registry, submit.
 
+A pick is submitted as the registry server submits (``POST /api/v1/submissions``):
+the submitter is the principal the server verified when the watch was set up, and
+whether a machine wrote it follows from that principal's kind, never from the draft.
+The worker holds namespace credentials, the people who set up watches do not, so the
+principal in the schedule's input is the server's word.
+
 Both activities are idempotent. Planning only reads. Submitting a pick starts its
 version's lifecycle under the deterministic workflow id ``asset/<kind>/<name>/<version>``,
 so a retried or repeated submission finds the lifecycle already started and reports
@@ -16,12 +22,17 @@ from pathlib import Path
 from sqlalchemy import Engine
 from temporalio import activity
 from temporalio.client import Client
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 
+from agent_registry.api.errors import ApiError
+from agent_registry.api.writes import server_metadata
 from agent_registry.assets.refs import is_semver
 from agent_registry.catalog.mcp_servers import held_server
-from agent_registry.cli.mcp_submit import submit_folder
+from agent_registry.cli.lifecycle_client import start_lifecycle
+from agent_registry.cli.mcp_submit import prepare_folder
 from agent_registry.config import Settings
+from agent_registry.contract import Submission
+from agent_registry.identity.principal import Principal
 from agent_registry.mcp_registry.contract import (
     PLAN_ACTIVITY,
     SUBMIT_ACTIVITY,
@@ -93,10 +104,20 @@ class McpImportActivities:
         """Fetch the pick again, carry the confirmed scope, and submit it once.
 
         Raises:
-            ApplicationError: The upstream failed (retried), or the carried scope is
-                gone (not retried).
+            ApplicationError: The upstream failed (retried); or, not retried: the watch
+                has no verified principal, the carried scope is gone, or the draft's
+                metadata is refused as the submission route would refuse it.
         """
         pick = request.pick
+        principal = request.principal
+        if principal is None:
+            raise ApplicationError(
+                f"{pick.name} {pick.version}: this watch was set up before watches went "
+                "through the registry server and names its submitter only by a claim; "
+                "set it up again with agentreg import mcp --watch",
+                type="Unverified",
+                non_retryable=True,
+            )
         try:
             async with UpstreamRegistry(request.upstream) as upstream:
                 entry = await upstream.version(pick.name, pick.version)
@@ -119,16 +140,37 @@ class McpImportActivities:
                 team=request.team,
                 changelog=f"Imported from {request.upstream} by the scheduled import.",
             )
-            submitted = await submit_folder(
-                self._client,
-                self._settings,
-                draft.folder,
-                submitter=request.submitter,
-                team=request.team,
+            submission = await asyncio.to_thread(
+                prepare_folder, self._settings, draft.folder, submitter="", team=request.team
             )
+        started = await self._start(_attributed(submission, principal))
         return ImportOutcome(
             name=pick.name,
             version=pick.version,
-            status="submitted" if submitted.started else "already-submitted",
-            message=submitted.workflow_id,
+            status="submitted" if started else "already-submitted",
+            message=submission.ref.workflow_id,
         )
+
+    async def _start(self, submission: Submission) -> bool:
+        """Start the lifecycle; False when the version was submitted before."""
+        try:
+            await start_lifecycle(self._client, self._settings, submission=submission)
+        except WorkflowAlreadyStartedError:
+            return False
+        return True
+
+
+def _attributed(submission: Submission, principal: Principal) -> Submission:
+    """The submission as the server's submission route records it for ``principal``.
+
+    Raises:
+        ApplicationError: Not retried; the metadata names an author that is not an email.
+    """
+    metadata = submission.metadata.model_copy(
+        update={"authors": [a for a in submission.metadata.authors if a.strip()]}
+    )
+    try:
+        metadata = server_metadata(metadata, principal)
+    except ApiError as error:
+        raise ApplicationError(error.error, type="Refused", non_retryable=True) from None
+    return submission.model_copy(update={"metadata": metadata, "submitter": principal.email})

@@ -16,8 +16,9 @@ once (reported as "first walk"), and 100 unmeasured requests of the mix.
 Import: a loopback registry speaking the API serves 100 ``server.json`` documents; timed
 from the first upstream request to the 100th lifecycle started on the dev server, as
 ``agentreg import mcp`` then ``--submit`` do it (drafts with the probe off, scopes
-confirmed in between, untimed): fetch and schema-check, read the drafts, stage each
-bundle, start each lifecycle.
+confirmed in between, untimed): fetch and schema-check, read the drafts, send each
+version to the registry server's submission route (local mode, ``--as``), which stages
+the bundle and starts the lifecycle.
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ from bench.report import Figure, ms, percentile, write_section
 from bench.stack import dev_server, free_port, fresh_registry
 from tests.mcp_registry.support import TIME_TOOLS, server_archive, upstream
 from tests.mcp_registry.upstream_double import Upstream, serving
+from tests.registry_server import registry_server
 
 CHUNK = 500
 WARMUP = 100
@@ -293,14 +295,22 @@ async def measure_import(count: int) -> list[Figure]:
         for entry in chosen:  # the submitter's confirmation, untimed
             folder = draft_folder(root, entry.name, entry.version)
             (folder / "scope.yaml").write_text(yaml.safe_dump({"tools": TIME_TOOLS}))
-        async with dev_server() as env:
+        engine = make_engine(registry.settings.database_url or "")
+        async with (
+            dev_server() as env,
+            registry_server(registry.settings, env.client, engine) as api,
+        ):
+            settings = registry.settings.model_copy(update={"api_url": api})
             started = time.perf_counter()
             fetched = await fetch_chosen(url, search="bench", names=[], timeout=30)
             prepared = await asyncio.to_thread(
-                ready_drafts, registry.settings, root, fetched, submitter="ada", team="platform"
+                ready_drafts, settings, root, fetched, submitter="", team="platform"
             )
-            submitted = await submit_prepared(env.client, registry.settings, prepared)
+            submitted = await asyncio.to_thread(
+                submit_prepared, settings, prepared, as_user="ada@example.com"
+            )
             elapsed = time.perf_counter() - started
+        engine.dispose()
     started_count = sum(s.started for s in submitted)
     return [
         Figure(

@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 from sqlalchemy import Engine
 from temporalio.client import Client
 
-from agent_registry.api import writes
+from agent_registry.api import mcp_watches, writes
 from agent_registry.api.app import build_web_app
 from agent_registry.catalog.database import DatabaseCatalog
 from agent_registry.cli.serve import start_site
@@ -39,6 +39,7 @@ async def registry_server(
     app = build_web_app(settings, DatabaseCatalog(engine, limits=settings.bundle_limits))
     install(app, authenticator or LocalAuthenticator(), DatabaseRefusalLog(engine))
     writes.add_routes(app, writes.LifecycleGateway(connect))
+    mcp_watches.add_routes(app)
     port = free_port()
     runner = await start_site(app, host="127.0.0.1", port=port)
     try:

@@ -67,6 +67,9 @@ class McpImportWorkflow:
                         pick=pick,
                         team=request.team,
                         submitter=request.submitter,
+                        # Only the activity's input grows: the commands a run issues
+                        # are unchanged, so runs in flight replay without a patch.
+                        principal=request.principal,
                     ),
                     start_to_close_timeout=UPSTREAM_TIMEOUT,
                     retry_policy=UPSTREAM_RETRY,

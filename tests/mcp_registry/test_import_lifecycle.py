@@ -3,6 +3,8 @@
 The loopback registry serves real ``server.json`` documents (tests/mcp_registry/servers);
 the worker that ships runs the lifecycles on the real Temporal dev server, so an
 imported version meets the eval bar, the live probe and review like any submission.
+Submissions and the watch go through the registry server in local mode (``--as``), as
+``make up`` runs it.
 """
 
 from __future__ import annotations
@@ -25,11 +27,11 @@ from agent_registry.assets.refs import AssetKind, AssetRef
 from agent_registry.cli.errors import CliError
 from agent_registry.cli.lifecycle_client import query_status
 from agent_registry.cli.mcp_import import draft_all, ready_drafts, submit_prepared, watch_servers
+from agent_registry.cli.registry_writes import server_url
 from agent_registry.config import Settings
 from agent_registry.contract import AssetStatus
 from agent_registry.lifecycle import Stage
 from agent_registry.mcp_registry.contract import (
-    McpImportInput,
     McpImportResult,
     SubmitPickInput,
     UpstreamPick,
@@ -42,7 +44,8 @@ from tests import seeding
 from tests.mcp_probe.support import needs_sandbox
 from tests.mcp_registry.support import GITHUB, TIME, TIME_TOOLS, server_archive, upstream
 from tests.mcp_registry.upstream_double import Upstream, serving
-from tests.support import STARTED, make_settings, running_worker, wait_for_stage
+from tests.registry_server import registry_server
+from tests.support import STARTED, make_settings, principal, running_worker, wait_for_stage
 
 TIME_TOOL_NAMES = {"get_current_time", "convert_time"}
 
@@ -98,8 +101,15 @@ async def test_import_reaches_review_once(
     _confirm(time_draft, TIME_TOOLS)
     _confirm(github_draft, [{"name": "get_me", "effects": ["read", "network"]}])
     prepared = ready_drafts(settings, root, chosen, submitter="ada@example.com", team="platform")
-    async with running_worker(client, settings, sqlite_engine):
-        first = await submit_prepared(client, settings, prepared)
+    async with (
+        running_worker(client, settings, sqlite_engine),
+        registry_server(settings, client, sqlite_engine) as api,
+    ):
+        settings = settings.model_copy(update={"api_url": api})
+        assert server_url(settings) == api
+        first = await asyncio.to_thread(
+            submit_prepared, settings, prepared, as_user="ada@example.com"
+        )
         assert [(s.ref.name, s.started) for s in first] == [(GITHUB, True), (TIME, True)]
         handles = [_handle(client, s.workflow_id) for s in first]
         STARTED.extend(handles)
@@ -107,7 +117,9 @@ async def test_import_reaches_review_once(
         assert status.stage is Stage.IN_REVIEW  # passed the eval bar, probe included
         # A re-run imports nothing twice.
         again = ready_drafts(settings, root, chosen, submitter="ada@example.com", team="platform")
-        second = await submit_prepared(client, settings, again)
+        second = await asyncio.to_thread(
+            submit_prepared, settings, again, as_user="ada@example.com"
+        )
         assert [s.started for s in second] == [False, False]
 
 
@@ -149,11 +161,20 @@ async def test_schedule_submits_each_new_upstream_version_once(
     double = Upstream()
     double.add(_released(upstream("time"), held))
     with serving(double) as url:
-        request = McpImportInput(
-            upstream=url, names=[TIME, GITHUB], team="platform", submitter="ada@example.com"
-        )
-        async with running_worker(client, settings, sqlite_engine):
-            sid = await watch_servers(client, settings, request, every=timedelta(hours=1))
+        async with (
+            running_worker(client, settings, sqlite_engine),
+            registry_server(settings, client, sqlite_engine) as api,
+        ):
+            watch = await asyncio.to_thread(
+                watch_servers,
+                settings.model_copy(update={"api_url": api}),
+                upstream=url,
+                names=[TIME, GITHUB],
+                team="platform",
+                every=timedelta(hours=1),
+                as_user="ada@example.com",
+            )
+            sid = watch.schedule_id
             schedule = client.get_schedule_handle(sid)
             try:
                 nothing_new = await _run_once(client, sid)
@@ -169,6 +190,8 @@ async def test_schedule_submits_each_new_upstream_version_once(
                 STARTED.append(lifecycle)
                 status = await wait_for_stage(lifecycle, Stage.IN_REVIEW, timeout=90)
                 assert status.stage is Stage.IN_REVIEW  # the carried scope held at the probe
+                # The watcher the server resolved, not a name the schedule claims.
+                assert (status.submitter, status.machine_authored) == ("ada@example.com", False)
 
                 # Submitting the same pick again starts nothing: the lifecycle id is the
                 # version's, so a retried or overlapping run cannot submit it twice.
@@ -178,6 +201,7 @@ async def test_schedule_submits_each_new_upstream_version_once(
                         pick=UpstreamPick(name=TIME, version=new, scope_from=str(held_ref)),
                         team="platform",
                         submitter="ada@example.com",
+                        principal=principal("ada@example.com"),
                     )
                 )
                 assert repeat.status == "already-submitted"

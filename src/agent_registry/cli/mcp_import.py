@@ -15,8 +15,15 @@ confirm it:
    draft is unconfirmed, missing or stale, and a version submitted before is reported,
    not submitted again.
 
-``--watch 1d`` (with ``--name``) also creates a Temporal Schedule that submits each new
-upstream version of those servers once, carrying the confirmed scope forward.
+``--watch 1d`` (with ``--name``) also asks the registry server to set up a Temporal
+Schedule that submits each new upstream version of those servers once, carrying the
+confirmed scope forward.
+
+Both writes go to the registry server, like every other write (see
+:mod:`agent_registry.cli.registry_writes`): submissions to its submission route, the
+watch to ``POST /api/v1/mcp-watches``. The server names the submitter, and the watcher
+whose the scheduled submissions are, from the caller's credential; the person
+importing needs no Temporal credentials.
 """
 
 from __future__ import annotations
@@ -28,32 +35,20 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from temporalio.client import (
-    Client,
-    Schedule,
-    ScheduleActionStartWorkflow,
-    ScheduleAlreadyRunningError,
-    ScheduleIntervalSpec,
-    ScheduleOverlapPolicy,
-    SchedulePolicy,
-    ScheduleSpec,
-    ScheduleUpdate,
-    ScheduleUpdateInput,
-)
 
+from agent_registry.api.mcp_watches import MCP_WATCHES_PATH, WatchReply
 from agent_registry.assets.bundle_problems import BundleError
 from agent_registry.assets.kinds import SCOPE_FILE, SERVER_FILE
 from agent_registry.assets.loader import AssetLoadError, load_path
 from agent_registry.assets.metadata import MetadataError
 from agent_registry.assets.refs import InvalidRefError, is_semver
 from agent_registry.cli.errors import CliError
-from agent_registry.cli.mcp_submit import Submitted, prepare_folder, start_prepared
+from agent_registry.cli.mcp_submit import Submitted, prepare_folder, send_prepared
+from agent_registry.cli.registry_writes import credential_headers, request_json
 from agent_registry.cli.render import plain
-from agent_registry.cli.submit import current_user
 from agent_registry.config import Settings
 from agent_registry.contract import Submission
 from agent_registry.durations import parse_duration
-from agent_registry.mcp_registry.contract import MCP_IMPORT_WORKFLOW, McpImportInput, schedule_id
 from agent_registry.mcp_registry.drafts import DraftError, read_draft, server_text, write_draft
 from agent_registry.mcp_registry.scope_proposal import proposal
 from agent_registry.mcp_registry.upstream import (
@@ -64,7 +59,6 @@ from agent_registry.mcp_registry.upstream import (
     fetch_chosen,
 )
 from agent_registry.policy_loader import load_policy
-from agent_registry.temporal import connect
 
 DEFAULT_DRAFTS = Path("mcp-imports")
 
@@ -99,7 +93,14 @@ def import_mcp(
     timeout: Annotated[
         float, typer.Option(help="Seconds one upstream request may take.")
     ] = TIMEOUT_SECONDS,
-    as_user: Annotated[str | None, typer.Option("--as", help="Who you are.")] = None,
+    as_user: Annotated[
+        str | None,
+        typer.Option(
+            "--as",
+            help="Local mode only: the email you act as, taken on trust. With an identity "
+            "provider, you are who agentreg login says.",
+        ),
+    ] = None,
 ) -> None:
     """Draft (or, with --submit, submit) MCP servers read from an upstream registry."""
     names = list(name or [])
@@ -108,15 +109,20 @@ def import_mcp(
     every = parse_duration(watch) if watch is not None else None
     settings = Settings()
     chosen = _fetch(from_url, search=search, names=names, timeout=timeout)
-    submitter = current_user(as_user)
     if submit:
-        asyncio.run(_submit(settings, into, chosen, submitter=submitter, team=team))
+        _submit(settings, into, chosen, team=team, as_user=as_user)
     else:
         draft_all(settings, into, chosen, team=team, upstream=from_url, probe=probe)
     if every is not None:
-        request = McpImportInput(upstream=from_url, names=names, team=team, submitter=submitter)
-        sid = asyncio.run(_watch(settings, request, every))
-        plain(f"watching {', '.join(names)} at {from_url} every {watch} (schedule {sid})")
+        reply = watch_servers(
+            settings, upstream=from_url, names=names, team=team, every=every, as_user=as_user
+        )
+        unverified = " (identity unverified: local mode)" if reply.identity == "unverified" else ""
+        plain(
+            f"watching {', '.join(reply.names)} at {from_url} every {watch} "
+            f"(schedule {reply.schedule_id}); new versions are submitted as "
+            f"{reply.principal}{unverified}"
+        )
 
 
 def _fetch(
@@ -189,22 +195,22 @@ def _proposal(settings: Settings, entry: UpstreamVersion, *, probe: bool) -> str
     )
 
 
-async def _submit(
+def _submit(
     settings: Settings,
     root: Path,
     chosen: list[UpstreamVersion],
     *,
-    submitter: str,
     team: str | None,
+    as_user: str | None,
 ) -> None:
-    """Submit every chosen version, or nothing when any draft is not ready."""
-    prepared = await asyncio.to_thread(
-        ready_drafts, settings, root, chosen, submitter=submitter, team=team
-    )
-    client = await connect()
-    for submitted in await submit_prepared(client, settings, prepared):
+    """Submit every chosen version through the server, or nothing when any draft is not ready."""
+    prepared = ready_drafts(settings, root, chosen, submitter="", team=team)
+    for submitted in submit_prepared(settings, prepared, as_user=as_user):
         if submitted.started:
-            plain(f"submitted {submitted.ref} as workflow {submitted.workflow_id}")
+            plain(
+                f"submitted {submitted.ref} as workflow {submitted.workflow_id} "
+                f"{submitted.acted_as}"
+            )
         else:
             plain(f"already submitted {submitted.ref}; not submitted again")
 
@@ -230,11 +236,15 @@ def ready_drafts(
     return prepared
 
 
-async def submit_prepared(
-    client: Client, settings: Settings, prepared: list[Submission]
+def submit_prepared(
+    settings: Settings, prepared: list[Submission], *, as_user: str | None
 ) -> list[Submitted]:
-    """Start each prepared submission's lifecycle; those submitted before are reported."""
-    return [await start_prepared(client, settings, submission) for submission in prepared]
+    """Send each prepared submission to the server; those submitted before are reported.
+
+    Raises:
+        CliError: The server refused the caller (401/403, its one line) or a submission.
+    """
+    return [send_prepared(settings, submission, as_user=as_user) for submission in prepared]
 
 
 def prepare_drafts(
@@ -269,36 +279,27 @@ def prepare_drafts(
     return prepared, problems
 
 
-async def _watch(settings: Settings, request: McpImportInput, every: timedelta) -> str:
-    client = await connect()
-    return await watch_servers(client, settings, request, every=every)
+def watch_servers(
+    settings: Settings,
+    *,
+    upstream: str,
+    names: list[str],
+    team: str | None,
+    every: timedelta,
+    as_user: str | None,
+) -> WatchReply:
+    """Ask the server to create (or update) the schedule importing new versions of ``names``.
 
-
-async def watch_servers(
-    client: Client, settings: Settings, request: McpImportInput, *, every: timedelta
-) -> str:
-    """Create (or update) the schedule importing new versions of ``request.names``.
-
-    Returns:
-        The schedule id, the same for the same upstream and servers.
+    Raises:
+        CliError: The server refused the caller (401/403, its one line) or the watch.
     """
-    sid = schedule_id(request.upstream, request.names)
-    schedule = Schedule(
-        action=ScheduleActionStartWorkflow(
-            MCP_IMPORT_WORKFLOW,
-            request,
-            id=f"{sid}/run",
-            task_queue=settings.task_queue,
-        ),
-        spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=every)]),
-        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+    body = {
+        "upstream": upstream,
+        "names": names,
+        "team": team,
+        "every_seconds": int(every.total_seconds()),
+    }
+    data = request_json(
+        settings, MCP_WATCHES_PATH, body, headers=credential_headers(settings, as_user)
     )
-    try:
-        await client.create_schedule(sid, schedule)
-    except ScheduleAlreadyRunningError:
-
-        def replace(_: ScheduleUpdateInput) -> ScheduleUpdate:
-            return ScheduleUpdate(schedule=schedule)
-
-        await client.get_schedule_handle(sid).update(replace)
-    return sid
+    return WatchReply.model_validate(data)

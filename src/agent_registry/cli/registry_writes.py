@@ -36,6 +36,18 @@ HTTP_TIMEOUT_SECONDS = 60
 Reply = TypeVar("Reply", bound=BaseModel)
 
 
+class ServerAnswerError(CliError):
+    """The server answered with an error: its one line, and the status.
+
+    The status is for callers that treat one answer as an outcome (a 409 on a
+    submission: submitted before).
+    """
+
+    def __init__(self, message: str, *, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
 def server_url(settings: Settings) -> str:
     """The registry server writes go to: the configured API URL, else ``make up``'s."""
     return (settings.api_url or f"http://127.0.0.1:{DEFAULT_PORT}").rstrip("/")
@@ -109,7 +121,7 @@ def _request(
             unverified = reply.headers.get(IDENTITY_HEADER) == UNVERIFIED
             return json.load(reply), unverified
     except urllib.error.HTTPError as error:
-        raise CliError(_error_line(error)) from None
+        raise ServerAnswerError(_error_line(error), status=error.code) from None
     except urllib.error.URLError as error:
         raise CliError(
             f"cannot reach the registry server at {server_url(settings)} ({error.reason}); "
@@ -143,6 +155,20 @@ def send_write(
     if unverified and reply.identity != UNVERIFIED:
         reply = reply.model_copy(update={"identity": UNVERIFIED})
     return reply
+
+
+def request_json(
+    settings: Settings, path: str, body: dict[str, Any], *, headers: dict[str, str]
+) -> Any:
+    """POST ``body`` to the server with ``headers``; its parsed JSON answer.
+
+    For write routes whose answer is not a :class:`WriteReply` (a watch's schedule).
+
+    Raises:
+        CliError: The server refused (401/403 with its one line) or could not be reached.
+    """
+    data, _ = _request(settings, "POST", path, headers=headers, body=body)
+    return data
 
 
 def archive_text(archive: bytes) -> str:

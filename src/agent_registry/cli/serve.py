@@ -45,7 +45,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import Engine
 
 from agent_registry import server_metrics
-from agent_registry.api import mcp_registry, writes
+from agent_registry.api import mcp_registry, mcp_watches, writes
 from agent_registry.api.app import RouteAdder, build_web_app
 from agent_registry.api.endpoint import Handler
 from agent_registry.api.health import database_check
@@ -335,6 +335,7 @@ def add_identity(web_app: web.Application, settings: Settings, engine: Engine) -
     """The front door for writes: the identity mode, the refusal log, the write routes."""
     install(web_app, authenticator_for(settings), DatabaseRefusalLog(engine))
     writes.add_routes(web_app)
+    mcp_watches.add_routes(web_app)
     if settings.identity_mode == "local":
         logger.warning(
             "identity mode is local: --as is taken on trust from this machine and every "

@@ -1,8 +1,9 @@
 """The scheduled import's wire contract: workflow and activity names and their models.
 
-``agentreg import mcp --watch`` creates a Temporal Schedule that starts
-:data:`MCP_IMPORT_WORKFLOW` with :class:`McpImportInput`; the worker runs it. Both
-sides use these names and models, and nothing here imports Temporal or the database.
+The registry server (``POST /api/v1/mcp-watches``, what ``agentreg import mcp --watch``
+sends) creates a Temporal Schedule that starts :data:`MCP_IMPORT_WORKFLOW` with
+:class:`McpImportInput`; the worker runs it. Both sides use these names and models, and
+nothing here imports Temporal or the database.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import hashlib
 from typing import Literal
 
 from pydantic import BaseModel, Field
+
+from agent_registry.identity.principal import Principal
 
 MCP_IMPORT_WORKFLOW = "McpImport"
 PLAN_ACTIVITY = "plan_mcp_import"
@@ -24,13 +27,18 @@ class McpImportInput(BaseModel):
         upstream: The upstream registry's base URL.
         names: The servers watched.
         team: The owner team of the submissions (None: the team that owns the name).
-        submitter: Who set up the watch; the submissions are theirs.
+        submitter: The watcher's email, for people reading the schedule in the UI.
+        principal: Who set up the watch, as the registry server verified them; the
+            submissions are theirs. None only in schedules made before watches went
+            through the server: their ``submitter`` was a claimed name, and the worker
+            refuses to submit on it.
     """
 
     upstream: str
     names: list[str] = Field(min_length=1)
     team: str | None = None
     submitter: str
+    principal: Principal | None = None
 
 
 class UpstreamPick(BaseModel):
@@ -49,12 +57,16 @@ class ImportPlan(BaseModel):
 
 
 class SubmitPickInput(BaseModel):
-    """One pick to submit: fetched again from upstream, with the carried scope."""
+    """One pick to submit: fetched again from upstream, with the carried scope.
+
+    ``principal`` is the watcher the server verified (see :class:`McpImportInput`).
+    """
 
     upstream: str
     pick: UpstreamPick
     team: str | None = None
     submitter: str
+    principal: Principal | None = None
 
 
 class ImportOutcome(BaseModel):
