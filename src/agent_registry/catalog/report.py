@@ -14,11 +14,12 @@ move a published asset to "InReview" every time its owners submit an update.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from agent_registry.assets.manifests import PermissionMode
 from agent_registry.assets.refs import AssetKind
@@ -132,6 +133,12 @@ class ReportInputs:
         days: Installs and uses per day, at least over the daily window.
         current: :func:`current_versions` of ``versions``, when the caller has it
             already; computed when None.
+        in_review: The versions in review, when the caller has them apart already.
+        changed: For a caller passing the same :class:`ItemMemo` build after build: the
+            versions whose facts (or reach) changed since the memo's last build, as they
+            are now; a list computed then is reused when no changed version belongs to
+            it and no date in it crossed "now". None when unknown: nothing is reused.
+            ``current`` must then be the very same object when no asset changed.
     """
 
     now: datetime
@@ -142,6 +149,25 @@ class ReportInputs:
     uses: Sequence[AssetUse]
     days: Sequence[DayCount]
     current: Sequence[VersionFacts] | None = None
+    in_review: Sequence[VersionFacts] | None = None
+    changed: Sequence[VersionFacts] | None = None
+
+
+@dataclass(frozen=True)
+class _Kept:
+    """A list of the last build, with what it was computed from.
+
+    Attributes:
+        items: The list.
+        members: The version ids that belonged to it (whatever "now" said).
+        dates: Their dates whose crossing "now" moves changes the list, sorted.
+        edges: Where that build's thresholds fell among ``dates``.
+    """
+
+    items: list[Any]
+    members: frozenset[int]
+    dates: list[datetime]
+    edges: tuple[int, ...]
 
 
 class ItemMemo:
@@ -161,6 +187,52 @@ class ItemMemo:
         self.due: dict[int, tuple[VersionFacts, bool, DueItem]] = {}
         self.deprecations: dict[int, tuple[VersionFacts, bool, DueItem]] = {}
         self.failures: dict[int, tuple[VersionFacts, EvalFailureItem]] = {}
+        self.lists: dict[str, _Kept] = {}
+        self.current: Sequence[VersionFacts] | None = None
+        self.by_current: tuple[list[Any], ...] = ()
+
+    def kept(
+        self,
+        name: str,
+        changed: Sequence[VersionFacts] | None,
+        member: Callable[[VersionFacts], bool],
+        thresholds: Sequence[datetime],
+    ) -> list[Any] | None:
+        """The list ``name`` of the last build, if nothing it depends on changed."""
+        held = self.lists.get(name)
+        if held is None or changed is None:
+            return None
+        if any(v.version_id in held.members or member(v) for v in changed):
+            return None
+        if _edges(held.dates, thresholds) != held.edges:
+            return None
+        return held.items
+
+    def keep(
+        self,
+        name: str,
+        items: list[Any],
+        versions: Iterable[VersionFacts],
+        member: Callable[[VersionFacts], bool],
+        date: Callable[[VersionFacts], datetime],
+        thresholds: Sequence[datetime],
+    ) -> list[Any]:
+        """Keep ``items`` as the list ``name``, computed from the members of ``versions``."""
+        members = [v for v in versions if member(v)]
+        dates = sorted(date(v) for v in members)
+        self.lists[name] = _Kept(
+            items=items,
+            members=frozenset(v.version_id for v in members),
+            dates=dates,
+            edges=_edges(dates, thresholds),
+        )
+        return items
+
+
+def _edges(dates: Sequence[datetime], thresholds: Sequence[datetime]) -> tuple[int, ...]:
+    """How many of ``dates`` lie before each threshold (and at the last one, after)."""
+    *before, last = thresholds
+    return (*(bisect_left(dates, t) for t in before), bisect_right(dates, last))
 
 
 def current_versions(versions: Iterable[VersionFacts]) -> list[VersionFacts]:
@@ -225,21 +297,85 @@ def build_report(inputs: ReportInputs, memo: ItemMemo | None = None) -> OrgRepor
     teams = {(v.kind, v.name): v.owner_team for v in current}
     published = [v for v in current if v.live]
     used = {(use.kind, use.name) for use in inputs.uses if use.installs or use.uses}
+    if inputs.changed is not None and not inputs.changed and current is memo.current:
+        by_kind, by_stage, by_team, by_tier, scope = memo.by_current
+    else:
+        by_kind = _counts(v.kind for v in current)
+        by_stage = _counts(v.stage for v in current)
+        by_team = _counts(v.owner_team for v in current)
+        by_tier = _counts(v.risk_tier or UNRATED for v in current)
+        scope = _scope(published, inputs.reach, memo)
+        memo.current, memo.by_current = current, (by_kind, by_stage, by_team, by_tier, scope)
     return OrgReport(
         generated_at=now,
-        by_kind=_counts(v.kind for v in current),
-        by_stage=_counts(v.stage for v in current),
-        by_team=_counts(v.owner_team for v in current),
-        by_tier=_counts(v.risk_tier or UNRATED for v in current),
-        scope=_scope(published, inputs.reach, memo),
+        by_kind=by_kind,
+        by_stage=by_stage,
+        by_team=by_team,
+        by_tier=by_tier,
+        scope=scope,
         pending_reviews=_pending_reviews(inputs),
-        recertifications_due=_recertifications_due(inputs.versions, now=now, memo=memo),
-        deprecations=_deprecations(inputs.versions, now=now, memo=memo),
-        eval_failures=_eval_failures(inputs.versions, now=now, memo=memo),
+        recertifications_due=_kept_recertifications(inputs, memo),
+        deprecations=_kept_deprecations(inputs, memo),
+        eval_failures=_kept_eval_failures(inputs, memo),
         reuse=_reuse(inputs.uses, teams=teams),
         unused=[v.asset_ref for v in published if (v.kind, v.name) not in used],
         daily=_daily(inputs.days, now=now),
     )
+
+
+def _recertifying(version: VersionFacts) -> bool:
+    return version.live and version.recertify_by is not None
+
+
+def _recertify_by(version: VersionFacts) -> datetime:
+    return version.recertify_by or version.updated_at
+
+
+def _kept_recertifications(inputs: ReportInputs, memo: ItemMemo) -> list[DueItem]:
+    # Overdue is "before now"; listed is "at or before the horizon".
+    edges = (inputs.now, inputs.now + RECERTIFICATION_HORIZON)
+    kept = memo.kept("due", inputs.changed, _recertifying, edges)
+    if kept is not None:
+        return kept
+    due = _recertifications_due(inputs.versions, now=inputs.now, memo=memo)
+    return memo.keep("due", due, inputs.versions, _recertifying, _recertify_by, edges)
+
+
+def _deprecated(version: VersionFacts) -> bool:
+    return version.stage == _DEPRECATED
+
+
+def _sunset(version: VersionFacts) -> datetime:
+    return version.sunset_at or version.deprecated_at or version.updated_at
+
+
+def _kept_deprecations(inputs: ReportInputs, memo: ItemMemo) -> list[DueItem]:
+    # Overdue is "before now"; the last threshold is only there to end the tuple.
+    edges = (inputs.now, inputs.now)
+    kept = memo.kept("deprecations", inputs.changed, _deprecated, edges)
+    if kept is not None:
+        return kept
+    items = _deprecations(inputs.versions, now=inputs.now, memo=memo)
+    return memo.keep("deprecations", items, inputs.versions, _deprecated, _sunset, edges)
+
+
+def _failed(version: VersionFacts) -> bool:
+    return version.stage == _EVAL_FAILED
+
+
+def _started(version: VersionFacts) -> datetime:
+    return version.submitted_at or version.updated_at
+
+
+def _kept_eval_failures(inputs: ReportInputs, memo: ItemMemo) -> list[EvalFailureItem]:
+    # Listed is "started at or after the window's start": the count before it.
+    since = inputs.now - EVAL_FAILURE_WINDOW
+    edges = (since, since)
+    kept = memo.kept("failures", inputs.changed, _failed, edges)
+    if kept is not None:
+        return kept
+    items = _eval_failures(inputs.versions, now=inputs.now, memo=memo)
+    return memo.keep("failures", items, inputs.versions, _failed, _started, edges)
 
 
 def _counts(keys: Iterable[str]) -> list[CountByKey]:
@@ -285,7 +421,8 @@ def _scope(
 
 def _pending_reviews(inputs: ReportInputs) -> list[PendingReview]:
     reviews: list[PendingReview] = []
-    for version in inputs.versions:
+    in_review = inputs.versions if inputs.in_review is None else inputs.in_review
+    for version in in_review:
         if version.stage != _IN_REVIEW:
             continue
         since = inputs.review_started.get(version.version_id, version.updated_at)

@@ -94,45 +94,59 @@ class LiveFacts:
     def report(self, *, now: datetime, review_sla: timedelta) -> OrgReport:
         """The report as of ``now``, after reading what changed since the last one."""
         with self._lock, session_scope(self._engine) as session:
-            self._refresh_versions(session)
-            self._refresh_review_starts(session)
-            versions = list(self._versions.values())
-            current = self._current
-            reach = self._reach_of(session, [v for v in current if v.live])
-            started = {
-                v.version_id: at
-                for v in self._in_review.values()
-                if (at := self._review_started.get((v.kind, v.name, v.version))) is not None
-            }
-            inputs = org_report.ReportInputs(
-                now=now,
-                review_sla=review_sla,
-                versions=versions,
-                reach=reach,
-                review_started=started,
-                uses=store.asset_uses(session),
-                days=store.daily_counts(session, since=org_report.window_start(now)),
-                current=current,
-            )
-            return org_report.build_report(inputs, self._memo)
+            try:
+                return self._report(session, now=now, review_sla=review_sla)
+            except BaseException:
+                # The memo may hold lists of a build that never finished: start afresh.
+                self._reset()
+                raise
 
-    def _refresh_versions(self, session: Session) -> None:
+    def _report(self, session: Session, *, now: datetime, review_sla: timedelta) -> OrgReport:
+        changed = self._refresh_versions(session)
+        self._refresh_review_starts(session)
+        versions = list(self._versions.values())
+        current = self._current
+        reach = self._reach_of(session, [v for v in current if v.live])
+        started = {
+            v.version_id: at
+            for v in self._in_review.values()
+            if (at := self._review_started.get((v.kind, v.name, v.version))) is not None
+        }
+        inputs = org_report.ReportInputs(
+            now=now,
+            review_sla=review_sla,
+            versions=versions,
+            reach=reach,
+            review_started=started,
+            uses=store.asset_uses(session),
+            days=store.daily_counts(session, since=org_report.window_start(now)),
+            current=current,
+            in_review=list(self._in_review.values()),
+            changed=changed,
+        )
+        return org_report.build_report(inputs, self._memo)
+
+    def _refresh_versions(self, session: Session) -> list[org_report.VersionFacts] | None:
+        """Read what changed; the versions whose facts changed, or None after a full read."""
         count = session.connection().execute(sa.select(func.count(col(AssetVersion.id)))).scalar()
         if (count or 0) < len(self._versions) or (
             self._clock() - self._read_all_at >= FULL_READ_AFTER
         ):
             self._reset()
-        if not self._versions or self._latest is None:
+        latest = self._latest
+        full = not self._versions or latest is None
+        if latest is None or not self._versions:
             changed = read_version_facts(session)
         else:
             changed = read_version_facts(
                 session,
                 sa.or_(
                     col(AssetVersion.id) > self._max_id,
-                    col(AssetVersion.updated_at) >= self._latest - LOOKBACK,
+                    col(AssetVersion.updated_at) >= latest - LOOKBACK,
                 ),
             )
         moved: set[int] = set()
+        differ: list[org_report.VersionFacts] = []
         for facts in changed:
             self._max_id = max(self._max_id, facts.version_id)
             if self._latest is None or facts.updated_at > self._latest:
@@ -140,6 +154,7 @@ class LiveFacts:
             if self._versions.get(facts.version_id) == facts:
                 continue  # read again within the look-back, unchanged
             self._versions[facts.version_id] = facts
+            differ.append(facts)
             self._reach.pop(facts.version_id, None)
             self._by_asset.setdefault(facts.asset_id, {})[facts.version_id] = facts
             if facts.stage == Stage.IN_REVIEW.value:
@@ -154,6 +169,7 @@ class LiveFacts:
                     self._by_asset[asset_id].values()
                 )
             self._current = sorted(self._current_of.values(), key=lambda v: (v.kind, v.name))
+        return None if full else differ
 
     def _refresh_review_starts(self, session: Session) -> None:
         query = (
