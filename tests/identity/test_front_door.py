@@ -221,7 +221,7 @@ async def test_a_machine_principal_makes_a_machine_authored_submission(
     refused = _refusals(sqlite_engine)
     assert [(r.actor, r.detail["status"]) for r in refused] == [
         ("anonymous", 401),
-        (BOT_CLIENT, 401),  # the token's unverified subject: who it claimed to be
+        (f"{BOT_CLIENT} (unverified)", 401),  # the subject it claimed, marked as a claim
     ]
     with Session(sqlite_engine) as session:
         assert verify_database(session).broken is None  # refusals are links of the chain

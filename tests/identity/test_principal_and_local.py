@@ -86,7 +86,8 @@ async def test_local_mode_refuses_a_remote_caller_with_403_and_logs_who() -> Non
     with pytest.raises(web.HTTPForbidden) as caught:
         await require_principal(_request(app, "10.0.0.7", "alice@example.com"))
     assert "only from this machine" in caught.value.reason
-    assert log.entries == [("alice@example.com", "POST /api/v1/votes", caught.value.reason, 403)]
+    reason = caught.value.reason
+    assert log.entries == [("alice@example.com (unverified)", "POST /api/v1/votes", reason, 403)]
 
 
 async def test_local_mode_without_as_or_with_a_non_address_is_401() -> None:
@@ -95,7 +96,7 @@ async def test_local_mode_without_as_or_with_a_non_address_is_401() -> None:
         await require_principal(_request(app, "127.0.0.1", None))
     with pytest.raises(web.HTTPUnauthorized, match="'al ice' is not an email"):
         await require_principal(_request(app, "127.0.0.1", "al ice"))
-    assert [entry[0] for entry in log.entries] == ["anonymous", "al ice"]
+    assert [entry[0] for entry in log.entries] == ["anonymous", "al ice (unverified)"]
 
 
 async def test_local_mode_takes_a_bare_user_name_as_name_at_localhost() -> None:

@@ -15,12 +15,18 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient, TestServer, make_mocked_request
 
 from agent_registry.api.errors import json_errors
 from agent_registry.assets.refs import AssetRef
 from agent_registry.contract import AssetStatus, ReviewInput, ReviewPlan, Vote
-from agent_registry.identity.http import OidcAuthenticator, install, require_principal
+from agent_registry.identity.http import (
+    LOCAL_AS_HEADER,
+    LocalAuthenticator,
+    OidcAuthenticator,
+    install,
+    require_principal,
+)
 from agent_registry.identity.principal import Principal, VerifiedBy, person_key
 from agent_registry.identity.tokens import OidcConfig, TokenVerifier, principal_from_claims
 from agent_registry.lifecycle import Decision, Stage
@@ -163,6 +169,50 @@ async def test_a_forged_subject_cannot_write_a_second_line_into_the_logs(
     [seen] = refusals.seen
     actor = str(seen["actor"])
     assert actor.startswith("mallory") and not any(ord(c) < 32 for c in actor)
+    assert actor.endswith(" (unverified)")
     lines = [r.getMessage() for r in caplog.records if r.name == "agent_registry.identity.http"]
     assert lines and all("\n" not in line and "\x1b" not in line for line in lines)
     assert token not in " ".join(lines) + json.dumps(seen)
+
+
+async def test_a_forged_token_naming_someone_is_not_recorded_as_them() -> None:
+    """The audit log must not say Bob was refused when a forged token only named him."""
+    token = _unsigned({"sub": "b-1", "email": "bob@example.com", "iss": ISSUER, "aud": AUDIENCE})
+    refusals = _Refusals()
+    app = web.Application(middlewares=[json_errors])
+    install(app, OidcAuthenticator(TokenVerifier(OidcConfig(ISSUER, AUDIENCE))), refusals)
+
+    async def write(request: web.Request) -> web.Response:
+        await require_principal(request)
+        return web.json_response({})
+
+    app.router.add_post("/api/v1/votes", write)
+    async with TestClient(TestServer(app)) as client:
+        reply = await client.post(
+            "/api/v1/votes", headers={"Authorization": f"Bearer {token}"}, json={}
+        )
+        assert reply.status == 401
+    assert [seen["actor"] for seen in refusals.seen] == ["bob@example.com (unverified)"]
+
+
+@pytest.mark.parametrize(
+    "forwarded",
+    [
+        {"X-Forwarded-For": "127.0.0.1"},
+        {"Forwarded": "for=127.0.0.1"},
+        {"X-Real-IP": "::1"},
+    ],
+)
+async def test_local_mode_ignores_forwarding_headers_from_a_remote_peer(
+    forwarded: dict[str, str],
+) -> None:
+    """Held: only the socket's peer address counts, whatever a header says."""
+    app = web.Application()
+    refusals = _Refusals()
+    install(app, LocalAuthenticator(), refusals)
+    request = make_mocked_request(
+        "POST", "/api/v1/votes", headers={LOCAL_AS_HEADER: "bob@example.com", **forwarded}, app=app
+    ).clone(remote="192.0.2.7")
+    with pytest.raises(web.HTTPForbidden):
+        await require_principal(request)
+    assert [seen["status"] for seen in refusals.seen] == [403]

@@ -123,6 +123,21 @@ def as_http_error(refused: IdentityRefusedError) -> web.HTTPException:
     )
 
 
+UNVERIFIED_MARK = " (unverified)"
+"""After an actor the server could not verify, so the audit log never attributes it."""
+
+
+def claimed_actor(claimed: str | None) -> str:
+    """How a refusal names someone it did not verify: the claim, marked as a claim.
+
+    A forged token or a remote ``--as`` can name anyone; recorded bare, the audit log
+    would say ``bob@example.com`` was refused when Bob did nothing, indistinguishable
+    from a refusal of Bob himself.
+    """
+    text = one_line(claimed or "")[:200]
+    return f"{text}{UNVERIFIED_MARK}" if text else "anonymous"
+
+
 def is_loopback(remote: str | None) -> bool:
     """Whether a peer address is this host's loopback (``127.0.0.0/8`` or ``::1``)."""
     if not remote:
@@ -156,7 +171,7 @@ class LocalAuthenticator:
             raise IdentityRefusedError(
                 403,
                 f"local mode accepts --as only from this machine, not {request.remote}",
-                actor=claimed or "anonymous",
+                actor=claimed_actor(claimed),
             )
         if not claimed:
             raise IdentityRefusedError(
@@ -172,7 +187,7 @@ class LocalAuthenticator:
             )
         except ValueError as error:
             raise IdentityRefusedError(
-                401, f"--as {claimed!r} is not an email address", actor=claimed
+                401, f"--as {claimed!r} is not an email address", actor=claimed_actor(claimed)
             ) from error
 
 
@@ -196,7 +211,7 @@ class OidcAuthenticator:
             return await asyncio.to_thread(self._verifier.principal, token)
         except TokenRefusedError as refused:
             raise IdentityRefusedError(
-                401, str(refused), actor=refused.subject or "anonymous"
+                401, str(refused), actor=claimed_actor(refused.subject)
             ) from None
 
 
