@@ -187,8 +187,6 @@ class McpServerCatalog:
         if query.search:
             pattern = f"%{_escape_like(query.search.lower())}%"
             statement = statement.where(sa.func.lower(col(Asset.name)).like(pattern, escape="\\"))
-        if query.updated_since is not None:
-            statement = statement.where(col(AssetVersion.updated_at) >= query.updated_since)
         if query.version is not None:
             statement = statement.where(
                 _latest_only(stages) if query.version == "latest" else _exact(query.version)
@@ -199,6 +197,9 @@ class McpServerCatalog:
             query.limit + 1
         )
         with session_scope(self._engine) as session:
+            if query.updated_since is not None:
+                changed = _changed_since(session.connection(), query.updated_since)
+                statement = statement.where(changed)
             rows = list(session.connection().execute(statement))
             more = len(rows) > query.limit
             rows = rows[: query.limit]
@@ -284,6 +285,40 @@ def _base(stages: Sequence[str]) -> sa.Select[*tuple[Any, ...]]:
         )
         .join(Asset, col(AssetVersion.asset_id) == col(Asset.id))
         .where(col(Asset.kind) == AssetKind.MCP_SERVER.value, col(AssetVersion.stage).in_(stages))
+    )
+
+
+CHANGED_IDS_BOUND = 1000
+"""Up to this many changed versions, ``updated_since`` is served from their ids."""
+
+
+def _changed_since(connection: sa.Connection, since: datetime) -> sa.ColumnElement[bool]:
+    """The version changed at or after ``since``, in the form the database serves fastest.
+
+    A mirror asks for the few versions changed since its last pass. Filtering on
+    ``updated_at`` made SQLite walk every server in name order to test each version's
+    time (26 ms at 10,000 servers), and a subquery on the ids did not change that walk.
+    So the changed versions' ids and their servers' ids are read first, from the narrow
+    ``(updated_at, id, asset_id)`` index alone (migration 0008), and naming both sets
+    lets the database look up those rows by key and sort only them. When more than
+    :data:`CHANGED_IDS_BOUND` changed, the plain filter is kept: then the walk in name
+    order meets a full page early. PostgreSQL's planner reads the same index for the
+    plain filter by itself (EXPLAIN: an index scan on it, then the sort), so there the
+    filter is kept and the extra round trip saved.
+    """
+    plain = col(AssetVersion.updated_at) >= since
+    if connection.dialect.name != "sqlite":
+        return plain
+    changed = (
+        sa.select(col(AssetVersion.id), col(AssetVersion.asset_id))
+        .where(col(AssetVersion.updated_at) >= since)
+        .limit(CHANGED_IDS_BOUND + 1)
+    )
+    rows = list(connection.execute(changed))
+    if len(rows) > CHANGED_IDS_BOUND:
+        return plain
+    return col(AssetVersion.id).in_([row.id for row in rows]) & col(Asset.id).in_(
+        sorted({row.asset_id for row in rows})
     )
 
 

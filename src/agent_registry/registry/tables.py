@@ -194,7 +194,11 @@ class AssetVersion(AssetVersionBase, table=True):
     """A row per ``kind/name@version``; immutable in content once published."""
 
     __tablename__ = "asset_version"
-    __table_args__ = (UniqueConstraint("asset_id", "version"),)
+    __table_args__ = (
+        UniqueConstraint("asset_id", "version"),
+        # Covers ``updated_since`` (migration 0008): the changed ids without their rows.
+        Index("ix_asset_version_updated_at_id", "updated_at", "id", "asset_id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     asset_id: int = Field(foreign_key="asset.id", index=True)
@@ -246,6 +250,12 @@ class EvalRun(EvalRunBase, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     version_id: int = Field(foreign_key="asset_version.id", index=True)
+    # Not on EvalRunBase, so no public read carries it: reviewers only (migration 0009).
+    probe_stderr: str | None = Field(
+        default=None,
+        sa_type=Text,
+        description="The probed server's stderr, masked and capped; None when none ran.",
+    )
 
 
 class EvalRunPublic(EvalRunBase):
