@@ -19,6 +19,7 @@ from temporalio.envconfig import ClientConfig
 
 from agent_registry.cli.main import build_app
 from agent_registry.config import Settings
+from worker import CREDENTIAL_SETTINGS
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = ROOT / "deploy" / "compose.yaml"
@@ -61,7 +62,7 @@ def _honoured_by_envconfig(name: str, value: str) -> bool:
 def test_compose_has_the_whole_stack() -> None:
     services = _compose()["services"]
     assert {"postgresql", "temporal", "temporal-ui", "worker", "server"} <= set(services)
-    assert set(_our_services()) == {"worker", "worker-next", "server"}
+    assert set(_our_services()) == {"worker", "worker-next", "server", "probe-worker"}
     assert services["worker-next"]["profiles"] == ["rollout"]  # only during a rollout
     for spec in _our_services().values():
         assert spec["build"]["dockerfile"] == "deploy/Dockerfile"
@@ -74,7 +75,7 @@ def test_compose_has_the_whole_stack() -> None:
     assert temporal_env["POSTGRES_SEEDS"] == "postgresql"
 
 
-@pytest.mark.parametrize("service", ["worker", "worker-next", "server"])
+@pytest.mark.parametrize("service", ["worker", "worker-next", "server", "probe-worker"])
 def test_every_variable_is_one_the_code_reads(service: str) -> None:
     environment = _our_services()[service]["environment"]
     assert isinstance(environment, dict)
@@ -84,8 +85,32 @@ def test_every_variable_is_one_the_code_reads(service: str) -> None:
             assert _honoured_by_envconfig(name, str(value)), f"{service}: {name} is not read"
         else:
             assert name in known, f"{service}: {name} is not a Settings variable"
-    assert environment["AGENT_REGISTRY_DATABASE_URL"].startswith("postgresql+psycopg://")
+    if service != "probe-worker":
+        assert environment["AGENT_REGISTRY_DATABASE_URL"].startswith("postgresql+psycopg://")
     assert {"TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE"} <= set(environment)
+
+
+def test_the_probe_worker_holds_no_credential_and_can_make_its_sandbox() -> None:
+    """It runs submitted servers: nothing to take, and bubblewrap must work in Docker."""
+    spec = _compose()["services"]["probe-worker"]
+    assert spec["command"] == ["agentreg-worker", "--probe"]
+    assert "env_file" not in spec, "registry.env holds the Slack tokens"
+    credentials = {f"{PREFIX}{name}".upper() for name in CREDENTIAL_SETTINGS}
+    assert credentials, "the probe worker's refusal list"
+    assert not credentials & set(spec["environment"])
+    assert not any("SLACK" in name or "DATABASE" in name for name in spec["environment"])
+    assert set(spec["depends_on"]) == {"temporal"}, "no database to wait for"
+    cache = spec["environment"]["AGENT_REGISTRY_PROBE_CACHE_DIR"]
+    assert f"probe-cache:{cache}" in spec["volumes"]
+    assert "probe-cache" in _compose()["volumes"]
+    assert cache in (ROOT / "deploy" / "Dockerfile").read_text(encoding="utf-8")
+    options = set(spec["security_opt"])
+    assert {"seccomp=unconfined", "apparmor=unconfined", "systempaths=unconfined"} <= options
+    assert "no-new-privileges:true" in options
+    assert spec["cap_drop"] == ["ALL"] and not spec.get("privileged", False)
+    documented = (ROOT / "docs" / "deploy.md").read_text(encoding="utf-8")
+    for option in ("seccomp=unconfined", "apparmor=unconfined", "systempaths=unconfined"):
+        assert option in documented
 
 
 def test_commands_are_console_scripts() -> None:
