@@ -207,6 +207,7 @@ class EvalActivities:
                 findings=report.findings,
                 content_hash=request.content_hash,
                 fingerprints=live.fingerprints,
+                probe_stderr=_probe_stderr(request),
             )
         return EvalOutcome(
             summary=summarize(report, run_key=request.run_key, similar=live.similar),
@@ -231,3 +232,10 @@ def _probe_findings(
         return request.probe_output.findings, request.probe_output.fingerprints
     reason = request.probe_failure or "no probe result"
     return [probe_not_completed_finding(asset, reason)], []
+
+
+def _probe_stderr(request: EvaluateInput) -> str | None:
+    """The probed server's masked stderr, stored with the run for reviewers only."""
+    if request.probe_output is None:
+        return None
+    return request.probe_output.stderr_excerpt

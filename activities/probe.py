@@ -48,10 +48,16 @@ class ProbeInput(BaseModel):
 
 
 class ProbeOutput(BaseModel):
-    """What the probe found, for the eval activity to judge with the static findings."""
+    """What the probe found, for the eval activity to judge with the static findings.
+
+    ``stderr_excerpt`` is what the server wrote to stderr, masked by the secret
+    scanner's rules and capped by the probe; the eval activity stores it with the run
+    for reviewers only, never in a finding (findings reach the submitter).
+    """
 
     findings: list[Finding] = Field(default_factory=list)
     fingerprints: list[ToolFingerprint] = Field(default_factory=list)
+    stderr_excerpt: str = ""
 
 
 class ProbeActivities:
@@ -96,9 +102,13 @@ class ProbeActivities:
             )
         asset = parse_asset(bundle, request.ref.kind)
         # Imported here: the MCP SDK takes most of a second to load.
-        from agent_registry.mcp_probe.local import probe_bundle
+        from agent_registry.mcp_probe.local import probe_bundle_report
 
-        findings, fingerprints = probe_bundle(
+        report = probe_bundle_report(
             asset, policy.probe, baseline=request.baseline, cache_dir=self._cache_dir
         )
-        return ProbeOutput(findings=findings, fingerprints=fingerprints)
+        return ProbeOutput(
+            findings=report.findings,
+            fingerprints=report.fingerprints,
+            stderr_excerpt=report.stderr_excerpt,
+        )

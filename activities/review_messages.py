@@ -63,6 +63,7 @@ class _ReviewContext:
     scope_lines: list[str]
     changes: list[str] | None = None
     previous_version: str | None = None
+    probe_stderr: str | None = None
 
 
 class ReviewMessageActivities:
@@ -135,21 +136,29 @@ class ReviewMessageActivities:
         await self._poster.update(request.message, text=messages.review_text(status), blocks=blocks)
 
     def _context(self, status: AssetStatus) -> _ReviewContext:
+        """What the message shows besides the status, read from the registry.
+
+        The probed server's stderr is read here, by run key, and not carried in the
+        status: the status is what ``agentreg status`` and the submitter see.
+        """
         link = calling_workflow_link(self._ui_url)
         if status.content_hash is None:
             return _ReviewContext(link, None, [])
         with session_scope(self._engine) as session:
+            stderr = None
+            if status.eval is not None:
+                stderr = store.probe_stderr_for_reviewers(session, run_key=status.eval.run_key)
             current = self._parse(session, status.ref, status.content_hash)
             described = current.manifest.description if current.manifest else None
             scope = declared_scope_lines(current)
             previous = store.latest_published(session, kind=status.ref.kind, name=status.ref.name)
             if previous is None or previous.version == status.ref.version:
-                return _ReviewContext(link, described, scope)
+                return _ReviewContext(link, described, scope, probe_stderr=stderr)
             before = self._parse(session, status.ref, previous.content_hash)
             changes = manifest_changes(
                 comparable_manifest(before), comparable_manifest(current), kind=status.ref.kind
             )
-            return _ReviewContext(link, described, scope, changes, previous.version)
+            return _ReviewContext(link, described, scope, changes, previous.version, stderr)
 
     def _parse(self, session: Session, ref: AssetRef, content_hash: str) -> ParsedAsset:
         archive = store.get_blob(session, content_hash=content_hash)
@@ -166,4 +175,5 @@ def _open_review_blocks(status: AssetStatus, context: _ReviewContext) -> list[Bl
         previous_version=context.previous_version,
         similar=status.eval.similar if status.eval else None,
         description=context.description,
+        probe_stderr=context.probe_stderr,
     )

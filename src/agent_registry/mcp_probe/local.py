@@ -17,7 +17,7 @@ from agent_registry.assets.unpack import write_bundle
 from agent_registry.evals.findings import Finding
 from agent_registry.mcp_probe.fingerprint import ToolFingerprint
 from agent_registry.mcp_probe.sandbox import SandboxLimits
-from agent_registry.mcp_probe.verify import probe_asset
+from agent_registry.mcp_probe.verify import ProbeReport, probe_asset_report
 from agent_registry.policy import ProbePolicy
 
 SYSTEM_CACHE_DIR = Path("/var/cache/agent-registry/probe")
@@ -47,6 +47,18 @@ def probe_bundle(
     baseline: list[ToolFingerprint] | None,
     cache_dir: Path | None = None,
 ) -> tuple[list[Finding], list[ToolFingerprint]]:
+    """:func:`probe_bundle_report` without the server's stderr (the inline probe)."""
+    report = probe_bundle_report(asset, rules, baseline=baseline, cache_dir=cache_dir)
+    return report.findings, report.fingerprints
+
+
+def probe_bundle_report(
+    asset: ParsedAsset,
+    rules: ProbePolicy,
+    *,
+    baseline: list[ToolFingerprint] | None,
+    cache_dir: Path | None = None,
+) -> ProbeReport:
     """Start the asset's server from its own bundle and compare it with ``scope.yaml``.
 
     Args:
@@ -56,14 +68,15 @@ def probe_bundle(
         cache_dir: The probe cache; :func:`default_cache_dir` when None.
 
     Returns:
-        The probe's findings, and the fingerprints of the tools it listed.
+        The probe's findings, the fingerprints of the tools it listed, and its masked
+        stderr for reviewers.
     """
     with tempfile.TemporaryDirectory(prefix="agentreg-probe-") as folder:
         bundle_dir = Path(folder) / "bundle"
         bundle_dir.mkdir()
         write_bundle(asset.bundle, bundle_dir)
         return asyncio.run(
-            probe_asset(
+            probe_asset_report(
                 asset,
                 bundle_dir=bundle_dir,
                 timeout=rules.timeout.total_seconds(),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import anyio.to_thread
@@ -22,6 +23,20 @@ from agent_registry.mcp_probe.runtime import InstallError, ensure_runtime
 from agent_registry.mcp_probe.sandbox import SandboxLimits, sandbox_problem
 
 
+@dataclass(frozen=True)
+class ProbeReport:
+    """A probe's findings and fingerprints, and the server's masked stderr for reviewers.
+
+    ``stderr_excerpt`` is kept apart from the findings on purpose: findings reach the
+    submitter, while what an untrusted server printed is shown to reviewers only (it
+    has passed the secret scanner's rules and is capped, but may still name its host).
+    """
+
+    findings: list[Finding]
+    fingerprints: list[ToolFingerprint] = field(default_factory=list)
+    stderr_excerpt: str = ""
+
+
 async def probe_asset(
     asset: ParsedAsset,
     *,
@@ -33,6 +48,31 @@ async def probe_asset(
     limits: SandboxLimits | None = None,
     sandboxed: bool = True,
 ) -> tuple[list[Finding], list[ToolFingerprint]]:
+    """:func:`probe_asset_report` without the stderr excerpt (``agentreg validate``)."""
+    report = await probe_asset_report(
+        asset,
+        bundle_dir=bundle_dir,
+        timeout=timeout,
+        max_output_bytes=max_output_bytes,
+        baseline=baseline,
+        cache_dir=cache_dir,
+        limits=limits,
+        sandboxed=sandboxed,
+    )
+    return report.findings, report.fingerprints
+
+
+async def probe_asset_report(
+    asset: ParsedAsset,
+    *,
+    bundle_dir: Path,
+    timeout: float,  # noqa: ASYNC109 - bounds the server, whose clean-up outlives it
+    max_output_bytes: int,
+    baseline: list[ToolFingerprint] | None,
+    cache_dir: Path,
+    limits: SandboxLimits | None = None,
+    sandboxed: bool = True,
+) -> ProbeReport:
     """Start the asset's server in the sandbox, check what it exposes, fingerprint its tools.
 
     Fails closed: where the sandbox cannot be created, nothing is started and the
@@ -51,21 +91,22 @@ async def probe_asset(
         sandboxed: False only to measure what the sandbox costs (the benchmark).
 
     Returns:
-        The findings, and the fingerprints of the exposed tools (empty unless the
-        probe finished, so that a partial listing is never stored as a baseline).
+        The findings, the fingerprints of the exposed tools (empty unless the probe
+        finished, so that a partial listing is never stored as a baseline), and the
+        server's stderr, masked and capped (empty when no server was started).
     """
     launch = resolve_launch(asset)
     if isinstance(launch, NotProbeable):
-        return [not_probed_finding(asset, launch)], []
+        return ProbeReport([not_probed_finding(asset, launch)])
     if sandboxed:
         problem = await anyio.to_thread.run_sync(sandbox_problem)
         if problem is not None:
-            return [sandbox_unavailable_finding(asset, launch, problem)], []
+            return ProbeReport([sandbox_unavailable_finding(asset, launch, problem)])
     if launch.runtime is not None:
         try:
             runtime = await anyio.to_thread.run_sync(ensure_runtime, launch.runtime, cache_dir)
         except InstallError as error:
-            return [install_failed_finding(asset, launch, str(error))], []
+            return ProbeReport([install_failed_finding(asset, launch, str(error))])
         launch = launch.with_runtime(runtime.root, runtime.command, runtime.bin_dir)
     result = await probe(
         launch,
@@ -77,4 +118,4 @@ async def probe_asset(
     )
     fingerprints = fingerprint_tools(result.tools) if result.outcome is ProbeOutcome.OK else []
     findings = compare_probe(asset, launch, result, fingerprints=fingerprints, baseline=baseline)
-    return findings, fingerprints
+    return ProbeReport(findings, fingerprints, result.stderr_excerpt)

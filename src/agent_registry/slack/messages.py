@@ -153,12 +153,15 @@ def progress_blocks(
     similar: Sequence[SimilarAsset] | None = None,
     previous_version: str | None = None,
     description: str | None = None,
+    probe_stderr: str | None = None,
 ) -> list[Block]:
     """The review message after a vote that did not decide: who approved, what is missing.
 
     The buttons stay, since the review goes on. With no votes yet this is the review
-    request itself. Arguments are those of :func:`review_request_blocks`. Each part is
-    one block at most, so the message stays far below Slack's 50 blocks.
+    request itself. Arguments are those of :func:`review_request_blocks`, and
+    ``probe_stderr``: what the probed MCP server wrote to stderr, already masked and
+    capped; it is shown here because this message goes to the reviewers' channel only.
+    Each part is one block at most, so the message stays far below Slack's 50 blocks.
 
     Returns:
         Blocks for ``chat.update`` (or the first ``chat.postMessage``).
@@ -177,6 +180,8 @@ def progress_blocks(
         blocks.append(_scope_section(status, scope_lines))
     if changes is not None:
         blocks.append(_changes_section(status, changes, previous_version))
+    if probe_stderr and probe_stderr.strip():
+        blocks.append(_probe_stderr_section(probe_stderr))
     if status.votes:
         blocks.append(_progress_section(status))
     blocks.extend(_reference_context(status, ui_link=ui_link))
@@ -483,6 +488,14 @@ def _scope_section(status: AssetStatus, scope_lines: Sequence[str]) -> SectionBl
         more=lambda n: f"_…{n} more: {code(f'agentreg show {status.ref}')}_",
     )
     return SectionBlock(text=_mrkdwn(text))
+
+
+def _probe_stderr_section(probe_stderr: str) -> SectionBlock:
+    """The probed server's stderr, quoted: untrusted, masked by the probe, cut to fit."""
+    head = "*What the server wrote to stderr during the live probe* (secrets masked)"
+    return SectionBlock(
+        text=_mrkdwn(f"{head}\n{quote(probe_stderr, SECTION_TEXT_LIMIT - len(head) - 1)}")
+    )
 
 
 def _changes_section(

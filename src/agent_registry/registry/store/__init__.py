@@ -30,6 +30,7 @@ from agent_registry.registry.store.decisions import DECISION_EVENT_PREFIX, recor
 from agent_registry.registry.store.evals import (
     EVAL_EVENT_PREFIX,
     baseline_fingerprints,
+    probe_stderr_for_reviewers,
     record_eval,
 )
 from agent_registry.registry.store.idempotency import SYSTEM_ACTOR
@@ -87,6 +88,7 @@ __all__ = [
     "latest_eval",
     "latest_published",
     "list_versions",
+    "probe_stderr_for_reviewers",
     "prune_unclaimed_blobs",
     "publish_version",
     "published_catalog",

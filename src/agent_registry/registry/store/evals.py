@@ -37,6 +37,7 @@ def record_eval(
     findings: list[Finding],
     content_hash: str | None = None,
     fingerprints: Sequence[ToolFingerprint] = (),
+    probe_stderr: str | None = None,
 ) -> EvalRun:
     """Store one eval run with its findings, and the tier it gave the version.
 
@@ -54,6 +55,7 @@ def record_eval(
         findings: The findings, with their policy severities.
         content_hash: The bundle evaluated.
         fingerprints: The MCP tools the live probe listed, when it ran to the end.
+        probe_stderr: The probed server's stderr, masked and capped, for reviewers only.
 
     Returns:
         The eval run row.
@@ -79,6 +81,7 @@ def record_eval(
                 warning_count=_count(findings, Severity.WARN),
                 risk_tier=risk_tier.value,
                 content_hash=content_hash,
+                probe_stderr=probe_stderr,
             ),
         )
         session.flush()  # the findings need the run's id
@@ -119,6 +122,16 @@ def record_eval(
     return write_once(
         session, write=write, winner=lambda: _eval_run_by_key(session, run_key=run_key)
     )
+
+
+def probe_stderr_for_reviewers(session: Session, *, run_key: str) -> str | None:
+    """The masked stderr of the server probed in run ``run_key``, if one was probed.
+
+    For the review request only: the submitter's views read runs through
+    :class:`~agent_registry.registry.tables.EvalRunPublic`, which has no such field.
+    """
+    run = _eval_run_by_key(session, run_key=run_key)
+    return None if run is None else run.probe_stderr
 
 
 def baseline_fingerprints(
