@@ -278,3 +278,31 @@ def test_no_sandbox_fails_closed_and_validate_says_how_to_install(
     assert "probe.sandbox-unavailable" in result.output
     assert "apt-get install bubblewrap" in result.output
     assert processes_with(marker) == [], "nothing may start without the sandbox"
+
+
+async def test_no_writable_tmpfs_outside_the_sized_tmp_and_home(tmp_path: Path) -> None:
+    """Every tmpfs is host memory: the sandbox's root and /dev must not be an unsized one.
+
+    Writing into ``/``, ``/etc``, ``/srv`` or ``/dev/shm`` instead of the capped ``/tmp``
+    would otherwise let a server hold half the host's RAM per probe.
+    """
+    limits = SandboxLimits(tmp_bytes=4 * 1024 * 1024)
+    folders = ["/", "/etc", "/srv", "/home", "/dev", "/dev/shm", "/tmp", "/home/probe"]
+
+    result = await attack(tmp_path / "server", "fill", *folders, limits=limits)
+
+    said = {line.split()[2]: line for line in lines(result, "fill")}
+    assert set(said) == set(folders), result.stderr_excerpt
+    for folder, line in said.items():
+        written = int(line.split()[3])
+        assert " denied " in line, line
+        assert written <= 4, f"{folder}: {line}"
+    assert all(said[f].endswith("Read-only file system") for f in ["/", "/etc", "/srv", "/dev"])
+
+
+async def test_server_cannot_create_a_user_namespace_of_its_own(tmp_path: Path) -> None:
+    """Root in a nested user namespace reaches kernel code (netfilter, mounts) nobody's cannot."""
+    result = await attack(tmp_path / "server", "unshare")
+
+    [said] = lines(result, "unshare")
+    assert said.startswith("unshare denied "), said

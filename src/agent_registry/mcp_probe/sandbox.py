@@ -11,8 +11,11 @@ never runs as the worker. Each probe builds one ``bwrap`` command line:
   process limit applies (it never applies to host root);
 * a filesystem of read-only system directories (``/usr`` and the few ``/etc`` files a
   runtime needs), the unpacked bundle and the server's runtime bound read-only, and
-  small fresh tmpfs mounts for ``/tmp`` and ``HOME``; nothing of the worker's venv,
-  data folder, environment or credentials;
+  small fresh tmpfs mounts for ``/tmp``, ``HOME`` and ``/dev/shm``; the root and
+  ``/dev`` are remounted read-only, since an unsized tmpfs is half the host's memory;
+  nothing of the worker's venv, data folder, environment or credentials;
+* no user namespace of its own (``--disable-userns``, bubblewrap 0.8 or later): root in
+  a nested one would reach kernel code (netfilter, mounts) the sandbox user cannot;
 * ``--die-with-parent``: when the worker dies, even by SIGKILL, the kernel kills the
   sandbox's reaper and with it the whole PID namespace;
 * ``prlimit`` (util-linux) inside: memory, CPU seconds, process count, file size,
@@ -50,6 +53,9 @@ HOME_DIR = "/home/probe"
 
 TMP_DIR = "/tmp"  # noqa: S108 - a fresh tmpfs inside the sandbox, not the host's
 """The server's TMPDIR inside the sandbox: an empty tmpfs."""
+
+SHM_DIR = "/dev/shm"  # noqa: S108 - a fresh sized tmpfs inside the sandbox
+"""POSIX shared memory inside the sandbox: sized like ``/tmp``, not left on ``/dev``'s."""
 
 SANDBOX_PATH = ("/usr/local/bin", "/usr/bin", "/bin")
 """PATH inside the sandbox (the system's directories only); runtimes put their bin first."""
@@ -205,6 +211,10 @@ def sandbox_command(
     args = [
         bwrap,
         "--unshare-all",
+        # Explicit, so that --disable-userns may follow: the server cannot make a user
+        # namespace of its own, in which it would be root before more of the kernel.
+        "--unshare-user",
+        "--disable-userns",
         "--die-with-parent",
         "--new-session",
         "--uid",
@@ -230,11 +240,15 @@ def sandbox_command(
     args += ["--perms", "0444", "--file", data(PASSWD), "/etc/passwd"]
     args += ["--perms", "0444", "--file", data(GROUP), "/etc/group"]
     args += ["--proc", "/proc", "--dev", "/dev"]
+    args += ["--size", str(limits.tmp_bytes), "--tmpfs", SHM_DIR]
     args += ["--size", str(limits.tmp_bytes), "--tmpfs", TMP_DIR]
     args += ["--size", str(limits.tmp_bytes), "--perms", "0700", "--tmpfs", HOME_DIR]
     for directory in runtime_dirs:
         args += ["--ro-bind", directory, directory]
     args += ["--ro-bind", str(bundle_dir), BUNDLE_DIR, "--chdir", BUNDLE_DIR]
+    # The root and /dev are tmpfs mounts bubblewrap sizes at half the host's memory:
+    # read-only once built, so that the sized /tmp, HOME and /dev/shm are all it writes.
+    args += ["--remount-ro", "/dev", "--remount-ro", "/"]
     args += ["--clearenv"]
     for name, value in env.items():
         args += ["--setenv", name, value]

@@ -8,10 +8,13 @@ never answers MCP, so each probe ends at its timeout (or earlier, at a limit).
 
 from __future__ import annotations
 
+import ctypes
 import os
 import socket
 import sys
 import time
+
+CLONE_NEWUSER = 0x10000000
 
 
 def report(attack: str, ok: bool, detail: str) -> None:
@@ -86,6 +89,30 @@ def flood_stderr(megabytes: str) -> None:
     sys.stderr.flush()
 
 
+def fill(folders: list[str]) -> None:
+    """Write files of 1 MiB into each folder until it refuses: a tmpfs is host memory."""
+    chunk = b"f" * (1024 * 1024)
+    for folder in folders:
+        written = 0
+        try:
+            for index in range(256):
+                with open(os.path.join(folder, f"fill-{index}"), "wb") as handle:
+                    handle.write(chunk)
+                written += 1
+            report("fill", True, f"{folder} {written} MiB")
+        except OSError as error:
+            report("fill", False, f"{folder} {written} MiB {error.strerror}")
+
+
+def unshare_again() -> None:
+    """A new user namespace makes the server root in it: more of the kernel to attack."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.unshare(CLONE_NEWUSER) == 0:
+        report("unshare", True, "a new user namespace")
+    else:
+        report("unshare", False, os.strerror(ctypes.get_errno()))
+
+
 ATTACKS = {
     "write": write_outside,
     "read": read_secrets,
@@ -95,6 +122,8 @@ ATTACKS = {
     "allocate": lambda args: allocate(args[0]),
     "stderr": lambda args: flood_stderr(args[0]),
     "sleep": lambda args: None,
+    "fill": fill,
+    "unshare": lambda args: unshare_again(),
 }
 
 ATTACKS[sys.argv[1]](sys.argv[2:])
