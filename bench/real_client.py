@@ -28,7 +28,7 @@ from agent_registry.assets.refs import AssetRef
 from agent_registry.behaviour.policy import BehaviourPolicy
 from agent_registry.behaviour.run import EvalClient, run_behaviour
 from bench.report import REPO, Figure, write_section
-from tests.claude_client.client_run import SUITE_DIR
+from tests.claude_client import CLIENT_DIR, claude_binary
 from tests.claude_client.messages_stand_in import running_stand_in
 from tests.real_client.behaviour_cases import grading_model, skill_with_cases
 
@@ -86,10 +86,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--skip-suite", action="store_true", help="only the evaluation")
     arguments = parser.parse_args()
-    binary = SUITE_DIR / "node_modules" / "@anthropic-ai" / "claude-code" / "bin" / "claude.exe"
-    if not binary.exists():
+    binary = claude_binary()
+    if binary is None:
         # Not a failure of what is measured: `make bench` goes on with the others.
-        print(f"skipped: Claude Code is not installed; run `npm ci` in {SUITE_DIR}")
+        print(f"skipped: Claude Code is not installed; run `npm ci` in {CLIENT_DIR}")
         return
     figures: list[Figure] = []
     notes = []
@@ -123,7 +123,7 @@ def main() -> None:
         command=command,
         figures=figures,
         notes=(
-            "Claude Code 2.1.332 (pinned in `tests/real_client/package.json`) against the "
+            "Claude Code 2.1.332 (pinned in `tests/claude_client/package.json`) against the "
             "loopback Messages API stand-in, which answers at once: the figures are the "
             "client's and the registry's own time, not a model's. The suite runs in a pytest "
             "process of its own, as `make test` runs it. The evaluation is "

@@ -30,15 +30,10 @@ from typing import Any
 
 import pytest
 
+from tests.claude_client import claude_or_skip
+
 SUITE_DIR = Path(__file__).resolve().parent.parent / "real_client"
-"""Where ``npm ci`` installs the client this suite pins (``package.json`` there).
-
-The suite pins a client of its own: it needs ``claude plugin eval`` (2.1.269 or later),
-while the client beside this file is pinned as the judge of format, whose verdicts move
-with its version."""
-
-SUITE_CLIENT_ENV = "AGENT_REGISTRY_TEST_SUITE_CLAUDE"
-"""Names a ``claude`` binary for the real-client suite instead of the one it installs."""
+"""The real-client suite's tests; the client they run is the one pinned beside this file."""
 
 MANAGED_DIR = "/etc/claude-code"
 """Where Claude Code reads managed settings on Linux."""
@@ -50,25 +45,12 @@ VENV_BIN = Path(sys.executable).parent
 
 
 def suite_client_or_skip() -> Path:
-    """The suite's pinned client; skips the test, saying why, when it is not there."""
-    named = os.environ.get(SUITE_CLIENT_ENV)
-    if named:
-        if not Path(named).exists():
-            pytest.skip(f"{SUITE_CLIENT_ENV} names {named}, which does not exist")
-        return Path(named)
-    if shutil.which("node") is None:
-        pytest.skip("Node.js is not installed, so Claude Code cannot be installed (.ci/run does)")
-    modules = SUITE_DIR / "node_modules" / "@anthropic-ai"
-    wrapper = modules / "claude-code" / "bin" / "claude.exe"
-    if wrapper.exists() and wrapper.stat().st_size > 1024 * 1024:
-        return wrapper
-    for native in sorted(modules.glob("claude-code-*/claude")):
-        if native.is_file() and os.access(native, os.X_OK):
-            return native
-    pytest.skip(
-        f"Claude Code is not installed in {SUITE_DIR}/node_modules: run `npm ci` there "
-        f"(.ci/run does), or name a binary in {SUITE_CLIENT_ENV}"
-    )
+    """The pinned client (the same one that judges format); skips, saying why, when absent.
+
+    One pin serves every test: the suite needs ``claude plugin eval`` (2.1.269 or later)
+    and the judge of format needs ``plugin validate --json``, which the same release has.
+    """
+    return claude_or_skip()
 
 
 def bwrap_or_skip() -> str:
