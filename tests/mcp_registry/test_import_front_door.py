@@ -273,3 +273,11 @@ def test_a_watch_body_cannot_name_its_caller() -> None:
 
     assert not {"submitter", "principal", "source", "groups"} & set(WatchBody.model_fields)
     assert WatchBody.model_config.get("extra") == "forbid"
+
+
+def test_the_watch_route_is_documented_with_401_and_403() -> None:
+    from agent_registry.api.mcp_watches import ENDPOINTS
+    from agent_registry.api.openapi import openapi_document
+
+    responses = openapi_document(ENDPOINTS)["paths"][MCP_WATCHES_PATH]["post"]["responses"]
+    assert {"200", "400", "401", "403"} <= set(responses)
