@@ -28,7 +28,12 @@ from agent_registry.identity.http import (
     require_principal,
 )
 from agent_registry.identity.principal import Principal, VerifiedBy, person_key
-from agent_registry.identity.tokens import OidcConfig, TokenVerifier, principal_from_claims
+from agent_registry.identity.tokens import (
+    OidcConfig,
+    TokenRefusedError,
+    TokenVerifier,
+    principal_from_claims,
+)
 from agent_registry.lifecycle import Decision, Stage
 from agent_registry.membership import members_include
 from agent_registry.review_rules import is_own_asset, missing_approvals, refusal
@@ -216,3 +221,16 @@ async def test_local_mode_ignores_forwarding_headers_from_a_remote_peer(
     with pytest.raises(web.HTTPForbidden):
         await require_principal(request)
     assert [seen["status"] for seen in refusals.seen] == [403]
+
+
+@pytest.mark.parametrize("flag", [False, "false"])
+def test_a_token_whose_email_the_provider_did_not_verify_proves_no_one(flag: object) -> None:
+    """A self-registered account naming a colleague's address is not that colleague."""
+    config = OidcConfig(issuer=ISSUER, audience=AUDIENCE)
+    claims = {"sub": "u-9", "email": "alice@example.com", "email_verified": flag}
+    with pytest.raises(TokenRefusedError, match="email is not verified"):
+        principal_from_claims(claims, config)
+    verified = principal_from_claims({**claims, "email_verified": True}, config)
+    assert verified.email == "alice@example.com"
+    unsaid = {"sub": "u-9", "email": "alice@example.com"}  # most access tokens omit it
+    assert principal_from_claims(unsaid, config).email == "alice@example.com"

@@ -267,6 +267,13 @@ def principal_from_claims(claims: dict[str, Any], config: OidcConfig) -> Princip
     email = claims.get("email")
     if not isinstance(email, str):
         raise TokenRefusedError("token carries no email claim", subject=subject or None)
+    if claims.get("email_verified") in (False, "false"):
+        # The email is the identity key: an address the provider did not verify could be
+        # anyone's (a self-registered account naming a colleague), so it proves no one.
+        raise TokenRefusedError(
+            "token's email is not verified by the identity provider (email_verified false)",
+            subject=subject or None,
+        )
     try:
         return Principal(
             email=email,
