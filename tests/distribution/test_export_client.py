@@ -3,8 +3,10 @@
 The shapes test (``claude_code_shapes.py``) checks the export against the documented
 formats as we read them; this one asks the client itself, pinned in
 ``tests/claude_client/package.json`` and installed by ``.ci/run``. ``--strict`` turns
-the client's warnings (an unknown field such as ``metadata``) into failures, as a
-marketplace host's CI would.
+the client's warnings (an unknown field) into failures, as a marketplace host's CI
+would. The plugin directory's submission rules (README, LICENSE, icon) are not applied:
+the export is the organisation's own marketplace, not a submission to that catalog
+(see :func:`agent_registry.evals.client.validate_folder`).
 """
 
 from __future__ import annotations
@@ -49,8 +51,9 @@ def test_the_marketplace_and_every_plugin_pass_strict_validation(
 
 
 def test_the_client_refuses_what_the_old_export_wrote(tmp_path: Path) -> None:
-    # The check is not vacuous: a manifest with the unknown `metadata` field the export
-    # used to write fails --strict.
+    # The check is not vacuous: a manifest with an unknown field for the registry's own
+    # annotations fails --strict. (The export once wrote them under `metadata`, which
+    # Claude Code 2.1.332 has since made a known plugin.json field.)
     claude = claude_or_skip()
     plugin = tmp_path / "plugin"
     (plugin / ".claude-plugin").mkdir(parents=True)
@@ -59,9 +62,12 @@ def test_the_client_refuses_what_the_old_export_wrote(tmp_path: Path) -> None:
         "version": "1.0.0",
         "description": "Release notes from merged pull requests.",
         "author": {"name": "developer-experience"},
-        "metadata": {"agentRegistry": {"stage": "Published"}},
+        "agentRegistry": {"stage": "Published"},
     }
     (plugin / ".claude-plugin" / "plugin.json").write_text(json.dumps(manifest))
     code, issues, _ = validate_folder(claude, plugin, strict=True)
     assert code != 0
-    assert any("metadata" in issue.text for issue in issues)
+    assert any(
+        issue.level == "warning" and "Unknown field 'agentRegistry'" in issue.text
+        for issue in issues
+    )

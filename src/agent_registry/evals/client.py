@@ -3,8 +3,11 @@
 What Claude Code accepts changes with each release (new frontmatter keys, new model
 aliases); a list kept here falls behind and then refuses good work. So where the client
 is installed, the asset is wrapped as a one-asset plugin and handed to
-``claude plugin validate``, and what the client reports about the asset's own file
-becomes a spec finding in the client's words. Where it is not installed, the registry's
+``claude plugin validate --json``, and what the client reports about the asset's own
+files becomes a spec finding in the client's words. The JSON report is read, not the
+printed one: its shape is a contract (``manifest``, ``contents``, ``directory``), while
+the printed report mixes in sections (``Provides:``, the plugin directory's checks) that
+a line parser takes for problems. Where it is not installed, the registry's
 fallback checks (which only warn on what they do not know) stand in.
 
 The client runs with a fresh ``HOME``, no credentials and nonessential traffic off:
@@ -40,9 +43,6 @@ CATALOG: dict[str, Severity] = {
 }
 """Check ids of the client's judgement."""
 
-_SECTION = re.compile(r"^Validating (?P<what>[\w ]+): (?P<path>.+?)\s*$")
-_COUNT = re.compile(r"^[^\w]*Found \d+ (?P<level>error|warning)s?:?\s*$")
-_ITEM = re.compile(r"^\s*(?:\u276f|>|-|\*)\s+(?P<text>.+?)\s*$")
 _PASSED_THROUGH = ("PATH", "LANG", "LC_ALL", "TZ", "TMPDIR")
 
 
@@ -78,20 +78,44 @@ def client_env(home: Path) -> dict[str, str]:
     return env
 
 
+class ClientReportError(ValueError):
+    """The client printed something other than its JSON validation report."""
+
+
 def validate_folder(
-    claude: Path, folder: Path, *, strict: bool = False
+    claude: Path, folder: Path, *, strict: bool = False, profile: str | None = None
 ) -> tuple[int, list[ClientIssue], str]:
-    """Run ``claude plugin validate`` on a plugin or marketplace folder.
+    """Run ``claude plugin validate --json`` on a plugin or marketplace folder.
+
+    By default no ``--profile directory``: that profile adds the submission rules of
+    Anthropic's public plugin directory (a README of 40 words, a LICENSE, an icon).
+    Neither a single asset wrapped for validation nor the organisation's own marketplace
+    is submitted there, and the registry keeps an asset's description and licence in its own
+    metadata; so those findings are the directory's, not problems of the asset, and
+    :func:`parse_report` leaves them out unless a report was made under that profile.
+
+    Args:
+        claude: The client binary.
+        folder: The plugin or marketplace root (the folder holding ``.claude-plugin``).
+        strict: Also fail on the client's warnings (an unknown field, missing
+            metadata), as a marketplace host's CI would.
+        profile: A ``--profile`` to judge by as well (``directory``), for a plugin
+            that is to be submitted to that catalog.
 
     Returns:
-        The exit code, the issues by file, and the output as printed.
+        The exit code, the issues by file, and the report as printed.
+
+    Raises:
+        ClientReportError: The client printed no JSON report.
     """
     with tempfile.TemporaryDirectory(prefix="agentreg-claude-home-") as home:
         command = [
             str(claude),
             "plugin",
             "validate",
+            "--json",
             *(["--strict"] if strict else []),
+            *(["--profile", profile] if profile else []),
             str(folder),
         ]
         done = subprocess.run(
@@ -103,33 +127,67 @@ def validate_folder(
             check=False,
             stdin=subprocess.DEVNULL,
         )
-    output = done.stdout + done.stderr
-    return done.returncode, parse_output(output), output
+    return done.returncode, parse_report(done.stdout, stderr=done.stderr), done.stdout
 
 
-def parse_output(output: str) -> list[ClientIssue]:
-    """The issues in ``claude plugin validate`` output, with the file each is about.
+def parse_report(report: str, *, stderr: str = "") -> list[ClientIssue]:
+    """The issues in a ``claude plugin validate --json`` report, with the file each is about.
 
-    The client prints a section per file (``Validating skill: PATH``), then
-    ``Found N errors:`` or ``Found N warnings:`` and one marked ``field: message`` line
-    per issue.
+    The report holds the manifest's result (``manifest``: ``file``, ``errors``,
+    ``warnings``) and one result per skill, agent or command file (``contents``), each
+    problem a ``{path, message}`` pair; the text kept is ``path: message``, the client's
+    own wording as it prints it. ``notes`` are not problems and are left out, as are the
+    plugin directory's findings (``directory``) unless the report was made under
+    ``--profile directory``.
+
+    Raises:
+        ClientReportError: ``report`` is not a JSON object (the first line of
+            ``stderr`` says why, when the client said).
     """
+    try:
+        value = json.loads(report)
+    except ValueError:
+        value = None
+    if not isinstance(value, dict):
+        said = next((line.strip() for line in stderr.splitlines() if line.strip()), "")
+        raise ClientReportError(
+            "claude plugin validate --json printed no JSON report" + (f": {said}" if said else "")
+        )
+    results = [value.get("manifest"), *_list(value.get("contents"))]
     issues: list[ClientIssue] = []
-    current: Path | None = None
-    level = "error"
-    for line in output.splitlines():
-        section = _SECTION.match(line.strip())
-        if section is not None:
-            current = Path(section["path"])
+    for result in results:
+        if not isinstance(result, dict) or not isinstance(result.get("file"), str):
             continue
-        count = _COUNT.match(line.strip())
-        if count is not None:
-            level = count["level"]
-            continue
-        item = _ITEM.match(line)
-        if item is not None and current is not None:
-            issues.append(ClientIssue(current, level, item["text"]))
+        file = Path(result["file"])
+        for level, key in (("error", "errors"), ("warning", "warnings")):
+            for problem in _list(result.get(key)):
+                if isinstance(problem, dict) and isinstance(problem.get("message"), str):
+                    where = problem.get("path")
+                    text = f"{where}: {problem['message']}" if where else problem["message"]
+                    issues.append(ClientIssue(file, level, text))
+    issues.extend(_directory_issues(value))
     return issues
+
+
+def _directory_issues(report: dict[str, object]) -> list[ClientIssue]:
+    """The plugin directory's findings, only when the report was made under its profile."""
+    directory = report.get("directory")
+    if not isinstance(directory, dict) or not directory.get("profile"):
+        return []
+    target = Path(str(report.get("target", ".")))
+    root = target.parent.parent if target.parent.name == ".claude-plugin" else target
+    issues: list[ClientIssue] = []
+    for finding in _list(directory.get("findings")):
+        if not isinstance(finding, dict) or not isinstance(finding.get("message"), str):
+            continue
+        level = "error" if finding.get("blocking") else "warning"
+        text = f"{finding.get('title', '')} ({finding.get('code', '')}). {finding['message']}"
+        issues.append(ClientIssue(root / str(finding.get("file", "")), level, text))
+    return issues
+
+
+def _list(value: object) -> list[object]:
+    return value if isinstance(value, list) else []
 
 
 def wrap_as_plugin(asset: ParsedAsset, root: Path) -> dict[Path, str]:
@@ -177,7 +235,7 @@ def client_findings(asset: ParsedAsset, claude: Path) -> list[Finding]:
         try:
             code, issues, output = validate_folder(claude, root)
             issues = [i for i in issues if i.file.resolve() in written or i.level == "error"]
-        except (OSError, subprocess.SubprocessError) as error:
+        except (OSError, subprocess.SubprocessError, ClientReportError) as error:
             return [
                 Finding(
                     check_id="spec.client-failed",
@@ -213,7 +271,7 @@ def client_findings(asset: ParsedAsset, claude: Path) -> list[Finding]:
                 Finding(
                     check_id="spec.client-error",
                     severity=CATALOG["spec.client-error"],
-                    message="Claude Code refused the asset: " + " ".join(output.split())[:300],
+                    message="Claude Code refused the asset: " + _refusal(output),
                     fix="Fix what Claude Code reports; it is what loads the asset.",
                 )
             )
@@ -237,3 +295,12 @@ def version_of(claude: Path) -> str:
         return str(claude)
     match = re.search(r"\d+\.\d+\.\d+", done.stdout)
     return f"Claude Code {match[0]}" if match else str(claude)
+
+
+def _refusal(report: str) -> str:
+    """The client's own words for a refusal outside the asset's files, shortened."""
+    try:
+        words = "; ".join(issue.text for issue in parse_report(report) if issue.level == "error")
+    except ClientReportError:
+        words = ""
+    return " ".join((words or report).split())[:300]
