@@ -6,7 +6,9 @@ minute in every open tab, so its server time is paid again and again. This bench
 seeds a SQLite registry with ``catalog_scale``'s bulk seeding (1 to 4 versions per asset,
 every stage), moves some versions to ``EvalFailed`` this week so every governance list
 is filled, and times ``GET /dashboard`` on the server the way ``agentreg serve`` builds it
-(the same routes, the metrics middleware included), over loopback.
+(the same routes, the metrics middleware included), over loopback: first with the
+registry unchanged, then with a registry write (a use, a vote, a stage change, in turn)
+before every other page, reporting pages after a write and pages between writes apart.
 
 The seeded dates are in early 2025, so every published version is overdue for
 re-certification: the page lists thousands of versions with their links, a heavier page
@@ -26,18 +28,20 @@ from typing import Any
 
 import sqlalchemy as sa
 from aiohttp.test_utils import TestClient, TestServer
+from sqlmodel import Session, col
 
 from agent_registry import server_metrics
 from agent_registry.api.app import build_web_app
-from agent_registry.assets.refs import AssetKind
+from agent_registry.assets.refs import AssetKind, AssetRef
 from agent_registry.catalog.database import DatabaseCatalog
 from agent_registry.catalog.models import UsageEvent
 from agent_registry.config import Settings
 from agent_registry.dashboard import routes
 from agent_registry.dashboard.page import render_dashboard
-from agent_registry.lifecycle import Stage
-from agent_registry.registry.db import make_engine
-from agent_registry.registry.tables import AssetVersion
+from agent_registry.lifecycle import Decision, Stage
+from agent_registry.registry import store
+from agent_registry.registry.db import make_engine, session_scope
+from agent_registry.registry.tables import Asset, AssetVersion
 from bench.catalog_scale import seed, sqlite_url
 from bench.report import Figure, ms, percentile, write_section
 
@@ -48,36 +52,51 @@ EVAL_FAILED_EVERY = 7
 """Of the versions not yet published, every 7th failed its eval this week."""
 
 
-async def measure(
-    catalog: DatabaseCatalog, requests: int, *, write_before_each: bool
-) -> list[float]:
-    """Seconds per ``GET /dashboard`` over loopback, after a few unmeasured ones.
+class Writes:
+    """Registry writes of the kinds a running registry sees, in turn.
 
-    With ``write_before_each``, a use is recorded (untimed) before every request, so the
-    registry has changed and the report is computed again for each page.
+    Each changes the report generation, so the page after it cannot be served from the
+    shared report as it was.
+
+    A use recorded, a reviewer's vote on a version in review, and a version moving from
+    Submitted to InReview (a stage change with its audit event), each in the store's own
+    transaction as the server and the workers write them.
     """
-    settings = Settings(_env_file=None)
-    app = build_web_app(
-        settings, catalog, extra_routes=[routes.add_routes, server_metrics.add_routes]
-    )
-    client: TestClient[Any, Any] = TestClient(TestServer(app, host="127.0.0.1"))
-    await client.start_server()
-    try:
-        for _ in range(3):
-            assert (await client.get("/dashboard")).status == 200
-        timings: list[float] = []
-        for serial in range(requests):
-            if write_before_each:
-                catalog.record_usage([_use(serial)])
-            started = time.perf_counter()
-            reply = await client.get("/dashboard")
-            body = await reply.read()
-            timings.append(time.perf_counter() - started)
-            assert reply.status == 200
-            assert body
-        return timings
-    finally:
-        await client.close()
+
+    def __init__(self, engine: sa.Engine, catalog: DatabaseCatalog) -> None:
+        self._engine = engine
+        self._catalog = catalog
+        with session_scope(engine) as session:
+            self._in_review = _refs(session, Stage.IN_REVIEW)
+            self._submitted = _refs(session, Stage.SUBMITTED)
+        self.done = 0
+
+    def write(self) -> None:
+        """One write, of the next kind in turn."""
+        serial, self.done = self.done, self.done + 1
+        kind = serial % 3
+        if kind == 0:
+            self._catalog.record_usage([_use(serial)])
+            return
+        with session_scope(self._engine) as session:
+            if kind == 1:
+                store.record_decision(
+                    session,
+                    ref=self._in_review[serial % len(self._in_review)],
+                    decision_key=f"bench-dashboard-{serial}-{time.time_ns()}",
+                    reviewer=f"reviewer-{serial}",
+                    decision=Decision.APPROVE,
+                    reason=None,
+                    source="bench",
+                )
+            else:
+                store.set_stage(
+                    session,
+                    ref=self._submitted.pop(),
+                    stage=Stage.IN_REVIEW,
+                    actor="bench",
+                    event_key=f"bench-dashboard-stage-{serial}-{time.time_ns()}",
+                )
 
 
 def _use(serial: int) -> UsageEvent:
@@ -88,6 +107,55 @@ def _use(serial: int) -> UsageEvent:
         at=datetime.now(UTC),
         event_id=f"bench-dashboard-{serial}-{time.time_ns()}",
     )
+
+
+def _refs(session: Session, stage: Stage) -> list[AssetRef]:
+    query = (
+        sa.select(col(Asset.kind), col(Asset.name), col(AssetVersion.version))
+        .join(Asset, col(AssetVersion.asset_id) == col(Asset.id))
+        .where(col(AssetVersion.stage) == stage.value)
+        .order_by(col(AssetVersion.id))
+    )
+    return [
+        AssetRef(kind=AssetKind(kind), name=name, version=version)
+        for kind, name, version in session.connection().execute(query)
+    ]
+
+
+async def measure(
+    catalog: DatabaseCatalog, requests: int, *, writes: Writes | None
+) -> tuple[list[float], list[float]]:
+    """Seconds per ``GET /dashboard`` over loopback, after a few unmeasured ones.
+
+    With ``writes``, every other request follows a registry write (untimed), so pages
+    after a write and pages of an unchanged registry interleave as they do on a running
+    registry. Returns the timings of pages of an unchanged registry, then of pages
+    right after a write.
+    """
+    settings = Settings(_env_file=None)
+    app = build_web_app(
+        settings, catalog, extra_routes=[routes.add_routes, server_metrics.add_routes]
+    )
+    client: TestClient[Any, Any] = TestClient(TestServer(app, host="127.0.0.1"))
+    await client.start_server()
+    try:
+        for _ in range(3):
+            assert (await client.get("/dashboard")).status == 200
+        unchanged: list[float] = []
+        after_write: list[float] = []
+        for serial in range(requests):
+            written = writes is not None and serial % 2 == 0
+            if written and writes is not None:
+                await asyncio.to_thread(writes.write)
+            started = time.perf_counter()
+            reply = await client.get("/dashboard")
+            body = await reply.read()
+            (after_write if written else unchanged).append(time.perf_counter() - started)
+            assert reply.status == 200
+            assert body
+        return unchanged, after_write
+    finally:
+        await client.close()
 
 
 def fail_some_evals(engine: sa.Engine, now: datetime) -> int:
@@ -118,7 +186,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--versions", type=int, default=10_000)
     parser.add_argument("--requests", type=int, default=200)
-    parser.add_argument("--changed", type=int, default=40, help="requests after a write")
+    parser.add_argument(
+        "--changed", type=int, default=100, help="requests after a write (as many between)"
+    )
     args = parser.parse_args()
     rng = random.Random(20)  # noqa: S311 - a reproducible seed, not a secret
     now = datetime.now(UTC)
@@ -135,8 +205,9 @@ def main() -> None:
             started = time.perf_counter()
             catalog.report()
             compute = time.perf_counter() - started
-            timings = asyncio.run(measure(catalog, args.requests, write_before_each=False))
-            changed = asyncio.run(measure(catalog, args.changed, write_before_each=True))
+            timings, _ = asyncio.run(measure(catalog, args.requests, writes=None))
+            writes = Writes(engine, catalog)
+            between, changed = asyncio.run(measure(catalog, 2 * args.changed, writes=writes))
         finally:
             engine.dispose()
     listed = (
@@ -150,6 +221,7 @@ def main() -> None:
     figures = [
         Figure("p50, GET /dashboard", ms(percentile(timings, 0.50))),
         Figure("p99, GET /dashboard", ms(p99), f"< {ms(TARGET_P99)}", p99 < TARGET_P99),
+        Figure("p99, GET /dashboard between writes", ms(percentile(between, 0.99))),
         Figure("p50, GET /dashboard after a write", ms(percentile(changed, 0.50))),
         Figure(
             "p99, GET /dashboard after a write",
@@ -157,8 +229,8 @@ def main() -> None:
             f"< {ms(TARGET_P99)}",
             p99_changed < TARGET_P99,
         ),
-        Figure("of which: the report (one call)", ms(compute)),
-        Figure("of which: the page (one render)", ms(render)),
+        Figure("a full report (`catalog.report()`, one call)", ms(compute)),
+        Figure("the page alone (one render)", ms(render)),
         Figure("page size", f"{len(page.encode()) / 1024:.0f} KiB"),
         Figure("versions in the governance lists (100 of each shown)", f"{listed:,}"),
     ]
@@ -177,8 +249,11 @@ def main() -> None:
             "middleware), with the registry unchanged: each checks the report generation "
             "(`catalog/report_state.py`) and renders the page from the shared report "
             "(`dashboard/shared.py`, at most 10 s old). Then "
-            f"{args.changed} requests each after a use was recorded (untimed), so each "
-            "computes the whole report again: the page right after any registry write. "
+            f"{2 * args.changed} requests, every other one right after a registry write "
+            "(untimed; in turn a use recorded, a reviewer's vote, a version moved to "
+            "InReview): the page after a write brings the report's facts up to date from "
+            "what changed (`catalog/report_facts.py`), the page between writes is served "
+            "from the shared report. "
             "Each list shows its first 100 rows, with a Temporal UI link per row and per "
             "section. The time is the client's, from sending the request to reading the "
             "whole body, so it bounds the server's time from above. The seeded dates lie "
