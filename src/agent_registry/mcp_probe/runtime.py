@@ -9,6 +9,13 @@ launch gets a venv of its own built on the system interpreter, never the worker'
 
 An install is made in its final place (venv scripts carry absolute paths), under a lock
 file, and marked complete last; a half-made install is removed and made again.
+
+What a submitter names is downloaded onto the worker's disk, so an install is bounded
+in space as well as time (:data:`INSTALL_MAX_BYTES`): the installer writes its
+downloads and temporary files into a scratch folder beside the install, never into
+the worker's home or ``/tmp``, no single file may grow past the bound (``prlimit
+--fsize``), and the install and its scratch together are measured while it runs and
+stopped once they pass it.
 """
 
 from __future__ import annotations
@@ -18,10 +25,13 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import tempfile
+import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Literal
 
@@ -32,6 +42,13 @@ from agent_registry.mcp_probe.sandbox import SANDBOX_PATH
 
 INSTALL_TIMEOUT_SECONDS = 300.0
 """One install, download included; a registry that is slower than this is an outage."""
+
+INSTALL_MAX_BYTES = 1024 * 1024 * 1024
+"""Disk one install may take, downloads included: far above an MCP server's needs, far
+below what a submitter naming several-GiB wheels would otherwise fill."""
+
+_WATCH_SECONDS = 0.2
+"""How often a running install's disk use is measured."""
 
 COMPLETE_MARK = ".agentreg-complete"
 """Written last into an install folder: without it the folder is half-made."""
@@ -86,12 +103,15 @@ def system_python() -> str | None:
     return None
 
 
-def ensure_runtime(need: RuntimeNeed, cache_dir: Path) -> Runtime:
+def ensure_runtime(
+    need: RuntimeNeed, cache_dir: Path, *, max_bytes: int = INSTALL_MAX_BYTES
+) -> Runtime:
     """Install ``need`` into the cache unless a complete install is already there.
 
     Args:
         need: What to install.
         cache_dir: The probe worker's cache folder.
+        max_bytes: Disk the install may take, downloads and temporary files included.
 
     Returns:
         Where it is and which command starts the server.
@@ -102,20 +122,34 @@ def ensure_runtime(need: RuntimeNeed, cache_dir: Path) -> Runtime:
     cache_dir.mkdir(parents=True, exist_ok=True)
     cache_dir.chmod(0o755)  # The sandbox user binds installs from here (read-only).
     root = (cache_dir / need.key).resolve()
+    scratch = cache_dir / f"{need.key}.scratch"
     with _locked(cache_dir / f"{need.key}.lock"):
         if not (root / COMPLETE_MARK).is_file():
             shutil.rmtree(root, ignore_errors=True)
+            shutil.rmtree(scratch, ignore_errors=True)
             root.mkdir(parents=True)
+            scratch.mkdir(mode=0o700)
             try:
-                _install(need, root)
+                _install(need, root, _Bound(scratch, (root, scratch), max_bytes))
             except InstallError:
                 shutil.rmtree(root, ignore_errors=True)
                 raise
+            finally:
+                shutil.rmtree(scratch, ignore_errors=True)
             (root / COMPLETE_MARK).write_text("\n".join(need.packages) + "\n")
     return _runtime(need, root)
 
 
-def _install(need: RuntimeNeed, root: Path) -> None:
+class _Bound:
+    """Where an installer may write its temporary files, and how much disk it may take."""
+
+    def __init__(self, scratch: Path, watched: tuple[Path, ...], max_bytes: int) -> None:
+        self.scratch = scratch
+        self.watched = watched
+        self.max_bytes = max_bytes
+
+
+def _install(need: RuntimeNeed, root: Path, bound: _Bound) -> None:
     if need.kind == "npm":
         npm = shutil.which("npm", path=os.pathsep.join(SANDBOX_PATH))
         if npm is None:
@@ -130,15 +164,18 @@ def _install(need: RuntimeNeed, root: Path) -> None:
                 "--no-audit",
                 "--no-fund",
                 "--omit=dev",
+                "--cache",
+                str(bound.scratch / "npm"),
                 *need.packages,
             ],
             need,
+            bound,
         )
         return
     python = system_python()
     if python is None:
         raise InstallError("no system python3 on the probe worker to build a venv from")
-    _run([python, "-m", "venv", "--without-pip", str(root)], need)
+    _run([python, "-m", "venv", "--without-pip", str(root)], need, bound)
     if need.packages:
         _run(
             [
@@ -152,10 +189,12 @@ def _install(need: RuntimeNeed, root: Path) -> None:
                 ":all:",
                 "--no-input",
                 "--disable-pip-version-check",
+                "--no-cache-dir",
                 "--quiet",
                 *need.packages,
             ],
             need,
+            bound,
         )
 
 
@@ -202,30 +241,79 @@ def _npm_bin(manifest: Path, need: RuntimeNeed) -> str:
     )
 
 
-def _run(argv: Sequence[str], need: RuntimeNeed) -> None:
-    """Run an installer; its output says which package failed, not the worker's settings."""
+def _run(argv: Sequence[str], need: RuntimeNeed, bound: _Bound) -> None:
+    """Run an installer within the bound; its output says which package failed.
+
+    Its stderr goes to a file in the scratch folder (a pipe nobody reads while the
+    disk use is watched could fill and stall it); only its last line is kept.
+    """
     env = {k: v for k, v in os.environ.items() if not k.startswith(_SECRET_PREFIXES)}
-    try:
-        done = subprocess.run(
-            list(argv),
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            env=env,
-            timeout=INSTALL_TIMEOUT_SECONDS,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        raise InstallError(
-            f"installing {' '.join(need.packages)} took more than {INSTALL_TIMEOUT_SECONDS:g} s"
-        ) from None
-    except OSError as error:
-        raise InstallError(f"could not run {argv[0]}: {error.strerror}") from None
-    if done.returncode != 0:
-        said = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        # The installer's own words name the package; masked, since an index URL in them
-        # can carry the worker's registry credentials.
-        last = redact_secrets(said[-1][:300]) if said else f"exit status {done.returncode}"
-        raise InstallError(f"installing {' '.join(need.packages)} failed: {last}")
+    env["TMPDIR"] = str(bound.scratch)
+    prlimit = shutil.which("prlimit", path=os.pathsep.join(SANDBOX_PATH))
+    if prlimit is None:
+        raise InstallError("prlimit (util-linux) is not installed on the probe worker")
+    command = [prlimit, f"--fsize={bound.max_bytes}", "--core=0", "--", *argv]
+    packages = " ".join(need.packages)
+    with tempfile.TemporaryFile(dir=bound.scratch) as errors:
+        try:
+            process = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=errors,
+                env=env,
+                start_new_session=True,
+            )
+        except OSError as error:
+            raise InstallError(f"could not run {argv[0]}: {error.strerror}") from None
+        overrun = _watch(process, bound)
+        if overrun is not None:
+            raise InstallError(f"installing {packages} {overrun}")
+        if process.returncode != 0:
+            errors.seek(0)
+            said = errors.read()[-4096:].decode("utf-8", "replace").strip().splitlines()
+            # The installer's own words name the package; masked, since an index URL in
+            # them can carry the worker's registry credentials.
+            last = redact_secrets(said[-1][:300]) if said else _ended(process.returncode)
+            raise InstallError(f"installing {packages} failed: {last}")
+
+
+def _watch(process: subprocess.Popen[bytes], bound: _Bound) -> str | None:
+    """Wait for the installer; stop its whole group at the time or disk bound.
+
+    Returns:
+        What it overran ("took more than…", "needed more than…"), or None.
+    """
+    deadline = time.monotonic() + INSTALL_TIMEOUT_SECONDS
+    overrun: str | None = None
+    while process.poll() is None:
+        if time.monotonic() > deadline:
+            overrun = f"took more than {INSTALL_TIMEOUT_SECONDS:g} s"
+        elif sum(_disk_use(path) for path in bound.watched) > bound.max_bytes:
+            overrun = f"needed more than {bound.max_bytes} bytes of disk"
+        if overrun is not None:
+            with suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            return overrun
+        time.sleep(_WATCH_SECONDS)
+    if process.returncode == -signal.SIGXFSZ:
+        return f"needed a file of more than {bound.max_bytes} bytes"
+    return None
+
+
+def _disk_use(path: Path) -> int:
+    """Bytes of disk under ``path`` (allocated blocks, so sparse files count as written)."""
+    total = 0
+    for folder, _dirs, files in os.walk(path):
+        for name in files:
+            with suppress(OSError):
+                total += os.lstat(os.path.join(folder, name)).st_blocks * 512
+    return total
+
+
+def _ended(code: int) -> str:
+    return f"killed by signal {-code}" if code < 0 else f"exit status {code}"
 
 
 @contextmanager
