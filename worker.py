@@ -20,6 +20,7 @@ from temporalio.client import Client
 from temporalio.common import VersioningBehavior, WorkerDeploymentVersion
 from temporalio.worker import Worker, WorkerDeploymentConfig
 
+from activities.behaviour import BehaviourActivities, eval_client
 from activities.evaluation import EvalActivities
 from activities.life import LifeActivities
 from activities.mcp_import import McpImportActivities
@@ -191,21 +192,26 @@ CREDENTIAL_SETTINGS = ("database_url", "slack_bot_token", "slack_signing_secret"
 
 @contextmanager
 def build_probe_worker(client: Client, settings: Settings) -> Iterator[Worker]:
-    """Build a probe worker: the sandboxed live MCP probe and nothing else.
+    """Build a probe worker: the sandboxed live MCP probe and the behavioural evals.
 
     It polls ``settings.probe_task_queue`` and needs no database, no Slack and no
     registry: the bundle comes in the activity input, the findings go back in its result.
+    Both run what a submitter wrote, which is why they live here and never on the
+    lifecycle worker; the evals also need the model credential, held only here.
     """
     probes = ProbeActivities(
         policy_path=settings.policy,
         limits=settings.bundle_limits,
         cache_dir=settings.probe_cache_dir,
     )
+    behaviour = BehaviourActivities(
+        policy_path=settings.policy, limits=settings.bundle_limits, client=eval_client(settings)
+    )
     with ThreadPoolExecutor(max_workers=PROBE_THREADS) as executor:
         yield Worker(
             client,
             task_queue=settings.probe_task_queue,
-            activities=[probes.probe_mcp_server],
+            activities=[probes.probe_mcp_server, behaviour.run_behaviour_evals],
             activity_executor=executor,
             max_concurrent_activities=PROBE_THREADS,
             graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,

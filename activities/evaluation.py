@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.behaviour import BehaviourInput, BehaviourOutput, PublishedFigures
 from activities.heartbeat import heartbeating
 from activities.probe import ProbeInput, ProbeOutput
 from agent_registry.assets.archive import bundle_from_archive
@@ -27,6 +28,9 @@ from agent_registry.assets.loader import parse_asset
 from agent_registry.assets.manifests import FalsePositiveMark
 from agent_registry.assets.parsed import ParsedAsset
 from agent_registry.assets.refs import AssetKind, AssetRef
+from agent_registry.behaviour.cases import CaseDiscovery, discover_cases
+from agent_registry.behaviour.gates import judge
+from agent_registry.behaviour.results import BehaviourRecord
 from agent_registry.contract import EvalSummary, ReviewPlan, SimilarAsset
 from agent_registry.evals.findings import Finding, Severity
 from agent_registry.evals.live import LiveChecks, run_live_checks
@@ -57,6 +61,11 @@ class EvaluateInput(BaseModel):
     ``probe`` says where the live MCP probe runs: ``inline`` here (lifecycles started
     before probe workers), ``defer`` to ask for it (see the module docstring), ``given``
     when ``probe_output`` holds its result or ``probe_failure`` why there is none.
+
+    ``behaviour`` does the same for the behavioural evals, which also run on probe
+    workers: ``off`` (lifecycles started before they were wired), ``defer`` to ask for
+    them when the asset ships cases, ``given`` with ``behaviour_output`` or
+    ``behaviour_failure``.
     """
 
     ref: AssetRef
@@ -66,18 +75,23 @@ class EvaluateInput(BaseModel):
     probe: Literal["inline", "defer", "given"] = "inline"
     probe_output: ProbeOutput | None = None
     probe_failure: str | None = None
+    behaviour: Literal["off", "defer", "given"] = "off"
+    behaviour_output: BehaviourOutput | None = None
+    behaviour_failure: str | None = None
 
 
 class EvalOutcome(BaseModel):
     """The eval summary and what the policy asks of the review that follows.
 
-    ``probe_request`` is set only by a ``defer`` evaluation that needs the live probe:
-    then nothing was recorded yet, and the summary is the static checks' alone.
+    ``probe_request`` is set only by a ``defer`` evaluation that needs the live probe,
+    ``behaviour_request`` by one that needs the behavioural evals (after the probe):
+    then nothing was recorded yet, and the summary is the findings so far alone.
     """
 
     summary: EvalSummary
     plan: ReviewPlan
     probe_request: ProbeInput | None = None
+    behaviour_request: BehaviourInput | None = None
 
 
 def review_plan(policy: Policy, report: EvalReport, *, cli_reviews: bool = True) -> ReviewPlan:
@@ -97,7 +111,11 @@ def review_plan(policy: Policy, report: EvalReport, *, cli_reviews: bool = True)
 
 
 def summarize(
-    report: EvalReport, *, run_key: str, similar: list[SimilarAsset] | None = None
+    report: EvalReport,
+    *,
+    run_key: str,
+    similar: list[SimilarAsset] | None = None,
+    behaviour: BehaviourRecord | None = None,
 ) -> EvalSummary:
     """The part of a report small enough to travel through workflow history."""
     ranked = [f for f in report.findings if f.severity in (Severity.BLOCK, Severity.WARN)]
@@ -111,6 +129,7 @@ def summarize(
         risk_tier=report.risk_tier,
         tier_reasons=report.tier_reasons,
         similar=similar or [],
+        behaviour=behaviour,
     )
 
 
@@ -190,10 +209,89 @@ class EvalActivities:
                     baseline=baseline,
                 ),
             )
-        return self._record(request, policy, report, live)
+        record: BehaviourRecord | None = None
+        if request.behaviour != "off" and policy.behaviour.enabled and not report.blocking:
+            discovery = discover_cases(asset.bundle)
+            if request.behaviour == "defer" and discovery.cases:
+                return EvalOutcome(
+                    summary=summarize(report, run_key=request.run_key, similar=live.similar),
+                    plan=review_plan(policy, report, cli_reviews=self._cli_reviews),
+                    behaviour_request=self._behaviour_request(asset, request, archive, report),
+                )
+            found, record = self._behaviour_findings(request, policy, report, discovery)
+            live.findings.extend(found)
+            report = evaluate(asset, policy, external=live.findings)
+        return self._record(request, policy, report, live, record)
+
+    def _behaviour_request(
+        self, asset: ParsedAsset, request: EvaluateInput, archive: bytes, report: EvalReport
+    ) -> BehaviourInput:
+        """What a probe worker needs to run the cases: the bundle and the published figures."""
+        return BehaviourInput(
+            ref=request.ref,
+            content_hash=request.content_hash,
+            archive=archive,
+            description=asset.manifest.description if asset.manifest else request.ref.name,
+            tier=report.risk_tier,
+            published=self._published(request.ref),
+        )
+
+    def _published(self, ref: AssetRef) -> PublishedFigures | None:
+        """The version ``ref`` replaces with the figures recorded for it, if it has any."""
+        with session_scope(self._engine) as session:
+            found = store.published_behaviour(session, ref=ref)
+        if found is None:
+            return None
+        version, recorded = found
+        return PublishedFigures(
+            version=version, figures=BehaviourRecord.model_validate_json(recorded).figures
+        )
+
+    def _behaviour_findings(
+        self,
+        request: EvaluateInput,
+        policy: Policy,
+        report: EvalReport,
+        discovery: CaseDiscovery,
+    ) -> tuple[list[Finding], BehaviourRecord | None]:
+        """The behavioural findings, and the figures to record when the cases ran.
+
+        Without cases nothing was sent to a probe worker: the gates are judged here
+        (a tier that must ship cases). A run that no probe worker completed is an
+        ``evals.not-run`` finding saying so, never a silent pass.
+        """
+        output = request.behaviour_output
+        if output is None:
+            reason = None
+            if discovery.cases:
+                reason = "the behavioural eval did not complete: " + (
+                    request.behaviour_failure or "no result"
+                )
+            found = judge(
+                policy=policy.behaviour,
+                tier=report.risk_tier,
+                discovery=discovery,
+                figures=None,
+                not_run_reason=reason,
+            )
+            return found, None
+        if output.figures is None:
+            return output.findings, None
+        published = self._published(request.ref)
+        record = BehaviourRecord(
+            figures=output.figures,
+            replaces=None if published is None else published.version,
+            replaced_pass_rate=None if published is None else published.figures.pass_rate,
+        )
+        return output.findings, record
 
     def _record(
-        self, request: EvaluateInput, policy: Policy, report: EvalReport, live: LiveChecks
+        self,
+        request: EvaluateInput,
+        policy: Policy,
+        report: EvalReport,
+        live: LiveChecks,
+        behaviour: BehaviourRecord | None = None,
     ) -> EvalOutcome:
         with session_scope(self._engine) as session:
             store.record_eval(
@@ -208,9 +306,12 @@ class EvalActivities:
                 content_hash=request.content_hash,
                 fingerprints=live.fingerprints,
                 probe_stderr=_probe_stderr(request),
+                behaviour_json=None if behaviour is None else behaviour.model_dump_json(),
             )
         return EvalOutcome(
-            summary=summarize(report, run_key=request.run_key, similar=live.similar),
+            summary=summarize(
+                report, run_key=request.run_key, similar=live.similar, behaviour=behaviour
+            ),
             plan=review_plan(policy, report, cli_reviews=self._cli_reviews),
         )
 

@@ -16,6 +16,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 from workflows.metrics import count
 
 with workflow.unsafe.imports_passed_through():
+    from activities.behaviour import BEHAVIOUR_ACTIVITY, BehaviourInput, BehaviourOutput
     from activities.evaluation import EvalOutcome, EvaluateInput
     from activities.life import (
         DeprecationInput,
@@ -100,6 +101,27 @@ PROBE_QUEUE_SUFFIX = "-probe"
 
 SANDBOXED_PROBE_PATCH = "sandboxed-probe-workers"
 """Lifecycles started before the probe moved to probe workers still probe in the eval."""
+
+BEHAVIOUR_EVALS_PATCH = "behavioural-evals"
+"""Lifecycles started before behavioural evals were wired evaluate without them."""
+
+BEHAVIOUR_TIMEOUT = timedelta(hours=2, minutes=5)
+"""One behavioural eval attempt: at most the policy's timeout (2 h at most) and clean-up."""
+
+BEHAVIOUR_HEARTBEAT_TIMEOUT = timedelta(seconds=20)
+"""The behaviour activity heartbeats every 5 s; a probe worker that is gone is noticed here."""
+
+BEHAVIOUR_DEADLINE = timedelta(hours=3)
+"""From asking for the behavioural evals to giving up, waiting for a probe worker included;
+past it the evaluation records ``evals.not-run`` saying the run did not complete."""
+
+BEHAVIOUR_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=5),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=1),
+    maximum_attempts=2,
+)
+"""Each attempt spends model credit: one retry for a lost worker, no more."""
 
 
 REGISTRY_RETRY = RetryPolicy(
@@ -407,10 +429,16 @@ class AssetLifecycleWorkflow:
             false_positives=self._metadata.false_positives,
         )
         if workflow.patched(SANDBOXED_PROBE_PATCH):
-            outcome = await self._run_eval(request.model_copy(update={"probe": "defer"}))
+            steps: dict[str, object] = {"probe": "defer"}
+            if workflow.patched(BEHAVIOUR_EVALS_PATCH):
+                steps["behaviour"] = "defer"
+            outcome = await self._run_eval(request.model_copy(update=steps))
             if outcome.probe_request is not None:
-                given = await self._probe(outcome.probe_request)
-                outcome = await self._run_eval(request.model_copy(update=given))
+                steps.update(await self._probe(outcome.probe_request))
+                outcome = await self._run_eval(request.model_copy(update=steps))
+            if outcome.behaviour_request is not None:
+                steps.update(await self._behave(outcome.behaviour_request))
+                outcome = await self._run_eval(request.model_copy(update=steps))
         else:
             outcome = await self._run_eval(request)
         self._status.eval = outcome.summary
@@ -457,6 +485,29 @@ class AssetLifecycleWorkflow:
         except ActivityError as error:
             return {"probe": "given", "probe_failure": _failure_message(error)}
         return {"probe": "given", "probe_output": output}
+
+    async def _behave(self, request: BehaviourInput) -> dict[str, object]:
+        """Run the asset's behavioural eval cases on a probe worker; what judging is given.
+
+        A run that no probe worker completes ends at :data:`BEHAVIOUR_DEADLINE` and becomes
+        the reason of an ``evals.not-run`` finding, judged under the policy.
+        """
+        self._set_waiting("running the behavioural evals on a probe worker")
+        try:
+            output: BehaviourOutput = await workflow.execute_activity(
+                BEHAVIOUR_ACTIVITY,
+                request,
+                result_type=BehaviourOutput,
+                task_queue=workflow.info().task_queue + PROBE_QUEUE_SUFFIX,
+                schedule_to_close_timeout=BEHAVIOUR_DEADLINE,
+                start_to_close_timeout=BEHAVIOUR_TIMEOUT,
+                heartbeat_timeout=BEHAVIOUR_HEARTBEAT_TIMEOUT,
+                retry_policy=BEHAVIOUR_RETRY,
+                summary="run the behavioural evals",
+            )
+        except ActivityError as error:
+            return {"behaviour": "given", "behaviour_failure": _failure_message(error)}
+        return {"behaviour": "given", "behaviour_output": output}
 
     async def _review(self) -> Decision:
         """Wait for the review's decision, reminding and escalating on the policy's SLA."""

@@ -21,6 +21,7 @@ from pydantic import (
 
 from agent_registry.assets.manifests import FalsePositiveMark, RegistryMetadata
 from agent_registry.assets.refs import AssetRef
+from agent_registry.behaviour.results import BehaviourRecord
 from agent_registry.evals.findings import Finding
 from agent_registry.identity.principal import Principal
 from agent_registry.lifecycle import Decision, RiskTier, Stage
@@ -345,6 +346,7 @@ class EvalSummary(BaseModel):
         risk_tier: The derived risk tier.
         tier_reasons: Why the tier is what it is.
         similar: Published assets this one resembles (reuse before rebuild).
+        behaviour: The behavioural eval's figures, when its cases ran.
     """
 
     run_key: str
@@ -356,6 +358,7 @@ class EvalSummary(BaseModel):
     risk_tier: RiskTier
     tier_reasons: list[str] = Field(default_factory=list)
     similar: list[SimilarAsset] = Field(default_factory=list)
+    behaviour: BehaviourRecord | None = None
 
 
 class Vote(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ from pydantic import SecretStr
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
+import agent_registry
 from activities.behaviour import BehaviourActivities, BehaviourInput, eval_client
 from agent_registry.assets.archive import canonical_archive, content_hash
 from agent_registry.assets.bundle import Bundle, BundleFile, BundleLimits
@@ -55,16 +57,20 @@ def test_without_a_credential_the_cases_are_reported_not_run() -> None:
     assert policy.severity_for(NOT_RUN, finding.severity) is Severity.WARN
 
 
-def test_a_high_tier_asset_without_cases_is_told_to_ship_them() -> None:
+def test_a_high_tier_asset_without_cases_is_told_to_ship_them_when_the_policy_says_so(
+    tmp_path: Path,
+) -> None:
+    default = resources.files(agent_registry).joinpath("default_policy.toml").read_text()
+    requiring = tmp_path / "policy.toml"
+    requiring.write_text(default.replace("required_tiers = []", 'required_tiers = ["high"]'))
+    activities = BehaviourActivities(policy_path=requiring, limits=BundleLimits(), client=None)
     request = _request({"SKILL.md": SKILL_MD}, tier=RiskTier.HIGH)
-    output = ActivityEnvironment().run(_activities().run_behaviour_evals, request)
+    output = ActivityEnvironment().run(activities.run_behaviour_evals, request)
     assert [f.check_id for f in output.findings] == [CASES_MISSING]
-    assert (
-        ActivityEnvironment()
-        .run(_activities().run_behaviour_evals, _request({"SKILL.md": SKILL_MD}))
-        .findings
-        == []
-    )
+    low = _request({"SKILL.md": SKILL_MD})
+    assert ActivityEnvironment().run(activities.run_behaviour_evals, low).findings == []
+    # The default asks no tier for cases (see default_policy.toml's [behaviour]).
+    assert ActivityEnvironment().run(_activities().run_behaviour_evals, request).findings == []
 
 
 def test_an_archive_that_is_not_the_stored_bundle_is_refused_for_good() -> None:

@@ -119,8 +119,10 @@ def test_a_step_that_could_not_run_is_never_silent() -> None:
 
 def test_required_cases_per_tier() -> None:
     nothing = CaseDiscovery()
-    assert _ids(tier=RiskTier.HIGH, discovery=nothing, figures=None) == [CASES_MISSING]
-    assert _ids(tier=RiskTier.LOW, discovery=nothing, figures=None) == []
+    assert _ids(tier=RiskTier.HIGH, discovery=nothing, figures=None) == [], "none by default"
+    high = BehaviourPolicy(required_tiers=[RiskTier.HIGH])
+    assert _ids(policy=high, tier=RiskTier.HIGH, discovery=nothing, figures=None) == [CASES_MISSING]
+    assert _ids(policy=high, tier=RiskTier.LOW, discovery=nothing, figures=None) == []
     policy = BehaviourPolicy(required_tiers=[RiskTier.MEDIUM, RiskTier.HIGH])
     assert _ids(policy=policy, tier=RiskTier.MEDIUM, discovery=nothing, figures=None) == [
         CASES_MISSING

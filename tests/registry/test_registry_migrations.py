@@ -46,7 +46,7 @@ def test_upgrade_from_empty_matches_the_models(empty_db_url: str) -> None:
             context = MigrationContext.configure(connection, opts={"compare_type": True})
             assert compare_metadata(context, SQLModel.metadata) == []
             assert set(inspect(connection).get_table_names()) == TABLES | {"alembic_version"}
-            assert context.get_current_revision() == "0009"
+            assert context.get_current_revision() == "0010"
     finally:
         engine.dispose()
 
@@ -58,7 +58,7 @@ def test_upgrade_twice_is_a_no_op(empty_db_url: str) -> None:
     engine = make_engine(empty_db_url)
     try:
         with engine.connect() as connection:
-            assert MigrationContext.configure(connection).get_current_revision() == "0009"
+            assert MigrationContext.configure(connection).get_current_revision() == "0010"
     finally:
         engine.dispose()
 

@@ -26,7 +26,9 @@ class BehaviourPolicy(BaseModel):
             that reaches it stops with partial results and a finding.
         timeout: The most one evaluation may take, start to finish.
         model: The model the cases run on (``--model``); the client's default when unset.
-        required_tiers: Risk tiers whose assets must ship eval cases.
+        required_tiers: Risk tiers whose assets must ship eval cases; none by default,
+            since assets published before behavioural evals have none and would all be
+            blocked at their next re-certification.
         min_pass_rate: The lowest pass rate (0 to 1) that does not raise a finding.
         no_regression: A pass rate below the published version's raises a finding.
         regression_tolerance: How far below the published pass rate still counts as
@@ -42,7 +44,7 @@ class BehaviourPolicy(BaseModel):
     max_cost_usd: Annotated[float, Field(gt=0, le=1000)] = 2.0
     timeout: Duration = Field(default_factory=lambda: parse_duration("15m"))
     model: str | None = None
-    required_tiers: list[RiskTier] = Field(default_factory=lambda: [RiskTier.HIGH])
+    required_tiers: list[RiskTier] = Field(default_factory=list)
     min_pass_rate: Annotated[float, Field(ge=0, le=1)] = 0.8
     no_regression: bool = True
     regression_tolerance: Annotated[float, Field(ge=0, le=1)] = 0.0

@@ -70,6 +70,52 @@ class BehaviourFigures(BaseModel):
         return self.pass_rate - self.baseline_pass_rate
 
 
+class BehaviourRecord(BaseModel):
+    """What is recorded per version: its figures and those of the version it replaces.
+
+    Kept with the eval run and carried in the eval summary, so the review message,
+    ``agentreg show`` and the dashboard show the same three figures: the pass rate, the
+    delta against no asset, and the delta against the published version.
+
+    Attributes:
+        figures: What this version's evaluation measured.
+        replaces: The published version it replaces, if any had figures.
+        replaced_pass_rate: That version's pass rate.
+    """
+
+    figures: BehaviourFigures
+    replaces: str | None = None
+    replaced_pass_rate: float | None = None
+
+    @property
+    def replaced_delta(self) -> float | None:
+        """How much higher (or lower) the pass rate is than the replaced version's."""
+        if self.replaced_pass_rate is None:
+            return None
+        return self.figures.pass_rate - self.replaced_pass_rate
+
+    def summary_line(self) -> str:
+        """The three figures in one line, for people."""
+        figures = self.figures
+        parts = [f"pass rate {_pct(figures.pass_rate)} over {figures.runs} run(s)"]
+        delta = figures.baseline_delta
+        parts.append("no baseline" if delta is None else f"{_points(delta)} against no asset")
+        replaced = self.replaced_delta
+        if replaced is not None:
+            parts.append(f"{_points(replaced)} against published {self.replaces}")
+        if figures.partial:
+            parts.append("partial: stopped at the cost ceiling")
+        return "; ".join(parts)
+
+
+def _pct(rate: float) -> str:
+    return f"{round(rate * 100)}%"
+
+
+def _points(delta: float) -> str:
+    return f"{round(delta * 100):+d} points"
+
+
 def read_result(text: str, *, model: str | None = None) -> BehaviourFigures:
     """The figures of a ``--json`` result.
 

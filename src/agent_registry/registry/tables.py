@@ -256,6 +256,11 @@ class EvalRun(EvalRunBase, table=True):
         sa_type=Text,
         description="The probed server's stderr, masked and capped; None when none ran.",
     )
+    behaviour_json: str | None = Field(
+        default=None,
+        sa_type=Text,
+        description="The behavioural eval's BehaviourRecord as JSON (migration 0010).",
+    )
 
 
 class EvalRunPublic(EvalRunBase):

@@ -31,6 +31,7 @@ from agent_registry.registry.store.evals import (
     EVAL_EVENT_PREFIX,
     baseline_fingerprints,
     probe_stderr_for_reviewers,
+    published_behaviour,
     record_eval,
 )
 from agent_registry.registry.store.idempotency import SYSTEM_ACTOR
@@ -91,6 +92,7 @@ __all__ = [
     "probe_stderr_for_reviewers",
     "prune_unclaimed_blobs",
     "publish_version",
+    "published_behaviour",
     "published_catalog",
     "published_predecessors",
     "put_blob",

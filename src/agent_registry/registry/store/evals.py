@@ -17,7 +17,7 @@ from agent_registry.registry.store.idempotency import (
     require_same_version,
     write_once,
 )
-from agent_registry.registry.store.reads import get_version
+from agent_registry.registry.store.reads import get_version, latest_published
 from agent_registry.registry.store.rows import primary_key
 from agent_registry.registry.tables import EvalFindingRow, EvalRun, ToolFingerprintRow, utcnow
 
@@ -38,6 +38,7 @@ def record_eval(
     content_hash: str | None = None,
     fingerprints: Sequence[ToolFingerprint] = (),
     probe_stderr: str | None = None,
+    behaviour_json: str | None = None,
 ) -> EvalRun:
     """Store one eval run with its findings, and the tier it gave the version.
 
@@ -56,6 +57,7 @@ def record_eval(
         content_hash: The bundle evaluated.
         fingerprints: The MCP tools the live probe listed, when it ran to the end.
         probe_stderr: The probed server's stderr, masked and capped, for reviewers only.
+        behaviour_json: The behavioural eval's figures (a ``BehaviourRecord``), if it ran.
 
     Returns:
         The eval run row.
@@ -82,6 +84,7 @@ def record_eval(
                 risk_tier=risk_tier.value,
                 content_hash=content_hash,
                 probe_stderr=probe_stderr,
+                behaviour_json=behaviour_json,
             ),
         )
         session.flush()  # the findings need the run's id
@@ -132,6 +135,28 @@ def probe_stderr_for_reviewers(session: Session, *, run_key: str) -> str | None:
     """
     run = _eval_run_by_key(session, run_key=run_key)
     return None if run is None else run.probe_stderr
+
+
+def published_behaviour(session: Session, *, ref: AssetRef) -> tuple[str, str] | None:
+    """The version ``ref`` would replace and its latest recorded behaviour JSON, if any.
+
+    The published version of the same asset (the highest in the catalog other than
+    ``ref`` itself); its most recent eval run that measured behaviour, so a
+    re-certification's figures count over the first evaluation's.
+    """
+    published = latest_published(session, kind=ref.kind, name=ref.name)
+    if published is None or published.version == ref.version:
+        return None
+    run = session.exec(
+        select(EvalRun)
+        .where(EvalRun.version_id == primary_key(published.id))
+        .where(col(EvalRun.behaviour_json).is_not(None))
+        .order_by(col(EvalRun.created_at).desc(), col(EvalRun.id).desc())
+        .limit(1)
+    ).first()
+    if run is None or run.behaviour_json is None:
+        return None
+    return published.version, run.behaviour_json
 
 
 def baseline_fingerprints(

@@ -1,0 +1,87 @@
+"""The lifecycle runs the behavioural evals on the probe workers, and never silently skips.
+
+These need no model: without a credential the probe worker answers with the recorded
+``evals.not-run`` finding. The runs against the Messages API stand-in are in
+tests/real_client/test_behaviour_lifecycle.py.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
+
+from activities.behaviour import BEHAVIOUR_ACTIVITY
+from agent_registry.behaviour.cases import CaseDiscovery
+from agent_registry.behaviour.gates import CASES_MISSING, NOT_RUN, judge
+from agent_registry.evals.findings import Severity
+from agent_registry.lifecycle import RiskTier, Stage
+from agent_registry.policy_loader import load_policy
+from tests.real_client.behaviour_cases import skill_with_cases
+from tests.support import copy_example, make_settings, running_worker, submit_path, wait_for_stage
+
+
+async def _scheduled(handle: WorkflowHandle[object, object]) -> list[tuple[str, str]]:
+    found = []
+    async for event in handle.fetch_history_events():
+        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+            attributes = event.activity_task_scheduled_event_attributes
+            found.append((attributes.activity_type.name, attributes.task_queue.name))
+    return found
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_without_a_model_credential_the_cases_are_recorded_as_not_run(
+    dev_env: WorkflowEnvironment, sqlite_url: str, sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    settings = make_settings(tmp_path, sqlite_url)
+    assert settings.model_api_key is None
+    async with running_worker(dev_env.client, settings, sqlite_engine):
+        handle = await submit_path(dev_env.client, settings, skill_with_cases(tmp_path))
+        status = await wait_for_stage(handle, Stage.IN_REVIEW)
+
+    assert status.eval is not None and status.eval.passed
+    [finding] = [f for f in status.eval.top_findings if f.check_id == NOT_RUN]
+    assert finding.severity is Severity.WARN  # the default policy's severity
+    assert "3 behavioural eval case(s) were not run" in finding.message
+    assert "AGENT_REGISTRY_MODEL_API_KEY" in finding.message
+    assert status.eval.behaviour is None
+    scheduled = await _scheduled(handle)
+    runs = [queue for name, queue in scheduled if name == BEHAVIOUR_ACTIVITY]
+    assert runs == [settings.probe_task_queue], "on the probe workers, never the main one"
+    evals = [i for i, (name, _) in enumerate(scheduled) if name == "evaluate_version"]
+    behaviour = [i for i, (name, _) in enumerate(scheduled) if name == BEHAVIOUR_ACTIVITY]
+    assert evals[0] < behaviour[0] < evals[1] and len(evals) == 2, "static bar, evals, judge"
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_an_asset_without_cases_sends_nothing_to_the_probe_workers(
+    dev_env: WorkflowEnvironment, sqlite_url: str, sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    settings = make_settings(tmp_path, sqlite_url)
+    async with running_worker(dev_env.client, settings, sqlite_engine):
+        handle = await submit_path(
+            dev_env.client, settings, copy_example("skills/release-notes", tmp_path)
+        )
+        status = await wait_for_stage(handle, Stage.IN_REVIEW)
+
+    assert status.eval is not None and status.eval.passed
+    assert [name for name, _ in await _scheduled(handle) if name == BEHAVIOUR_ACTIVITY] == []
+    assert not [f for f in status.eval.top_findings if f.check_id.startswith("evals.")]
+
+
+def test_the_default_policy_requires_no_cases_of_any_tier() -> None:
+    """Assets published before behavioural evals have none: requiring them by default
+    would block every high-tier asset at its next re-certification."""
+    policy = load_policy(None)
+    assert policy.behaviour.required_tiers == []
+    no_cases = CaseDiscovery()
+    found = judge(policy=policy.behaviour, tier=RiskTier.HIGH, discovery=no_cases, figures=None)
+    assert found == []
+    required = policy.behaviour.model_copy(update={"required_tiers": [RiskTier.HIGH]})
+    found = judge(policy=required, tier=RiskTier.HIGH, discovery=no_cases, figures=None)
+    assert [f.check_id for f in found] == [CASES_MISSING]
