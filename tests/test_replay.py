@@ -6,7 +6,8 @@ published versions lived on through re-certification (commit 48e507d), and
 ``tests/histories/current`` with the code that added that life (re-certified, lapsed and
 retired, deprecated, and a first run ending in continue-as-new);
 ``tests/histories/sandboxed-probe`` holds an MCP server evaluated in two steps around the
-live probe on a probe worker. A change to the
+live probe on a probe worker, and ``tests/histories/behavioural-evals`` a skill whose eval
+cases were sent to a probe worker between the two steps. A change to the
 lifecycle workflow that breaks determinism for lifecycles already running fails here.
 Record new fixtures with ``.venv/bin/python -m tests.histories.record tests/histories/<label>``.
 """
@@ -28,10 +29,12 @@ HISTORIES = sorted((Path(__file__).parent / "histories").glob("*/*.json"))
 def test_every_stage_has_a_recorded_history() -> None:
     labels = {path.parent.name for path in HISTORIES}
     assert {"before-slack", "before-life", "current", "sandboxed-probe"} <= labels
+    assert "behavioural-evals" in labels
     scenarios = {path.stem for path in HISTORIES}
     assert {"published", "in_review", "revised_then_published", "eval_failed"} <= scenarios
     assert {"recertified", "recertified-first-run", "lapsed_and_retired", "deprecated"} <= scenarios
     assert "mcp_probed" in scenarios
+    assert "behaviour_evals" in scenarios
 
 
 @pytest.mark.asyncio(loop_scope="session")

@@ -40,6 +40,7 @@ from agent_registry.identity.principal import Principal, VerifiedBy
 from agent_registry.lifecycle import Stage
 from agent_registry.registry.db import make_engine, upgrade_database
 from agent_registry.temporal import ALL_SEARCH_ATTRIBUTES
+from tests.real_client.behaviour_cases import skill_with_cases
 from tests.support import EXAMPLES, revise_path, running_worker
 
 BIN_DIR = Path(sys.executable).parent
@@ -119,7 +120,10 @@ async def eval_failed(handle: Handle, settings: Settings) -> None:
     await _stage(handle, Stage.EVAL_FAILED)
 
 
-SCENARIOS: dict[str, tuple[str, Callable[[Handle, Settings], Awaitable[None]]]] = {
+Example = str | Callable[[Path], Path]
+"""A folder under examples/, or a function that builds the asset under a scratch folder."""
+
+SCENARIOS: dict[str, tuple[Example, Callable[[Handle, Settings], Awaitable[None]]]] = {
     "published": ("subagents/code-reviewer.md", published),
     "in_review": ("subagents/code-reviewer.md", in_review),
     "revised_then_published": ("subagents/code-reviewer.md", revised_then_published),
@@ -128,6 +132,8 @@ SCENARIOS: dict[str, tuple[str, Callable[[Handle, Settings], Awaitable[None]]]] 
     "lapsed_and_retired": ("subagents/code-reviewer.md", lapsed_and_retired),
     "deprecated": ("subagents/code-reviewer.md", deprecated),
     "mcp_probed": ("mcp-servers/time", in_review),
+    # Eval cases, no model credential: the behavioural step runs and records evals.not-run.
+    "behaviour_evals": (skill_with_cases, in_review),
 }
 
 POLICY = Path(__file__).resolve().parents[2] / "examples" / "policies" / "seconds.toml"
@@ -154,7 +160,10 @@ async def record(target: Path, only: list[str] | None = None) -> None:
                 for name, (example, scenario) in SCENARIOS.items():
                     if only and name not in only:
                         continue
-                    await _run(env.client, settings, target / f"{name}.json", example, scenario)
+                    folder = (
+                        example(Path(scratch) / name) if callable(example) else EXAMPLES / example
+                    )
+                    await _run(env.client, settings, target / f"{name}.json", folder, scenario)
             engine.dispose()
 
 
@@ -162,12 +171,12 @@ async def _run(
     client: Client,
     settings: Settings,
     path: Path,
-    example: str,
+    folder: Path,
     scenario: Callable[[Handle, Settings], Awaitable[None]],
 ) -> None:
     submission = prepare_submission(
         settings,
-        EXAMPLES / example,
+        folder,
         submitter="alice@example.com",
         version=f"1.0.0-r{uuid.uuid4().hex[:8]}",
     )
