@@ -1,4 +1,4 @@
-"""The pinned Claude Code client the tests use as the judge of what it accepts.
+"""The one pinned Claude Code client every test runs: judge of format and real client.
 
 ``package.json`` beside this file pins ``@anthropic-ai/claude-code`` from the npm
 registry; ``.ci/run`` installs it with ``npm ci`` when it is missing. Tests find the

@@ -30,8 +30,6 @@ from typing import Any
 
 import pytest
 
-from tests.claude_client import claude_or_skip
-
 SUITE_DIR = Path(__file__).resolve().parent.parent / "real_client"
 """The real-client suite's tests; the client they run is the one pinned beside this file."""
 
@@ -42,15 +40,6 @@ API_KEY = "sk-ant-test-stand-in"
 """The key the client sends the stand-in; not a credential anywhere."""
 
 VENV_BIN = Path(sys.executable).parent
-
-
-def suite_client_or_skip() -> Path:
-    """The pinned client (the same one that judges format); skips, saying why, when absent.
-
-    One pin serves every test: the suite needs ``claude plugin eval`` (2.1.269 or later)
-    and the judge of format needs ``plugin validate --json``, which the same release has.
-    """
-    return claude_or_skip()
 
 
 def bwrap_or_skip() -> str:

@@ -165,6 +165,14 @@ def test_a_wrapped_asset_is_not_judged_by_the_directorys_submission_rules(
     assert {i.file.name for i in issues if i.level == "error"} >= {"README.md", "LICENSE"}
 
 
+def test_a_missing_client_skips_saying_where_it_was_looked_for(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("AGENT_REGISTRY_TEST_CLAUDE", "/nonexistent/claude")
+    with pytest.raises(pytest.skip.Exception, match="names /nonexistent/claude, which does not"):
+        claude_or_skip()
+
+
 def test_the_isolated_environment_carries_nothing_of_the_machine(tmp_path: Path) -> None:
     env = isolated_env(tmp_path / "home", EXTRA="1")
     assert env["HOME"] == str(tmp_path / "home")

@@ -20,7 +20,8 @@ from agent_registry.assets.refs import AssetRef
 from agent_registry.cli.errors import explain
 from agent_registry.cli.main import build_app
 from agent_registry.config import Settings
-from tests.claude_client.client_run import ClaudeClient, suite_client_or_skip
+from tests.claude_client import claude_or_skip
+from tests.claude_client.client_run import ClaudeClient
 from tests.claude_client.messages_stand_in import MessagesStandIn, running_stand_in
 from tests.distribution.seeding import mcp_server, seed, settings_for, signing_key
 from tests.support import EXAMPLES
@@ -96,7 +97,7 @@ def tally_server(root: Path, *, version: str = "1.0.0") -> Path:
 @pytest.fixture(scope="session")
 def claude_binary() -> Path:
     """The pinned client; the suite skips, saying why, without it."""
-    return suite_client_or_skip()
+    return claude_or_skip()
 
 
 @pytest.fixture

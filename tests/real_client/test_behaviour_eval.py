@@ -36,7 +36,7 @@ from agent_registry.behaviour.policy import BehaviourPolicy
 from agent_registry.behaviour.results import BehaviourFigures
 from agent_registry.behaviour.run import EvalClient, run_behaviour
 from agent_registry.lifecycle import RiskTier
-from tests.claude_client.client_run import suite_client_or_skip
+from tests.claude_client import claude_or_skip
 from tests.claude_client.messages_stand_in import MessagesStandIn, running_stand_in
 from tests.distribution.seeding import mcp_server
 from tests.real_client.behaviour_cases import grading_model, skill_with_cases
@@ -58,7 +58,7 @@ def _cases(path: Path) -> CaseDiscovery:
 def _client(api: MessagesStandIn) -> EvalClient:
     """The client on the stand-in; this virtualenv's python on PATH, as a server needs."""
     return EvalClient(
-        suite_client_or_skip(),
+        claude_or_skip(),
         SecretStr("sk-ant-test-stand-in"),
         base_url=api.url,
         path=(Path(sys.executable).parent,),
