@@ -218,7 +218,7 @@ async def test_the_server_answers_a_bad_token_with_one_line_401_and_logs_who_tri
         assert none.status == 401
         assert "agentreg login" in (await none.json())["error"]
     assert log.entries == [
-        (BOT_CLIENT, "POST /whoami", "token signature does not verify", 401),
+        (f"{BOT_CLIENT} (unverified)", "POST /whoami", "token signature does not verify", 401),
         (
             "anonymous",
             "POST /whoami",
