@@ -25,6 +25,7 @@ from agent_registry.assets.archive import bundle_from_archive
 from agent_registry.assets.bundle import BundleLimits
 from agent_registry.assets.bundle_problems import BundleError
 from agent_registry.assets.refs import AssetKind, AssetRef, parse_unversioned
+from agent_registry.behaviour.results import BehaviourRecord
 from agent_registry.catalog import report as org_report
 from agent_registry.catalog.models import (
     CatalogNotFoundError,
@@ -437,6 +438,9 @@ def _detail(
             warnings=run.warning_count,
             findings=[finding.to_finding() for finding in findings],
             evaluated_at=run.created_at,
+            behaviour=None
+            if run.behaviour_json is None
+            else BehaviourRecord.model_validate_json(run.behaviour_json),
         )
     return VersionDetail(
         **_summary_fields(asset, version),

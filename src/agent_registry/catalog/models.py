@@ -13,6 +13,7 @@ from typing import Generic, Literal, Protocol, TypeVar
 from pydantic import BaseModel, Field
 
 from agent_registry.assets.refs import AssetKind
+from agent_registry.behaviour.results import BehaviourRecord
 from agent_registry.evals.findings import Finding
 
 T = TypeVar("T")
@@ -48,6 +49,9 @@ class EvalInfo(BaseModel):
     warnings: int
     findings: list[Finding] = Field(default_factory=list)
     evaluated_at: datetime | None = None
+    behaviour: BehaviourRecord | None = Field(
+        default=None, description="The behavioural eval's figures, when its cases ran."
+    )
 
 
 class VersionSummary(BaseModel):

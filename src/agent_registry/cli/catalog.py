@@ -244,6 +244,8 @@ def _print_eval(version: VersionDetail) -> None:
         f"  last eval: policy {evaluated.policy_version}, {verdict}: {evaluated.blocking} "
         f"blocking, {evaluated.warnings} warning(s){when}"
     )
+    if evaluated.behaviour is not None:
+        plain(f"  behaviour: {evaluated.behaviour.summary_line()}")
     if evaluated.findings:
         out.print(findings_table(evaluated.findings))
 

@@ -457,6 +457,8 @@ def _eval_section(status: AssetStatus) -> SectionBlock:
     problems_shown = sum(1 for f in shown if f.severity in (Severity.BLOCK, Severity.WARN))
     unlisted = max(len(ordered) - len(shown), summary.blocking + summary.warnings - problems_shown)
     lines = [finding_line(f) for f in shown]
+    if summary.behaviour is not None:
+        head += "\n*Behaviour*: " + escape_mrkdwn(summary.behaviour.summary_line())
     text = fit_lines(
         head,
         lines,
