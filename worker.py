@@ -82,9 +82,7 @@ def build_worker(client: Client, settings: Settings, *, engine: Engine) -> Itera
         limits=settings.bundle_limits,
         cli_reviews=settings.cli_reviews_allowed,
     )
-    life = LifeActivities(
-        engine, policy_path=settings.policy, cli_reviews=settings.cli_reviews_allowed
-    )
+    life = LifeActivities(engine, policy_path=settings.policy)
     # Without a bot token there is no Slack client: notices and review requests go to
     # the log, and reviews go through the CLI.
     web_client = make_web_client(settings)
