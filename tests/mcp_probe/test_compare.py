@@ -191,3 +191,36 @@ def test_remote_server_is_recorded_as_not_probed() -> None:
     assert finding.severity is Severity.INFO
     assert "HTTP only" in finding.message
     assert (finding.file, finding.field) == ("server.json", "remotes")
+
+
+HOSTILE_NAME = (
+    "x\x1b[2J\x1b]8;;https://evil.example\x07click\x1b]8;;\x07\u202eton\u2028" + "y" * 5000
+)
+
+
+def unprintable(text: str) -> list[str]:
+    return [c for c in text if not c.isprintable()]
+
+
+def test_server_chosen_names_reach_findings_escaped_and_short() -> None:
+    """Escape sequences in a tool name would clear a reviewer's terminal or hide a link."""
+    parsed = asset()
+    result = ok(tool(), tool(HOSTILE_NAME), version="1.2.0\x1b[31m" + "9" * 5000)
+    baseline = fingerprint_tools([tool(), tool(HOSTILE_NAME + "z")])
+
+    found = findings_for(parsed, result, baseline=baseline)
+
+    ids = sorted(f.check_id for f in found)
+    assert ids == [
+        "probe.tool-added",
+        "probe.tool-removed",
+        "probe.undeclared-tool",
+        "probe.version-mismatch",
+    ]
+    for finding in found:
+        for text in (finding.message, finding.fix or ""):
+            assert unprintable(text) == [], (finding.check_id, text[:200])
+            assert len(text) < 1000, finding.check_id
+    undeclared = next(f for f in found if f.check_id == "probe.undeclared-tool")
+    assert "x\\x1b[2J\\x1b]8;;https://evil.example\\x07click" in undeclared.message
+    assert "\\u202eton\\u2028" in undeclared.message

@@ -306,3 +306,24 @@ async def test_server_cannot_create_a_user_namespace_of_its_own(tmp_path: Path) 
 
     [said] = lines(result, "unshare")
     assert said.startswith("unshare denied "), said
+
+
+async def test_escape_sequences_in_the_server_error_reach_findings_as_text(tmp_path: Path) -> None:
+    """``agentreg validate`` prints findings on a terminal; the server's words must not drive it."""
+    folder = tmp_path / "server"
+    asset = bundled_server(
+        folder, "attack.py", tools=READ_TOOLS, args=["escapes"], sdk=False, source=HOSTILE
+    )
+
+    findings, _ = await probe_asset(
+        asset,
+        bundle_dir=folder,
+        timeout=TIMEOUT,
+        max_output_bytes=CAP,
+        baseline=None,
+        cache_dir=CACHE,
+    )
+
+    [failed] = [f for f in findings if f.check_id == "probe.failed"]
+    assert "\\x1b[2J\\x1b]0;owned\\x07" in failed.message, failed.message
+    assert [c for c in failed.message if not c.isprintable()] == []

@@ -15,6 +15,7 @@ from agent_registry.evals.base import line_of_path, make_finding
 from agent_registry.evals.findings import Finding, Severity
 from agent_registry.mcp_probe.fingerprint import ToolFingerprint
 from agent_registry.mcp_probe.launch import LaunchSpec, NotProbeable
+from agent_registry.mcp_probe.output import shown
 from agent_registry.mcp_probe.result import ExposedTool, ProbeOutcome, ProbeResult
 from agent_registry.mcp_probe.sandbox import INSTALL_HINT
 
@@ -193,18 +194,18 @@ def scope_findings(asset: ParsedAsset, tools: list[ExposedTool]) -> list[Finding
     for tool in tools:
         exposed_names.add(tool.name)
         entry = declared.get(tool.name)
+        name = shown(tool.name)
         if entry is None:
             findings.append(
                 make_finding(
                     CATALOG,
                     "probe.undeclared-tool",
-                    message=f"the server exposes tool '{tool.name}', which scope.yaml does "
-                    "not declare",
+                    message=f"the server exposes tool '{name}', which scope.yaml does not declare",
                     file=SCOPE_FILE,
                     line=asset.line_of("tools"),
                     field="tools",
-                    fix=f"Declare '{tool.name}' in scope.yaml with the effects it has "
-                    f"(e.g. - name: {tool.name}, effects: [write]), or remove it from the "
+                    fix=f"Declare '{name}' in scope.yaml with the effects it has "
+                    f"(e.g. - name: {name}, effects: [write]), or remove it from the "
                     "server.",
                 )
             )
@@ -216,18 +217,19 @@ def scope_findings(asset: ParsedAsset, tools: list[ExposedTool]) -> list[Finding
                 make_finding(
                     CATALOG,
                     "probe.destructive-read-tool",
-                    message=f"tool '{tool.name}' is declared effects: [read], but the server "
+                    message=f"tool '{name}' is declared effects: [read], but the server "
                     f"annotates it {contradiction}",
                     file=SCOPE_FILE,
                     line=line_of_path(asset, f"tools[{index}].effects"),
                     field=f"tools[{index}].effects",
-                    fix=f"Declare what '{tool.name}' really does (e.g. effects: [write] or "
+                    fix=f"Declare what '{name}' really does (e.g. effects: [write] or "
                     "[delete]); if it only reads, fix its annotations in the server "
                     "(readOnlyHint: true, destructiveHint: false).",
                 )
             )
-    for name, (index, _tool) in declared.items():
-        if name not in exposed_names:
+    for declared_name, (index, _tool) in declared.items():
+        if declared_name not in exposed_names:
+            name = shown(declared_name)
             findings.append(
                 make_finding(
                     CATALOG,
@@ -253,7 +255,7 @@ def version_findings(asset: ParsedAsset, spec: LaunchSpec, result: ProbeResult) 
         make_finding(
             CATALOG,
             "probe.version-mismatch",
-            message=f"the server reports version {reported!r} in initialize, but "
+            message=f"the server reports version '{shown(reported)}' in initialize, but "
             f"{field or 'server.json'} declares {expected!r}",
             file=SERVER_FILE,
             line=line_of_path(asset, field) if field else None,
@@ -276,7 +278,10 @@ def drift_findings(
         if old is None:
             findings.append(
                 _drift(
-                    asset, "probe.tool-added", name, f"tool '{name}' appeared since it was approved"
+                    asset,
+                    "probe.tool-added",
+                    name,
+                    f"tool '{shown(name)}' appeared since it was approved",
                 )
             )
         elif old.digest != fingerprint.digest:
@@ -286,7 +291,7 @@ def drift_findings(
                     asset,
                     "probe.tool-changed",
                     name,
-                    f"tool '{name}' changed its {what} since it was approved",
+                    f"tool '{shown(name)}' changed its {what} since it was approved",
                 )
             )
     for name in before.keys() - now.keys():
@@ -295,7 +300,7 @@ def drift_findings(
                 asset,
                 "probe.tool-removed",
                 name,
-                f"tool '{name}' is no longer exposed since it was approved",
+                f"tool '{shown(name)}' is no longer exposed since it was approved",
             )
         )
     return findings

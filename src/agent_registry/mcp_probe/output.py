@@ -25,6 +25,9 @@ _CANDIDATE = re.compile(r"[A-Za-z0-9+/_=-]{20,}")
 
 REDACTED = "[redacted]"
 
+SHOWN_MAX_CHARS = 120
+"""Longest server-chosen name a finding quotes (a tool name is meant to be short)."""
+
 
 def redact_secrets(text: str) -> str:
     """``text`` with every credential the secret checks would find masked.
@@ -44,3 +47,26 @@ def redact_secrets(text: str) -> str:
             text = text[: match.start()] + mask(match[0]) + text[match.end() :]
             limit = match.start()
     return _CANDIDATE.sub(lambda m: mask(m[0]) if looks_generated(m[0]) else m[0], text)
+
+
+def shown(text: str, limit: int = SHOWN_MAX_CHARS) -> str:
+    """A server-chosen string fit to quote in a finding: printable and short.
+
+    Every unprintable character is escaped as Python writes it (ESC becomes the four
+    characters backslash, x, 1, b), and at most ``limit`` characters are kept.
+
+    Findings are printed by ``agentreg validate`` on a terminal and posted to Slack, so
+    a tool name or an error message carrying escape sequences (clearing the screen,
+    retitling the window, a hidden hyperlink) or bidirectional overrides (showing a
+    name other than the one stored) must reach them as visible text, and one absurdly
+    long name must not become a finding of megabytes.
+
+    Args:
+        text: What the server sent.
+        limit: Most characters kept; an ellipsis marks a cut.
+
+    Returns:
+        Printable text.
+    """
+    escaped = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text[: limit + 1])
+    return escaped if len(escaped) <= limit else escaped[:limit] + "…"

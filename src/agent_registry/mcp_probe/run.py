@@ -36,7 +36,7 @@ from mcp_types import CONNECTION_CLOSED
 from pydantic import ValidationError
 
 from agent_registry.mcp_probe.launch import LaunchSpec
-from agent_registry.mcp_probe.output import redact_secrets
+from agent_registry.mcp_probe.output import redact_secrets, shown
 from agent_registry.mcp_probe.result import ExposedTool, ProbeOutcome, ProbeResult, ToolHints
 from agent_registry.mcp_probe.sandbox import (
     BUNDLE_DIR,
@@ -381,7 +381,8 @@ def _inside(command: str) -> str:
 
 
 def _one_line(text: str) -> str:
-    return " ".join(text.split())[:ERROR_MAX_CHARS]
+    """The server's own words on one line, unprintable characters escaped, capped."""
+    return shown(" ".join(text.split()), ERROR_MAX_CHARS)
 
 
 def _redactor(child_env: Mapping[str, str]) -> Callable[[str], str]:
