@@ -7,10 +7,13 @@ tests/real_client/test_behaviour_lifecycle.py.
 
 from __future__ import annotations
 
+import asyncio
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
+from sqlmodel import Session, col, select
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
@@ -18,11 +21,24 @@ from temporalio.testing import WorkflowEnvironment
 from activities.behaviour import BEHAVIOUR_ACTIVITY
 from agent_registry.behaviour.cases import CaseDiscovery
 from agent_registry.behaviour.gates import CASES_MISSING, NOT_RUN, judge
+from agent_registry.cli.lifecycle_client import query_status
+from agent_registry.contract import AssetStatus
 from agent_registry.evals.findings import Severity
 from agent_registry.lifecycle import RiskTier, Stage
 from agent_registry.policy_loader import load_policy
+from agent_registry.registry import store
+from agent_registry.registry.tables import EvalFindingRow, EvalRun
 from tests.real_client.behaviour_cases import skill_with_cases
-from tests.support import copy_example, make_settings, running_worker, submit_path, wait_for_stage
+from tests.support import (
+    POLICIES,
+    approve_until_published,
+    copy_example,
+    make_settings,
+    running_worker,
+    skip_time,
+    submit_path,
+    wait_for_stage,
+)
 
 
 async def _scheduled(handle: WorkflowHandle[object, object]) -> list[tuple[str, str]]:
@@ -85,3 +101,47 @@ def test_the_default_policy_requires_no_cases_of_any_tier() -> None:
     required = policy.behaviour.model_copy(update={"required_tiers": [RiskTier.HIGH]})
     found = judge(policy=required, tier=RiskTier.HIGH, discovery=no_cases, figures=None)
     assert [f.check_id for f in found] == [CASES_MISSING]
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_a_recertification_runs_the_behavioural_evals_again(
+    ts_env: WorkflowEnvironment, sqlite_url: str, sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    settings = make_settings(tmp_path, sqlite_url, policy=POLICIES / "year.toml")
+    client = ts_env.client
+    async with running_worker(client, settings, sqlite_engine):
+        handle = await submit_path(client, settings, skill_with_cases(tmp_path))
+        published = await approve_until_published(client, handle)
+        status = await query_status(published)
+        assert status.recertify_by is not None
+        assert len(_eval_runs(sqlite_engine, status)) == 1
+        await skip_time(
+            ts_env, status.recertify_by - await ts_env.get_current_time() + timedelta(hours=1)
+        )
+        for _ in range(300):
+            if len(_eval_runs(sqlite_engine, status)) >= 2:
+                break
+            await asyncio.sleep(0.1)
+    runs = _eval_runs(sqlite_engine, status)
+    assert len(runs) == 2, "the submission's evaluation and the cycle's"
+    # Said by the probe worker's activity only (a run it never answered says otherwise).
+    assert all("AGENT_REGISTRY_MODEL_API_KEY" in run for run in runs)
+
+
+def _eval_runs(engine: Engine, status: AssetStatus) -> list[str]:
+    """Per eval run of the version, its evals.not-run messages joined."""
+    with Session(engine) as session:
+        version = store.get_version(session, ref=status.ref)
+        runs = session.exec(
+            select(EvalRun).where(EvalRun.version_id == version.id).order_by(col(EvalRun.id))
+        ).all()
+        return [
+            " ".join(
+                row.message
+                for row in session.exec(
+                    select(EvalFindingRow).where(EvalFindingRow.eval_run_id == run.id)
+                ).all()
+                if row.check_id == NOT_RUN
+            )
+            for run in runs
+        ]
