@@ -226,6 +226,10 @@ def client_findings(asset: ParsedAsset, claude: Path) -> list[Finding]:
 
     Issues about the wrapper's ``plugin.json`` are the registry's, not the asset's, and
     are left out. A client that cannot run only warns: the fallback checks still ran.
+    The asset is validated without ``--strict``: its warnings become
+    ``spec.client-warning`` findings, whose severity the policy sets, so the policy and
+    not the client's exit code decides whether they block; and without the plugin
+    directory's profile (see :func:`validate_folder`).
     """
     if asset.kind is AssetKind.MCP_SERVER:
         return []
