@@ -17,7 +17,9 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer, make_mocked_request
 
-from agent_registry.api.errors import json_errors
+from agent_registry.api.errors import ApiError, json_errors
+from agent_registry.api.writes import server_metadata
+from agent_registry.assets.manifests import RegistryMetadata
 from agent_registry.assets.refs import AssetRef
 from agent_registry.contract import AssetStatus, ReviewInput, ReviewPlan, Vote
 from agent_registry.identity.http import (
@@ -27,7 +29,7 @@ from agent_registry.identity.http import (
     install,
     require_principal,
 )
-from agent_registry.identity.principal import Principal, VerifiedBy, person_key
+from agent_registry.identity.principal import Principal, VerifiedBy, canonical_email, person_key
 from agent_registry.identity.tokens import (
     OidcConfig,
     TokenRefusedError,
@@ -234,3 +236,27 @@ def test_a_token_whose_email_the_provider_did_not_verify_proves_no_one(flag: obj
     assert verified.email == "alice@example.com"
     unsaid = {"sub": "u-9", "email": "alice@example.com"}  # most access tokens omit it
     assert principal_from_claims(unsaid, config).email == "alice@example.com"
+
+
+@pytest.mark.parametrize(
+    "disguised",
+    [
+        "ali\u200bce@example.com",  # a zero-width space: reads as alice@example.com
+        "\u202emoc.elpmaxe@ecila",  # a right-to-left override: reads as alice@example.com
+        "alice\u2060@example.com",  # a word joiner
+        "bob\x9b31m@example.com",  # a C1 control: an escape sequence on a terminal
+    ],
+)
+def test_an_address_disguised_with_invisible_characters_is_refused_everywhere(
+    disguised: str,
+) -> None:
+    """A submitter cannot list an author that reads as Alice but matches no rule about her."""
+    with pytest.raises(ValueError, match="invisible or control character"):
+        canonical_email(disguised)
+    with pytest.raises(ValueError, match="not an email address"):
+        Principal(email=disguised, verified_by=VerifiedBy.LOCAL_UNVERIFIED)
+    metadata = RegistryMetadata(owner_team="docs", version="1.0.0", authors=[disguised])
+    submitter = Principal(email="bob@example.com", verified_by=VerifiedBy.OIDC)
+    with pytest.raises(ApiError) as caught:
+        server_metadata(metadata, submitter)
+    assert caught.value.status == 400 and "metadata.authors[0]" in caught.value.error

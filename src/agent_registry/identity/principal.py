@@ -48,7 +48,23 @@ def canonical_email(raw: str) -> str:
     value = raw.strip().casefold()
     if len(value) > _MAX_EMAIL_LENGTH or not _EMAIL_PATTERN.match(value):
         raise ValueError(f"{raw!r} is not an email address (expected name@domain)")
+    hidden = next((c for c in value if unicodedata.category(c) in _HIDDEN_CATEGORIES), None)
+    if hidden is not None:
+        raise ValueError(
+            f"{raw!r} is not an email address (it holds the invisible or control "
+            f"character U+{ord(hidden):04X})"
+        )
     return value
+
+
+_HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Co", "Cs", "Cn"})
+"""Controls, format characters (zero-width, bidi overrides), private-use, unassigned.
+
+An address holding one shows as another: ``ali\u200bce@example.com`` reads as Alice's,
+and a right-to-left override makes a string read backwards. An author listed that way
+would look like Alice to every reviewer while no rule matched her, and a C1 control
+would reach a terminal reading the log as an escape sequence.
+"""
 
 
 _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
