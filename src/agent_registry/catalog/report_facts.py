@@ -80,6 +80,7 @@ class LiveFacts:
 
     def _reset(self) -> None:
         self._read_all_at = self._clock()
+        self._read_in_full = True
         self._versions: dict[int, org_report.VersionFacts] = {}
         self._max_id = 0
         self._latest: datetime | None = None
@@ -95,13 +96,13 @@ class LiveFacts:
     def report(self, *, now: datetime, review_sla: timedelta) -> OrgReport:
         """The report as of ``now``, after reading what changed since the last one."""
         with self._lock, session_scope(self._engine) as session:
-            full = not self._versions
             try:
                 report = self._report(session, now=now, review_sla=review_sla)
             except BaseException:
                 # The memo may hold lists of a build that never finished: start afresh.
                 self._reset()
                 raise
+            full, self._read_in_full = self._read_in_full, False
         if full:
             # Tens of thousands of facts and items now live as long as the server. Left
             # to the cyclic collector, every full pass walks them all again: pauses of
