@@ -27,6 +27,7 @@ from agent_registry.cli.render import out
 from agent_registry.cli.serve import DEFAULT_PORT
 from agent_registry.config import Settings
 from agent_registry.registry.db import upgrade_database
+from agent_registry.signing.embedded import embedded_signing
 from agent_registry.temporal import search_attribute_flags
 
 READY_TIMEOUT_SECONDS = 60.0
@@ -85,6 +86,8 @@ def stack_environment(base: Mapping[str, str], *, port: int, ui_port: int) -> di
 
 PROBE_WITHHELD = (
     "AGENT_REGISTRY_DATABASE_URL",
+    "AGENT_REGISTRY_SIGNING_KEY",
+    "AGENT_REGISTRY_AUDIT_KEY",
     "AGENT_REGISTRY_SLACK_BOT_TOKEN",
     "AGENT_REGISTRY_SLACK_SIGNING_SECRET",
     "AGENT_REGISTRY_SLACK_APP_TOKEN",
@@ -157,7 +160,10 @@ def up(
                 )
             )
         _wait_for_port(port, processes[0], what="the Temporal dev server", see=str(server_log))
-        worker_env = stack_environment(os.environ, port=port, ui_port=ui_port)
+        worker_env = {
+            **stack_environment(os.environ, port=port, ui_port=ui_port),
+            **embedded_signing(data_dir, os.environ),
+        }
         processes.append(
             subprocess.Popen(
                 [str(_binary("agentreg-worker"))], env=worker_env, start_new_session=True
@@ -216,5 +222,9 @@ def _announce(*, port: int, ui_port: int, registry_port: int, server_log: Path) 
     out.print("    .venv/bin/agentreg review approve skill/release-notes@1.0.0 --as bob")
     out.print("    .venv/bin/agentreg show skill/release-notes@1.0.0")
     out.print("    .venv/bin/agentreg search notes")
+    out.print(
+        "    export AGENT_REGISTRY_TRUSTED_KEYS=.agent-registry/registry-keys.json"
+        "   # install checks signatures"
+    )
     out.print("    .venv/bin/agentreg install skill/release-notes --into /tmp/my-project")
     out.print("  Ctrl-C stops everything.")
