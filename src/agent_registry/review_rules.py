@@ -9,7 +9,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from agent_registry.contract import AssetStatus, ReviewInput, ReviewPlan, Vote
-from agent_registry.identity.principal import VerifiedBy, canonical_email, person_key
+from agent_registry.identity.principal import (
+    PrincipalKind,
+    VerifiedBy,
+    canonical_email,
+    person_key,
+)
 from agent_registry.lifecycle import Decision, Stage
 from agent_registry.membership import members_include
 
@@ -104,6 +109,10 @@ def refusal(status: AssetStatus, decision: Decision, vote: ReviewInput) -> str |
         return f"{status.ref} is already decided ({decided.value.replace('_', ' ')})"
     if is_possibly_own_asset(status, reviewer):
         return f"{reviewer} submitted or wrote {status.ref} and cannot review it"
+    if vote.principal is not None and vote.principal.kind is PrincipalKind.MACHINE:
+        # Whoever can change a CI pipeline can make its bot vote: through the bot, a
+        # submitter would approve their own asset. A review is a person's decision.
+        return f"{reviewer} is a program (client credentials); only a person can review"
     channel = channel_refusal(vote.source, cli_allowed=status.plan.cli_reviews)
     if channel is not None:
         return channel

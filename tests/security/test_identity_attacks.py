@@ -260,3 +260,14 @@ def test_an_address_disguised_with_invisible_characters_is_refused_everywhere(
     with pytest.raises(ApiError) as caught:
         server_metadata(metadata, submitter)
     assert caught.value.status == 400 and "metadata.authors[0]" in caught.value.error
+
+
+def test_a_ci_bot_cannot_vote_so_a_submitter_cannot_approve_through_their_pipeline() -> None:
+    """Alice submits, then has the pipeline she controls approve with the bot's token."""
+    config = OidcConfig(issuer=ISSUER, audience=AUDIENCE)
+    bot = principal_from_claims({"sub": "ci-bot", "client_id": "ci-bot"}, config)
+    assert bot.kind.value == "machine"
+    status = _status()  # reviewers: anyone
+    for decision in (Decision.APPROVE, Decision.REJECT):
+        reason = refusal(status, decision, ReviewInput(principal=bot, reason="r"))
+        assert reason is not None and "only a person can review" in reason
