@@ -190,6 +190,10 @@ class ItemMemo:
         self.lists: dict[str, _Kept] = {}
         self.current: Sequence[VersionFacts] | None = None
         self.by_current: tuple[list[Any], ...] = ()
+        self.of_current: tuple[dict[tuple[str, str], str], list[tuple[tuple[str, str], str]]] = (
+            {},
+            [],
+        )
 
     def kept(
         self,
@@ -294,18 +298,21 @@ def build_report(inputs: ReportInputs, memo: ItemMemo | None = None) -> OrgRepor
     now = inputs.now
     memo = ItemMemo() if memo is None else memo
     current = inputs.current if inputs.current is not None else current_versions(inputs.versions)
-    teams = {(v.kind, v.name): v.owner_team for v in current}
-    published = [v for v in current if v.live]
     used = {(use.kind, use.name) for use in inputs.uses if use.installs or use.uses}
     if inputs.changed is not None and not inputs.changed and current is memo.current:
         by_kind, by_stage, by_team, by_tier, scope = memo.by_current
+        teams, published_refs = memo.of_current
     else:
+        teams = {(v.kind, v.name): v.owner_team for v in current}
+        published = [v for v in current if v.live]
+        published_refs = [((v.kind, v.name), v.asset_ref) for v in published]
         by_kind = _counts(v.kind for v in current)
         by_stage = _counts(v.stage for v in current)
         by_team = _counts(v.owner_team for v in current)
         by_tier = _counts(v.risk_tier or UNRATED for v in current)
         scope = _scope(published, inputs.reach, memo)
         memo.current, memo.by_current = current, (by_kind, by_stage, by_team, by_tier, scope)
+        memo.of_current = (teams, published_refs)
     return OrgReport(
         generated_at=now,
         by_kind=by_kind,
@@ -318,7 +325,7 @@ def build_report(inputs: ReportInputs, memo: ItemMemo | None = None) -> OrgRepor
         deprecations=_kept_deprecations(inputs, memo),
         eval_failures=_kept_eval_failures(inputs, memo),
         reuse=_reuse(inputs.uses, teams=teams),
-        unused=[v.asset_ref for v in published if (v.kind, v.name) not in used],
+        unused=[ref for key, ref in published_refs if key not in used],
         daily=_daily(inputs.days, now=now),
     )
 

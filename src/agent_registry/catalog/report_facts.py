@@ -89,6 +89,8 @@ class LiveFacts:
         self._current: list[org_report.VersionFacts] = []
         self._in_review: dict[int, org_report.VersionFacts] = {}
         self._reach: dict[int, tuple[str, list[str]]] = {}
+        self._reach_for: list[org_report.VersionFacts] | None = None
+        self._reach_map: dict[int, list[str]] = {}
         self._review_started: dict[tuple[str, str, str], datetime] = {}
         self._audit_id = 0
         self._memo = org_report.ItemMemo()
@@ -117,7 +119,12 @@ class LiveFacts:
         self._refresh_review_starts(session)
         versions = list(self._versions.values())
         current = self._current
-        reach = self._reach_of(session, [v for v in current if v.live])
+        if self._reach_for is not current:
+            # Reach changes only with a version's facts, and then the current list is new.
+            published = [v for v in current if v.live]
+            self._reach_map = self._reach_of(session, published)
+            self._reach_for = current
+        reach = self._reach_map
         started = {
             v.version_id: at
             for v in self._in_review.values()
