@@ -94,7 +94,8 @@ def test_the_probe_worker_holds_no_credential_and_can_make_its_sandbox() -> None
     """It runs submitted servers: nothing to take, and bubblewrap must work in Docker."""
     spec = _compose()["services"]["probe-worker"]
     assert spec["command"] == ["agentreg-worker", "--probe"]
-    assert "env_file" not in spec, "registry.env holds the Slack tokens"
+    env_files = [entry["path"] for entry in spec["env_file"]]
+    assert env_files == ["probe.env"], "registry.env holds the Slack tokens"
     credentials = {f"{PREFIX}{name}".upper() for name in CREDENTIAL_SETTINGS}
     assert credentials, "the probe worker's refusal list"
     assert not credentials & set(spec["environment"])
