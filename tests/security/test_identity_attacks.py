@@ -11,7 +11,9 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import stat
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from aiohttp import web
@@ -29,6 +31,7 @@ from agent_registry.identity.http import (
     install,
     require_principal,
 )
+from agent_registry.identity.login import LoginError, TokenCache, TokenSet
 from agent_registry.identity.principal import Principal, VerifiedBy, canonical_email, person_key
 from agent_registry.identity.tokens import (
     OidcConfig,
@@ -271,3 +274,39 @@ def test_a_ci_bot_cannot_vote_so_a_submitter_cannot_approve_through_their_pipeli
     for decision in (Decision.APPROVE, Decision.REJECT):
         reason = refusal(status, decision, ReviewInput(principal=bot, reason="r"))
         assert reason is not None and "only a person can review" in reason
+
+
+def _tokens() -> TokenSet:
+    return TokenSet(
+        access_token="secret-access-token",
+        expires_at=0.0,
+        refresh_token="secret-refresh-token",
+        issuer=ISSUER,
+        client_id="agentreg-cli",
+    )
+
+
+def test_a_file_planted_at_the_temporary_name_does_not_receive_the_tokens(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "cfg"
+    folder.mkdir(mode=0o700)
+    planted = tmp_path / "planted"
+    planted.write_text("")
+    planted.chmod(0o666)
+    (folder / "tokens.tmp").symlink_to(planted)
+    cache = TokenCache(folder / "tokens.json")
+    cache.save(_tokens())
+    assert planted.read_text() == ""
+    assert cache.load() == _tokens()
+    assert stat.S_IMODE((folder / "tokens.json").stat().st_mode) == 0o600
+    assert not (folder / "tokens.json").is_symlink()
+
+
+def test_tokens_are_not_kept_in_a_folder_others_can_write(tmp_path: Path) -> None:
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    folder.chmod(0o777)
+    with pytest.raises(LoginError, match="can be written by other users"):
+        TokenCache(folder / "tokens.json").save(_tokens())
+    assert list(folder.iterdir()) == []

@@ -58,7 +58,10 @@ def login() -> None:
     except TokenRefusedError as error:
         raise CliError(f"the provider's token would be refused by the registry: {error}") from None
     cache = TokenCache()
-    cache.save(tokens)
+    try:
+        cache.save(tokens)
+    except LoginError as error:
+        raise CliError(str(error)) from None
     plain(f"logged in as {principal.email}; the login is kept in {cache.path}")
 
 

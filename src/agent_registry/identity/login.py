@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import json
 import os
+import stat
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -216,6 +218,24 @@ def config_folder() -> Path:
     return Path(base) / "agent-registry"
 
 
+def check_private_folder(folder: Path) -> None:
+    """Refuse to keep tokens in a folder another user owns or may write to.
+
+    Whoever can write to the folder can swap or pre-create the files in it (a config
+    folder under ``/tmp``, one made by someone else), and read what lands there.
+
+    Raises:
+        LoginError: Naming the folder and what is wrong with it.
+    """
+    info = folder.stat()
+    if info.st_uid != os.getuid():
+        raise LoginError(f"{folder} belongs to another user; the login is not kept there")
+    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        raise LoginError(
+            f"{folder} can be written by other users; run chmod 700 {folder} and log in again"
+        )
+
+
 class TokenCache:
     """The saved login, readable and writable by its owner only."""
 
@@ -230,14 +250,26 @@ class TokenCache:
             return None
 
     def save(self, tokens: TokenSet) -> None:
-        """Write ``tokens`` with mode 0600, replacing the file atomically."""
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        temporary = self.path.with_suffix(".tmp")
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as file:
-            file.write(tokens.model_dump_json())
-        os.chmod(temporary, 0o600)
-        os.replace(temporary, self.path)
+        """Write ``tokens`` with mode 0600, replacing the file atomically.
+
+        The file is first written under a fresh name created exclusively (never an
+        existing file or a symlink someone left at a fixed name, which would receive
+        the tokens), in a folder only the user can write to.
+
+        Raises:
+            LoginError: The folder is another user's or others can write to it.
+        """
+        folder = self.path.parent
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        check_private_folder(folder)
+        fd, temporary = tempfile.mkstemp(dir=folder, prefix=".tokens-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as file:
+                file.write(tokens.model_dump_json())
+            os.replace(temporary, self.path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
 
     def clear(self) -> None:
         """Forget the saved login."""
