@@ -18,7 +18,7 @@ import pytest
 
 from agent_registry.config import Settings
 from agent_registry.identity import PrincipalKind, login
-from agent_registry.identity.server import oidc_config
+from agent_registry.identity.server import IdentityConfigError, oidc_config
 from agent_registry.identity.tokens import (
     OidcConfig,
     TokenRefusedError,
@@ -88,3 +88,17 @@ def test_the_server_setting_chooses_the_token_type() -> None:
     assert oidc_config(Settings(**base)).token_type == "at+jwt"  # type: ignore[arg-type]
     untyped = Settings(**base, oidc_token_type="any")  # type: ignore[arg-type]
     assert oidc_config(untyped).token_type == "any"
+
+
+def test_untyped_tokens_are_not_taken_for_the_clis_own_client_id() -> None:
+    """There the CLI's ID tokens, which need carry no ID-token claim, would pass."""
+    settings = Settings(
+        oidc_issuer="https://idp.example.com",
+        oidc_audience=CLI_CLIENT,
+        oidc_client_id=CLI_CLIENT,
+        oidc_token_type="any",
+    )  # type: ignore[call-arg]
+    with pytest.raises(IdentityConfigError, match="audience other than the CLI's client id"):
+        oidc_config(settings)
+    typed = settings.model_copy(update={"oidc_token_type": "at+jwt"})
+    assert oidc_config(typed).audience == CLI_CLIENT

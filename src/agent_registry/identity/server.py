@@ -12,7 +12,7 @@ import ipaddress
 
 from agent_registry.config import Settings
 from agent_registry.identity.http import Authenticator, LocalAuthenticator, OidcAuthenticator
-from agent_registry.identity.tokens import OidcConfig, TokenVerifier
+from agent_registry.identity.tokens import ACCESS_TOKEN_TYPE, OidcConfig, TokenVerifier
 
 LOOPBACK_NAMES = frozenset({"localhost", "ip6-localhost", "ip6-loopback"})
 
@@ -50,12 +50,22 @@ def oidc_config(settings: Settings) -> OidcConfig:
     """What tokens are checked against, from the settings.
 
     Raises:
-        IdentityConfigError: The issuer or the audience is not set.
+        IdentityConfigError: The issuer or the audience is not set, or untyped tokens
+            are taken for an audience that is the CLI's client id.
     """
     if not settings.oidc_issuer or not settings.oidc_audience:
         raise IdentityConfigError(
             "OIDC identity mode needs AGENT_REGISTRY_OIDC_ISSUER (the provider's issuer "
             "URL) and AGENT_REGISTRY_OIDC_AUDIENCE (the audience of the registry's tokens)"
+        )
+    untyped = settings.oidc_token_type != ACCESS_TOKEN_TYPE
+    if untyped and settings.oidc_audience == settings.oidc_client_id:
+        # Untyped tokens are told apart only by the ID token's own claims, which a
+        # device-flow ID token need not carry; with the CLI's client id as the audience
+        # its ID tokens would pass for access tokens.
+        raise IdentityConfigError(
+            "AGENT_REGISTRY_OIDC_TOKEN_TYPE=any needs an audience other than the CLI's "
+            f"client id ({settings.oidc_client_id}): ID tokens for that client carry it"
         )
     return OidcConfig(
         issuer=settings.oidc_issuer,
