@@ -33,7 +33,9 @@ from agent_registry.config import Settings
 from agent_registry.hardening import forbid_same_user_inspection
 from agent_registry.logs import configure_logging
 from agent_registry.process_exit import exit_without_finalizing
-from agent_registry.registry.audit_chain import keyed_engine, load_audit_key
+from agent_registry.production_keys import missing_production_key
+from agent_registry.registry.audit_chain import keyed_engine
+from agent_registry.registry.audit_key import resolve_audit_key
 from agent_registry.registry.db import make_engine
 from agent_registry.signing.trust import registry_signer
 from agent_registry.slack.client import make_web_client
@@ -156,7 +158,13 @@ async def run_worker(settings: Settings) -> None:
     With ``metrics_address`` set, the worker runs on a Temporal runtime that serves
     Prometheus metrics there: the SDK's and the registry's own counters.
     """
-    audit_key = load_audit_key(settings.audit_key) if settings.audit_key else None
+    refusal = missing_production_key(settings, who="worker")
+    if refusal is not None:
+        raise SystemExit(refusal)
+    try:
+        audit_key = resolve_audit_key(settings.audit_key, settings.data_dir)
+    except ValueError as error:
+        raise SystemExit(str(error)) from None
     engine = keyed_engine(make_engine(settings.resolved_database_url), audit_key)
     runtime = None
     if settings.metrics_address is not None:

@@ -21,21 +21,20 @@ from rich.markup import escape
 from agent_registry.cli.render import err, out
 from agent_registry.config import Settings
 from agent_registry.registry.audit_chain import (
-    load_audit_key,
     load_chain,
     rekey_chain,
     verify_database,
 )
+from agent_registry.registry.audit_key import resolve_audit_key
 from agent_registry.registry.db import make_engine, session_scope
 
 app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
 
 
 def _audit_key(settings: Settings) -> bytes | None:
-    if settings.audit_key is None:
-        return None
+    """The configured audit key, else the embedded stack's (``make up`` made it)."""
     try:
-        return load_audit_key(settings.audit_key)
+        return resolve_audit_key(settings.audit_key, settings.data_dir)
     except ValueError as error:
         err.print(f"[bold red]error:[/] {escape(str(error))}")
         raise typer.Exit(1) from None

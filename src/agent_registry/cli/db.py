@@ -12,7 +12,8 @@ from agent_registry.cli.render import out
 from agent_registry.config import Settings
 from agent_registry.durations import parse_duration
 from agent_registry.registry import store
-from agent_registry.registry.audit_chain import keyed_engine, load_audit_key
+from agent_registry.registry.audit_chain import keyed_engine
+from agent_registry.registry.audit_key import resolve_audit_key
 from agent_registry.registry.db import make_engine, session_scope, upgrade_database
 from agent_registry.registry.store.purge import purge_secret_bundles
 
@@ -70,10 +71,11 @@ def purge_secrets(
     except ValueError as error:
         raise CliError(f"--older-than: {error}") from None
     settings = Settings()
-    engine = keyed_engine(
-        make_engine(settings.resolved_database_url),
-        load_audit_key(settings.audit_key) if settings.audit_key else None,
-    )
+    try:
+        audit_key = resolve_audit_key(settings.audit_key, settings.data_dir)
+    except ValueError as error:
+        raise CliError(str(error)) from None
+    engine = keyed_engine(make_engine(settings.resolved_database_url), audit_key)
     try:
         with session_scope(engine) as session:
             purged = purge_secret_bundles(session, failed_before=cutoff)

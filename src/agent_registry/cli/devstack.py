@@ -26,7 +26,9 @@ from agent_registry.cli.errors import CliError
 from agent_registry.cli.render import out
 from agent_registry.cli.serve import DEFAULT_PORT
 from agent_registry.config import Settings
-from agent_registry.registry.db import upgrade_database
+from agent_registry.registry.audit_chain import load_audit_key, rekey_chain
+from agent_registry.registry.audit_key import AUDIT_KEY_FILE, embedded_audit_key
+from agent_registry.registry.db import make_engine, session_scope, upgrade_database
 from agent_registry.signing.embedded import embedded_signing
 from agent_registry.temporal import search_attribute_flags
 
@@ -103,6 +105,30 @@ def probe_environment(worker_env: Mapping[str, str]) -> dict[str, str]:
     return {name: value for name, value in worker_env.items() if name not in PROBE_WITHHELD}
 
 
+def _embedded_audit_key(data_dir: Path, settings: Settings) -> dict[str, str]:
+    """The stack's audit key; a chain written before the key existed is keyed once.
+
+    Raises:
+        CliError: The chain written before is broken, so keying it would bless a rewrite.
+    """
+    audit_env, created = embedded_audit_key(data_dir, os.environ)
+    if not created:
+        return audit_env
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        with session_scope(engine) as session:
+            result = rekey_chain(session, key=load_audit_key(data_dir / AUDIT_KEY_FILE))
+    finally:
+        engine.dispose()
+    if result.broken is not None:
+        raise CliError(
+            f"the audit chain is broken after {result.count} good events "
+            f"({result.broken.message}); it was not keyed with the new audit key"
+        )
+    out.print(f"audit key: {data_dir / AUDIT_KEY_FILE} (chain keyed: {result.count} events)")
+    return audit_env
+
+
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
@@ -129,6 +155,7 @@ def up(
                 "--port/--ui-port/--registry-port"
             )
     upgrade_database(settings.resolved_database_url)
+    audit_env = _embedded_audit_key(data_dir, settings)
     shown = make_url(settings.resolved_database_url).render_as_string(hide_password=True)
     out.print(f"registry migrated: {shown}")
     server_log = data_dir / "temporal-server.log"
@@ -163,6 +190,7 @@ def up(
         worker_env = {
             **stack_environment(os.environ, port=port, ui_port=ui_port),
             **embedded_signing(data_dir, os.environ),
+            **audit_env,
         }
         processes.append(
             subprocess.Popen(

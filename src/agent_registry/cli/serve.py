@@ -59,6 +59,9 @@ from agent_registry.identity.http import install
 from agent_registry.identity.server import IdentityConfigError, authenticator_for, check_bind
 from agent_registry.logs import configure_logging
 from agent_registry.policy_loader import load_policy
+from agent_registry.production_keys import missing_production_key
+from agent_registry.registry.audit_chain import keyed_engine
+from agent_registry.registry.audit_key import resolve_audit_key
 from agent_registry.registry.db import make_engine
 from agent_registry.slack.app import build_app
 from agent_registry.slack.client import make_web_client
@@ -120,6 +123,9 @@ def serve(
         authenticator_for(settings)
     except IdentityConfigError as error:
         raise CliError(str(error)) from None
+    refusal = missing_production_key(settings, who="server")
+    if refusal is not None:
+        raise CliError(refusal)
     slack_configured(settings, socket_mode=socket_mode)
     # Fail at start, not at the first click or report, when the policy file is broken.
     load_policy(settings.policy)
@@ -279,7 +285,12 @@ async def run_server(settings: Settings, *, host: str, port: int, socket_mode: b
         socket_mode: Take Slack's interactions over Socket Mode instead of HTTP.
     """
     slack_on = slack_configured(settings, socket_mode=socket_mode)
-    engine = make_engine(settings.resolved_database_url)
+    try:
+        audit_key = resolve_audit_key(settings.audit_key, settings.data_dir)
+    except ValueError as error:
+        raise CliError(str(error)) from None
+    # The server appends refusals to the audit chain: keyed as the worker's rows are.
+    engine = keyed_engine(make_engine(settings.resolved_database_url), audit_key)
     try:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
