@@ -9,6 +9,7 @@ a process that must be gone by /proc), not just the probe's verdict.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -327,3 +328,69 @@ async def test_escape_sequences_in_the_server_error_reach_findings_as_text(tmp_p
     [failed] = [f for f in findings if f.check_id == "probe.failed"]
     assert "\\x1b[2J\\x1b]0;owned\\x07" in failed.message, failed.message
     assert [c for c in failed.message if not c.isprintable()] == []
+
+
+PRELOAD_SOURCE = r"""
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+
+__attribute__((constructor)) static void report_limits(void) {
+    char name[64] = "";
+    FILE *comm = fopen("/proc/self/comm", "r");
+    if (comm) { fgets(name, sizeof name, comm); fclose(comm); }
+    name[strcspn(name, "\n")] = 0;
+    struct rlimit nproc, data;
+    getrlimit(RLIMIT_NPROC, &nproc);
+    getrlimit(RLIMIT_DATA, &data);
+    fprintf(stderr, "preload %s nproc=%lld data=%lld\n", name,
+            (long long)nproc.rlim_cur, (long long)data.rlim_cur);
+}
+"""
+
+
+@pytest.fixture
+def preload_library(tmp_path: Path) -> Path:
+    """A shared library whose constructor reports the limits of whatever loads it."""
+    compiler = shutil.which("cc") or shutil.which("gcc")
+    if compiler is None:
+        pytest.skip("no C compiler to build the preloaded library (apt-get install gcc)")
+    source = tmp_path / "preload.c"
+    source.write_text(PRELOAD_SOURCE)
+    library = tmp_path / "preload.so"
+    subprocess.run([compiler, "-shared", "-fPIC", "-o", str(library), str(source)], check=True)
+    return library
+
+
+async def test_the_launch_environment_runs_nothing_before_the_limits(
+    tmp_path: Path, preload_library: Path
+) -> None:
+    """``LD_PRELOAD`` from ``launch.env`` must not load into the tool that sets the limits.
+
+    Its constructor would run before them: a fork or an allocation there has none.
+    """
+    folder = tmp_path / "server"
+    asset = bundled_server(
+        folder,
+        "attack.py",
+        tools=READ_TOOLS,
+        args=["sleep"],
+        env={"LD_PRELOAD": "/srv/bundle/preload.so"},
+        sdk=False,
+        source=HOSTILE,
+    )
+    shutil.copy(preload_library, folder / "preload.so")
+    limits = SandboxLimits(processes=24)
+
+    result = await probe(
+        prepared_launch(asset),
+        bundle_dir=folder,
+        timeout=TIMEOUT,
+        max_output_bytes=CAP,
+        limits=limits,
+    )
+
+    loaded = lines(result, "preload")
+    assert loaded, result.stderr_excerpt
+    limited = ["nproc=24", f"data={limits.memory_bytes}"]
+    assert all(line.split()[2:] == limited for line in loaded), loaded

@@ -19,7 +19,9 @@ never runs as the worker. Each probe builds one ``bwrap`` command line:
 * ``--die-with-parent``: when the worker dies, even by SIGKILL, the kernel kills the
   sandbox's reaper and with it the whole PID namespace;
 * ``prlimit`` (util-linux) inside: memory, CPU seconds, process count, file size,
-  open files and no core dumps, enforced by the kernel.
+  open files and no core dumps, enforced by the kernel; ``prlimit`` runs with an empty
+  environment and ``env -i`` under it gives the server its variables, so nothing the
+  server chose (``LD_PRELOAD``) loads before the limits are set.
 
 bubblewrap resolves the host paths it binds as the user it runs as, so on a root worker
 the bundle and the runtime must lie in folders that user may traverse: the probe copies
@@ -31,6 +33,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import shutil
 import signal
 import site
@@ -41,6 +44,14 @@ from collections.abc import Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
+
+ENV = "/usr/bin/env"
+"""coreutils' env: sets the server's variables once the limits are in force."""
+
+NICE = "/usr/bin/nice"
+"""coreutils' nice at no change of priority: starts a command whose path holds "="."""
+
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 SANDBOX_UID = 65534
 """``nobody``: owns nothing on the host."""
@@ -249,9 +260,14 @@ def sandbox_command(
     # The root and /dev are tmpfs mounts bubblewrap sizes at half the host's memory:
     # read-only once built, so that the sized /tmp, HOME and /dev/shm are all it writes.
     args += ["--remount-ro", "/dev", "--remount-ro", "/"]
+    # The server's environment is set by env(1) under the limits, not by bubblewrap:
+    # LD_PRELOAD or LD_LIBRARY_PATH given to prlimit would run the server's code in it
+    # before any limit is set.
+    # env(1) reads every leading NAME=VALUE as a variable, and a cache path holds "=="
+    # (python-mcp==2.3.0-…): such a command goes behind nice(1), which only execs it.
+    start = [NICE, "-n", "0", "--"] if "=" in command[0] else []
+    variables = [f"{name}={value}" for name, value in env.items() if _ENV_NAME.match(name)]
     args += ["--clearenv"]
-    for name, value in env.items():
-        args += ["--setenv", name, value]
     args += [
         "--",
         "prlimit",
@@ -262,6 +278,11 @@ def sandbox_command(
         f"--nofile={limits.open_files}",
         "--core=0",
         "--",
+        ENV,
+        "-i",
+        "--",
+        *variables,
+        *start,
         *command,
     ]
     if os.geteuid() == 0:
