@@ -208,10 +208,10 @@ def test_install_export_and_guard_through_the_console_script(
 
 def test_the_guard_console_script_never_fails_on_bad_input(tmp_path: Path) -> None:
     nowhere = {"AGENT_REGISTRY_DATA_DIR": str(tmp_path / "none")}
-    opened = _guard(nowhere, None, raw="{oops")
+    opened = _guard({**nowhere, "AGENT_REGISTRY_GUARD_FAIL": "open"}, None, raw="{oops")
     assert (opened.code, opened.stdout) == (0, "")
     assert "fail open" in opened.stderr
-    closed = _guard({**nowhere, "AGENT_REGISTRY_GUARD_FAIL": "closed"}, None, raw="{oops")
+    closed = _guard(nowhere, None, raw="{oops")
     assert closed.code == 0
     assert json.loads(closed.stdout)["hookSpecificOutput"]["permissionDecision"] == "deny"
     unreachable = _guard(
@@ -225,9 +225,54 @@ def test_the_guard_console_script_never_fails_on_bad_input(tmp_path: Path) -> No
     assert unreachable.code == 0 and "no snapshot" in unreachable.stderr
     assert "Traceback" not in unreachable.stderr
     bad_options = _guard(
-        nowhere, {"tool_name": "Skill", "tool_input": {"skill": "x"}}, "--max-age", "soon"
+        {**nowhere, "AGENT_REGISTRY_GUARD_FAIL": "open"},
+        {"tool_name": "Skill", "tool_input": {"skill": "x"}},
+        "--max-age",
+        "soon",
     )
     assert (bad_options.code, bad_options.stdout) == (0, "")
+
+
+@pytest.mark.parametrize("entry", ["command", "module"])
+def test_no_snapshot_and_the_registry_down_is_denied_unless_chosen_open_locally(
+    tmp_path: Path, entry: str
+) -> None:
+    """The attack: delete the snapshot, take the registry away, call anything."""
+    down = {
+        "AGENT_REGISTRY_DATA_DIR": str(tmp_path / "none"),
+        "AGENT_REGISTRY_API_URL": "http://127.0.0.1:9",
+    }
+    call = {"tool_name": "Skill", "tool_input": {"skill": "invented"}}
+    denied = _guard_via(entry, down, call)
+    assert denied.returncode == 0, denied.stderr
+    decision = json.loads(denied.stdout)["hookSpecificOutput"]
+    assert decision["permissionDecision"] == "deny"
+    # The denial says how a user allows it on their own machine.
+    reason = decision["permissionDecisionReason"]
+    assert "AGENT_REGISTRY_GUARD_FAIL=open" in reason and "--fail open" in reason
+    chosen = _guard_via(entry, {**down, "AGENT_REGISTRY_GUARD_FAIL": "open"}, call)
+    assert (chosen.returncode, chosen.stdout) == (0, "")
+    assert "fail open" in chosen.stderr
+    flag = _guard_via(entry, down, call, "--fail", "open")
+    assert (flag.returncode, flag.stdout) == (0, "")
+
+
+def _guard_via(
+    entry: str, env: dict[str, str], payload: dict[str, object], *args: str
+) -> subprocess.CompletedProcess[str]:
+    command = (
+        [AGENTREG, "hook", "guard"]
+        if entry == "command"
+        else [sys.executable, "-m", "agent_registry.distribution.guard_entry"]
+    )
+    return subprocess.run(
+        [*command, *args, "--timeout", "2"],
+        input=json.dumps({"hook_event_name": "PreToolUse", **payload}),
+        capture_output=True,
+        text=True,
+        env=_env(**env),
+        timeout=60,
+    )
 
 
 def test_the_quick_entry_point_answers_like_the_command(

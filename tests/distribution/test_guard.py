@@ -310,8 +310,10 @@ def test_the_snapshot_lives_in_the_data_dir_or_the_users_cache(tmp_path: Path) -
 
 
 def test_unusable_settings_fall_back_to_the_defaults() -> None:
-    assert parse_mode("closed") is FailMode.CLOSED and parse_mode(" CLOSED ") is FailMode.CLOSED
-    assert parse_mode(None) is FailMode.OPEN and parse_mode("shut") is FailMode.OPEN
+    assert parse_mode("closed") is FailMode.CLOSED and parse_mode(" OPEN ") is FailMode.OPEN
+    # Fail-open is only ever an explicit choice: unset or unreadable means closed.
+    assert parse_mode(None) is FailMode.CLOSED and parse_mode("shut") is FailMode.CLOSED
+    assert parse_mode("") is FailMode.CLOSED and parse_mode("opened") is FailMode.CLOSED
     assert parse_number("2.5", 7.0) == 2.5
     assert parse_number("soon", 7.0) == 7.0 and parse_number("-1", 7.0) == 7.0
     assert parse_number(None, 7.0) == 7.0

@@ -13,12 +13,12 @@ from typing import Annotated
 
 import typer
 
+from agent_registry.distribution.guard import FAIL_VARIABLE
 from agent_registry.distribution.guard_entry import (
     DEFAULT_MAX_AGE_MINUTES,
     DEFAULT_MAX_STALE_HOURS,
     DEFAULT_TIMEOUT_SECONDS,
     DRIFT_VARIABLE,
-    FAIL_VARIABLE,
     MAX_AGE_VARIABLE,
     MAX_STALE_VARIABLE,
     SNAPSHOT_VARIABLE,
@@ -54,8 +54,8 @@ def guard(
             "--fail",
             envvar=FAIL_VARIABLE,
             help="When there is no usable signed snapshot and the registry cannot be "
-            "reached, or the input is unreadable: open (allow, the default) or closed (deny; "
-            "what the managed-settings export writes).",
+            "reached, or the input is unreadable: closed (deny, the default and what the "
+            "managed-settings export writes) or open (allow; a choice for your own machine).",
         ),
     ] = None,
     max_age: Annotated[
@@ -118,9 +118,9 @@ def guard(
     local snapshot of the catalog signed by the registry, refreshed when older than
     --max-age and refused when its signature fails, when it is dated in the future or
     when it is older than --max-stale. Denies a skill, subagent or bundled MCP server
-    whose copy on disk is not a published version's files. Fails open by default:
-    without a usable snapshot, or on unreadable input, the call is allowed with a
-    message on stderr; --fail closed denies instead. Unusable option
+    whose copy on disk is not a published version's files. Fails closed by default:
+    without a usable snapshot, or on unreadable input, the call is denied with a
+    message on stderr; --fail open (a choice for your own machine) allows. Unusable option
     values fall back to the defaults, so the hook itself never fails.
     `python -m agent_registry.distribution.guard_entry` is the same hook, faster to start.
     """

@@ -21,8 +21,10 @@ It decides from a snapshot signed by the registry (see
 :mod:`agent_registry.distribution.snapshot`), refused when its signature fails, when it
 claims to be from the future, or when it is older than ``max_stale`` and the registry
 cannot be reached for a new one. The guard never fails its caller. When it cannot decide
-(stdin is not a hook call, or there is no usable snapshot) it allows in ``open`` mode and
-denies in ``closed`` mode, and says why on stderr.
+(stdin is not a hook call, or there is no usable snapshot) it denies (``closed``, the
+default everywhere, so deleting the snapshot and going offline is no way around it)
+unless a user chose ``open`` on their own machine, and says why on stderr; the denial
+names that choice (:data:`FAIL_VARIABLE`, ``--fail open``).
 """
 
 from __future__ import annotations
@@ -78,6 +80,15 @@ MAX_INPUT_BYTES = 4 * 1024 * 1024
 
 CLOCK_SKEW = timedelta(minutes=5)
 """How far in the future a snapshot's time may be before it is refused as forged."""
+
+
+FAIL_VARIABLE = "AGENT_REGISTRY_GUARD_FAIL"
+"""The variable (or ``--fail``) with which a user chooses fail-open on their machine."""
+
+OPEN_HINT = (
+    f"To allow what the guard cannot decide on this machine, set {FAIL_VARIABLE}=open "
+    "or pass --fail open (the managed settings never do)."
+)
 
 
 class FailMode(StrEnum):
@@ -423,7 +434,9 @@ def undecided(mode: FailMode, message: str, err: TextIO) -> str | None:
         err.write(f"{message}; allowing (fail open)\n")
         return None
     err.write(f"{message}; denying (fail closed)\n")
-    return deny_output(f"{message}. The registry guard fails closed, so the call is denied.")
+    return deny_output(
+        f"{message}. The registry guard fails closed, so the call is denied. {OPEN_HINT}"
+    )
 
 
 def _current_snapshot(

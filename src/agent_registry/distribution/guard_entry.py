@@ -20,6 +20,7 @@ from securesystemslib.signer import Signer
 
 from agent_registry.catalog.models import CatalogSource
 from agent_registry.distribution.guard import (
+    FAIL_VARIABLE,
     DriftMode,
     FailMode,
     GuardConfig,
@@ -33,7 +34,6 @@ from agent_registry.signing.keys import Keyring, keyring_from_text
 DEFAULT_MAX_AGE_MINUTES = 10.0
 DEFAULT_MAX_STALE_HOURS = 24.0
 DEFAULT_TIMEOUT_SECONDS = 5.0
-FAIL_VARIABLE = "AGENT_REGISTRY_GUARD_FAIL"
 MAX_AGE_VARIABLE = "AGENT_REGISTRY_GUARD_MAX_AGE"
 MAX_STALE_VARIABLE = "AGENT_REGISTRY_GUARD_MAX_STALE"
 TIMEOUT_VARIABLE = "AGENT_REGISTRY_GUARD_TIMEOUT"
@@ -109,12 +109,14 @@ def serve_guard(
 
 
 def parse_mode(text: str | None) -> FailMode:
-    """The fail mode from a flag or variable; anything but ``closed`` means open.
+    """The fail mode from a flag or variable; anything but ``open`` means closed.
 
-    An unreadable setting must not stop the hook (Claude Code reads exit code 2 from a
-    PreToolUse hook as "block"), so it falls back to the documented default.
+    Fail-open is a choice a user makes on their own machine, never a default: a guard
+    that allowed when its snapshot was gone and the registry down could be walked around
+    by deleting a file. An unreadable setting must not stop the hook (Claude Code reads
+    exit code 2 from a PreToolUse hook as "block"), so it falls back to closed.
     """
-    return FailMode.CLOSED if (text or "").strip().casefold() == "closed" else FailMode.OPEN
+    return FailMode.OPEN if (text or "").strip().casefold() == "open" else FailMode.CLOSED
 
 
 def parse_drift(text: str | None) -> DriftMode:
