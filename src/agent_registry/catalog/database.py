@@ -309,6 +309,9 @@ class DatabaseCatalog:
                 versions=versions,
                 reach=reach,
                 review_started=_review_started(session, in_review),
+                behaviour=store.behaviour_lines(
+                    session, version_ids=[v.version_id for v in in_review]
+                ),
                 uses=store.asset_uses(session),
                 days=store.daily_counts(session, since=org_report.window_start(now)),
                 current=current,

@@ -213,6 +213,9 @@ class PendingReview(BaseModel):
     waiting_since: datetime
     age_hours: float
     sla_breached: bool
+    behaviour: str | None = Field(
+        default=None, description="The behavioural eval's figures in one line, when they ran"
+    )
 
 
 class DueItem(BaseModel):

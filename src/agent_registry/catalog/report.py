@@ -17,7 +17,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, NamedTuple
 
@@ -134,6 +134,8 @@ class ReportInputs:
         current: :func:`current_versions` of ``versions``, when the caller has it
             already; computed when None.
         in_review: The versions in review, when the caller has them apart already.
+        behaviour: The behavioural figures of versions in review, as one line each, by
+            version id; a version without figures is missing.
         changed: For a caller passing the same :class:`ItemMemo` build after build: the
             versions whose facts (or reach) changed since the memo's last build, as they
             are now; a list computed then is reused when no changed version belongs to
@@ -151,6 +153,7 @@ class ReportInputs:
     current: Sequence[VersionFacts] | None = None
     in_review: Sequence[VersionFacts] | None = None
     changed: Sequence[VersionFacts] | None = None
+    behaviour: Mapping[int, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -442,6 +445,7 @@ def _pending_reviews(inputs: ReportInputs) -> list[PendingReview]:
                 waiting_since=since,
                 age_hours=max(waited.total_seconds(), 0.0) / 3600,
                 sla_breached=waited > inputs.review_sla,
+                behaviour=inputs.behaviour.get(version.version_id),
             )
         )
     return sorted(reviews, key=lambda review: (review.waiting_since, review.ref))

@@ -141,6 +141,7 @@ class LiveFacts:
             current=current,
             in_review=list(self._in_review.values()),
             changed=changed,
+            behaviour=store.behaviour_lines(session, version_ids=list(self._in_review)),
         )
         return org_report.build_report(inputs, self._memo)
 

@@ -127,7 +127,7 @@ def governance(report: OrgReport, console: TemporalConsole) -> str:
     deprecated = report.deprecations[:PAGE_ROWS]
     failed = report.eval_failures[:PAGE_ROWS]
     reviews = table(
-        ["Version", "Owner team", "Risk", "Waiting since", "Age", "SLA"],
+        ["Version", "Owner team", "Risk", "Waiting since", "Age", "SLA", "Behaviour"],
         (
             [
                 _version_link(r.ref, console),
@@ -136,6 +136,7 @@ def governance(report: OrgReport, console: TemporalConsole) -> str:
                 esc(day(r.waiting_since)),
                 esc(span(r.age_hours * 3600)),
                 badge("breached", "bad") if r.sla_breached else badge("within", "ok"),
+                esc(r.behaviour) if r.behaviour else "&ndash;",
             ]
             for r in pending
         ),

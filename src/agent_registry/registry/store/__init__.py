@@ -30,6 +30,7 @@ from agent_registry.registry.store.decisions import DECISION_EVENT_PREFIX, recor
 from agent_registry.registry.store.evals import (
     EVAL_EVENT_PREFIX,
     baseline_fingerprints,
+    behaviour_lines,
     probe_stderr_for_reviewers,
     published_behaviour,
     record_eval,
@@ -78,6 +79,7 @@ __all__ = [
     "asset_uses",
     "audit_for",
     "baseline_fingerprints",
+    "behaviour_lines",
     "catalog_generation",
     "daily_counts",
     "decisions_for",

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from sqlmodel import Session, col, select
 
 from agent_registry.assets.refs import AssetRef
+from agent_registry.behaviour.results import BehaviourRecord
 from agent_registry.evals.findings import Finding, Severity
 from agent_registry.lifecycle import RiskTier
 from agent_registry.mcp_probe.fingerprint import ToolFingerprint
@@ -157,6 +158,33 @@ def published_behaviour(session: Session, *, ref: AssetRef) -> tuple[str, str] |
     if run is None or run.behaviour_json is None:
         return None
     return published.version, run.behaviour_json
+
+
+def behaviour_lines(session: Session, *, version_ids: Sequence[int]) -> dict[int, str]:
+    """The figures of each version's latest eval run, in one line, where it measured any.
+
+    For the dashboard's pending reviews: a handful of versions, read at each report.
+    """
+    lines: dict[int, str] = {}
+    wanted = sorted(set(version_ids))
+    for start in range(0, len(wanted), _ID_CHUNK):
+        chunk = wanted[start : start + _ID_CHUNK]
+        latest: dict[int, str | None] = {}
+        rows = session.exec(
+            select(EvalRun.version_id, EvalRun.behaviour_json)
+            .where(col(EvalRun.version_id).in_(chunk))
+            .order_by(col(EvalRun.id))
+        )
+        for version_id, recorded in rows:
+            latest[version_id] = recorded
+        for version_id, recorded in latest.items():
+            if recorded is not None:
+                lines[version_id] = BehaviourRecord.model_validate_json(recorded).summary_line()
+    return lines
+
+
+_ID_CHUNK = 500
+"""Version ids per ``IN`` list: well under every database's parameter limit."""
 
 
 def baseline_fingerprints(
