@@ -140,6 +140,34 @@ def ensure_runtime(
     return _runtime(need, root)
 
 
+NPM_REGISTRY_ONLY = (
+    "--allow-git=none",
+    "--allow-remote=none",
+    "--allow-file=none",
+    "--allow-directory=none",
+)
+"""npm options refusing every dependency that is not a version from the registry."""
+
+
+def _refuses_non_registry_dependencies(npm: str) -> None:
+    """Fail closed on an npm too old to know ``--allow-git``: it would ignore the option."""
+    try:
+        known = subprocess.run(
+            [npm, "config", "get", "allow-git"],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=30,
+            check=False,
+        ).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        known = b""
+    if known not in (b"all", b"none", b"root"):
+        raise InstallError(
+            "npm on the probe worker cannot refuse git, URL and path dependencies "
+            "(it has no --allow-git); install a newer npm"
+        )
+
+
 class _Bound:
     """Where an installer may write its temporary files, and how much disk it may take."""
 
@@ -154,6 +182,7 @@ def _install(need: RuntimeNeed, root: Path, bound: _Bound) -> None:
         npm = shutil.which("npm", path=os.pathsep.join(SANDBOX_PATH))
         if npm is None:
             raise InstallError("npm is not installed on the probe worker")
+        _refuses_non_registry_dependencies(npm)
         _run(
             [
                 npm,
@@ -161,6 +190,11 @@ def _install(need: RuntimeNeed, root: Path, bound: _Bound) -> None:
                 "--prefix",
                 str(root),
                 "--ignore-scripts",
+                # A registry package may depend on a git repository, a URL or a path:
+                # cloned, fetched or copied by the worker (a git+file:// repository of
+                # its disk, bound into the sandbox), and a git dependency is prepared
+                # by a nested npm install that runs its scripts. Registry versions only.
+                *NPM_REGISTRY_ONLY,
                 "--no-audit",
                 "--no-fund",
                 "--omit=dev",
@@ -249,6 +283,8 @@ def _run(argv: Sequence[str], need: RuntimeNeed, bound: _Bound) -> None:
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith(_SECRET_PREFIXES)}
     env["TMPDIR"] = str(bound.scratch)
+    # Inherited by any npm that npm itself starts, which its command line is not.
+    env["npm_config_ignore_scripts"] = "true"
     prlimit = shutil.which("prlimit", path=os.pathsep.join(SANDBOX_PATH))
     if prlimit is None:
         raise InstallError("prlimit (util-linux) is not installed on the probe worker")
