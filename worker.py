@@ -26,6 +26,7 @@ from activities.life import LifeActivities
 from activities.mcp_import import McpImportActivities
 from activities.notices import NoticeActivities
 from activities.probe import ProbeActivities
+from activities.purge import PurgeActivities
 from activities.registry import RegistryActivities
 from activities.review_messages import ReviewMessageActivities
 from activities.slack_posting import SlackPoster
@@ -85,6 +86,7 @@ def build_worker(client: Client, settings: Settings, *, engine: Engine) -> Itera
         cli_reviews=settings.cli_reviews_allowed,
     )
     life = LifeActivities(engine, policy_path=settings.policy)
+    purge = PurgeActivities(engine)
     # Without a bot token there is no Slack client: notices and review requests go to
     # the log, and reviews go through the CLI.
     web_client = make_web_client(settings)
@@ -116,6 +118,7 @@ def build_worker(client: Client, settings: Settings, *, engine: Engine) -> Itera
                 life.deprecate_version,
                 life.retire_version,
                 life.supersede_predecessors,
+                purge.purge_secret_bundle,
                 notices.send_notice,
                 review_messages.post_review_request,
                 review_messages.update_review_message,

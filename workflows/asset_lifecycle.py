@@ -26,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from activities.notices import Audience, Notice
     from activities.probe import PROBE_ACTIVITY, ProbeInput, ProbeOutput
+    from activities.purge import PurgeInput
     from activities.registry import (
         DecisionInput,
         PublishInput,
@@ -155,6 +156,13 @@ SLACK_LIFE_PATCH = "slack-life-actions"
 """Lifecycles deprecated or retired before the review message followed the published life
 do not edit it."""
 
+SECRET_PURGE_PATCH = "purge-secret-bundles"  # noqa: S105 - a patch id, no secret
+"""Lifecycles that ended blocked before the purge moved into them leave it to
+``agentreg db purge-secrets``."""
+
+PURGE_TIMEOUT = timedelta(seconds=30)
+"""One purge: a row lookup, a delete and an audit event."""
+
 REVIEW_STAGES = (Stage.IN_REVIEW,)
 REVISABLE_STAGES = (Stage.EVAL_FAILED, Stage.CHANGES_REQUESTED)
 
@@ -205,6 +213,8 @@ class AssetLifecycleWorkflow:
                 await self._enter(Stage.EVAL_FAILED, note=self._eval_note())
                 await self._notify(Audience.SUBMITTER, "eval-failed", self._eval_note())
                 if not await self._receive_revision():
+                    if workflow.patched(SECRET_PURGE_PATCH):
+                        await self._purge_secret_bundle()
                     return await self._finish()
                 continue
             decision = await self._review()
@@ -659,6 +669,23 @@ class AssetLifecycleWorkflow:
             Audience.SUBMITTER,
             "published",
             f"Published ({note}); content hash {self._status.content_hash}",
+        )
+
+    async def _purge_secret_bundle(self) -> None:
+        """Purge the bundle when the eval bar blocked it for a secret and no revision came.
+
+        The window for a false-positive mark is over, so keeping the bytes would only
+        keep the leak. The activity checks the database (still EvalFailed, blocked by a
+        ``secrets.*`` check, no other version using the bytes) and audits the hash and
+        the finding ids; it is idempotent, so retries are safe.
+        """
+        await workflow.execute_activity(
+            "purge_secret_bundle",
+            PurgeInput(ref=self._status.ref),
+            result_type=bool,
+            start_to_close_timeout=PURGE_TIMEOUT,
+            retry_policy=REGISTRY_RETRY,
+            summary="purge a bundle blocked for a secret",
         )
 
     async def _finish(self) -> AssetStatus:

@@ -19,7 +19,10 @@ import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client, WorkflowHandle
+from temporalio.common import SearchAttributeIndexedValueType
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
@@ -136,6 +139,18 @@ SCENARIOS: dict[str, tuple[Example, Callable[[Handle, Settings], Awaitable[None]
     "behaviour_evals": (skill_with_cases, in_review),
 }
 
+
+async def secret_purged(handle: Handle, settings: Settings) -> None:
+    """The revision window lapses on a bundle blocked for a secret: the lifecycle purges it."""
+    await _stage(handle, Stage.EVAL_FAILED)
+    await handle.result()
+
+
+TIME_SKIPPED: dict[str, tuple[Example, Callable[[Handle, Settings], Awaitable[None]]]] = {
+    "secret_purged": ("failing/leaky-deploy-helper", secret_purged),
+}
+"""Scenarios that wait out a window of days, recorded on the time-skipping test server."""
+
 POLICY = Path(__file__).resolve().parents[2] / "examples" / "policies" / "seconds.toml"
 """Seconds instead of days, so a published life fits in a recording."""
 
@@ -158,6 +173,44 @@ async def record(target: Path, only: list[str] | None = None) -> None:
             )  # type: ignore[call-arg]
             async with running_worker(env.client, settings, engine):
                 for name, (example, scenario) in SCENARIOS.items():
+                    if only and name not in only:
+                        continue
+                    folder = (
+                        example(Path(scratch) / name) if callable(example) else EXAMPLES / example
+                    )
+                    await _run(env.client, settings, target / f"{name}.json", folder, scenario)
+            engine.dispose()
+
+
+async def record_time_skipped(target: Path, only: list[str] | None = None) -> None:
+    """Run the :data:`TIME_SKIPPED` scenarios (or those in ``only``) into ``target``."""
+    target.mkdir(parents=True, exist_ok=True)
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=str(BIN_DIR / "temporal-test-server"),
+        data_converter=pydantic_data_converter,
+    )
+    async with env:
+        kinds = {
+            SearchAttributeIndexedValueType.KEYWORD: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+            SearchAttributeIndexedValueType.DATETIME: IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
+        }
+        await env.client.operator_service.add_search_attributes(
+            AddSearchAttributesRequest(
+                namespace=env.client.namespace,
+                search_attributes={
+                    key.name: kinds[key.indexed_value_type] for key in ALL_SEARCH_ATTRIBUTES
+                },
+            )
+        )
+        with tempfile.TemporaryDirectory() as scratch:
+            url = f"sqlite:///{scratch}/registry.db"
+            upgrade_database(url)
+            engine = make_engine(url)
+            settings = Settings(
+                _env_file=None, database_url=url, task_queue="record", policy=POLICY
+            )  # type: ignore[call-arg]
+            async with running_worker(env.client, settings, engine):
+                for name, (example, scenario) in TIME_SKIPPED.items():
                     if only and name not in only:
                         continue
                     folder = (
@@ -191,5 +244,12 @@ async def _run(
         path.with_name(f"{path.stem}-first-run.json").write_text(first.to_json())
 
 
+async def _main(target: Path, only: list[str]) -> None:
+    if not only or set(only) - set(TIME_SKIPPED):
+        await record(target, only)
+    if not only or set(only) & set(TIME_SKIPPED):
+        await record_time_skipped(target, only)
+
+
 if __name__ == "__main__":
-    asyncio.run(record(Path(sys.argv[1]), sys.argv[2:]))
+    asyncio.run(_main(Path(sys.argv[1]), sys.argv[2:]))

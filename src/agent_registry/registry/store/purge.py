@@ -3,8 +3,10 @@
 A bundle that failed its eval for a credential holds that credential; keeping its
 bytes keeps the leak. It is not deleted at once: while its lifecycle waits in
 ``EvalFailed`` the submitter may still mark a false positive, which re-evaluates the
-same bytes. Once it has waited past the revision window, the bytes go and an audit
-event keeps the content hash and the checks that blocked it.
+same bytes. Once its revision window closes without a passing revision the lifecycle
+purges it (:func:`purge_blocked_bundle`); ``agentreg db purge-secrets`` does the same for
+lifecycles that ended before they did. An audit event keeps the content hash, the checks
+and the finding ids that blocked it.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from agent_registry.assets.refs import AssetKind, AssetRef
 from agent_registry.evals.findings import Severity
 from agent_registry.lifecycle import Stage
 from agent_registry.registry.store.idempotency import SYSTEM_ACTOR, append_event
+from agent_registry.registry.store.reads import find_version
 from agent_registry.registry.tables import Asset, AssetVersion, Blob, EvalFindingRow, EvalRun
 
 PURGE_ACTION = "bundle-purged"
@@ -45,31 +48,63 @@ def purge_secret_bundles(session: Session, *, failed_before: datetime) -> list[s
     ).all()
     purged: list[str] = []
     for version, asset in rows:
-        why = _secret_checks(session, version)
-        blob = session.get(Blob, version.content_hash)
-        if not why or blob is None or _still_needed(session, version):
-            continue
         ref = AssetRef(kind=AssetKind(asset.kind), name=asset.name, version=version.version)
-        session.delete(blob)
-        append_event(
-            session,
-            ref=ref,
-            version=version,
-            event_key=f"{ref.workflow_id}/purge/{version.content_hash}",
-            actor=SYSTEM_ACTOR,
-            action=PURGE_ACTION,
-            detail={
-                "content_hash": version.content_hash,
-                "why": f"blocked for a secret ({', '.join(why)}); the bytes held it",
-            },
-        )
-        purged.append(str(ref))
+        if _purge(session, ref=ref, version=version):
+            purged.append(str(ref))
     session.flush()
     return purged
 
 
-def _secret_checks(session: Session, version: AssetVersion) -> list[str]:
-    """The blocking ``secrets.*`` checks of the version's latest eval run on this content."""
+def purge_blocked_bundle(session: Session, *, ref: AssetRef) -> bool:
+    """Delete the bundle of ``ref`` if it ended in EvalFailed blocked for a secret.
+
+    The lifecycle calls this when its revision window closed without a passing
+    revision; safe to repeat (a purged bundle is not purged twice, and the audit event
+    has one key).
+
+    Returns:
+        True when the bytes were deleted now; False when there was nothing to purge
+        (already purged, not blocked for a secret, or still needed by another version).
+    """
+    version = find_version(session, ref=ref)
+    if version is None or version.stage != Stage.EVAL_FAILED.value:
+        return False
+    purged = _purge(session, ref=ref, version=version)
+    session.flush()
+    return purged
+
+
+def _purge(session: Session, *, ref: AssetRef, version: AssetVersion) -> bool:
+    """Delete the version's bundle and audit why, when a ``secrets.*`` check blocked it.
+
+    The audit event names the content hash, the checks and the finding ids, never a
+    finding's message (which would quote around the secret).
+    """
+    findings = _secret_findings(session, version)
+    blob = session.get(Blob, version.content_hash)
+    if not findings or blob is None or _still_needed(session, version):
+        return False
+    why = sorted({check for _id, check in findings})
+    session.delete(blob)
+    append_event(
+        session,
+        ref=ref,
+        version=version,
+        event_key=f"{ref.workflow_id}/purge/{version.content_hash}",
+        actor=SYSTEM_ACTOR,
+        action=PURGE_ACTION,
+        detail={
+            "content_hash": version.content_hash,
+            "checks": why,
+            "finding_ids": sorted(finding_id for finding_id, _check in findings),
+            "why": f"blocked for a secret ({', '.join(why)}); the bytes held it",
+        },
+    )
+    return True
+
+
+def _secret_findings(session: Session, version: AssetVersion) -> list[tuple[int, str]]:
+    """The blocking ``secrets.*`` findings (id, check) of the version's latest eval run."""
     run = session.exec(
         select(EvalRun)
         .where(EvalRun.version_id == version.id)
@@ -78,13 +113,13 @@ def _secret_checks(session: Session, version: AssetVersion) -> list[str]:
     ).first()
     if run is None or run.passed:
         return []
-    checks = session.exec(
-        select(EvalFindingRow.check_id)
+    rows = session.exec(
+        select(EvalFindingRow.id, EvalFindingRow.check_id)
         .where(EvalFindingRow.eval_run_id == run.id)
         .where(EvalFindingRow.severity == Severity.BLOCK.value)
         .where(col(EvalFindingRow.check_id).startswith("secrets."))
     ).all()
-    return sorted(set(checks))
+    return [(finding_id, check) for finding_id, check in rows if finding_id is not None]
 
 
 def _still_needed(session: Session, version: AssetVersion) -> bool:
