@@ -134,3 +134,25 @@ def test_dockerfile_installs_the_project() -> None:
         assert copied in dockerfile
     init = (ROOT / "deploy" / "postgres-init.sql").read_text(encoding="utf-8")
     assert "CREATE DATABASE registry" in init
+
+
+def test_the_worker_and_the_server_get_both_keys_and_the_probe_worker_neither() -> None:
+    """In oidc mode they refuse to start without them (docs/security.md)."""
+    compose = _compose()
+    files = {name: spec["file"] for name, spec in compose["secrets"].items()}
+    assert set(files) == {"registry_signing_key", "registry_audit_key"}
+    for service in ("worker", "worker-next", "server"):
+        spec = _our_services()[service]
+        assert set(spec["secrets"]) == set(files), service
+        environment = spec["environment"]
+        assert environment["AGENT_REGISTRY_IDENTITY_MODE"] == "oidc"
+        assert environment["AGENT_REGISTRY_SIGNING_KEY"] == "/run/secrets/registry_signing_key"
+        assert environment["AGENT_REGISTRY_AUDIT_KEY"] == "/run/secrets/registry_audit_key"
+    probe = _our_services()["probe-worker"]
+    assert "secrets" not in probe
+    assert not {"AGENT_REGISTRY_SIGNING_KEY", "AGENT_REGISTRY_AUDIT_KEY"} & set(
+        probe["environment"]
+    )
+    documented = (ROOT / "docs" / "deploy.md").read_text(encoding="utf-8")
+    for path in files.values():
+        assert f"deploy/{path}" in documented, f"docs/deploy.md does not say how to make {path}"
