@@ -195,7 +195,14 @@ async def run_worker(settings: Settings) -> None:
 PROBE_THREADS = 2
 """Probes at once on one probe worker: each is a sandboxed server plus its installs."""
 
-CREDENTIAL_SETTINGS = ("database_url", "slack_bot_token", "slack_signing_secret", "slack_app_token")
+CREDENTIAL_SETTINGS = (
+    "database_url",
+    "slack_bot_token",
+    "slack_signing_secret",
+    "slack_app_token",
+    "signing_key",
+    "audit_key",
+)
 """Settings a probe worker refuses to start with: it runs untrusted code, so it holds none."""
 
 

@@ -29,7 +29,7 @@ from agent_registry.registry.audit_key import (
 )
 from tests.registry.test_audit_chain import _lifecycle
 from tests.registry.test_audit_keyed import DigestFn, _rewrite, _verify
-from worker import run_worker
+from worker import run_probe_worker, run_worker
 
 
 def test_the_embedded_audit_key_is_private_stable_and_kept_from_the_probe(
@@ -132,3 +132,15 @@ def test_the_server_refuses_an_oidc_start_without_a_signing_key(
     result = CliRunner().invoke(build_app(), ["serve", "--host", "127.0.0.1", "--port", "1"])
     assert isinstance(result.exception, CliError)
     assert "set AGENT_REGISTRY_SIGNING_KEY" in str(result.exception)
+
+
+@pytest.mark.parametrize("variable", ["AGENT_REGISTRY_SIGNING_KEY", "AGENT_REGISTRY_AUDIT_KEY"])
+def test_a_probe_worker_holding_a_key_refuses_to_start(
+    variable: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("AGENT_REGISTRY_SIGNING_KEY", "AGENT_REGISTRY_AUDIT_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv(variable, "/etc/some.key")
+    settings = Settings(_env_file=None, database_url=None)  # type: ignore[call-arg]
+    with pytest.raises(SystemExit, match=variable):
+        asyncio.run(run_probe_worker(settings))
