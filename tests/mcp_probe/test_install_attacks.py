@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from agent_registry.mcp_probe import runtime as runtime_module
 from agent_registry.mcp_probe.runtime import InstallError, RuntimeNeed, ensure_runtime
 
 MIB = 1024 * 1024
@@ -133,3 +134,29 @@ def test_an_sdist_only_package_is_not_built(index: Path, tmp_path: Path) -> None
         )
 
     assert not marker.exists()
+
+
+def test_a_wheel_of_many_empty_files_stops_at_the_file_bound(index: Path, tmp_path: Path) -> None:
+    """Empty files take no blocks but an inode each: bytes alone would never stop them."""
+    build_wheel(index, "inodes", {f"inodes/empty{i}": b"" for i in range(5000)})
+    cache = tmp_path / "cache"
+
+    with pytest.raises(InstallError, match="created more than 1000 files"):
+        ensure_runtime(
+            RuntimeNeed(kind="python", packages=["inodes==1.0.0"]), cache, max_files=1000
+        )
+
+    assert leftovers(cache) == []
+
+
+def test_an_install_quicker_than_the_watch_is_still_measured(
+    index: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(runtime_module, "_WATCH_SECONDS", 3600.0)
+    build_wheel(index, "quick", {f"quick/empty{i}": b"" for i in range(50)})
+    cache = tmp_path / "cache"
+
+    with pytest.raises(InstallError, match="created more than 20 files"):
+        ensure_runtime(RuntimeNeed(kind="python", packages=["quick==1.0.0"]), cache, max_files=20)
+
+    assert leftovers(cache) == []

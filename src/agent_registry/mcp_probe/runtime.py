@@ -47,6 +47,10 @@ INSTALL_MAX_BYTES = 1024 * 1024 * 1024
 """Disk one install may take, downloads included: far above an MCP server's needs, far
 below what a submitter naming several-GiB wheels would otherwise fill."""
 
+INSTALL_MAX_FILES = 200_000
+"""Files and folders one install may create: a large node_modules holds a few tens of
+thousands; a wheel of a million empty files would take the disk's inodes, not its bytes."""
+
 _WATCH_SECONDS = 0.2
 """How often a running install's disk use is measured."""
 
@@ -104,7 +108,11 @@ def system_python() -> str | None:
 
 
 def ensure_runtime(
-    need: RuntimeNeed, cache_dir: Path, *, max_bytes: int = INSTALL_MAX_BYTES
+    need: RuntimeNeed,
+    cache_dir: Path,
+    *,
+    max_bytes: int = INSTALL_MAX_BYTES,
+    max_files: int = INSTALL_MAX_FILES,
 ) -> Runtime:
     """Install ``need`` into the cache unless a complete install is already there.
 
@@ -112,6 +120,8 @@ def ensure_runtime(
         need: What to install.
         cache_dir: The probe worker's cache folder.
         max_bytes: Disk the install may take, downloads and temporary files included.
+        max_files: Files and folders it may create (empty files take no blocks, but
+            an inode each).
 
     Returns:
         Where it is and which command starts the server.
@@ -130,7 +140,7 @@ def ensure_runtime(
             root.mkdir(parents=True)
             scratch.mkdir(mode=0o700)
             try:
-                _install(need, root, _Bound(scratch, (root, scratch), max_bytes))
+                _install(need, root, _Bound(scratch, (root, scratch), max_bytes, max_files))
             except InstallError:
                 shutil.rmtree(root, ignore_errors=True)
                 raise
@@ -171,10 +181,13 @@ def _refuses_non_registry_dependencies(npm: str) -> None:
 class _Bound:
     """Where an installer may write its temporary files, and how much disk it may take."""
 
-    def __init__(self, scratch: Path, watched: tuple[Path, ...], max_bytes: int) -> None:
+    def __init__(
+        self, scratch: Path, watched: tuple[Path, ...], max_bytes: int, max_files: int
+    ) -> None:
         self.scratch = scratch
         self.watched = watched
         self.max_bytes = max_bytes
+        self.max_files = max_files
 
 
 def _install(need: RuntimeNeed, root: Path, bound: _Bound) -> None:
@@ -322,30 +335,41 @@ def _watch(process: subprocess.Popen[bytes], bound: _Bound) -> str | None:
     """
     deadline = time.monotonic() + INSTALL_TIMEOUT_SECONDS
     overrun: str | None = None
-    while process.poll() is None:
+    while True:
+        try:
+            process.wait(timeout=_WATCH_SECONDS)
+            break
+        except subprocess.TimeoutExpired:
+            pass
         if time.monotonic() > deadline:
             overrun = f"took more than {INSTALL_TIMEOUT_SECONDS:g} s"
-        elif sum(_disk_use(path) for path in bound.watched) > bound.max_bytes:
-            overrun = f"needed more than {bound.max_bytes} bytes of disk"
+        else:
+            overrun = _over(bound)
         if overrun is not None:
             with suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
             process.wait()
             return overrun
-        time.sleep(_WATCH_SECONDS)
     if process.returncode == -signal.SIGXFSZ:
         return f"needed a file of more than {bound.max_bytes} bytes"
+    return _over(bound)  # An install quicker than one look is measured once it is done.
+
+
+def _over(bound: _Bound) -> str | None:
+    """What the install has taken past its bound so far, or None."""
+    used, entries = 0, 0
+    for path in bound.watched:
+        for folder, dirs, files in os.walk(path):
+            entries += len(dirs) + len(files)
+            if entries > bound.max_files:
+                return f"created more than {bound.max_files} files"
+            for name in files:
+                with suppress(OSError):
+                    # Allocated blocks, so that sparse files count as written.
+                    used += os.lstat(os.path.join(folder, name)).st_blocks * 512
+    if used > bound.max_bytes:
+        return f"needed more than {bound.max_bytes} bytes of disk"
     return None
-
-
-def _disk_use(path: Path) -> int:
-    """Bytes of disk under ``path`` (allocated blocks, so sparse files count as written)."""
-    total = 0
-    for folder, _dirs, files in os.walk(path):
-        for name in files:
-            with suppress(OSError):
-                total += os.lstat(os.path.join(folder, name)).st_blocks * 512
-    return total
 
 
 def _ended(code: int) -> str:
