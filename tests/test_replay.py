@@ -7,11 +7,12 @@ published versions lived on through re-certification (commit 48e507d), and
 retired, deprecated, and a first run ending in continue-as-new);
 ``tests/histories/sandboxed-probe`` holds an MCP server evaluated in two steps around the
 live probe on a probe worker, and ``tests/histories/behavioural-evals`` a skill whose eval
-cases were sent to a probe worker between the two steps. ``tests/histories/before-purge``
-holds a lifecycle blocked for a secret whose revision window lapsed before the lifecycle
-purged such bundles itself (workflow of commit 9105367), and ``tests/histories/secret-purge`` the same
-lifecycle ending in the purge. Both wait out a 30-day window, so they are recorded on the
-time-skipping test server (``TIME_SKIPPED`` in the recorder). A change to the
+cases were sent to a probe worker between the two steps.
+``tests/histories/before-purge`` holds a lifecycle blocked for a secret whose revision
+window lapsed before the lifecycle purged such bundles itself (the workflow of commit
+9105367), and ``tests/histories/secret-purge`` the same lifecycle ending in the purge.
+Both wait out a 30-day window, so they are recorded on the time-skipping test server
+(``TIME_SKIPPED`` in the recorder). A change to the
 lifecycle workflow that breaks determinism for lifecycles already running fails here.
 Record new fixtures with ``.venv/bin/python -m tests.histories.record tests/histories/<label>``.
 """
