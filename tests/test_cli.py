@@ -159,7 +159,7 @@ async def test_submit_approve_show_through_the_console_script(
         assert "InReview" in submitted.stdout
 
         again = await agentreg_async("submit", str(skill), "--as", "alice", **env)
-        assert again.code == 1 and "submitted before" in again.stderr
+        assert again.code == 1 and "already submitted" in again.stderr
         assert "Traceback" not in again.stderr
 
         own = await agentreg_async("review", "approve", ref, "--as", "alice", **env)

@@ -31,6 +31,7 @@ from agent_registry.config import Settings
 from agent_registry.contract import AssetStatus
 from agent_registry.registry.db import make_engine, upgrade_database
 from tests.bad_inputs.cases import CASES, Case, skill
+from tests.registry_server import registry_server
 from tests.support import STARTED, make_settings, running_worker
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -80,7 +81,11 @@ async def registry(
         "TEMPORAL_NAMESPACE": dev_env.client.namespace,
     }
     try:
-        async with running_worker(dev_env.client, settings, engine):
+        async with (
+            running_worker(dev_env.client, settings, engine),
+            registry_server(settings, dev_env.client, engine) as api_url,
+        ):
+            variables["AGENT_REGISTRY_API_URL"] = api_url
             yield Registry(dev_env, settings, engine, variables)
     finally:
         engine.dispose()

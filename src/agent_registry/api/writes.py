@@ -165,7 +165,11 @@ async def submit(request: web.Request) -> web.StreamResponse:
     try:
         handle = await start_lifecycle(client, settings, submission=submission)
     except WorkflowAlreadyStartedError:
-        raise ApiError(409, f"{ref} was submitted before; a version is submitted once") from None
+        raise ApiError(
+            409,
+            f"{ref.workflow_id} was already submitted; a version is submitted once. "
+            "Bump the version to submit new content.",
+        ) from None
     except InvalidBundleError as error:
         raise ApiError(400, f"archive: {error}", {"field": "archive"}) from None
     return model_reply(
