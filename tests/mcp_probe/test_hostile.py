@@ -25,7 +25,7 @@ import pytest
 from agent_registry.mcp_probe.result import ProbeOutcome, ProbeResult
 from agent_registry.mcp_probe.run import probe
 from agent_registry.mcp_probe.sandbox import SandboxLimits
-from agent_registry.mcp_probe.verify import probe_asset
+from agent_registry.mcp_probe.verify import probe_asset, probe_asset_report
 from tests.mcp_probe.support import (
     CACHE,
     HOSTILE,
@@ -328,6 +328,27 @@ async def test_escape_sequences_in_the_server_error_reach_findings_as_text(tmp_p
     [failed] = [f for f in findings if f.check_id == "probe.failed"]
     assert "\\x1b[2J\\x1b]0;owned\\x07" in failed.message, failed.message
     assert [c for c in failed.message if not c.isprintable()] == []
+
+
+async def test_escape_sequences_on_stderr_reach_reviewers_as_text(tmp_path: Path) -> None:
+    """Reviewers read the stderr excerpt in Slack and on terminals: lines kept, escapes shown."""
+    folder = tmp_path / "server"
+    asset = bundled_server(
+        folder, "attack.py", tools=READ_TOOLS, args=["escapes"], sdk=False, source=HOSTILE
+    )
+
+    report = await probe_asset_report(
+        asset,
+        bundle_dir=folder,
+        timeout=TIMEOUT,
+        max_output_bytes=CAP,
+        baseline=None,
+        cache_dir=CACHE,
+    )
+
+    lines = report.stderr_excerpt.split("\n")
+    assert lines[:2] == ["starting", "\\x1b[2J\\x1b]0;owned\\x07 \\u202eesrever"], lines
+    assert [c for line in lines for c in line if not c.isprintable()] == []
 
 
 PRELOAD_SOURCE = r"""

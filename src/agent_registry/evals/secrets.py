@@ -536,6 +536,16 @@ def _token_matches(text: str) -> Iterator[tuple[_TokenRule, re.Match[str]]]:
             yield rule, match
 
 
+def credential_spans(text: str) -> Iterator[tuple[int, int]]:
+    """Where each credential of a known format stands in ``text`` (placeholders left out).
+
+    For code outside the checks that must mask what the checks would find (a probed
+    server's output), without reaching into the rule table.
+    """
+    for _rule, match in _token_matches(text):
+        yield match.span()
+
+
 def _looks_random(body: str) -> bool:
     """Upper, lower and digit: true of generated keys, rarely of words like sk-learn-…."""
     return (

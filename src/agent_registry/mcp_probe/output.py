@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from agent_registry.evals.secrets import _token_matches, looks_generated, mask
+from agent_registry.evals.secrets import credential_spans, looks_generated, mask
 
 _PRIVATE_KEY = re.compile(
     r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----.*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|\Z)",
@@ -42,10 +42,10 @@ def redact_secrets(text: str) -> str:
     text = _PRIVATE_KEY.sub(f"-----{REDACTED} PRIVATE KEY-----", text)
     text = _URL_PASSWORD.sub(lambda m: f"{m['scheme']}://{REDACTED}@", text)
     limit = len(text)
-    for _rule, match in sorted(_token_matches(text), key=lambda hit: -hit[1].start()):
-        if match.end() <= limit:  # Two rules can match one token: mask it once.
-            text = text[: match.start()] + mask(match[0]) + text[match.end() :]
-            limit = match.start()
+    for start, end in sorted(credential_spans(text), key=lambda span: -span[0]):
+        if end <= limit:  # Two rules can match one token: mask it once.
+            text = text[:start] + mask(text[start:end]) + text[end:]
+            limit = start
     return _CANDIDATE.sub(lambda m: mask(m[0]) if looks_generated(m[0]) else m[0], text)
 
 
@@ -68,5 +68,21 @@ def shown(text: str, limit: int = SHOWN_MAX_CHARS) -> str:
     Returns:
         Printable text.
     """
-    escaped = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text[: limit + 1])
+    escaped = _escaped(text[: limit + 1])
     return escaped if len(escaped) <= limit else escaped[:limit] + "…"
+
+
+def _escaped(text: str) -> str:
+    """Every unprintable character written as Python writes it in a string literal."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def shown_lines(text: str) -> str:
+    """Multi-line server output fit to show reviewers: each line as :func:`shown` makes it.
+
+    The probe's stderr excerpt keeps its line breaks (reviewers read it as a log), but
+    every other unprintable character is escaped, so an escape sequence or a
+    bidirectional override reaches a terminal or Slack as visible text. Its length is
+    bounded where it is captured, not here.
+    """
+    return "\n".join(_escaped(line) for line in text.split("\n"))

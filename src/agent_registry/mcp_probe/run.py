@@ -36,7 +36,7 @@ from mcp_types import CONNECTION_CLOSED
 from pydantic import ValidationError
 
 from agent_registry.mcp_probe.launch import LaunchSpec
-from agent_registry.mcp_probe.output import redact_secrets, shown
+from agent_registry.mcp_probe.output import redact_secrets, shown, shown_lines
 from agent_registry.mcp_probe.result import ExposedTool, ProbeOutcome, ProbeResult, ToolHints
 from agent_registry.mcp_probe.sandbox import (
     BUNDLE_DIR,
@@ -233,7 +233,7 @@ async def _probe_in(
         protocol_version=None if info is None else info.protocol_version,
         tools=session.tools,
         error=None if error_text is None else redact_secrets(redact(error_text))[:ERROR_MAX_CHARS],
-        stderr_excerpt=redact_secrets(redact(report.stderr_text())),
+        stderr_excerpt=shown_lines(redact_secrets(redact(report.stderr_text()))),
         exit_code=exit_code,
         stdout_bytes=report.stdout_bytes,
     )

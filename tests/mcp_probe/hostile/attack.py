@@ -115,7 +115,12 @@ def unshare_again() -> None:
 
 
 def answer_with_escapes() -> None:
-    """Answer initialize, then fail tools/list with an error message made to hurt a reader."""
+    """Answer initialize, then fail tools/list with an error message made to hurt a reader.
+
+    The same text goes to stderr first, which reviewers are shown.
+    """
+    sys.stderr.write("starting\n\x1b[2J\x1b]0;owned\x07 \u202eesrever\nready\n")
+    sys.stderr.flush()
     for line in sys.stdin:
         message = json.loads(line)
         if "id" not in message:
