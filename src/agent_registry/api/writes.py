@@ -15,9 +15,17 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiohttp import web
-from temporalio.client import Client, WorkflowExecutionStatus, WorkflowUpdateFailedError
+from pydantic import BaseModel
+from temporalio.client import (
+    Client,
+    WorkflowExecutionDescription,
+    WorkflowExecutionStatus,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+)
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -27,6 +35,7 @@ from agent_registry.api.context import SETTINGS
 from agent_registry.api.endpoint import (
     Content,
     Endpoint,
+    Handler,
     Reply,
     add_endpoints,
     error_reply,
@@ -255,6 +264,24 @@ async def deprecate(request: web.Request) -> web.StreamResponse:
     return await _update(request, principal, ref, DEPRECATE_UPDATE, request_input, closed=closed)
 
 
+async def _lifecycle(
+    request: web.Request, ref: AssetRef
+) -> tuple[WorkflowHandle[Any, AssetStatus], WorkflowExecutionDescription]:
+    """``ref``'s lifecycle and how it stands; a version never submitted is a 404.
+
+    One place, so that a write and a status read answer an unknown version alike.
+    """
+    client = await request.app[GATEWAY].client()
+    handle = client.get_workflow_handle(ref.workflow_id, result_type=AssetStatus)
+    try:
+        description = await handle.describe()
+    except RPCError as error:
+        if error.status is RPCStatusCode.NOT_FOUND:
+            raise ApiError(404, f"{ref} was never submitted") from None
+        raise
+    return handle, description
+
+
 async def _update(
     request: web.Request,
     principal: Principal,
@@ -265,14 +292,7 @@ async def _update(
     closed: str,
 ) -> web.StreamResponse:
     """Send ``update`` to ``ref``'s lifecycle; a validator's refusal becomes a logged 403."""
-    client = await request.app[GATEWAY].client()
-    handle = client.get_workflow_handle(ref.workflow_id, result_type=AssetStatus)
-    try:
-        description = await handle.describe()
-    except RPCError as error:
-        if error.status is RPCStatusCode.NOT_FOUND:
-            raise ApiError(404, f"{ref} was never submitted") from None
-        raise
+    handle, description = await _lifecycle(request, ref)
     if description.status is not WorkflowExecutionStatus.RUNNING:
         status: AssetStatus = await handle.query(STATUS_QUERY, result_type=AssetStatus)
         raise ApiError(409, f"{ref} is {status.stage.value}; {closed}")
@@ -312,14 +332,7 @@ async def lifecycle_status(request: web.Request) -> web.StreamResponse:
     if not text:
         raise ApiError(400, "parameter 'ref': required", {"parameter": "ref"})
     ref = _ref(text)
-    client = await request.app[GATEWAY].client()
-    handle = client.get_workflow_handle(ref.workflow_id, result_type=AssetStatus)
-    try:
-        description = await handle.describe()
-    except RPCError as error:
-        if error.status is RPCStatusCode.NOT_FOUND:
-            raise ApiError(404, f"{ref} was never submitted") from None
-        raise
+    handle, description = await _lifecycle(request, ref)
     status: AssetStatus = await handle.query(STATUS_QUERY, result_type=AssetStatus)
     running = description.status is WorkflowExecutionStatus.RUNNING
     return model_reply(StatusReply(status=status, running=running))
@@ -347,67 +360,77 @@ def _accepted(status: int = 200) -> Reply:
     return Reply(status, "Accepted; the lifecycle's answer.", Content(WriteReply))
 
 
-ENDPOINTS: tuple[Endpoint, ...] = (
-    Endpoint(
+def _write(
+    path: str,
+    handler: Handler,
+    operation_id: str,
+    summary: str,
+    who: str,
+    body: type[BaseModel],
+    *,
+    status: int = 200,
+) -> Endpoint:
+    """A write route: a JSON body, the caller's identity, and the replies every write shares.
+
+    One shape for all of them, so that no write can be documented (or added) without
+    saying who may call it and how a refusal looks.
+    """
+    return Endpoint(
         "POST",
-        SUBMISSIONS_PATH,
+        path,
+        path,
+        handler,
+        operation_id,
+        summary,
+        who + _AUTH,
+        tags=_TAGS,
+        body=Content(body),
+        replies=(_accepted(status), *_REPLIES),
+    )
+
+
+ENDPOINTS: tuple[Endpoint, ...] = (
+    _write(
         SUBMISSIONS_PATH,
         submit,
         "submitVersion",
         "Submit an asset version",
         "Stages the archive and starts the lifecycle, with the caller as submitter; "
-        "machine authorship follows from the caller being a machine." + _AUTH,
-        tags=_TAGS,
-        body=Content(SubmitBody),
-        replies=(_accepted(201), *_REPLIES),
+        "machine authorship follows from the caller being a machine.",
+        SubmitBody,
+        status=201,
     ),
-    Endpoint(
-        "POST",
-        REVISIONS_PATH,
+    _write(
         REVISIONS_PATH,
         revise,
         "reviseVersion",
         "Send new content for a version",
-        "Only the submitter or an author may." + _AUTH,
-        tags=_TAGS,
-        body=Content(ReviseBody),
-        replies=(_accepted(), *_REPLIES),
+        "Only the submitter or an author may.",
+        ReviseBody,
     ),
-    Endpoint(
-        "POST",
-        VOTES_PATH,
+    _write(
         VOTES_PATH,
         vote,
         "castVote",
         "Approve, reject or request changes",
-        "Never by the submitter or an author, in any spelling of their email." + _AUTH,
-        tags=_TAGS,
-        body=Content(VoteBody),
-        replies=(_accepted(), *_REPLIES),
+        "Never by the submitter or an author, in any spelling of their email.",
+        VoteBody,
     ),
-    Endpoint(
-        "POST",
-        ATTESTATIONS_PATH,
+    _write(
         ATTESTATIONS_PATH,
         attest,
         "attestVersion",
         "Attest a version due for re-certification",
-        "Only the owner team." + _AUTH,
-        tags=_TAGS,
-        body=Content(AttestBody),
-        replies=(_accepted(), *_REPLIES),
+        "Only the owner team.",
+        AttestBody,
     ),
-    Endpoint(
-        "POST",
-        DEPRECATIONS_PATH,
+    _write(
         DEPRECATIONS_PATH,
         deprecate,
         "deprecateVersion",
         "Deprecate a published version",
-        "Only the owner team or the platform team." + _AUTH,
-        tags=_TAGS,
-        body=Content(DeprecateBody),
-        replies=(_accepted(), *_REPLIES),
+        "Only the owner team or the platform team.",
+        DeprecateBody,
     ),
     Endpoint(
         "GET",
