@@ -19,12 +19,10 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
 
 from activities.heartbeat import heartbeating
-from agent_registry.assets.archive import bundle_from_archive, content_hash
+from activities.probe_worker_inputs import stored_bundle, worker_policy
 from agent_registry.assets.bundle import BundleLimits
-from agent_registry.assets.bundle_problems import BundleError
 from agent_registry.assets.refs import AssetRef
 from agent_registry.behaviour.cases import discover_cases
 from agent_registry.behaviour.gates import Published, judge
@@ -33,7 +31,6 @@ from agent_registry.behaviour.run import BehaviourRunError, EvalClient, run_beha
 from agent_registry.config import Settings
 from agent_registry.evals.findings import Finding
 from agent_registry.lifecycle import RiskTier
-from agent_registry.policy_loader import PolicyError, load_policy
 
 BEHAVIOUR_ACTIVITY = "run_behaviour_evals"
 
@@ -96,20 +93,13 @@ class BehaviourActivities:
             return self._evaluate(request)
 
     def _evaluate(self, request: BehaviourInput) -> BehaviourOutput:
-        try:
-            policy = load_policy(self._policy_path).behaviour
-        except PolicyError as error:
-            raise ApplicationError(str(error), type="InvalidPolicy", non_retryable=True) from None
-        try:
-            bundle = bundle_from_archive(request.archive, limits=self._limits)
-        except BundleError as error:
-            raise ApplicationError(str(error), type="InvalidBundle", non_retryable=True) from None
-        if content_hash(bundle) != request.content_hash:
-            raise ApplicationError(
-                f"the archive of {request.ref} is not bundle {request.content_hash}",
-                type="InvalidBundle",
-                non_retryable=True,
-            )
+        policy = worker_policy(self._policy_path).behaviour
+        bundle = stored_bundle(
+            request.archive,
+            ref=request.ref,
+            expected_hash=request.content_hash,
+            limits=self._limits,
+        )
         discovery = discover_cases(bundle)
         published = (
             Published(request.published.version, request.published.figures)

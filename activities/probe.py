@@ -14,17 +14,14 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
 
 from activities.heartbeat import heartbeating
-from agent_registry.assets.archive import bundle_from_archive, content_hash
+from activities.probe_worker_inputs import stored_bundle, worker_policy
 from agent_registry.assets.bundle import BundleLimits
-from agent_registry.assets.bundle_problems import BundleError
 from agent_registry.assets.loader import parse_asset
 from agent_registry.assets.refs import AssetRef
 from agent_registry.evals.findings import Finding
 from agent_registry.mcp_probe.fingerprint import ToolFingerprint
-from agent_registry.policy_loader import PolicyError, load_policy
 
 PROBE_ACTIVITY = "probe_mcp_server"
 
@@ -86,20 +83,13 @@ class ProbeActivities:
             return self._probe(request)
 
     def _probe(self, request: ProbeInput) -> ProbeOutput:
-        try:
-            policy = load_policy(self._policy_path)
-        except PolicyError as error:
-            raise ApplicationError(str(error), type="InvalidPolicy", non_retryable=True) from None
-        try:
-            bundle = bundle_from_archive(request.archive, limits=self._limits)
-        except BundleError as error:
-            raise ApplicationError(str(error), type="InvalidBundle", non_retryable=True) from None
-        if content_hash(bundle) != request.content_hash:
-            raise ApplicationError(
-                f"the archive of {request.ref} is not bundle {request.content_hash}",
-                type="InvalidBundle",
-                non_retryable=True,
-            )
+        policy = worker_policy(self._policy_path)
+        bundle = stored_bundle(
+            request.archive,
+            ref=request.ref,
+            expected_hash=request.content_hash,
+            limits=self._limits,
+        )
         asset = parse_asset(bundle, request.ref.kind)
         # Imported here: the MCP SDK takes most of a second to load.
         from agent_registry.mcp_probe.local import probe_bundle_report
