@@ -479,22 +479,18 @@ class AssetLifecycleWorkflow:
         A probe that no probe worker completes (none polling, or each attempt lost) ends
         at :data:`PROBE_DEADLINE` and becomes the reason of a blocking finding.
         """
-        self._set_waiting("running the live probe of the MCP server on a probe worker")
-        try:
-            output: ProbeOutput = await workflow.execute_activity(
-                PROBE_ACTIVITY,
-                request,
-                result_type=ProbeOutput,
-                task_queue=workflow.info().task_queue + PROBE_QUEUE_SUFFIX,
-                schedule_to_close_timeout=PROBE_DEADLINE,
-                start_to_close_timeout=PROBE_TIMEOUT,
-                heartbeat_timeout=PROBE_HEARTBEAT_TIMEOUT,
-                retry_policy=PROBE_RETRY,
-                summary="run the live MCP probe in the sandbox",
-            )
-        except ActivityError as error:
-            return {"probe": "given", "probe_failure": _failure_message(error)}
-        return {"probe": "given", "probe_output": output}
+        return await self._on_probe_worker(
+            "probe",
+            PROBE_ACTIVITY,
+            request,
+            ProbeOutput,
+            waiting="running the live probe of the MCP server on a probe worker",
+            summary="run the live MCP probe in the sandbox",
+            deadline=PROBE_DEADLINE,
+            attempt=PROBE_TIMEOUT,
+            heartbeat=PROBE_HEARTBEAT_TIMEOUT,
+            retry=PROBE_RETRY,
+        )
 
     async def _behave(self, request: BehaviourInput) -> dict[str, object]:
         """Run the asset's behavioural eval cases on a probe worker; what judging is given.
@@ -502,22 +498,55 @@ class AssetLifecycleWorkflow:
         A run that no probe worker completes ends at :data:`BEHAVIOUR_DEADLINE` and becomes
         the reason of an ``evals.not-run`` finding, judged under the policy.
         """
-        self._set_waiting("running the behavioural evals on a probe worker")
+        return await self._on_probe_worker(
+            "behaviour",
+            BEHAVIOUR_ACTIVITY,
+            request,
+            BehaviourOutput,
+            waiting="running the behavioural evals on a probe worker",
+            summary="run the behavioural evals",
+            deadline=BEHAVIOUR_DEADLINE,
+            attempt=BEHAVIOUR_TIMEOUT,
+            heartbeat=BEHAVIOUR_HEARTBEAT_TIMEOUT,
+            retry=BEHAVIOUR_RETRY,
+        )
+
+    async def _on_probe_worker(
+        self,
+        step: str,
+        activity: str,
+        request: object,
+        result_type: type[object],
+        *,
+        waiting: str,
+        summary: str,
+        deadline: timedelta,
+        attempt: timedelta,
+        heartbeat: timedelta,
+        retry: RetryPolicy,
+    ) -> dict[str, object]:
+        """Run ``activity`` on the probe workers' queue; ``step``'s fields for judging.
+
+        One way for every step that runs untrusted code: on the probe queue, bounded by a
+        deadline that covers waiting for a worker, and a failure becomes
+        ``<step>_failure`` for the evaluation to judge rather than failing the lifecycle.
+        """
+        self._set_waiting(waiting)
         try:
-            output: BehaviourOutput = await workflow.execute_activity(
-                BEHAVIOUR_ACTIVITY,
+            output = await workflow.execute_activity(
+                activity,
                 request,
-                result_type=BehaviourOutput,
+                result_type=result_type,
                 task_queue=workflow.info().task_queue + PROBE_QUEUE_SUFFIX,
-                schedule_to_close_timeout=BEHAVIOUR_DEADLINE,
-                start_to_close_timeout=BEHAVIOUR_TIMEOUT,
-                heartbeat_timeout=BEHAVIOUR_HEARTBEAT_TIMEOUT,
-                retry_policy=BEHAVIOUR_RETRY,
-                summary="run the behavioural evals",
+                schedule_to_close_timeout=deadline,
+                start_to_close_timeout=attempt,
+                heartbeat_timeout=heartbeat,
+                retry_policy=retry,
+                summary=summary,
             )
         except ActivityError as error:
-            return {"behaviour": "given", "behaviour_failure": _failure_message(error)}
-        return {"behaviour": "given", "behaviour_output": output}
+            return {step: "given", f"{step}_failure": _failure_message(error)}
+        return {step: "given", f"{step}_output": output}
 
     async def _review(self) -> Decision:
         """Wait for the review's decision, reminding and escalating on the policy's SLA."""
