@@ -100,7 +100,6 @@ def append_event(
                 f"a change to {ref}"
             )
         return existing
-    seq = head.seq + 1
     event = AuditEvent(
         event_key=event_key,
         at=utcnow(),
@@ -112,9 +111,21 @@ def append_event(
         content_hash=version.content_hash,
         policy_version=version.policy_version,
         detail=detail,
-        seq=seq,
-        prev_hash=head.event_hash,
     )
+    return chain_after(session, head, event)
+
+
+def chain_after(session: Session, head: AuditChainHead, event: AuditEvent) -> AuditEvent:
+    """Link ``event`` after ``head``, add it and advance the head to it.
+
+    The caller holds the head's lock (:func:`_locked_head`). Every kind of event (a
+    version's, a refusal) is linked here, so the chain is computed one way only. The
+    event is flushed before returning, which gives it its id under the lock: id order
+    is chain order.
+    """
+    seq = head.seq + 1
+    event.seq = seq
+    event.prev_hash = head.event_hash
     event.event_hash = event_digest(
         event, seq=seq, prev_hash=head.event_hash, key=session_audit_key(session)
     )

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from agent_registry.registry.audit_chain import event_digest, session_audit_key
-from agent_registry.registry.store.idempotency import _locked_head
+from agent_registry.registry.store.idempotency import _locked_head, chain_after
 from agent_registry.registry.tables import AuditEvent, utcnow
 
 REFUSAL_KIND = "access"
@@ -29,7 +28,6 @@ def record_refusal(
 ) -> AuditEvent:
     """Append a ``refused`` event for ``actor`` attempting ``action``."""
     head = _locked_head(session)
-    seq = head.seq + 1
     event = AuditEvent(
         event_key=event_key,
         at=utcnow(),
@@ -39,14 +37,5 @@ def record_refusal(
         name=action[:300],
         version="-",
         detail={"reason": reason, "status": status},
-        seq=seq,
-        prev_hash=head.event_hash,
     )
-    event.event_hash = event_digest(
-        event, seq=seq, prev_hash=head.event_hash, key=session_audit_key(session)
-    )
-    session.add(event)
-    head.seq = seq
-    head.event_hash = event.event_hash
-    session.flush()
-    return event
+    return chain_after(session, head, event)
