@@ -11,16 +11,19 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated, TextIO
 
 import typer
 from rich.markup import escape
+from sqlmodel import Session
 
 from agent_registry.cli.render import err, out
 from agent_registry.config import Settings
 from agent_registry.registry.audit_chain import (
+    Verification,
     load_chain,
     rekey_chain,
     verify_database,
@@ -40,17 +43,22 @@ def _audit_key(settings: Settings) -> bytes | None:
         raise typer.Exit(1) from None
 
 
+def _on_chain(settings: Settings, step: Callable[[Session], Verification]) -> Verification:
+    """Run ``step`` on the stored chain in one transaction, then let the engine go."""
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        with session_scope(engine) as session:
+            return step(session)
+    finally:
+        engine.dispose()
+
+
 @app.command()
 def verify() -> None:
     """Recompute the audit chain; exit 1 naming the first row that disagrees, if one does."""
     settings = Settings()
     key = _audit_key(settings)
-    engine = make_engine(settings.resolved_database_url)
-    try:
-        with session_scope(engine) as session:
-            result = verify_database(session, key=key)
-    finally:
-        engine.dispose()
+    result = _on_chain(settings, lambda session: verify_database(session, key=key))
     if result.broken is not None:
         err.print(
             f"[bold red]chain broken[/] after {result.count} good events: "
@@ -73,12 +81,7 @@ def rekey() -> None:
     if key is None:
         err.print("[bold red]error:[/] set AGENT_REGISTRY_AUDIT_KEY to the audit key's file first")
         raise typer.Exit(1)
-    engine = make_engine(settings.resolved_database_url)
-    try:
-        with session_scope(engine) as session:
-            result = rekey_chain(session, key=key)
-    finally:
-        engine.dispose()
+    result = _on_chain(settings, lambda session: rekey_chain(session, key=key))
     if result.broken is not None:
         err.print(
             f"[bold red]not re-keyed[/]: the chain is broken after {result.count} good "
