@@ -66,14 +66,23 @@ def make_settings(tmp_path: Path, db_url: str, *, policy: Path | None = None) ->
 
 
 @asynccontextmanager
-async def running_worker(client: Client, settings: Settings, engine: Engine) -> AsyncIterator[None]:
-    """Run the workers the product ships (lifecycle and probe) for the duration of the block."""
-    with (
-        build_worker(client, settings, engine=engine) as worker,
-        build_probe_worker(client, settings) as probe_worker,
-    ):
-        async with worker, probe_worker:
-            yield
+async def running_worker(
+    client: Client, settings: Settings, engine: Engine, *, probe: bool = True
+) -> AsyncIterator[None]:
+    """Run the workers the product ships (lifecycle and probe) for the duration of the block.
+
+    ``probe=False`` runs the lifecycle worker alone, for a second build beside one whose
+    probe worker already serves the queue: one client may not poll the same unversioned
+    queue with two workers (the SDK refuses to create the second).
+    """
+    with build_worker(client, settings, engine=engine) as worker:
+        if not probe:
+            async with worker:
+                yield
+            return
+        with build_probe_worker(client, settings) as probe_worker:
+            async with worker, probe_worker:
+                yield
 
 
 def copy_example(relative: str, tmp_path: Path) -> Path:

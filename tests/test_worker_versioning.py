@@ -71,7 +71,8 @@ async def test_a_new_build_takes_new_work_and_published_lifecycles_move_at_conti
         first = await approve_until_published(client, first)
         assert await _build_of(first) == "build-1"
 
-        async with running_worker(client, new, sqlite_engine):
+        # The probe queue is not versioned: the first build's probe worker serves both.
+        async with running_worker(client, new, sqlite_engine, probe=False):
             await _make_current(client, new)
             second = await submit_path(client, new, copy_example("skills/release-notes", tmp_path))
             await wait_for_stage(second, Stage.IN_REVIEW)
