@@ -26,10 +26,11 @@ from urllib.parse import urlencode
 from pydantic import BaseModel
 
 from agent_registry.api.write_schemas import LIFECYCLE_STATUS_PATH, StatusReply, WriteReply
+from agent_registry.catalog.credentials import caller_headers
 from agent_registry.cli.errors import CliError
 from agent_registry.cli.serve import DEFAULT_PORT
 from agent_registry.config import Settings
-from agent_registry.identity.http import IDENTITY_HEADER, LOCAL_AS_HEADER, UNVERIFIED
+from agent_registry.identity.http import IDENTITY_HEADER, UNVERIFIED
 from agent_registry.identity.login import LoginError, TokenCache, client_credentials, refresh
 
 HTTP_TIMEOUT_SECONDS = 60
@@ -86,13 +87,15 @@ def bearer_token(settings: Settings, cache: TokenCache | None = None) -> str:
 
 def credential_headers(settings: Settings, as_user: str | None) -> dict[str, str]:
     """How this request names its caller, for the configured identity mode."""
-    if settings.identity_mode == "local":
-        return {LOCAL_AS_HEADER: (as_user or getpass.getuser()).strip()}
-    if as_user:
+    if settings.identity_mode != "local" and as_user:
         raise CliError(
             "--as is for the local mode only; the registry knows you from agentreg login"
         )
-    return {"Authorization": f"Bearer {bearer_token(settings)}"}
+    return caller_headers(
+        settings,
+        local_user=lambda: as_user or getpass.getuser(),
+        token=lambda: bearer_token(settings),
+    )
 
 
 def _request(
