@@ -9,6 +9,7 @@ regressions, with the published version's figures compared.
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
@@ -82,9 +83,12 @@ async def test_figures_reach_review_and_a_regression_against_the_published_versi
     model: MessagesStandIn,
 ) -> None:
     settings = _settings(tmp_path, sqlite_url, model)
+    # Tests share one dev server, where a version is submitted once: versions of our own.
+    tag = uuid.uuid4().hex[:8]
+    v1, v2 = f"1.0.0-r{tag}", f"1.1.0-r{tag}"
     first = skill_with_cases(tmp_path / "v1")
     async with running_worker(dev_env.client, settings, sqlite_engine):
-        handle = await submit_path(dev_env.client, settings, first, version="1.0.0")
+        handle = await submit_path(dev_env.client, settings, first, version=v1)
         status = await wait_for_stage(handle, Stage.IN_REVIEW, timeout=EVAL_WAIT)
 
         assert status.eval is not None and status.eval.passed, status.eval
@@ -95,7 +99,7 @@ async def test_figures_reach_review_and_a_regression_against_the_published_versi
         blocks = messages.progress_blocks(status, ui_link="http://ui")
         shown = json.dumps([block.to_dict() for block in blocks])
         assert "pass rate 67% over 3 run(s); +67 points against no asset" in shown
-        detail = DatabaseCatalog(sqlite_engine).show("skill/release-notes@1.0.0")
+        detail = DatabaseCatalog(sqlite_engine).show(f"skill/release-notes@{v1}")
         assert detail.eval is not None and detail.eval.behaviour == record
 
         await approve_until_published(dev_env.client, handle)
@@ -105,14 +109,14 @@ async def test_figures_reach_review_and_a_regression_against_the_published_versi
         (worse / "graders").mkdir(parents=True)
         (worse / "prompt.md").write_text("Draft the release notes with a security section.\n")
         (worse / "graders" / "security.md").write_text(WORSE_CASE)
-        handle2 = await submit_path(dev_env.client, settings, second, version="1.1.0")
+        handle2 = await submit_path(dev_env.client, settings, second, version=v2)
         failed = await wait_for_stage(handle2, Stage.EVAL_FAILED, timeout=EVAL_WAIT)
 
     assert failed.eval is not None and not failed.eval.passed
     regression = [f for f in failed.eval.top_findings if f.check_id == REGRESSION]
     assert regression and regression[0].severity is Severity.BLOCK
-    assert "below the published 1.0.0's 67%" in regression[0].message
+    assert f"below the published {v1}'s 67%" in regression[0].message
     record2 = failed.eval.behaviour
-    assert record2 is not None and record2.replaces == "1.0.0"
+    assert record2 is not None and record2.replaces == v1
     assert record2.figures.pass_rate == pytest.approx(2 / 4)
     assert record2.replaced_delta == pytest.approx(2 / 4 - 2 / 3)
