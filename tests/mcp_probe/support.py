@@ -7,7 +7,7 @@ import os
 import shutil
 from importlib.metadata import version as installed_version
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import yaml
@@ -19,6 +19,10 @@ from agent_registry.mcp_probe.launch import LaunchSpec, resolve_launch
 from agent_registry.mcp_probe.local import default_cache_dir
 from agent_registry.mcp_probe.runtime import ensure_runtime
 from agent_registry.mcp_probe.sandbox import sandbox_problem
+
+if TYPE_CHECKING:
+    from agent_registry.evals.findings import Finding
+    from agent_registry.mcp_probe.fingerprint import ToolFingerprint
 
 SERVERS = Path(__file__).parent / "servers"
 HOSTILE = Path(__file__).parent / "hostile"
@@ -33,6 +37,9 @@ MCP_PACKAGE = {
 
 CACHE = default_cache_dir()
 """The probe cache the tests share across runs: installs are made once per version."""
+
+CAP = 1024 * 1024
+"""The output cap the probe tests give a server: far above what a well-behaved one writes."""
 
 _PROBLEM = sandbox_problem()
 needs_sandbox = pytest.mark.skipif(
@@ -117,3 +124,26 @@ def prepared_launch(asset: ParsedAsset) -> LaunchSpec:
         return launch
     runtime = ensure_runtime(launch.runtime, CACHE)
     return launch.with_runtime(runtime.root, runtime.command, runtime.bin_dir)
+
+
+async def probe_server(
+    asset: ParsedAsset,
+    folder: Path,
+    *,
+    timeout: float,
+    max_output_bytes: int = CAP,
+    baseline: list[ToolFingerprint] | None = None,
+) -> tuple[list[Finding], list[ToolFingerprint]]:
+    """Probe ``asset`` unpacked in ``folder`` as the tests do: the shared install cache."""
+    # Imported here: the MCP SDK takes most of a second to load, and not every test
+    # using these folders starts a server.
+    from agent_registry.mcp_probe.verify import probe_asset
+
+    return await probe_asset(
+        asset,
+        bundle_dir=folder,
+        timeout=timeout,
+        max_output_bytes=max_output_bytes,
+        baseline=baseline,
+        cache_dir=CACHE,
+    )

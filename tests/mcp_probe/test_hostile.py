@@ -25,21 +25,22 @@ import pytest
 from agent_registry.mcp_probe.result import ProbeOutcome, ProbeResult
 from agent_registry.mcp_probe.run import probe
 from agent_registry.mcp_probe.sandbox import SandboxLimits
-from agent_registry.mcp_probe.verify import probe_asset, probe_asset_report
+from agent_registry.mcp_probe.verify import probe_asset_report
 from tests.mcp_probe.support import (
     CACHE,
+    CAP,
     HOSTILE,
     READ_TOOLS,
     bundled_server,
     needs_sandbox,
     prepared_launch,
+    probe_server,
     processes_with,
 )
 
 pytestmark = needs_sandbox
 
 TIMEOUT = 3.0
-CAP = 1024 * 1024
 GONE_WITHIN = 5.0
 
 
@@ -186,14 +187,7 @@ async def test_server_that_sleeps_forever_is_stopped_at_the_timeout(tmp_path: Pa
     )
 
     started = time.monotonic()
-    findings, _ = await probe_asset(
-        asset,
-        bundle_dir=folder,
-        timeout=TIMEOUT,
-        max_output_bytes=CAP,
-        baseline=None,
-        cache_dir=CACHE,
-    )
+    findings, _ = await probe_server(asset, folder, timeout=TIMEOUT)
 
     assert time.monotonic() - started < TIMEOUT + GONE_WITHIN
     assert [f.check_id for f in findings] == ["probe.timeout"]
@@ -316,14 +310,7 @@ async def test_escape_sequences_in_the_server_error_reach_findings_as_text(tmp_p
         folder, "attack.py", tools=READ_TOOLS, args=["escapes"], sdk=False, source=HOSTILE
     )
 
-    findings, _ = await probe_asset(
-        asset,
-        bundle_dir=folder,
-        timeout=TIMEOUT,
-        max_output_bytes=CAP,
-        baseline=None,
-        cache_dir=CACHE,
-    )
+    findings, _ = await probe_server(asset, folder, timeout=TIMEOUT)
 
     [failed] = [f for f in findings if f.check_id == "probe.failed"]
     assert "\\x1b[2J\\x1b]0;owned\\x07" in failed.message, failed.message
