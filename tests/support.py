@@ -15,8 +15,9 @@ from pathlib import Path
 
 from sqlalchemy import Engine, func, select
 from sqlmodel import Session
+from temporalio.api.enums.v1 import EventType
 from temporalio.api.testservice.v1 import SleepRequest, UnlockTimeSkippingRequest
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
@@ -312,3 +313,17 @@ def count_published_events(engine: Engine, ref: AssetRef) -> int:
             )
         ).one()[0]
     return count
+
+
+async def scheduled_activities(handle: WorkflowHandle[object, object]) -> list[tuple[str, str]]:
+    """(activity, task queue) of every activity a lifecycle scheduled, in order.
+
+    What the tests of the probe-worker steps read to check which queue ran what, and
+    in which order against the eval bar.
+    """
+    found = []
+    async for event in handle.fetch_history_events():
+        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+            attributes = event.activity_task_scheduled_event_attributes
+            found.append((attributes.activity_type.name, attributes.task_queue.name))
+    return found

@@ -14,8 +14,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
-from temporalio.api.enums.v1 import EventType
-from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from activities.behaviour import BEHAVIOUR_ACTIVITY
@@ -35,19 +33,11 @@ from tests.support import (
     copy_example,
     make_settings,
     running_worker,
+    scheduled_activities,
     skip_time,
     submit_path,
     wait_for_stage,
 )
-
-
-async def _scheduled(handle: WorkflowHandle[object, object]) -> list[tuple[str, str]]:
-    found = []
-    async for event in handle.fetch_history_events():
-        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
-            attributes = event.activity_task_scheduled_event_attributes
-            found.append((attributes.activity_type.name, attributes.task_queue.name))
-    return found
 
 
 @pytest.mark.asyncio(loop_scope="session")
@@ -66,7 +56,7 @@ async def test_without_a_model_credential_the_cases_are_recorded_as_not_run(
     assert "3 behavioural eval case(s) were not run" in finding.message
     assert "AGENT_REGISTRY_MODEL_API_KEY" in finding.message
     assert status.eval.behaviour is None
-    scheduled = await _scheduled(handle)
+    scheduled = await scheduled_activities(handle)
     runs = [queue for name, queue in scheduled if name == BEHAVIOUR_ACTIVITY]
     assert runs == [settings.probe_task_queue], "on the probe workers, never the main one"
     evals = [i for i, (name, _) in enumerate(scheduled) if name == "evaluate_version"]
@@ -86,7 +76,9 @@ async def test_an_asset_without_cases_sends_nothing_to_the_probe_workers(
         status = await wait_for_stage(handle, Stage.IN_REVIEW)
 
     assert status.eval is not None and status.eval.passed
-    assert [name for name, _ in await _scheduled(handle) if name == BEHAVIOUR_ACTIVITY] == []
+    assert [
+        name for name, _ in await scheduled_activities(handle) if name == BEHAVIOUR_ACTIVITY
+    ] == []
     assert not [f for f in status.eval.top_findings if f.check_id.startswith("evals.")]
 
 

@@ -7,8 +7,6 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
-from temporalio.api.enums.v1 import EventType
-from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from activities.probe import PROBE_ACTIVITY
@@ -19,6 +17,7 @@ from tests.support import (
     copy_example,
     make_settings,
     running_worker,
+    scheduled_activities,
     skip_time,
     submit_path,
     wait_for_stage,
@@ -27,16 +26,6 @@ from worker import build_worker
 from workflows.asset_lifecycle import PROBE_DEADLINE
 
 pytestmark = [pytest.mark.asyncio(loop_scope="session"), needs_sandbox]
-
-
-async def _scheduled(handle: WorkflowHandle[object, object]) -> list[tuple[str, str]]:
-    """(activity, task queue) of every activity the lifecycle scheduled."""
-    found = []
-    async for event in handle.fetch_history_events():
-        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
-            attributes = event.activity_task_scheduled_event_attributes
-            found.append((attributes.activity_type.name, attributes.task_queue.name))
-    return found
 
 
 async def test_mcp_server_is_probed_on_the_probe_queue_after_the_static_bar(
@@ -50,7 +39,7 @@ async def test_mcp_server_is_probed_on_the_probe_queue_after_the_static_bar(
         status = await wait_for_stage(handle, Stage.IN_REVIEW)
 
     assert status.eval is not None and status.eval.passed
-    scheduled = await _scheduled(handle)
+    scheduled = await scheduled_activities(handle)
     evals = [i for i, (name, _) in enumerate(scheduled) if name == "evaluate_version"]
     probes = [i for i, (name, _) in enumerate(scheduled) if name == PROBE_ACTIVITY]
     assert len(probes) == 1 and len(evals) == 2
@@ -72,7 +61,7 @@ async def test_bundle_the_static_bar_blocks_starts_no_probe(
         status = await wait_for_stage(handle, Stage.EVAL_FAILED)
 
     assert status.eval is not None and not status.eval.passed
-    assert [name for name, _ in await _scheduled(handle) if name == PROBE_ACTIVITY] == []
+    assert [name for name, _ in await scheduled_activities(handle) if name == PROBE_ACTIVITY] == []
 
 
 async def test_no_probe_worker_ends_in_a_blocking_finding_not_a_hang(
