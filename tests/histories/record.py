@@ -19,10 +19,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from temporalio.api.enums.v1 import IndexedValueType
-from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client, WorkflowHandle
-from temporalio.common import SearchAttributeIndexedValueType
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
@@ -45,6 +42,7 @@ from agent_registry.registry.db import make_engine, upgrade_database
 from agent_registry.temporal import ALL_SEARCH_ATTRIBUTES
 from tests.real_client.behaviour_cases import skill_with_cases
 from tests.support import EXAMPLES, revise_path, running_worker
+from tests.time_skipping import time_skipping_env
 
 BIN_DIR = Path(sys.executable).parent
 
@@ -157,67 +155,41 @@ POLICY = Path(__file__).resolve().parents[2] / "examples" / "policies" / "second
 
 async def record(target: Path, only: list[str] | None = None) -> None:
     """Run every scenario (or those in ``only``) and write ``target/<scenario>.json``."""
-    target.mkdir(parents=True, exist_ok=True)
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(BIN_DIR / "temporal"),
         search_attributes=ALL_SEARCH_ATTRIBUTES,
         data_converter=pydantic_data_converter,
     )
     async with env:
-        with tempfile.TemporaryDirectory() as scratch:
-            url = f"sqlite:///{scratch}/registry.db"
-            upgrade_database(url)
-            engine = make_engine(url)
-            settings = Settings(
-                _env_file=None, database_url=url, task_queue="record", policy=POLICY
-            )  # type: ignore[call-arg]
-            async with running_worker(env.client, settings, engine):
-                for name, (example, scenario) in SCENARIOS.items():
-                    if only and name not in only:
-                        continue
-                    folder = (
-                        example(Path(scratch) / name) if callable(example) else EXAMPLES / example
-                    )
-                    await _run(env.client, settings, target / f"{name}.json", folder, scenario)
-            engine.dispose()
+        await _record_on(env.client, target, SCENARIOS, only)
 
 
 async def record_time_skipped(target: Path, only: list[str] | None = None) -> None:
     """Run the :data:`TIME_SKIPPED` scenarios (or those in ``only``) into ``target``."""
+    async with time_skipping_env() as env:
+        await _record_on(env.client, target, TIME_SKIPPED, only)
+
+
+async def _record_on(
+    client: Client,
+    target: Path,
+    scenarios: dict[str, tuple[Example, Callable[[Handle, Settings], Awaitable[None]]]],
+    only: list[str] | None,
+) -> None:
+    """Run ``scenarios`` (or those in ``only``) on one worker and a scratch registry."""
     target.mkdir(parents=True, exist_ok=True)
-    env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(BIN_DIR / "temporal-test-server"),
-        data_converter=pydantic_data_converter,
-    )
-    async with env:
-        kinds = {
-            SearchAttributeIndexedValueType.KEYWORD: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
-            SearchAttributeIndexedValueType.DATETIME: IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
-        }
-        await env.client.operator_service.add_search_attributes(
-            AddSearchAttributesRequest(
-                namespace=env.client.namespace,
-                search_attributes={
-                    key.name: kinds[key.indexed_value_type] for key in ALL_SEARCH_ATTRIBUTES
-                },
-            )
-        )
-        with tempfile.TemporaryDirectory() as scratch:
-            url = f"sqlite:///{scratch}/registry.db"
-            upgrade_database(url)
-            engine = make_engine(url)
-            settings = Settings(
-                _env_file=None, database_url=url, task_queue="record", policy=POLICY
-            )  # type: ignore[call-arg]
-            async with running_worker(env.client, settings, engine):
-                for name, (example, scenario) in TIME_SKIPPED.items():
-                    if only and name not in only:
-                        continue
-                    folder = (
-                        example(Path(scratch) / name) if callable(example) else EXAMPLES / example
-                    )
-                    await _run(env.client, settings, target / f"{name}.json", folder, scenario)
-            engine.dispose()
+    with tempfile.TemporaryDirectory() as scratch:
+        url = f"sqlite:///{scratch}/registry.db"
+        upgrade_database(url)
+        engine = make_engine(url)
+        settings = Settings(_env_file=None, database_url=url, task_queue="record", policy=POLICY)  # type: ignore[call-arg]
+        async with running_worker(client, settings, engine):
+            for name, (example, scenario) in scenarios.items():
+                if only and name not in only:
+                    continue
+                folder = example(Path(scratch) / name) if callable(example) else EXAMPLES / example
+                await _run(client, settings, target / f"{name}.json", folder, scenario)
+        engine.dispose()
 
 
 async def _run(
