@@ -16,6 +16,11 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from agent_registry.assets.bundle import BundleLimits
+from agent_registry.mcp_registry.allowed_upstreams import (
+    OFFICIAL_UPSTREAM,
+    UpstreamNotAllowedError,
+    allowed_entry,
+)
 
 DEFAULT_TASK_QUEUE = "agent-registry"
 
@@ -92,6 +97,12 @@ class Settings(BaseSettings):
         oidc_token_type: ``at+jwt`` (RFC 9068) takes only tokens typed as access
             tokens; ``any`` for providers whose access tokens are untyped (a token with
             an ID token's ``nonce``/``at_hash``/``c_hash`` is still refused).
+        mcp_upstreams: The upstream MCP registries scheduled imports may read, named by
+            the platform team (a JSON list in ``AGENT_REGISTRY_MCP_UPSTREAMS``): the
+            worker fetches them from inside the network, so a watch on any other URL is
+            refused (see :mod:`agent_registry.mcp_registry.allowed_upstreams`). https
+            only, except http on a loopback host listed itself. The official registry
+            alone by default.
     """
 
     model_config = SettingsConfigDict(
@@ -148,6 +159,16 @@ class Settings(BaseSettings):
     model_api_key: SecretStr | None = None
     model_base_url: str | None = None
     claude_binary: Path | None = None
+    mcp_upstreams: list[str] = Field(default_factory=lambda: [OFFICIAL_UPSTREAM])
+
+    @field_validator("mcp_upstreams")
+    @classmethod
+    def _usable_upstreams(cls, values: list[str]) -> list[str]:
+        """Each entry normalized; a plain-http non-loopback entry stops the process."""
+        try:
+            return [allowed_entry(value) for value in values]
+        except UpstreamNotAllowedError as error:
+            raise ValueError(str(error)) from None
 
     @field_validator(
         "database_url",
