@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from agent_registry.assets.refs import AssetKind, AssetRef
 from agent_registry.catalog.models import InstallEvent, UsageEvent
-from agent_registry.evals.findings import Finding
+from agent_registry.evals.findings import Finding, Severity
 from agent_registry.lifecycle import RiskTier, Stage
 from agent_registry.registry import store
 
@@ -74,6 +74,28 @@ def move(session: Session, ref: AssetRef, stage: Stage, *, actor: str = "agent-r
         actor=actor,
         event_key=f"{ref.workflow_id}/stage/{stage.value}",
     )
+
+
+def blocked(
+    session: Session, ref: AssetRef, *, check_id: str, archive: bytes, message: str = "found"
+) -> None:
+    """Register a version whose eval failed on one blocking ``check_id`` finding.
+
+    What the purge tests start from: a bundle the eval bar blocked (for a secret, or
+    for anything else), in EvalFailed.
+    """
+    register(session, ref, archive=archive)
+    store.record_eval(
+        session,
+        ref=ref,
+        run_key=f"{ref}/eval",
+        policy_version="1",
+        passed=False,
+        risk_tier=RiskTier.LOW,
+        tier_reasons=[],
+        findings=[Finding(check_id=check_id, severity=Severity.BLOCK, message=message)],
+    )
+    move(session, ref, Stage.EVAL_FAILED)
 
 
 def publish(session: Session, ref: AssetRef, *, approvers: Sequence[str] = (APPROVER,)) -> None:

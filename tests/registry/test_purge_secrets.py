@@ -5,11 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from agent_registry.assets.refs import AssetRef
-from agent_registry.evals.findings import Finding, Severity
-from agent_registry.lifecycle import RiskTier, Stage
 from agent_registry.registry import store
 from agent_registry.registry.db import session_scope
 from agent_registry.registry.store.purge import PURGE_ACTION, purge_secret_bundles
@@ -20,27 +18,16 @@ LEAKY = AssetRef.parse("skill/leaky@1.0.0")
 SLOPPY = AssetRef.parse("skill/sloppy@1.0.0")
 
 
-def _failed(session: Session, ref: AssetRef, check_id: str, archive: bytes) -> None:
-    seeding.register(session, ref, archive=archive)
-    store.record_eval(
-        session,
-        ref=ref,
-        run_key=f"{ref}/eval",
-        policy_version="1",
-        passed=False,
-        risk_tier=RiskTier.LOW,
-        tier_reasons=[],
-        findings=[Finding(check_id=check_id, severity=Severity.BLOCK, message="found")],
-    )
-    seeding.move(session, ref, Stage.EVAL_FAILED)
-
-
 def test_a_bundle_blocked_for_a_secret_is_purged_and_the_audit_keeps_why(
     sqlite_engine: Engine,
 ) -> None:
     with session_scope(sqlite_engine) as session:
-        _failed(session, LEAKY, "secrets.aws-access-key", b"bytes with AKIA key")
-        _failed(session, SLOPPY, "spec.description-missing", b"bytes without a secret")
+        seeding.blocked(
+            session, LEAKY, check_id="secrets.aws-access-key", archive=b"bytes with AKIA key"
+        )
+        seeding.blocked(
+            session, SLOPPY, check_id="spec.description-missing", archive=b"bytes without a secret"
+        )
         hashes = {ref: store.get_version(session, ref=ref).content_hash for ref in (LEAKY, SLOPPY)}
 
     # Within the revision window nothing is purged: a false-positive mark re-reads it.

@@ -18,8 +18,7 @@ from sqlmodel import Session, select
 from temporalio.testing import WorkflowEnvironment
 
 from agent_registry.assets.refs import AssetRef
-from agent_registry.evals.findings import Finding, Severity
-from agent_registry.lifecycle import RiskTier, Stage
+from agent_registry.lifecycle import Stage
 from agent_registry.registry import store
 from agent_registry.registry.db import session_scope
 from agent_registry.registry.store.purge import PURGE_ACTION, purge_blocked_bundle
@@ -67,29 +66,26 @@ async def test_a_lifecycle_blocked_for_a_secret_purges_its_bundle_when_the_windo
     assert SECRET not in history.to_json()
 
 
-def _failed(session: Session, ref: AssetRef, check_id: str, archive: bytes) -> None:
-    seeding.register(session, ref, archive=archive)
-    store.record_eval(
-        session,
-        ref=ref,
-        run_key=f"{ref}/eval",
-        policy_version="1",
-        passed=False,
-        risk_tier=RiskTier.LOW,
-        tier_reasons=[],
-        findings=[Finding(check_id=check_id, severity=Severity.BLOCK, message=f"found {SECRET}")],
-    )
-    seeding.move(session, ref, Stage.EVAL_FAILED)
-
-
 def test_the_purge_activity_is_idempotent_and_purges_only_a_secret_block(
     sqlite_engine: Engine,
 ) -> None:
     leaky = AssetRef.parse("skill/leaky@1.0.0")
     sloppy = AssetRef.parse("skill/sloppy@1.0.0")
     with session_scope(sqlite_engine) as session:
-        _failed(session, leaky, "secrets.aws-access-key", b"bytes with a key")
-        _failed(session, sloppy, "spec.description-missing", b"bytes without one")
+        seeding.blocked(
+            session,
+            leaky,
+            check_id="secrets.aws-access-key",
+            archive=b"bytes with a key",
+            message=f"found {SECRET}",
+        )
+        seeding.blocked(
+            session,
+            sloppy,
+            check_id="spec.description-missing",
+            archive=b"bytes without one",
+            message=f"found {SECRET}",
+        )
     with session_scope(sqlite_engine) as session:
         assert purge_blocked_bundle(session, ref=leaky) is True
         assert purge_blocked_bundle(session, ref=sloppy) is False
