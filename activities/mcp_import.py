@@ -6,6 +6,11 @@ whether a machine wrote it follows from that principal's kind, never from the dr
 The worker holds namespace credentials, the people who set up watches do not, so the
 principal in the schedule's input is the server's word.
 
+Both activities read only an upstream the platform team named
+(``AGENT_REGISTRY_MCP_UPSTREAMS``), checked again here before any request whatever the
+schedule's input says: the worker sits inside the network, and a schedule may predate
+the list or have been edited in Temporal directly.
+
 Both activities are idempotent. Planning only reads. Submitting a pick starts its
 version's lifecycle under the deterministic workflow id ``asset/<kind>/<name>/<version>``,
 so a retried or repeated submission finds the lifecycle already started and reports
@@ -33,6 +38,7 @@ from agent_registry.cli.mcp_submit import prepare_folder
 from agent_registry.config import Settings
 from agent_registry.contract import Submission
 from agent_registry.identity.principal import Principal
+from agent_registry.mcp_registry.allowed_upstreams import UpstreamNotAllowedError, check_upstream
 from agent_registry.mcp_registry.contract import (
     PLAN_ACTIVITY,
     SUBMIT_ACTIVITY,
@@ -73,6 +79,7 @@ class McpImportActivities:
             ApplicationError: The upstream failed (retried; the message says how).
         """
         plan = ImportPlan()
+        self._require_allowed(request.upstream)
         try:
             async with UpstreamRegistry(request.upstream) as upstream:
                 for name in request.names:
@@ -118,6 +125,7 @@ class McpImportActivities:
                 type="Unverified",
                 non_retryable=True,
             )
+        self._require_allowed(request.upstream)
         try:
             async with UpstreamRegistry(request.upstream) as upstream:
                 entry = await upstream.version(pick.name, pick.version)
@@ -150,6 +158,22 @@ class McpImportActivities:
             status="submitted" if started else "already-submitted",
             message=submission.ref.workflow_id,
         )
+
+    def _require_allowed(self, upstream: str) -> None:
+        """Refuse, before any request, an upstream the platform team did not name.
+
+        The watch route checks this too; checking again here covers a schedule set up
+        before the list existed or edited in Temporal directly, and a list narrowed since.
+
+        Raises:
+            ApplicationError: Not retried; the message names the allowed upstreams.
+        """
+        try:
+            check_upstream(upstream, self._settings.mcp_upstreams)
+        except UpstreamNotAllowedError as error:
+            raise ApplicationError(
+                str(error), type="UpstreamNotAllowed", non_retryable=True
+            ) from None
 
     async def _start(self, submission: Submission) -> bool:
         """Start the lifecycle; False when the version was submitted before."""

@@ -51,12 +51,11 @@ from tests.idp.fixture import (
     BOT_CLIENT,
     BOT_SECRET,
     IdentityProvider,
-    new_signing_key,
-    require_node_provider,
+    one_key_provider,
 )
 from tests.mcp_registry.support import TIME, TIME_TOOLS, server_archive, upstream
 from tests.mcp_registry.test_import_lifecycle import _run_once
-from tests.mcp_registry.upstream_double import Upstream, serving
+from tests.mcp_registry.upstream_double import Upstream, allowing, serving
 from tests.registry_server import registry_server
 from tests.support import STARTED, make_settings, running_worker
 
@@ -66,12 +65,8 @@ BOT_EMAIL = f"{BOT_CLIENT}@clients.127.0.0.1"
 @pytest.fixture(scope="module")
 def idp() -> Iterator[IdentityProvider]:
     """``oidc-provider`` on loopback, signing with one fresh RSA key (kid ``k1``)."""
-    node = require_node_provider()
-    _, jwk = new_signing_key("k1")
-    provider = IdentityProvider(node=node, keys=[jwk])
-    provider.start()
-    yield provider
-    provider.stop()
+    with one_key_provider() as provider:
+        yield provider
 
 
 def _released(version: str) -> dict[str, Any]:
@@ -182,6 +177,7 @@ async def test_the_scheduled_submission_is_the_verified_watchers(
     double = Upstream()
     double.add(_released(held))
     with serving(double) as upstream_url:
+        settings = allowing(settings, upstream_url)
         async with (
             registry_server(settings, client, sqlite_engine, authenticator=_oidc(idp)) as url,
             aiohttp.ClientSession() as http,
@@ -229,6 +225,7 @@ async def test_local_mode_watch_takes_as_and_says_it_is_unverified(
     double.add(_released("2026.10.19"))
     with serving(double) as upstream_url:
         name = f"io.example.w{uuid.uuid4().hex[:8]}/time"  # a schedule of this test's own
+        base = allowing(base, upstream_url)
         async with registry_server(base, client, sqlite_engine) as url:
             settings = base.model_copy(update={"api_url": url})
             reply = await asyncio.to_thread(

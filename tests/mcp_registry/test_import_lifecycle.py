@@ -43,7 +43,7 @@ from agent_registry.registry.db import session_scope
 from tests import seeding
 from tests.mcp_probe.support import needs_sandbox
 from tests.mcp_registry.support import GITHUB, TIME, TIME_TOOLS, server_archive, upstream
-from tests.mcp_registry.upstream_double import Upstream, serving
+from tests.mcp_registry.upstream_double import Upstream, allowing, serving
 from tests.registry_server import registry_server
 from tests.support import STARTED, make_settings, principal, running_worker, wait_for_stage
 
@@ -161,6 +161,7 @@ async def test_schedule_submits_each_new_upstream_version_once(
     double = Upstream()
     double.add(_released(upstream("time"), held))
     with serving(double) as url:
+        settings = allowing(settings, url)
         async with (
             running_worker(client, settings, sqlite_engine),
             registry_server(settings, client, sqlite_engine) as api,

@@ -15,6 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
+from agent_registry.config import Settings
 from tests.api.live import live_server
 
 
@@ -131,3 +132,12 @@ def serving(upstream: Upstream) -> Iterator[str]:
     """Serve ``upstream`` on 127.0.0.1 and a free port; yields the base URL."""
     with live_server(build_app(upstream)) as url:
         yield url
+
+
+def allowing(settings: Settings, *upstreams: str) -> Settings:
+    """``settings`` with ``upstreams`` as the allowed MCP registries.
+
+    As a platform team lists a loopback mirror: by default only the official registry
+    may be read, and the doubles serve on loopback ports.
+    """
+    return settings.model_copy(update={"mcp_upstreams": list(upstreams)})

@@ -7,10 +7,15 @@ server resolves the caller (:func:`~agent_registry.identity.http.require_princip
 creates or updates the Schedule itself, and records that principal in the Schedule's
 input. Users hold no Temporal credentials; the submissions the worker makes are the
 verified watcher's, machine-authored when the watcher is a machine.
+
+The worker reads the upstream from inside the organization's network, so the route
+takes only an upstream the platform team listed (``AGENT_REGISTRY_MCP_UPSTREAMS``) and
+only from a member of the policy's ``platform`` group; anything else is a 403.
 """
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -39,13 +44,20 @@ from agent_registry.api.endpoint import (
     error_reply,
     model_reply,
 )
+from agent_registry.api.errors import ApiError
 from agent_registry.api.paths import API_PREFIX
 from agent_registry.api.writes import GATEWAY, MAX_JSON_BYTES
 from agent_registry.config import Settings
 from agent_registry.identity.http import require_principal
+from agent_registry.identity.principal import Principal, one_line
+from agent_registry.mcp_registry.allowed_upstreams import UpstreamNotAllowedError, check_upstream
 from agent_registry.mcp_registry.contract import MCP_IMPORT_WORKFLOW, McpImportInput, schedule_id
+from agent_registry.policy_loader import PolicyError, load_policy
 
 MCP_WATCHES_PATH = f"{API_PREFIX}/mcp-watches"
+
+WATCH_GROUP = "platform"
+"""The policy group whose members may set up watches."""
 
 MIN_EVERY_SECONDS = 60
 """An upstream registry is asked at most once a minute per watch."""
@@ -93,10 +105,16 @@ class WatchReply(BaseModel):
 async def watch(request: web.Request) -> web.StreamResponse:
     """Create or update the watch's Schedule, recording the caller as its submitter."""
     principal = await require_principal(request)
+    settings = request.app[SETTINGS]
+    await asyncio.to_thread(_require_watcher, settings, principal)
     body = validate(await read_json(request, max_bytes=MAX_JSON_BYTES), WatchBody, what="the watch")
+    try:
+        upstream = check_upstream(body.upstream, settings.mcp_upstreams)
+    except UpstreamNotAllowedError as error:
+        raise ApiError(403, f"refused: {error}") from None
     names = sorted(set(body.names))
     import_input = McpImportInput(
-        upstream=body.upstream,
+        upstream=upstream,
         names=names,
         team=body.team,
         submitter=principal.email,
@@ -104,7 +122,7 @@ async def watch(request: web.Request) -> web.StreamResponse:
     )
     client = await request.app[GATEWAY].client()
     every = timedelta(seconds=body.every_seconds)
-    sid = await watch_schedule(client, request.app[SETTINGS], import_input, every=every)
+    sid = await watch_schedule(client, settings, import_input, every=every)
     return model_reply(
         WatchReply(
             schedule_id=sid,
@@ -114,6 +132,27 @@ async def watch(request: web.Request) -> web.StreamResponse:
             identity="verified" if principal.verified else "unverified",
         )
     )
+
+
+def _require_watcher(settings: Settings, principal: Principal) -> None:
+    """Refuse (403) a caller outside the policy's ``platform`` group.
+
+    A watch makes the worker read an upstream and submit on the watcher's behalf for as
+    long as the schedule lives: it is the platform team's to set, like the upstreams.
+
+    Raises:
+        ApiError: 403 when the caller is not a member, or the policy cannot be read.
+    """
+    try:
+        policy = load_policy(settings.policy)
+    except PolicyError:
+        raise ApiError(403, "refused: the policy cannot be read to check who may watch") from None
+    if not policy.is_member(principal.email, WATCH_GROUP, verified_groups=principal.groups):
+        raise ApiError(
+            403,
+            f"refused: {one_line(principal.email)} is not in the policy's "
+            f"'{WATCH_GROUP}' group, whose members set up MCP watches",
+        )
 
 
 async def watch_schedule(
@@ -167,7 +206,12 @@ ENDPOINTS: tuple[Endpoint, ...] = (
             Reply(200, "The schedule, and whose its submissions are.", Content(WatchReply)),
             error_reply(400, "The body is not valid; the error names the field."),
             error_reply(401, "No credential, or one that does not verify (one line)."),
-            error_reply(403, "Refused: local mode from another machine."),
+            error_reply(
+                403,
+                "Refused: local mode from another machine; a caller outside the policy's "
+                "`platform` group; or an upstream that is not one of the allowed MCP "
+                "registries (`AGENT_REGISTRY_MCP_UPSTREAMS`), which the line names.",
+            ),
         ),
     ),
 )

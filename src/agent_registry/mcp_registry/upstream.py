@@ -4,9 +4,10 @@ An upstream registry is outside the organization, so everything it answers is
 checked before anyone acts on it: each page must be a ``ServerList`` (or a
 ``ServerResponse``), each ``server.json`` must pass the published schema and name the
 server and version that were asked for, and every read is bounded in time, size and
-page count. Any failure is one :class:`UpstreamError` naming the registry, the URL and
-what was wrong; callers read everything they need first and act only when all of it
-passed, so a failure leaves nothing half-imported.
+page count; redirects are followed only on the registry's own origin. Any failure
+is one :class:`UpstreamError` naming the registry, the URL and what was wrong;
+callers read everything they need first and act only when all of it passed, so a
+failure leaves nothing half-imported.
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ import json
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import quote, urlencode, urljoin, urlsplit
 
 import aiohttp
 
+from agent_registry.identity.principal import one_line
+from agent_registry.mcp_registry.allowed_upstreams import UpstreamNotAllowedError, origin
 from agent_registry.mcp_registry.server_schema import describe_problems, schema_problems
 from agent_registry.mcp_registry.spec import (
     LATEST,
@@ -40,6 +43,9 @@ MAX_PAGES = 100
 
 MAX_BODY_BYTES = 8 * 1024 * 1024
 """Largest answer read; a page of 100 entries is a few hundred KiB."""
+
+MAX_REDIRECTS = 3
+"""Most redirects one request follows, each on the registry's own origin."""
 
 USER_AGENT = "agent-registry-import/1"
 
@@ -154,12 +160,7 @@ class UpstreamRegistry:
         if self._session is None:
             raise RuntimeError("use UpstreamRegistry as an async context manager")
         try:
-            async with self._session.get(url, allow_redirects=True, max_redirects=3) as reply:
-                if reply.status == 404 and missing is not None:
-                    raise UpstreamError(f"{self.base_url} has {missing} ({url} answered 404)")
-                if reply.status != 200:
-                    raise UpstreamError(f"{url} answered HTTP {reply.status}, not a server list")
-                data = await reply.content.read(MAX_BODY_BYTES + 1)
+            data = await self._follow(url, missing=missing)
         except TimeoutError:
             raise UpstreamError(
                 f"{self.base_url} did not answer {url} within {self._timeout:g}s"
@@ -172,6 +173,49 @@ class UpstreamRegistry:
             return json.loads(data)
         except (UnicodeDecodeError, ValueError):
             raise UpstreamError(f"{url} did not answer JSON (a malformed page)") from None
+
+    async def _follow(self, url: str, *, missing: str | None) -> bytes:
+        """The body at ``url``, following redirects only while they stay on its origin.
+
+        A registry allowed by name could otherwise send the reader anywhere, a cloud
+        metadata endpoint or an internal service included, so a redirect to another
+        scheme, host or port is refused rather than followed.
+        """
+        assert self._session is not None
+        start = origin(self.base_url)
+        current = url
+        for _ in range(MAX_REDIRECTS + 1):
+            async with self._session.get(current, allow_redirects=False) as reply:
+                if reply.status in _REDIRECTS:
+                    target = urljoin(current, reply.headers.get("Location", ""))
+                    if _origin_or_none(target) != start:
+                        raise UpstreamError(
+                            f"{current} redirected to {_clipped(target)}, off the origin of "
+                            f"{self.base_url}; not followed"
+                        )
+                    current = target
+                    continue
+                if reply.status == 404 and missing is not None:
+                    raise UpstreamError(f"{self.base_url} has {missing} ({url} answered 404)")
+                if reply.status != 200:
+                    raise UpstreamError(f"{url} answered HTTP {reply.status}, not a server list")
+                return await reply.content.read(MAX_BODY_BYTES + 1)
+        raise UpstreamError(f"{url} redirected more than {MAX_REDIRECTS} times")
+
+
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+
+
+def _origin_or_none(url: str) -> tuple[str, str, int] | None:
+    try:
+        return origin(url)
+    except UpstreamNotAllowedError:
+        return None
+
+
+def _clipped(text: str) -> str:
+    text = one_line(text)
+    return text if len(text) <= 200 else f"{text[:200]}…"
 
 
 def _reason(error: aiohttp.ClientError) -> str:
