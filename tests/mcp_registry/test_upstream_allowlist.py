@@ -133,10 +133,10 @@ def test_only_listed_upstreams_pass_in_one_form() -> None:
 
 def test_the_setting_takes_https_or_listed_loopback_only(tmp_path: Path) -> None:
     def settings(upstreams: list[str]) -> Settings:
-        return Settings(_env_file=None, data_dir=tmp_path, mcp_upstreams=upstreams)  # type: ignore[call-arg]
+        return Settings(_env_file=None, data_dir=tmp_path, mcp_upstreams=upstreams)
 
     assert settings([]).mcp_upstreams == []
-    assert Settings(_env_file=None).mcp_upstreams == [OFFICIAL_UPSTREAM]  # type: ignore[call-arg]
+    assert Settings(_env_file=None).mcp_upstreams == [OFFICIAL_UPSTREAM]
     assert settings(["http://[::1]:9000/", "http://localhost:9"]).mcp_upstreams == [
         "http://[::1]:9000",
         "http://localhost:9",
