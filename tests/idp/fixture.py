@@ -20,7 +20,8 @@ import shutil
 import subprocess
 import urllib.parse
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -143,6 +144,22 @@ class IdentityProvider:
     def jwks_url(self) -> str:
         """The provider's key set (oidc-provider serves it at ``/jwks``)."""
         return f"{self.issuer}/jwks"
+
+
+@contextmanager
+def one_key_provider() -> Iterator[IdentityProvider]:
+    """``oidc-provider`` on loopback, signing with one fresh RSA key (kid ``k1``).
+
+    What the identity and import front-door tests share as their ``idp`` fixture.
+    """
+    node = require_node_provider()
+    _, jwk = new_signing_key("k1")
+    provider = IdentityProvider(node=node, keys=[jwk])
+    provider.start()
+    try:
+        yield provider
+    finally:
+        provider.stop()
 
 
 _FORM = re.compile(r"<form[^>]*action=\"([^\"]+)\"[^>]*>(.*?)</form>", re.S)
