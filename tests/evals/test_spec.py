@@ -6,6 +6,8 @@ from agent_registry.evals.findings import Finding, Severity
 
 from .builders import DEFAULT_SERVER, DEFAULT_SKILL, DEFAULT_SUBAGENT, mcp_server, skill, subagent
 
+SCHEMA_2025_12_11 = "https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json"
+
 
 def ids(findings: list[Finding]) -> list[str]:
     return [f.check_id for f in findings]
@@ -21,6 +23,8 @@ def test_clean_assets_have_no_spec_findings() -> None:
     assert spec.check(skill()) == []
     assert spec.check(subagent()) == []
     assert spec.check(mcp_server()) == []
+    published = {"$schema": SCHEMA_2025_12_11, **DEFAULT_SERVER}
+    assert spec.check(mcp_server(server=published)) == []
 
 
 def test_parse_problems_pass_through_unchanged() -> None:

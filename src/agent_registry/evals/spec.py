@@ -13,6 +13,7 @@ from pathlib import PurePosixPath
 from agent_registry.assets.kinds import SCOPE_FILE
 from agent_registry.assets.parsed import ParsedAsset
 from agent_registry.assets.refs import AssetKind
+from agent_registry.evals import mcp_publish
 from agent_registry.evals.base import CheckFunction, make_finding, run_checks
 from agent_registry.evals.findings import Finding, Severity
 from agent_registry.evals.text import split_lines
@@ -57,6 +58,7 @@ CATALOG: dict[str, Severity] = {
     "spec.name-file-mismatch": Severity.WARN,
     "spec.mcp-no-transport": Severity.BLOCK,
     "spec.scope-duplicate-tool": Severity.BLOCK,
+    **mcp_publish.CATALOG,
 }
 """Check ids this family raises and the severity each proposes (parse problems aside)."""
 
@@ -247,6 +249,7 @@ CHECKS: tuple[CheckFunction, ...] = (
     name_file_mismatch,
     mcp_no_transport,
     scope_duplicate_tools,
+    *mcp_publish.CHECKS,
 )
 
 
