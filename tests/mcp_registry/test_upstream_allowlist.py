@@ -9,6 +9,7 @@ the activities before any request, and a canary server counts that nothing reach
 
 from __future__ import annotations
 
+import asyncio
 import importlib.resources
 import uuid
 from collections.abc import Iterator
@@ -26,6 +27,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.mcp_import import McpImportActivities
 from agent_registry.api.mcp_watches import MCP_WATCHES_PATH, watch_schedule
+from agent_registry.cli.errors import CliError
+from agent_registry.cli.mcp_import import watch_servers
 from agent_registry.config import Settings
 from agent_registry.identity.http import LOCAL_AS_HEADER
 from agent_registry.mcp_registry.allowed_upstreams import (
@@ -172,9 +175,20 @@ async def test_the_route_refuses_a_watch_on_an_upstream_not_listed(
                     assert reply.status == 403, (target, await reply.text())
                     error = (await reply.json())["error"]
                 assert "\n" not in error
-                assert error.startswith("refused:")
                 assert f"allowed upstreams: {upstream_url}" in error, error
                 assert not await _schedule_exists(client, schedule_id(target, [name]))
+
+            # What the person running agentreg import mcp --watch reads.
+            with pytest.raises(CliError, match=r"^refused: upstream '.*' is not an allowed"):
+                await asyncio.to_thread(
+                    watch_servers,
+                    settings.model_copy(update={"api_url": url}),
+                    upstream=METADATA,
+                    names=[name],
+                    team="platform",
+                    every=timedelta(hours=1),
+                    as_user="ada@example.com",
+                )
     assert seen.hits == []
 
 

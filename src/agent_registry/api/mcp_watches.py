@@ -111,7 +111,7 @@ async def watch(request: web.Request) -> web.StreamResponse:
     try:
         upstream = check_upstream(body.upstream, settings.mcp_upstreams)
     except UpstreamNotAllowedError as error:
-        raise ApiError(403, f"refused: {error}") from None
+        raise ApiError(403, str(error)) from None
     names = sorted(set(body.names))
     import_input = McpImportInput(
         upstream=upstream,
@@ -146,11 +146,11 @@ def _require_watcher(settings: Settings, principal: Principal) -> None:
     try:
         policy = load_policy(settings.policy)
     except PolicyError:
-        raise ApiError(403, "refused: the policy cannot be read to check who may watch") from None
+        raise ApiError(403, "the policy cannot be read to check who may watch") from None
     if not policy.is_member(principal.email, WATCH_GROUP, verified_groups=principal.groups):
         raise ApiError(
             403,
-            f"refused: {one_line(principal.email)} is not in the policy's "
+            f"{one_line(principal.email)} is not in the policy's "
             f"'{WATCH_GROUP}' group, whose members set up MCP watches",
         )
 
