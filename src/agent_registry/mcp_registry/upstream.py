@@ -160,7 +160,7 @@ class UpstreamRegistry:
         if self._session is None:
             raise RuntimeError("use UpstreamRegistry as an async context manager")
         try:
-            data = await self._follow(url, missing=missing)
+            data = await self._follow(self._session, url, missing=missing)
         except TimeoutError:
             raise UpstreamError(
                 f"{self.base_url} did not answer {url} within {self._timeout:g}s"
@@ -174,18 +174,19 @@ class UpstreamRegistry:
         except (UnicodeDecodeError, ValueError):
             raise UpstreamError(f"{url} did not answer JSON (a malformed page)") from None
 
-    async def _follow(self, url: str, *, missing: str | None) -> bytes:
+    async def _follow(
+        self, session: aiohttp.ClientSession, url: str, *, missing: str | None
+    ) -> bytes:
         """The body at ``url``, following redirects only while they stay on its origin.
 
         A registry allowed by name could otherwise send the reader anywhere, a cloud
         metadata endpoint or an internal service included, so a redirect to another
         scheme, host or port is refused rather than followed.
         """
-        assert self._session is not None
         start = origin(self.base_url)
         current = url
         for _ in range(MAX_REDIRECTS + 1):
-            async with self._session.get(current, allow_redirects=False) as reply:
+            async with session.get(current, allow_redirects=False) as reply:
                 if reply.status in _REDIRECTS:
                     target = urljoin(current, reply.headers.get("Location", ""))
                     if _origin_or_none(target) != start:
