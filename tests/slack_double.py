@@ -28,7 +28,9 @@ from typing import Any, Literal
 from urllib.parse import parse_qsl, urlencode
 
 from aiohttp import web
+from pydantic import SecretStr
 
+from agent_registry.config import Settings
 from agent_registry.slack.actions import REASON_BLOCK, REASON_INPUT, REASON_MODAL_CALLBACK
 
 DEFAULT_TOKEN = "xoxb-test-0000000000-double"
@@ -571,6 +573,13 @@ class SlackDouble:
         if create:
             raise DoubleError("channel_not_found")
         raise KeyError(f"no channel {channel} in the Slack double")
+
+
+def slack_settings(settings: Settings, double: SlackDouble) -> Settings:
+    """``settings`` whose worker posts to ``double``, with the bot token it accepts."""
+    return settings.model_copy(
+        update={"slack_bot_token": SecretStr(DEFAULT_TOKEN), "slack_api_url": double.base_url}
+    )
 
 
 def _bearer(request: web.Request) -> str | None:

@@ -6,14 +6,13 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from pydantic import SecretStr
 from sqlalchemy import Engine
 from temporalio.testing import WorkflowEnvironment
 
 from agent_registry.lifecycle import Decision, Stage
 from agent_registry.slack.client import SERVER_ERROR_RETRIES
 from tests.faults.helpers import ALICE, REVIEWS, assert_published_exactly_once, eventually
-from tests.slack_double import DEFAULT_TOKEN, SlackDouble
+from tests.slack_double import SlackDouble, slack_settings
 from tests.support import (
     copy_example,
     latest_run,
@@ -39,9 +38,7 @@ async def test_slack_storm_beyond_client_retries_posts_each_message_once(
     server_errors = SERVER_ERROR_RETRIES + 2
     double.rate_limit("chat.postMessage", times=3, retry_after=1)
     double.server_error("chat.postMessage", times=server_errors)
-    settings = make_settings(tmp_path, sqlite_url).model_copy(
-        update={"slack_bot_token": SecretStr(DEFAULT_TOKEN), "slack_api_url": double.base_url}
-    )
+    settings = slack_settings(make_settings(tmp_path, sqlite_url), double)
     client = dev_env.client
     dm = double.dm_channel(ALICE.id)
     async with running_worker(client, settings, sqlite_engine):

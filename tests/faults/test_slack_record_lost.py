@@ -12,7 +12,6 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from pydantic import SecretStr
 from sqlalchemy import Engine
 from sqlmodel import Session
 from temporalio.testing import WorkflowEnvironment
@@ -21,7 +20,7 @@ from agent_registry.lifecycle import Decision, Stage
 from agent_registry.registry.slack_messages import remember_message
 from agent_registry.registry.tables import SlackMessage
 from tests.faults.helpers import ALICE, REVIEWS, assert_published_exactly_once, eventually
-from tests.slack_double import DEFAULT_TOKEN, SlackDouble
+from tests.slack_double import SlackDouble, slack_settings
 from tests.support import (
     copy_example,
     latest_run,
@@ -62,9 +61,7 @@ async def test_a_post_whose_record_is_lost_is_not_posted_again(
     double: SlackDouble,
     lost_records: list[str],
 ) -> None:
-    settings = make_settings(tmp_path, sqlite_url).model_copy(
-        update={"slack_bot_token": SecretStr(DEFAULT_TOKEN), "slack_api_url": double.base_url}
-    )
+    settings = slack_settings(make_settings(tmp_path, sqlite_url), double)
     client = dev_env.client
     dm = double.dm_channel(ALICE.id)
     async with running_worker(client, settings, sqlite_engine):

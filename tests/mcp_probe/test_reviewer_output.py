@@ -13,7 +13,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from pydantic import SecretStr
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 from temporalio.testing import WorkflowEnvironment
@@ -24,7 +23,7 @@ from agent_registry.lifecycle import Stage
 from agent_registry.registry import store
 from agent_registry.registry.tables import EvalRun, EvalRunPublic
 from tests.mcp_probe.support import READ_TOOLS, bundled_server, needs_sandbox
-from tests.slack_double import DEFAULT_TOKEN, Message, SlackDouble, SlackUser
+from tests.slack_double import Message, SlackDouble, SlackUser, slack_settings
 from tests.support import make_settings, running_worker, submit_path, wait_for_stage
 
 pytestmark = [pytest.mark.asyncio(loop_scope="session"), needs_sandbox]
@@ -47,9 +46,7 @@ async def double() -> AsyncIterator[SlackDouble]:
 
 
 def _settings(tmp_path: Path, db_url: str, double: SlackDouble) -> Settings:
-    return make_settings(tmp_path, db_url).model_copy(
-        update={"slack_bot_token": SecretStr(DEFAULT_TOKEN), "slack_api_url": double.base_url}
-    )
+    return slack_settings(make_settings(tmp_path, db_url), double)
 
 
 def _text(message: Message) -> str:

@@ -8,13 +8,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from pydantic import SecretStr
 from sqlalchemy import Engine
 from temporalio.testing import WorkflowEnvironment
 
 from agent_registry.config import Settings
 from agent_registry.lifecycle import Decision, Stage
-from tests.slack_double import DEFAULT_TOKEN, Message, SlackDouble, SlackUser
+from tests.slack_double import Message, SlackDouble, SlackUser, slack_settings
 from tests.support import (
     copy_example,
     make_settings,
@@ -41,10 +40,7 @@ async def double() -> AsyncIterator[SlackDouble]:
 
 
 def _slack_settings(tmp_path: Path, db_url: str, double: SlackDouble) -> Settings:
-    settings = make_settings(tmp_path, db_url)
-    return settings.model_copy(
-        update={"slack_bot_token": SecretStr(DEFAULT_TOKEN), "slack_api_url": double.base_url}
-    )
+    return slack_settings(make_settings(tmp_path, db_url), double)
 
 
 async def _eventually(check: object, *, timeout: float = 20.0) -> None:
