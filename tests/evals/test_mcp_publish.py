@@ -212,7 +212,12 @@ def test_package_identifier_with_a_space_blocks() -> None:
 
 @pytest.mark.parametrize(
     ("kind", "base"),
-    [("npm", "https://registry.npmjs.org"), ("pypi", "https://pypi.org"), ("oci", None)],
+    [
+        ("npm", "https://registry.npmjs.org"),
+        ("npm", None),
+        ("pypi", "https://pypi.org"),
+        ("nuget", "https://api.nuget.org/v3/index.json"),
+    ],
 )
 def test_public_registry_base_urls_are_accepted(kind: str, base: str | None) -> None:
     item = package(registryType=kind, registryBaseUrl=base)
@@ -228,6 +233,72 @@ def test_a_package_from_another_registry_blocks(kind: str, base: str) -> None:
     assert finding.check_id == "spec.mcp-registry-base-url"
     assert finding.severity is Severity.BLOCK
     assert "registry type and base URL do not match" in finding.message
+
+
+# OCI and MCPB packages
+
+
+def oci(identifier: str, **changes: Any) -> dict[str, Any]:
+    item = package(registryType="oci", identifier=identifier)
+    del item["version"]  # an OCI image carries its version in its reference
+    item.update(changes)
+    return item
+
+
+@pytest.mark.parametrize(
+    "identifier",
+    ["ghcr.io/acme/tickets:1.2.0", "acme/tickets:1.2.0", "us-docker.pkg.dev/acme/t/tickets:1"],
+)
+def test_oci_images_on_public_registries_are_accepted(identifier: str) -> None:
+    assert findings(server(packages=[oci(identifier)])) == []
+
+
+def test_oci_image_from_another_registry_blocks() -> None:
+    (finding,) = findings(server(packages=[oci("registry.attacker.example/acme/tickets:1")]))
+    assert finding.check_id == "spec.mcp-oci-package"
+    assert finding.message == "unsupported OCI registry: registry.attacker.example"
+
+
+@pytest.mark.parametrize("key", ["version", "registryBaseUrl", "fileSha256"])
+def test_oci_fields_beside_the_canonical_reference_block(key: str) -> None:
+    item = oci("ghcr.io/acme/tickets:1.2.0", **{key: "1.2.0"})
+    (finding,) = findings(server(packages=[item]))
+    assert (finding.check_id, finding.field) == ("spec.mcp-oci-package", f"packages[0].{key}")
+    assert f"OCI packages must not have '{key}' field" in finding.message
+
+
+def test_oci_version_beside_the_identifier_is_accepted_under_the_older_schema() -> None:
+    item = oci("ghcr.io/acme/tickets", version="1.2.0", registryBaseUrl="https://docker.io")
+    older = "https://static.modelcontextprotocol.io/schemas/2025-09-29/server.schema.json"
+    assert findings(server(packages=[item], **{"$schema": older})) == []
+
+
+def mcpb(identifier: str, **changes: Any) -> dict[str, Any]:
+    return package(registryType="mcpb", identifier=identifier, **changes)
+
+
+def test_mcpb_bundle_over_https_with_its_hash_is_accepted() -> None:
+    item = mcpb("https://github.com/acme/tickets/releases/download/v1/tickets-mcp.mcpb")
+    item["fileSha256"] = "a" * 64
+    assert findings(server(packages=[item])) == []
+
+
+@pytest.mark.parametrize(
+    ("identifier", "words"),
+    [
+        ("http://acme.example/tickets-mcp.mcpb", "must use HTTPS"),
+        ("https://acme.example/tickets.bundle", "must contain 'mcp'"),
+    ],
+)
+def test_mcpb_address_the_registry_refuses_blocks(identifier: str, words: str) -> None:
+    (finding,) = findings(server(packages=[mcpb(identifier, fileSha256="a" * 64)]))
+    assert finding.check_id == "spec.mcp-mcpb-package"
+    assert words in finding.message
+
+
+def test_mcpb_bundle_without_its_hash_blocks() -> None:
+    (finding,) = findings(server(packages=[mcpb("https://acme.example/tickets-mcp.mcpb")]))
+    assert (finding.check_id, finding.field) == ("spec.mcp-mcpb-package", "packages[0].fileSha256")
 
 
 # package transports

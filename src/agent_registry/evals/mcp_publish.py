@@ -48,6 +48,8 @@ CATALOG: dict[str, Severity] = {
     "spec.mcp-icon": Severity.BLOCK,
     "spec.mcp-package-identifier": Severity.BLOCK,
     "spec.mcp-registry-base-url": Severity.BLOCK,
+    "spec.mcp-oci-package": Severity.BLOCK,
+    "spec.mcp-mcpb-package": Severity.BLOCK,
     "spec.mcp-transport": Severity.BLOCK,
     "spec.mcp-remote-url": Severity.BLOCK,
     "spec.mcp-duplicate-remote": Severity.WARN,
@@ -82,6 +84,18 @@ REGISTRY_BASE_URLS: Mapping[str, str] = {
     "nuget": "https://api.nuget.org/v3/index.json",
 }
 """The only base URL the official registry accepts for each public package registry."""
+
+OCI_REGISTRIES = frozenset({"docker.io", "registry-1.docker.io", "index.docker.io", "ghcr.io"})
+"""OCI registries the official registry accepts images from (and any ``*.pkg.dev``)."""
+
+CANONICAL_OCI_SINCE = "2025-10-17"
+"""The schema version from which an OCI image is named by its full reference alone.
+
+Earlier documents gave ``registryBaseUrl`` and ``version`` beside the identifier, and
+the official registry still serves them that way, so the rule follows ``$schema``.
+"""
+
+_SCHEMA_DATE = re.compile(r"/schemas/(\d{4}-\d{2}-\d{2})/")
 
 MAX_PUBLISHER_META_BYTES = 4 * 1024
 """The registry's limit on ``_meta`` publisher-provided extensions."""
@@ -281,6 +295,85 @@ def registry_base_urls(asset: ParsedAsset) -> list[Finding]:
     return findings
 
 
+def oci_packages(asset: ParsedAsset) -> list[Finding]:
+    """An OCI image comes from a public registry the official registry accepts.
+
+    From schema 2025-10-17 on, the image is named by its canonical reference alone
+    (``docker.io/owner/image:1.0.0``): ``registryBaseUrl``, ``version`` and
+    ``fileSha256`` beside it are refused.
+    """
+    data = _document(asset)
+    canonical = _schema_date(data) >= CANONICAL_OCI_SINCE
+    findings = []
+    for index, package in _items(data, "packages"):
+        if package.get("registryType") != "oci":
+            continue
+        identifier = str(package.get("identifier") or "")
+        problems = []
+        if canonical:
+            for key, hint in (
+                ("registryBaseUrl", "use canonical reference in 'identifier' instead"),
+                ("version", "include version in 'identifier' instead"),
+                ("fileSha256", ""),
+            ):
+                if package.get(key):
+                    problems.append(
+                        (
+                            key,
+                            f"OCI packages must not have '{key}' field"
+                            + (f" - {hint}" if hint else ""),
+                        )
+                    )
+        registry = _oci_registry(identifier)
+        if identifier and not (registry in OCI_REGISTRIES or registry.endswith(".pkg.dev")):
+            problems.append(("identifier", f"unsupported OCI registry: {registry}"))
+        for key, message in problems:
+            findings.append(
+                _finding(
+                    asset,
+                    "spec.mcp-oci-package",
+                    f"packages[{index}].{key}",
+                    message,
+                    "Name the image by its full reference on docker.io, ghcr.io or a "
+                    "*.pkg.dev registry, e.g. ghcr.io/acme/tickets-mcp:1.2.0.",
+                )
+            )
+    return findings
+
+
+def mcpb_packages(asset: ParsedAsset) -> list[Finding]:
+    """An MCPB bundle is downloaded over https from an address naming it, with its hash.
+
+    Clients must check the download against ``fileSha256`` before running it; without
+    the hash they run whatever the address serves that day.
+    """
+    findings = []
+    for index, package in _items(_document(asset), "packages"):
+        if package.get("registryType") != "mcpb":
+            continue
+        identifier = str(package.get("identifier") or "")
+        problems = []
+        if urlsplit(identifier).scheme != "https":
+            problems.append(
+                ("identifier", f"invalid MCPB package URL, must use HTTPS: {identifier}")
+            )
+        elif "mcp" not in identifier.lower():
+            problems.append(("identifier", f"MCPB package URL must contain 'mcp': {identifier}"))
+        if not package.get("fileSha256"):
+            problems.append(("fileSha256", "fileSha256 is required for MCPB packages"))
+        for key, message in problems:
+            findings.append(
+                _finding(
+                    asset,
+                    "spec.mcp-mcpb-package",
+                    f"packages[{index}].{key}",
+                    message,
+                    "Give the https download address of the .mcpb file and its SHA-256.",
+                )
+            )
+    return findings
+
+
 def package_transports(asset: ParsedAsset) -> list[Finding]:
     """A package transport's URL must fit its type and use only variables it defines.
 
@@ -434,6 +527,8 @@ CHECKS: tuple[CheckFunction, ...] = (
     icons,
     package_identifiers,
     registry_base_urls,
+    oci_packages,
+    mcpb_packages,
     package_transports,
     remote_urls,
     duplicate_remotes,
@@ -475,6 +570,25 @@ def _finding(asset: ParsedAsset, check_id: str, field: str, message: str, fix: s
         field=field,
         fix=fix,
     )
+
+
+def _schema_date(data: Mapping[str, Any] | None) -> str:
+    """The date of the schema version a document names, or "" when it names none."""
+    value = data.get("$schema") if data is not None else None
+    match = _SCHEMA_DATE.search(value) if isinstance(value, str) else None
+    return match.group(1) if match else ""
+
+
+def _oci_registry(identifier: str) -> str:
+    """The registry host of an image reference; Docker Hub when the first part is no host.
+
+    As in Docker's reference grammar, the first path component is a registry when it
+    holds a dot or a colon or is ``localhost``.
+    """
+    first, slash, _ = identifier.partition("/")
+    if slash and ("." in first or ":" in first or first == "localhost"):
+        return first.lower()
+    return "docker.io"
 
 
 def _valid_subfolder(path: str) -> bool:
