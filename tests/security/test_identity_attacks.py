@@ -154,12 +154,8 @@ class _Refusals:
         self.seen.append({"actor": actor, "action": action, "reason": reason, "status": status})
 
 
-async def test_a_forged_subject_cannot_write_a_second_line_into_the_logs(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    forged = "mallory\nrefused POST /api/v1/votes for bob@example.com (401): \x1b[2Kok"
-    token = _unsigned({"sub": forged, "iss": ISSUER, "aud": AUDIENCE})
-    refusals = _Refusals()
+def _oidc_votes_app(refusals: _Refusals) -> web.Application:
+    """A vote route behind the OIDC front door, its refusals recorded in ``refusals``."""
     app = web.Application(middlewares=[json_errors])
     install(app, OidcAuthenticator(TokenVerifier(OidcConfig(ISSUER, AUDIENCE))), refusals)
 
@@ -168,7 +164,16 @@ async def test_a_forged_subject_cannot_write_a_second_line_into_the_logs(
         return web.json_response({})
 
     app.router.add_post("/api/v1/votes", write)
-    async with TestClient(TestServer(app)) as client:
+    return app
+
+
+async def test_a_forged_subject_cannot_write_a_second_line_into_the_logs(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    forged = "mallory\nrefused POST /api/v1/votes for bob@example.com (401): \x1b[2Kok"
+    token = _unsigned({"sub": forged, "iss": ISSUER, "aud": AUDIENCE})
+    refusals = _Refusals()
+    async with TestClient(TestServer(_oidc_votes_app(refusals))) as client:
         with caplog.at_level(logging.WARNING, logger="agent_registry.identity.http"):
             reply = await client.post(
                 "/api/v1/votes", headers={"Authorization": f"Bearer {token}"}, json={}
@@ -189,15 +194,7 @@ async def test_a_forged_token_naming_someone_is_not_recorded_as_them() -> None:
     """The audit log must not say Bob was refused when a forged token only named him."""
     token = _unsigned({"sub": "b-1", "email": "bob@example.com", "iss": ISSUER, "aud": AUDIENCE})
     refusals = _Refusals()
-    app = web.Application(middlewares=[json_errors])
-    install(app, OidcAuthenticator(TokenVerifier(OidcConfig(ISSUER, AUDIENCE))), refusals)
-
-    async def write(request: web.Request) -> web.Response:
-        await require_principal(request)
-        return web.json_response({})
-
-    app.router.add_post("/api/v1/votes", write)
-    async with TestClient(TestServer(app)) as client:
+    async with TestClient(TestServer(_oidc_votes_app(refusals))) as client:
         reply = await client.post(
             "/api/v1/votes", headers={"Authorization": f"Bearer {token}"}, json={}
         )
