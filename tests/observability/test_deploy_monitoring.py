@@ -30,8 +30,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from agent_registry import metrics
 from agent_registry.lifecycle import Stage
-from agent_registry.temporal import connect, metrics_runtime
-from tests.observability.test_metrics import scrape
+from tests.observability.test_metrics import metrics_client, scrape
 from tests.support import (
     approve_until_published,
     copy_example,
@@ -274,11 +273,7 @@ async def test_every_sdk_metric_used_is_one_a_real_worker_exports(
 ) -> None:
     port = free_port()
     settings = make_settings(tmp_path, sqlite_url)
-    client = await connect(
-        address=dev_env.client.service_client.config.target_host,
-        namespace=dev_env.client.namespace,
-        runtime=metrics_runtime(f"127.0.0.1:{port}"),
-    )
+    client = await metrics_client(dev_env, port)
     async with running_worker(client, settings, sqlite_engine):
         handle = await submit_path(client, settings, copy_example("skills/release-notes", tmp_path))
         await wait_for_stage(await approve_until_published(client, handle), Stage.PUBLISHED)

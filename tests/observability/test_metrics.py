@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
+from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from agent_registry import metrics
@@ -41,6 +42,18 @@ def scrape(port: int) -> str:
     return body.decode()
 
 
+async def metrics_client(env: WorkflowEnvironment, port: int) -> Client:
+    """A client of ``env``'s server on a runtime serving Prometheus metrics on ``port``.
+
+    A worker built on it exports the SDK's metrics and the registry's counters there.
+    """
+    return await connect(
+        address=env.client.service_client.config.target_host,
+        namespace=env.client.namespace,
+        runtime=metrics_runtime(f"127.0.0.1:{port}"),
+    )
+
+
 def total(text: str, name: str, **labels: str) -> float:
     """The sum of ``name``'s samples whose labels include ``labels``."""
     found = 0.0
@@ -69,11 +82,7 @@ async def test_a_lifecycle_is_counted_on_the_workers_prometheus_endpoint(
 ) -> None:
     port = free_port()
     settings = make_settings(tmp_path, sqlite_url)
-    client = await connect(
-        address=dev_env.client.service_client.config.target_host,
-        namespace=dev_env.client.namespace,
-        runtime=metrics_runtime(f"127.0.0.1:{port}"),
-    )
+    client = await metrics_client(dev_env, port)
     async with running_worker(client, settings, sqlite_engine):
         handle = await submit_path(client, settings, copy_example("skills/release-notes", tmp_path))
         published = await wait_for_stage(
@@ -114,11 +123,7 @@ async def test_rejections_lapses_deprecations_and_retirements_are_counted(
 ) -> None:
     port = free_port()
     settings = make_settings(tmp_path, sqlite_url, policy=POLICIES / "year.toml")
-    client = await connect(
-        address=ts_env.client.service_client.config.target_host,
-        namespace=ts_env.client.namespace,
-        runtime=metrics_runtime(f"127.0.0.1:{port}"),
-    )
+    client = await metrics_client(ts_env, port)
     async with running_worker(client, settings, sqlite_engine):
         rejected = await submit_path(client, settings, copy_example("skills/pdf-tables", tmp_path))
         await wait_for_stage(rejected, Stage.IN_REVIEW)
@@ -188,11 +193,7 @@ async def test_a_probe_that_never_completes_is_counted_as_a_probe_failure(
 
     port = free_port()
     settings = make_settings(tmp_path, sqlite_url)
-    client = await connect(
-        address=ts_env.client.service_client.config.target_host,
-        namespace=ts_env.client.namespace,
-        runtime=metrics_runtime(f"127.0.0.1:{port}"),
-    )
+    client = await metrics_client(ts_env, port)
     # The lifecycle worker only: nobody polls the probe queue, so the probe times out.
     with build_worker(client, settings, engine=sqlite_engine) as worker:
         async with worker:
