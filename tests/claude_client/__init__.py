@@ -16,13 +16,13 @@ from pathlib import Path
 
 import pytest
 
+from agent_registry.evals.client import client_env
+
 CLIENT_DIR = Path(__file__).resolve().parent
 """Where ``npm ci`` installs the pinned client."""
 
 CLIENT_ENV = "AGENT_REGISTRY_TEST_CLAUDE"
 """Names a ``claude`` binary to use instead of the one installed here."""
-
-_PASSED_THROUGH = ("PATH", "LANG", "LC_ALL", "TZ", "TMPDIR")
 
 
 def claude_binary() -> Path | None:
@@ -81,14 +81,8 @@ def isolated_env(home: Path, **extra: str) -> dict[str, str]:
         The environment mapping to pass to :mod:`subprocess`.
     """
     home.mkdir(parents=True, exist_ok=True)
-    env = {name: os.environ[name] for name in _PASSED_THROUGH if name in os.environ}
-    env.update(
-        HOME=str(home),
-        XDG_CONFIG_HOME=str(home / ".config"),
-        CLAUDE_CONFIG_DIR=str(home / ".claude"),
-        CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC="1",
-        DISABLE_AUTOUPDATER="1",
-        NO_COLOR="1",
-    )
+    # The registry's own eval client runs with this environment: the tests run the
+    # client as the registry does, plus what they hand it.
+    env = client_env(home)
     env.update(extra)
     return env
