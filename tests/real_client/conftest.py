@@ -24,6 +24,7 @@ from tests.claude_client import claude_or_skip
 from tests.claude_client.client_run import ClaudeClient
 from tests.claude_client.messages_stand_in import MessagesStandIn, running_stand_in
 from tests.distribution.seeding import mcp_server, seed, settings_for, signing_key
+from tests.real_client.behaviour_cases import grading_model
 from tests.support import EXAMPLES
 
 SERVERS = Path(__file__).parent / "servers"
@@ -126,6 +127,14 @@ def registry(sqlite_url: str, sqlite_engine: Engine, tmp_path: Path) -> Registry
 def api() -> Iterator[MessagesStandIn]:
     """The Messages API stand-in, empty script."""
     with running_stand_in() as stand_in:
+        yield stand_in
+
+
+@pytest.fixture
+def model() -> Iterator[MessagesStandIn]:
+    """The stand-in answering as :func:`grading_model`: the behavioural evals' model."""
+    with running_stand_in() as stand_in:
+        stand_in.responder = grading_model
         yield stand_in
 
 

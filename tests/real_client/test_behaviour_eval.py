@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -37,18 +36,11 @@ from agent_registry.behaviour.results import BehaviourFigures
 from agent_registry.behaviour.run import EvalClient, run_behaviour
 from agent_registry.lifecycle import RiskTier
 from tests.claude_client import claude_or_skip
-from tests.claude_client.messages_stand_in import MessagesStandIn, running_stand_in
+from tests.claude_client.messages_stand_in import MessagesStandIn
 from tests.distribution.seeding import mcp_server
-from tests.real_client.behaviour_cases import grading_model, skill_with_cases
+from tests.real_client.behaviour_cases import skill_with_cases
 
 SKILL = AssetRef.parse("skill/release-notes@1.1.0")
-
-
-@pytest.fixture
-def model() -> Iterator[MessagesStandIn]:
-    with running_stand_in() as stand_in:
-        stand_in.responder = grading_model
-        yield stand_in
 
 
 def _cases(path: Path) -> CaseDiscovery:

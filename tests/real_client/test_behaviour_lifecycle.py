@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 
@@ -27,8 +26,8 @@ from agent_registry.evals.findings import Severity
 from agent_registry.lifecycle import Stage
 from agent_registry.slack import messages
 from tests.claude_client import claude_or_skip
-from tests.claude_client.messages_stand_in import MessagesStandIn, running_stand_in
-from tests.real_client.behaviour_cases import grading_model, skill_with_cases
+from tests.claude_client.messages_stand_in import MessagesStandIn
+from tests.real_client.behaviour_cases import skill_with_cases
 from tests.support import (
     approve_until_published,
     make_settings,
@@ -43,13 +42,6 @@ EVAL_WAIT = 240.0
 """Seconds for an evaluation: three cases, one run each, both arms, on the real client."""
 
 WORSE_CASE = '---\ntype: regex\npattern: "## Security"\n---\n\nThe notes have a Security section.\n'
-
-
-@pytest.fixture
-def model() -> Iterator[MessagesStandIn]:
-    with running_stand_in() as stand_in:
-        stand_in.responder = grading_model
-        yield stand_in
 
 
 def _policy(tmp_path: Path) -> Path:
