@@ -137,9 +137,9 @@ async def probe_server(
     """Probe ``asset`` unpacked in ``folder`` as the tests do: the shared install cache."""
     # Imported here: the MCP SDK takes most of a second to load, and not every test
     # using these folders starts a server.
-    from agent_registry.mcp_probe.verify import probe_asset
+    from agent_registry.mcp_probe.verify import probe_asset_report
 
-    return await probe_asset(
+    report = await probe_asset_report(
         asset,
         bundle_dir=folder,
         timeout=timeout,
@@ -147,3 +147,4 @@ async def probe_server(
         baseline=baseline,
         cache_dir=CACHE,
     )
+    return report.findings, report.fingerprints

@@ -6,7 +6,7 @@ with the MCP client session, and turns every difference into a finding. Fingerpr
 the tools let a later probe of the same content notice a silent change.
 
 Import what you need from the modules: :mod:`~agent_registry.mcp_probe.verify`
-(``probe_asset``) and :mod:`~agent_registry.mcp_probe.run` (``probe``) load the MCP SDK,
+(``probe_asset_report``) and :mod:`~agent_registry.mcp_probe.run` (``probe``) load the MCP SDK,
 which takes most of a second, so this package imports nothing on its own; the registry
 store and the CLI read fingerprints without paying for the SDK.
 """

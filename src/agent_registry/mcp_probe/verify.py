@@ -37,31 +37,6 @@ class ProbeReport:
     stderr_excerpt: str = ""
 
 
-async def probe_asset(
-    asset: ParsedAsset,
-    *,
-    bundle_dir: Path,
-    timeout: float,  # noqa: ASYNC109 - bounds the server, whose clean-up outlives it
-    max_output_bytes: int,
-    baseline: list[ToolFingerprint] | None,
-    cache_dir: Path,
-    limits: SandboxLimits | None = None,
-    sandboxed: bool = True,
-) -> tuple[list[Finding], list[ToolFingerprint]]:
-    """:func:`probe_asset_report` without the stderr excerpt (``agentreg validate``)."""
-    report = await probe_asset_report(
-        asset,
-        bundle_dir=bundle_dir,
-        timeout=timeout,
-        max_output_bytes=max_output_bytes,
-        baseline=baseline,
-        cache_dir=cache_dir,
-        limits=limits,
-        sandboxed=sandboxed,
-    )
-    return report.findings, report.fingerprints
-
-
 async def probe_asset_report(
     asset: ParsedAsset,
     *,
