@@ -8,6 +8,7 @@ import asyncio
 import os
 import re
 import stat
+import uuid
 from pathlib import Path
 
 import pytest
@@ -69,7 +70,9 @@ async def test_login_then_submit_and_review_as_the_verified_people(
     settings = make_settings(tmp_path, sqlite_url)
     verifier = TokenVerifier(OidcConfig(issuer=idp.issuer, audience=AUDIENCE))
     skill = copy_example("skills/release-notes", tmp_path)
-    ref = "skill/release-notes@1.0.0"
+    # Tests share one dev server, where a version is submitted once: versions of our own.
+    version = f"1.0.0-l{uuid.uuid4().hex[:8]}"
+    ref = f"skill/release-notes@{version}"
     async with (
         running_worker(dev_env.client, settings, sqlite_engine),
         registry_server(
@@ -88,7 +91,7 @@ async def test_login_then_submit_and_review_as_the_verified_people(
         alice = {**oidc, "XDG_CONFIG_HOME": str(tmp_path / "alice")}
         bob = {**oidc, "XDG_CONFIG_HOME": str(tmp_path / "bob")}
 
-        before = await agentreg_async("submit", str(skill), **alice)
+        before = await agentreg_async("submit", str(skill), "--version", version, **alice)
         assert before.code == 1 and "not logged in: run agentreg login" in before.stderr
 
         logged_in = await _login(alice, "alice")
@@ -98,10 +101,12 @@ async def test_login_then_submit_and_review_as_the_verified_people(
         assert stat.S_IMODE(saved.stat().st_mode) == 0o600
         assert (await _login(bob, "bob")).code == 0
 
-        posing = await agentreg_async("submit", str(skill), "--as", "bob@example.com", **alice)
+        posing = await agentreg_async(
+            "submit", str(skill), "--version", version, "--as", "bob@example.com", **alice
+        )
         assert posing.code == 1 and "--as is for the local mode only" in posing.stderr
 
-        submitted = await agentreg_async("submit", str(skill), **alice)
+        submitted = await agentreg_async("submit", str(skill), "--version", version, **alice)
         assert submitted.code == 0, submitted.stdout + submitted.stderr
         assert "as alice@example.com" in submitted.stdout
         assert "unverified" not in submitted.stdout
@@ -109,7 +114,7 @@ async def test_login_then_submit_and_review_as_the_verified_people(
 
         # The login name never names anyone: the submitter is the verified email, which
         # is the one Slack knows her by, so her click in Slack is her own asset too.
-        handle = dev_env.client.get_workflow_handle("asset/skill/release-notes/1.0.0")
+        handle = dev_env.client.get_workflow_handle(f"asset/skill/release-notes/{version}")
         in_slack = Reviewer(identity="alice@example.com").principal
         with pytest.raises(WorkflowUpdateFailedError) as clicked:
             await handle.execute_update(
@@ -129,7 +134,9 @@ async def test_login_then_submit_and_review_as_the_verified_people(
         bot = {**oidc, "AGENT_REGISTRY_OIDC_CLIENT_ID": BOT_CLIENT}
         bot["AGENT_REGISTRY_OIDC_CLIENT_SECRET"] = BOT_SECRET
         other = copy_example("subagents/code-reviewer.md", tmp_path)
-        by_bot = await agentreg_async("submit", str(other), "--no-wait", **bot)
+        by_bot = await agentreg_async(
+            "submit", str(other), "--version", version, "--no-wait", **bot
+        )
         assert by_bot.code == 0, by_bot.stdout + by_bot.stderr
         assert f"as {BOT_CLIENT}@clients.127.0.0.1" in by_bot.stdout
 
