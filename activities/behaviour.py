@@ -30,7 +30,7 @@ from agent_registry.behaviour.results import BehaviourFigures
 from agent_registry.behaviour.run import BehaviourRunError, EvalClient, run_behaviour
 from agent_registry.config import Settings
 from agent_registry.evals.findings import Finding
-from agent_registry.lifecycle import RiskTier
+from agent_registry.lifecycle.stages import RiskTier
 
 BEHAVIOUR_ACTIVITY = "run_behaviour_evals"
 

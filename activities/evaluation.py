@@ -31,18 +31,18 @@ from agent_registry.assets.refs import AssetKind, AssetRef
 from agent_registry.behaviour.cases import CaseDiscovery, discover_cases
 from agent_registry.behaviour.gates import judge
 from agent_registry.behaviour.results import BehaviourRecord
-from agent_registry.contract import EvalSummary, ReviewPlan, SimilarAsset
 from agent_registry.evals.findings import Finding, Severity
 from agent_registry.evals.live import LiveChecks, run_live_checks
 from agent_registry.evals.runner import EvalReport, evaluate
+from agent_registry.lifecycle.contract import EvalSummary, ReviewPlan, SimilarAsset
+from agent_registry.lifecycle.review_rules import REVIEWERS_GROUP
 from agent_registry.mcp_probe.compare import probe_not_completed_finding
 from agent_registry.mcp_probe.fingerprint import ToolFingerprint
-from agent_registry.policy import Policy
-from agent_registry.policy_loader import PolicyError, load_policy
+from agent_registry.policy.loader import PolicyError, load_policy
+from agent_registry.policy.model import Policy
 from agent_registry.registry import store
 from agent_registry.registry.db import session_scope
 from agent_registry.reuse.cache import CatalogIndexCache
-from agent_registry.review_rules import REVIEWERS_GROUP
 
 TOP_FINDINGS = 20
 """How many findings travel in the summary (blocking first); the rest stay in the registry.

@@ -13,9 +13,9 @@ from temporalio import activity
 from temporalio.service import RPCError, RPCStatusCode
 
 from agent_registry.assets.refs import AssetRef
-from agent_registry.contract import SUPERSEDE_SIGNAL, LifePlan, SupersededSignal
-from agent_registry.lifecycle import RiskTier
-from agent_registry.policy_loader import load_policy
+from agent_registry.lifecycle.contract import SUPERSEDE_SIGNAL, LifePlan, SupersededSignal
+from agent_registry.lifecycle.stages import RiskTier
+from agent_registry.policy.loader import load_policy
 from agent_registry.registry import store
 from agent_registry.registry.db import session_scope
 

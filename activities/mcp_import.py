@@ -33,11 +33,11 @@ from agent_registry.api.errors import ApiError
 from agent_registry.api.writes import server_metadata
 from agent_registry.assets.refs import is_semver
 from agent_registry.catalog.mcp_servers import held_server
-from agent_registry.cli.lifecycle_client import start_lifecycle
 from agent_registry.cli.mcp_submit import prepare_folder
 from agent_registry.config import Settings
-from agent_registry.contract import Submission
 from agent_registry.identity.principal import Principal
+from agent_registry.lifecycle.client import start_lifecycle
+from agent_registry.lifecycle.contract import Submission
 from agent_registry.mcp_registry.allowed_upstreams import UpstreamNotAllowedError, check_upstream
 from agent_registry.mcp_registry.contract import (
     PLAN_ACTIVITY,

@@ -21,8 +21,8 @@ from temporalio import activity
 from activities.slack_posting import SlackPoster
 from activities.ui_links import calling_workflow_link
 from agent_registry.assets.refs import AssetRef
-from agent_registry.contract import AssetStatus, SlackMessageRef
-from agent_registry.policy_loader import load_policy
+from agent_registry.lifecycle.contract import AssetStatus, SlackMessageRef
+from agent_registry.policy.loader import load_policy
 from agent_registry.slack.messages import attestation_request_blocks
 from agent_registry.slack.mrkdwn import escape_mrkdwn
 from agent_registry.slack.notice_texts import attestation_text, notice_text

@@ -16,8 +16,8 @@ from agent_registry.assets.archive import bundle_from_archive, content_hash
 from agent_registry.assets.bundle import Bundle, BundleLimits
 from agent_registry.assets.bundle_problems import BundleError
 from agent_registry.assets.refs import AssetRef
-from agent_registry.policy import Policy
-from agent_registry.policy_loader import PolicyError, load_policy
+from agent_registry.policy.loader import PolicyError, load_policy
+from agent_registry.policy.model import Policy
 
 
 def worker_policy(path: Path | None) -> Policy:

@@ -14,8 +14,8 @@ from agent_registry.assets.bundle_problems import BundleError
 from agent_registry.assets.loader import parse_asset
 from agent_registry.assets.manifests import RegistryMetadata
 from agent_registry.assets.refs import AssetRef
-from agent_registry.contract import Vote
-from agent_registry.lifecycle import Stage
+from agent_registry.lifecycle.contract import Vote
+from agent_registry.lifecycle.stages import Stage
 from agent_registry.registry import store
 from agent_registry.registry.db import session_scope
 from agent_registry.registry.errors import NotFoundError, RegistryError

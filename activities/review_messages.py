@@ -25,8 +25,8 @@ from agent_registry.assets.loader import parse_asset
 from agent_registry.assets.parsed import ParsedAsset
 from agent_registry.assets.refs import AssetRef
 from agent_registry.assets.scope_summary import comparable_manifest, declared_scope_lines
-from agent_registry.contract import AssetStatus, SlackMessageRef, Vote
-from agent_registry.policy_loader import load_policy
+from agent_registry.lifecycle.contract import AssetStatus, SlackMessageRef, Vote
+from agent_registry.policy.loader import load_policy
 from agent_registry.registry import store
 from agent_registry.registry.db import session_scope
 from agent_registry.slack import messages

@@ -14,7 +14,7 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import Engine
 
-from agent_registry.contract import SlackMessageRef
+from agent_registry.lifecycle.contract import SlackMessageRef
 from agent_registry.registry.db import session_scope
 from agent_registry.registry.slack_messages import find_message, remember_message
 

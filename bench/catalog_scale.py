@@ -45,7 +45,7 @@ from sqlmodel import Session
 from agent_registry.assets.refs import AssetKind
 from agent_registry.catalog.database import DatabaseCatalog
 from agent_registry.catalog.models import SearchQuery
-from agent_registry.lifecycle import Stage
+from agent_registry.lifecycle.stages import Stage
 from agent_registry.registry.db import make_engine, upgrade_database
 from agent_registry.registry.tables import (
     Asset,

@@ -38,7 +38,7 @@ from agent_registry.catalog.models import UsageEvent
 from agent_registry.config import Settings
 from agent_registry.dashboard import routes
 from agent_registry.dashboard.page import render_dashboard
-from agent_registry.lifecycle import Decision, Stage
+from agent_registry.lifecycle.stages import Decision, Stage
 from agent_registry.registry import store
 from agent_registry.registry.db import make_engine, session_scope
 from agent_registry.registry.tables import Asset, AssetVersion

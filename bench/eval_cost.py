@@ -28,7 +28,7 @@ from agent_registry.assets.bundle_reader import read_bundle
 from agent_registry.assets.loader import parse_asset
 from agent_registry.assets.refs import AssetKind
 from agent_registry.evals.runner import evaluate
-from agent_registry.policy_loader import load_policy
+from agent_registry.policy.loader import load_policy
 from agent_registry.reuse.findings import similar_assets
 from bench.report import REPO, Figure, ms, percentile, write_section
 from bench.similarity import synthetic_catalog, timed_build

@@ -29,8 +29,8 @@ from agent_registry.assets.bundle import BundleLimits
 from agent_registry.assets.loader import load_path
 from agent_registry.evals import intent
 from agent_registry.evals.runner import EvalReport, evaluate
-from agent_registry.policy import Policy
-from agent_registry.policy_loader import load_policy
+from agent_registry.policy.loader import load_policy
+from agent_registry.policy.model import Policy
 from bench.report import REPO, Figure, ms, percentile, write_section
 
 CORPUS = REPO / "tests" / "evalbar_corpus"

@@ -46,8 +46,13 @@ from agent_registry import temporal
 from agent_registry.assets.manifests import RegistryMetadata
 from agent_registry.assets.refs import AssetRef
 from agent_registry.config import Settings
-from agent_registry.contract import LIFECYCLE_WORKFLOW, AssetStatus, EvalSummary, Submission
-from agent_registry.lifecycle import Stage
+from agent_registry.lifecycle.contract import (
+    LIFECYCLE_WORKFLOW,
+    AssetStatus,
+    EvalSummary,
+    Submission,
+)
+from agent_registry.lifecycle.stages import Stage
 from agent_registry.registry import store
 from agent_registry.registry.tables import AssetVersion, AuditEvent
 from bench.report import Figure, percentile, write_section

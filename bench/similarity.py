@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from sqlmodel import Session
 
 from agent_registry.assets.refs import AssetKind, AssetRef
-from agent_registry.lifecycle import Stage
+from agent_registry.lifecycle.stages import Stage
 from agent_registry.registry import store
 from agent_registry.reuse import CatalogEntry, SimilarityIndex
 from bench.report import Figure, ms, percentile, write_section

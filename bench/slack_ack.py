@@ -29,10 +29,10 @@ import aiohttp
 from pydantic import SecretStr
 from temporalio.client import Client
 
-from agent_registry.cli.lifecycle_client import start_lifecycle
 from agent_registry.cli.serve import EVENTS_PATH
-from agent_registry.contract import Submission
-from agent_registry.lifecycle import Stage
+from agent_registry.lifecycle.client import start_lifecycle
+from agent_registry.lifecycle.contract import Submission
+from agent_registry.lifecycle.stages import Stage
 from agent_registry.slack.actions import APPROVE_ACTION
 from agent_registry.temporal import LIFECYCLE_STAGE, RECERTIFY_BY
 from bench.report import Figure, ms, percentile, write_section

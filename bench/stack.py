@@ -25,7 +25,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from agent_registry.cli.submit import prepare_submission
 from agent_registry.config import Settings
-from agent_registry.contract import Submission
+from agent_registry.lifecycle.contract import Submission
 from agent_registry.registry.db import make_engine, upgrade_database
 from agent_registry.temporal import ALL_SEARCH_ATTRIBUTES
 

@@ -23,9 +23,9 @@ from pydantic import SecretStr
 from temporalio.client import Client
 from temporalio.service import RPCError
 
-from agent_registry.cli.lifecycle_client import start_lifecycle
 from agent_registry.config import Settings
-from agent_registry.contract import Submission
+from agent_registry.lifecycle.client import start_lifecycle
+from agent_registry.lifecycle.contract import Submission
 from agent_registry.slack.actions import APPROVE_ACTION
 from bench.report import Figure, ms, percentile, write_section
 from bench.stack import dev_server, fresh_registry, submissions

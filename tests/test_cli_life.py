@@ -24,7 +24,7 @@ from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 from agent_registry.assets.refs import AssetRef
 from agent_registry.cli.errors import CliError
 from agent_registry.cli.life import parse_replacement, parse_sunset
-from agent_registry.contract import (
+from agent_registry.lifecycle.contract import (
     ATTEST_UPDATE,
     DEPRECATE_UPDATE,
     LIFECYCLE_WORKFLOW,
@@ -35,7 +35,7 @@ from agent_registry.contract import (
     Deprecation,
     VoteResult,
 )
-from agent_registry.lifecycle import Stage
+from agent_registry.lifecycle.stages import Stage
 from agent_registry.registry import store
 from agent_registry.registry.db import session_scope
 from tests.registry.factories import publish, submit

@@ -10,8 +10,8 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
-from agent_registry.cli.lifecycle_client import query_status
-from agent_registry.lifecycle import Decision, Stage
+from agent_registry.lifecycle.client import query_status
+from agent_registry.lifecycle.stages import Decision, Stage
 from tests.support import (
     copy_example,
     make_settings,

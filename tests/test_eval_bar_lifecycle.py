@@ -16,8 +16,8 @@ from temporalio.api.sdk.v1 import WorkflowMetadata
 from temporalio.testing import WorkflowEnvironment
 
 from agent_registry.assets.refs import AssetRef
-from agent_registry.cli.lifecycle_client import LifecycleHandle, query_status
-from agent_registry.lifecycle import Stage
+from agent_registry.lifecycle.client import LifecycleHandle, query_status
+from agent_registry.lifecycle.stages import Stage
 from agent_registry.mcp_probe.runtime import RuntimeNeed, ensure_runtime
 from agent_registry.registry import store
 from tests.mcp_probe.support import CACHE, MCP_PACKAGE, READ_TOOLS, bundled_server, needs_sandbox

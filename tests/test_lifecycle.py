@@ -14,8 +14,8 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.testing import WorkflowEnvironment
 
 from agent_registry.assets.refs import AssetKind, AssetRef
-from agent_registry.cli.lifecycle_client import query_status
-from agent_registry.lifecycle import Decision, Stage
+from agent_registry.lifecycle.client import query_status
+from agent_registry.lifecycle.stages import Decision, Stage
 from agent_registry.registry import store
 from agent_registry.registry.tables import AssetVersion
 from tests.mcp_probe.support import needs_sandbox

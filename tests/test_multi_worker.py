@@ -13,7 +13,7 @@ from sqlmodel import Session
 from temporalio.api.enums.v1 import EventType
 from temporalio.testing import WorkflowEnvironment
 
-from agent_registry.lifecycle import Decision, Stage
+from agent_registry.lifecycle.stages import Decision, Stage
 from agent_registry.registry.audit_chain import verify_database
 from agent_registry.registry.db import make_engine, upgrade_database
 from agent_registry.registry.tables import AssetVersion, AuditEvent

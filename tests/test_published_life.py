@@ -18,8 +18,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from agent_registry import temporal
 from agent_registry.assets.refs import AssetRef
-from agent_registry.cli.lifecycle_client import LifecycleHandle, query_status
-from agent_registry.contract import (
+from agent_registry.lifecycle.client import LifecycleHandle, query_status
+from agent_registry.lifecycle.contract import (
     ATTEST_UPDATE,
     DEPRECATE_UPDATE,
     AssetStatus,
@@ -27,7 +27,7 @@ from agent_registry.contract import (
     DeprecateInput,
     VoteResult,
 )
-from agent_registry.lifecycle import Stage
+from agent_registry.lifecycle.stages import Stage
 from agent_registry.registry import store
 from tests.support import (
     POLICIES,

@@ -15,7 +15,7 @@ from agent_registry.assets.loader import load_path
 from agent_registry.assets.manifests import RegistryMetadata
 from agent_registry.assets.refs import AssetRef
 from agent_registry.config import Settings
-from agent_registry.lifecycle import Stage
+from agent_registry.lifecycle.stages import Stage
 from agent_registry.registry import store
 from agent_registry.registry.tables import AuditEvent, Blob
 from tests.support import EXAMPLES, copy_example

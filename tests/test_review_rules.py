@@ -8,11 +8,17 @@ import pytest
 
 from agent_registry.assets.refs import AssetRef
 from agent_registry.config import Settings
-from agent_registry.contract import AssetStatus, ReviewInput, ReviewPlan, Vote, caller_refusal
 from agent_registry.identity.principal import Principal, VerifiedBy
-from agent_registry.lifecycle import Decision, Stage
-from agent_registry.membership import members_include
-from agent_registry.review_rules import missing_approvals, outcome, refusal
+from agent_registry.lifecycle.contract import (
+    AssetStatus,
+    ReviewInput,
+    ReviewPlan,
+    Vote,
+    caller_refusal,
+)
+from agent_registry.lifecycle.membership import members_include
+from agent_registry.lifecycle.review_rules import missing_approvals, outcome, refusal
+from agent_registry.lifecycle.stages import Decision, Stage
 
 NOW = datetime(2026, 11, 24, tzinfo=UTC)
 

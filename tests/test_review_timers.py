@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Engine
 from temporalio.testing import WorkflowEnvironment
 
-from agent_registry.lifecycle import Decision, Stage
+from agent_registry.lifecycle.stages import Decision, Stage
 from tests.support import (
     copy_example,
     make_settings,

@@ -14,8 +14,8 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from agent_registry.config import Settings
-from agent_registry.contract import ATTEST_UPDATE, AttestInput, VoteResult
-from agent_registry.lifecycle import Stage
+from agent_registry.lifecycle.contract import ATTEST_UPDATE, AttestInput, VoteResult
+from agent_registry.lifecycle.stages import Stage
 from tests.support import (
     POLICIES,
     approve_until_published,

@@ -2,7 +2,7 @@
 
 One workflow per version, id ``asset/<kind>/<name>/<version>``. It only orchestrates:
 every decision that needs I/O (the policy, the eval bar) arrives as an activity result,
-and every rule about votes lives in :mod:`agent_registry.review_rules`.
+and every rule about votes lives in :mod:`agent_registry.lifecycle.review_rules`.
 """
 
 from __future__ import annotations
@@ -35,8 +35,9 @@ with workflow.unsafe.imports_passed_through():
         StoredBundle,
     )
     from activities.review_messages import ReviewMessageUpdate, ReviewRequestInput
-    from agent_registry import life_rules, metrics, review_rules, temporal
-    from agent_registry.contract import (
+    from agent_registry import metrics, temporal
+    from agent_registry.lifecycle import life_rules, review_rules
+    from agent_registry.lifecycle.contract import (
         APPROVE_UPDATE,
         ATTEST_UPDATE,
         DEPRECATE_UPDATE,
@@ -61,7 +62,7 @@ with workflow.unsafe.imports_passed_through():
         VoteResult,
         caller_refusal,
     )
-    from agent_registry.lifecycle import Decision, Stage
+    from agent_registry.lifecycle.stages import Decision, Stage
 
 REGISTRY_TIMEOUT = timedelta(seconds=30)
 """A registry write is a few small statements; longer means the database is in trouble."""

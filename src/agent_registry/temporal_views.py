@@ -21,8 +21,8 @@ from urllib.parse import quote
 
 from temporalio.envconfig import ClientConfig
 
-from agent_registry.contract import LIFECYCLE_WORKFLOW
-from agent_registry.lifecycle import Stage
+from agent_registry.lifecycle.contract import LIFECYCLE_WORKFLOW
+from agent_registry.lifecycle.stages import Stage
 from agent_registry.temporal import (
     ASSET_KIND,
     ASSET_NAME,

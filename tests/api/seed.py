@@ -17,7 +17,7 @@ from agent_registry.assets.archive import canonical_archive
 from agent_registry.assets.bundle import Bundle, BundleFile
 from agent_registry.assets.refs import AssetRef
 from agent_registry.evals.findings import Finding, Severity
-from agent_registry.lifecycle import RiskTier, Stage
+from agent_registry.lifecycle.stages import RiskTier, Stage
 from agent_registry.registry import store
 from agent_registry.registry.db import session_scope
 from tests import seeding

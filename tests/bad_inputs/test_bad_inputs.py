@@ -28,7 +28,7 @@ from agent_registry.cli import render
 from agent_registry.cli.main import run
 from agent_registry.cli.submit import prepare_submission
 from agent_registry.config import Settings
-from agent_registry.contract import AssetStatus
+from agent_registry.lifecycle.contract import AssetStatus
 from agent_registry.registry.db import make_engine, upgrade_database
 from tests.bad_inputs.cases import CASES, Case, skill
 from tests.registry_server import registry_server

@@ -21,7 +21,7 @@ from agent_registry.behaviour.gates import (
 from agent_registry.behaviour.policy import BehaviourPolicy
 from agent_registry.behaviour.results import BehaviourFigures, CaseFigures
 from agent_registry.evals.findings import Severity
-from agent_registry.lifecycle import RiskTier
+from agent_registry.lifecycle.stages import RiskTier
 
 CASES = CaseDiscovery(cases=(EvalCase("grouped", "evals/grouped/case.yaml"),))
 

@@ -19,11 +19,11 @@ from temporalio.testing import WorkflowEnvironment
 from activities.behaviour import BEHAVIOUR_ACTIVITY
 from agent_registry.behaviour.cases import CaseDiscovery
 from agent_registry.behaviour.gates import CASES_MISSING, NOT_RUN, judge
-from agent_registry.cli.lifecycle_client import query_status
-from agent_registry.contract import AssetStatus
 from agent_registry.evals.findings import Severity
-from agent_registry.lifecycle import RiskTier, Stage
-from agent_registry.policy_loader import load_policy
+from agent_registry.lifecycle.client import query_status
+from agent_registry.lifecycle.contract import AssetStatus
+from agent_registry.lifecycle.stages import RiskTier, Stage
+from agent_registry.policy.loader import load_policy
 from agent_registry.registry import store
 from agent_registry.registry.tables import EvalFindingRow, EvalRun
 from tests.real_client.behaviour_cases import skill_with_cases

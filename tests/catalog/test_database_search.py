@@ -8,7 +8,7 @@ from sqlmodel import Session
 from agent_registry.assets.refs import AssetKind, AssetRef
 from agent_registry.catalog.database import DatabaseCatalog
 from agent_registry.catalog.models import SearchQuery
-from agent_registry.lifecycle import Stage
+from agent_registry.lifecycle.stages import Stage
 from agent_registry.registry import store
 from tests.catalog.seeding import deprecate, move, publish, published, register, retire
 

@@ -14,7 +14,7 @@ from sqlmodel import Session
 from agent_registry.assets.refs import AssetKind, AssetRef
 from agent_registry.catalog.database import DatabaseCatalog
 from agent_registry.catalog.models import MAX_PAGE_SIZE, SearchHit, SearchQuery
-from agent_registry.lifecycle import Stage
+from agent_registry.lifecycle.stages import Stage
 from tests.seeding import deprecate, move, publish, register, retire
 
 ASSETS = 1000

@@ -19,7 +19,7 @@ from agent_registry.catalog import report_facts
 from agent_registry.catalog.database import DatabaseCatalog
 from agent_registry.catalog.report_facts import FULL_READ_AFTER, LiveFacts
 from agent_registry.catalog.scopes import DeclaredScopes
-from agent_registry.lifecycle import RiskTier, Stage
+from agent_registry.lifecycle.stages import RiskTier, Stage
 from agent_registry.registry import store
 from agent_registry.registry.tables import AssetVersion
 from tests.catalog.seeding import deprecate, mcp_archive, move, published, register

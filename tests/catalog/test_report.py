@@ -18,9 +18,9 @@ from agent_registry.catalog.models import (
     OrgReport,
     ScopeRow,
 )
-from agent_registry.lifecycle import RiskTier, Stage
-from agent_registry.policy import Policy
-from agent_registry.policy_loader import load_policy
+from agent_registry.lifecycle.stages import RiskTier, Stage
+from agent_registry.policy.loader import load_policy
+from agent_registry.policy.model import Policy
 from agent_registry.registry import store
 from agent_registry.registry.tables import AuditEvent
 from tests.catalog.seeding import deprecate, mcp_archive, move, published, register, retire

@@ -13,7 +13,7 @@ from agent_registry.assets.refs import AssetRef
 from agent_registry.behaviour.results import BehaviourFigures, BehaviourRecord
 from agent_registry.catalog.database import DatabaseCatalog
 from agent_registry.dashboard.page import render_dashboard
-from agent_registry.lifecycle import RiskTier, Stage
+from agent_registry.lifecycle.stages import RiskTier, Stage
 from agent_registry.registry import store
 from tests.seeding import move, register
 

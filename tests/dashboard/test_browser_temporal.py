@@ -29,9 +29,9 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from agent_registry.api.app import build_web_app
 from agent_registry.catalog.database import DatabaseCatalog
 from agent_registry.config import Settings
-from agent_registry.contract import LIFECYCLE_WORKFLOW
 from agent_registry.dashboard import routes
-from agent_registry.lifecycle import Stage
+from agent_registry.lifecycle.contract import LIFECYCLE_WORKFLOW
+from agent_registry.lifecycle.stages import Stage
 from agent_registry.temporal import LIFECYCLE_STAGE, search_attribute_flags
 from agent_registry.temporal_views import AWAITING_SUNSET, PENDING_REVIEWS, view
 from tests.api.live import live_server

@@ -20,7 +20,7 @@ from agent_registry.assets.refs import AssetKind
 from agent_registry.catalog.database import DatabaseCatalog
 from agent_registry.config import Settings
 from agent_registry.dashboard import routes
-from agent_registry.lifecycle import Stage
+from agent_registry.lifecycle.stages import Stage
 from tests.catalog.seeding import move, published, register
 from tests.seeding import used
 

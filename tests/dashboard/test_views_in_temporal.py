@@ -13,7 +13,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from agent_registry.catalog.database import DatabaseCatalog
 from agent_registry.catalog.models import OrgReport
-from agent_registry.lifecycle import Stage
+from agent_registry.lifecycle.stages import Stage
 from agent_registry.temporal_views import (
     AWAITING_SUNSET,
     EVAL_FAILURES,

@@ -17,7 +17,7 @@ from agent_registry.cli.errors import explain
 from agent_registry.cli.main import build_app
 from agent_registry.config import Settings
 from agent_registry.evals.findings import Finding, Severity
-from agent_registry.lifecycle import RiskTier
+from agent_registry.lifecycle.stages import RiskTier
 from agent_registry.registry import store
 from agent_registry.registry.db import session_scope
 from tests.distribution.claude_code_shapes import (

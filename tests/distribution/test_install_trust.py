@@ -245,7 +245,7 @@ def seed_registered(engine: Engine, settings: Settings) -> AssetRef:
     """The release-notes skill registered and in review, not yet published."""
     from agent_registry.assets.loader import load_path
     from agent_registry.cli.submit import prepare_submission
-    from agent_registry.lifecycle import Stage
+    from agent_registry.lifecycle.stages import Stage
 
     path = EXAMPLES / "skills" / "release-notes"
     submission = prepare_submission(settings, path, submitter="alice@example.com")

@@ -7,7 +7,7 @@ from pathlib import Path
 from agent_registry.assets.bundle import BundleLimits
 from agent_registry.assets.loader import load_path
 from agent_registry.evals.runner import evaluate
-from agent_registry.policy_loader import load_policy, parse_policy
+from agent_registry.policy.loader import load_policy, parse_policy
 from tests.evals.builders import DEFAULT_SKILL, skill
 
 MIB = 1024 * 1024

@@ -25,7 +25,7 @@ from agent_registry.evals.client import (
     validate_folder,
 )
 from agent_registry.evals.runner import evaluate
-from agent_registry.policy_loader import load_policy
+from agent_registry.policy.loader import load_policy
 from tests.claude_client import claude_or_skip, isolated_env
 from tests.evals.builders import skill, subagent
 

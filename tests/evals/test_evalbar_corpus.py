@@ -13,7 +13,7 @@ import pytest
 
 from agent_registry.assets.bundle import BundleLimits
 from agent_registry.assets.loader import load_path
-from agent_registry.policy_loader import load_policy
+from agent_registry.policy.loader import load_policy
 from bench.evalbar import good_assets, planted_cases, run
 
 

@@ -15,7 +15,7 @@ import pytest
 from agent_registry.evals import intent
 from agent_registry.evals.findings import Finding
 from agent_registry.evals.runner import evaluate
-from agent_registry.policy_loader import load_policy
+from agent_registry.policy.loader import load_policy
 from tests.evals.builders import fake_token, mcp_server, skill, subagent
 
 

@@ -11,7 +11,7 @@ import pytest
 from agent_registry.evals import content, hygiene
 from agent_registry.evals.findings import Finding
 from agent_registry.evals.runner import evaluate
-from agent_registry.policy_loader import load_policy
+from agent_registry.policy.loader import load_policy
 from tests.evals.builders import skill, subagent
 
 FILES = {"scripts/fill.py": "print('ok')\n", "references/forms.md": "# Forms\n"}

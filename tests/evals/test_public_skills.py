@@ -15,7 +15,7 @@ from agent_registry.assets.bundle import BundleLimits
 from agent_registry.assets.loader import load_path
 from agent_registry.assets.refs import AssetKind
 from agent_registry.evals.runner import evaluate
-from agent_registry.policy_loader import load_policy
+from agent_registry.policy.loader import load_policy
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "public-skills"
 SKILLS = sorted(path.name for path in CORPUS.iterdir() if (path / "SKILL.md").is_file())

@@ -21,7 +21,7 @@ from temporalio.client import WorkflowHandle
 
 from agent_registry.assets.refs import AssetRef
 from agent_registry.config import Settings
-from agent_registry.lifecycle import Stage
+from agent_registry.lifecycle.stages import Stage
 from agent_registry.registry.audit_chain import verify_database
 from agent_registry.registry.tables import AssetVersion
 from agent_registry.temporal import search_attribute_flags

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import make_url
 from temporalio.testing import WorkflowEnvironment
 
-from agent_registry.cli.lifecycle_client import query_status
-from agent_registry.lifecycle import Decision, Stage
+from agent_registry.lifecycle.client import query_status
+from agent_registry.lifecycle.stages import Decision, Stage
 from agent_registry.registry.db import make_engine, upgrade_database
 from tests import pg
 from tests.faults.helpers import TcpProxy, assert_published_exactly_once

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from agent_registry.cli.lifecycle_client import start_lifecycle
 from agent_registry.cli.submit import prepare_submission
-from agent_registry.lifecycle import Decision, Stage
+from agent_registry.lifecycle.client import start_lifecycle
+from agent_registry.lifecycle.stages import Decision, Stage
 from agent_registry.temporal import connect
 from tests.faults.helpers import (
     DevServer,

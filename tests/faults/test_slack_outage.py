@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import Engine
 from temporalio.testing import WorkflowEnvironment
 
-from agent_registry.lifecycle import Decision, Stage
+from agent_registry.lifecycle.stages import Decision, Stage
 from agent_registry.slack.client import SERVER_ERROR_RETRIES
 from tests.faults.helpers import ALICE, REVIEWS, assert_published_exactly_once, eventually
 from tests.slack_double import SlackDouble, slack_settings

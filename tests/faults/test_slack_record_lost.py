@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 from temporalio.testing import WorkflowEnvironment
 
-from agent_registry.lifecycle import Decision, Stage
+from agent_registry.lifecycle.stages import Decision, Stage
 from agent_registry.registry.slack_messages import remember_message
 from agent_registry.registry.tables import SlackMessage
 from tests.faults.helpers import ALICE, REVIEWS, assert_published_exactly_once, eventually

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import Engine
 from temporalio.testing import WorkflowEnvironment
 
-from agent_registry.cli.lifecycle_client import query_status
-from agent_registry.lifecycle import Decision, Stage
+from agent_registry.lifecycle.client import query_status
+from agent_registry.lifecycle.stages import Decision, Stage
 from tests.faults.helpers import WorkerProcess, assert_published_exactly_once, worker_env
 from tests.support import (
     copy_example,

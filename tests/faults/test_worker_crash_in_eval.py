@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 from temporalio.testing import WorkflowEnvironment
 
 from activities.probe import PROBE_ACTIVITY
-from agent_registry.lifecycle import Decision, Stage
+from agent_registry.lifecycle.stages import Decision, Stage
 from agent_registry.registry.tables import AssetVersion, EvalRun
 from tests.faults.helpers import (
     ALICE,

@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 from temporalio.testing import WorkflowEnvironment
 
 from activities.probe import PROBE_ACTIVITY
-from agent_registry.lifecycle import Decision, Stage
+from agent_registry.lifecycle.stages import Decision, Stage
 from tests.faults.helpers import (
     WorkerProcess,
     assert_published_exactly_once,

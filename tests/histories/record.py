@@ -23,10 +23,11 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from agent_registry.cli.lifecycle_client import query_status, start_lifecycle
 from agent_registry.cli.submit import prepare_submission
 from agent_registry.config import Settings
-from agent_registry.contract import (
+from agent_registry.identity.principal import Principal, VerifiedBy
+from agent_registry.lifecycle.client import query_status, start_lifecycle
+from agent_registry.lifecycle.contract import (
     APPROVE_UPDATE,
     ATTEST_UPDATE,
     DEPRECATE_UPDATE,
@@ -36,8 +37,7 @@ from agent_registry.contract import (
     ReviewInput,
     VoteResult,
 )
-from agent_registry.identity.principal import Principal, VerifiedBy
-from agent_registry.lifecycle import Stage
+from agent_registry.lifecycle.stages import Stage
 from agent_registry.registry.db import make_engine, upgrade_database
 from agent_registry.temporal import ALL_SEARCH_ATTRIBUTES
 from tests.real_client.behaviour_cases import skill_with_cases

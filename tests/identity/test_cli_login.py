@@ -16,11 +16,11 @@ from sqlalchemy import Engine
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
-from agent_registry.contract import APPROVE_UPDATE, ReviewInput, VoteResult
 from agent_registry.identity.http import OidcAuthenticator
 from agent_registry.identity.login import TokenCache, TokenSet
 from agent_registry.identity.tokens import OidcConfig, TokenVerifier
-from agent_registry.lifecycle import Stage
+from agent_registry.lifecycle.contract import APPROVE_UPDATE, ReviewInput, VoteResult
+from agent_registry.lifecycle.stages import Stage
 from agent_registry.slack.identity import Reviewer
 from tests.idp.fixture import (
     AUDIENCE,

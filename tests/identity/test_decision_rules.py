@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from agent_registry.assets.refs import AssetRef
-from agent_registry.contract import (
+from agent_registry.identity.principal import Principal, VerifiedBy
+from agent_registry.lifecycle.contract import (
     AssetStatus,
     AttestInput,
     DeprecateInput,
@@ -17,9 +18,8 @@ from agent_registry.contract import (
     ReviewPlan,
     caller_refusal,
 )
-from agent_registry.identity.principal import Principal, VerifiedBy
-from agent_registry.life_rules import attest_refusal, deprecate_refusal
-from agent_registry.lifecycle import Stage
+from agent_registry.lifecycle.life_rules import attest_refusal, deprecate_refusal
+from agent_registry.lifecycle.stages import Stage
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 

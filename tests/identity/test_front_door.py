@@ -21,12 +21,12 @@ from temporalio.testing import WorkflowEnvironment
 
 from agent_registry.api.write_schemas import REVISIONS_PATH, SUBMISSIONS_PATH, VOTES_PATH
 from agent_registry.cli.submit import prepare_submission
-from agent_registry.contract import APPROVE_UPDATE, AssetStatus, ReviewInput, VoteResult
 from agent_registry.identity.http import IDENTITY_HEADER, LOCAL_AS_HEADER, OidcAuthenticator
 from agent_registry.identity.login import client_credentials
 from agent_registry.identity.principal import canonical_email
 from agent_registry.identity.tokens import OidcConfig, TokenVerifier
-from agent_registry.lifecycle import Stage
+from agent_registry.lifecycle.contract import APPROVE_UPDATE, AssetStatus, ReviewInput, VoteResult
+from agent_registry.lifecycle.stages import Stage
 from agent_registry.registry.audit_chain import verify_database
 from agent_registry.registry.store.refusals import REFUSAL_KIND
 from agent_registry.registry.tables import AuditEvent

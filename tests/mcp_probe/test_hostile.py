@@ -201,7 +201,7 @@ from pathlib import Path
 from agent_registry.assets.bundle import BundleLimits
 from agent_registry.assets.loader import load_path
 from agent_registry.mcp_probe.local import probe_bundle
-from agent_registry.policy import ProbePolicy
+from agent_registry.policy.model import ProbePolicy
 asset = load_path(Path(sys.argv[1]), limits=BundleLimits())
 probe_bundle(asset, ProbePolicy(timeout=timedelta(seconds=60)), baseline=None)
 """

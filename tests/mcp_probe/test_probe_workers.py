@@ -11,7 +11,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.probe import PROBE_ACTIVITY
 from agent_registry.evals.findings import Severity
-from agent_registry.lifecycle import Stage
+from agent_registry.lifecycle.stages import Stage
 from tests.mcp_probe.support import needs_sandbox
 from tests.support import (
     copy_example,

@@ -18,8 +18,8 @@ from sqlmodel import Session, select
 from temporalio.testing import WorkflowEnvironment
 
 from agent_registry.config import Settings
-from agent_registry.contract import AssetStatus
-from agent_registry.lifecycle import Stage
+from agent_registry.lifecycle.contract import AssetStatus
+from agent_registry.lifecycle.stages import Stage
 from agent_registry.registry import store
 from agent_registry.registry.tables import EvalRun, EvalRunPublic
 from tests.mcp_probe.support import READ_TOOLS, bundled_server, needs_sandbox

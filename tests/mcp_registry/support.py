@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 from agent_registry.assets.archive import canonical_archive
 from agent_registry.assets.bundle import Bundle, BundleFile
 from agent_registry.assets.refs import AssetKind, AssetRef
-from agent_registry.lifecycle import Stage
+from agent_registry.lifecycle.stages import Stage
 from agent_registry.registry.db import session_scope
 from tests import seeding
 

@@ -31,11 +31,11 @@ from agent_registry.api.mcp_watches import MCP_WATCHES_PATH
 from agent_registry.assets.refs import AssetKind, AssetRef
 from agent_registry.cli.errors import CliError
 from agent_registry.cli.mcp_import import draft_all, ready_drafts, submit_prepared, watch_servers
-from agent_registry.contract import AssetStatus
 from agent_registry.identity.http import LOCAL_AS_HEADER, OidcAuthenticator
 from agent_registry.identity.login import client_credentials
 from agent_registry.identity.principal import PrincipalKind, VerifiedBy
 from agent_registry.identity.tokens import OidcConfig, TokenVerifier
+from agent_registry.lifecycle.contract import AssetStatus
 from agent_registry.mcp_registry.contract import (
     McpImportInput,
     SubmitPickInput,

@@ -25,12 +25,12 @@ from temporalio.testing import WorkflowEnvironment
 from activities.mcp_import import McpImportActivities
 from agent_registry.assets.refs import AssetKind, AssetRef
 from agent_registry.cli.errors import CliError
-from agent_registry.cli.lifecycle_client import query_status
 from agent_registry.cli.mcp_import import draft_all, ready_drafts, submit_prepared, watch_servers
 from agent_registry.cli.registry_writes import server_url
 from agent_registry.config import Settings
-from agent_registry.contract import AssetStatus
-from agent_registry.lifecycle import Stage
+from agent_registry.lifecycle.client import query_status
+from agent_registry.lifecycle.contract import AssetStatus
+from agent_registry.lifecycle.stages import Stage
 from agent_registry.mcp_registry.contract import (
     McpImportResult,
     SubmitPickInput,

@@ -10,7 +10,7 @@ from urllib.parse import quote
 from sqlalchemy import Engine
 
 from agent_registry.assets.refs import AssetKind, AssetRef
-from agent_registry.lifecycle import RiskTier, Stage
+from agent_registry.lifecycle.stages import RiskTier, Stage
 from agent_registry.mcp_registry.spec import OFFICIAL_META_KEY, REGISTRY_META_KEY
 from agent_registry.registry.db import session_scope
 from tests import seeding

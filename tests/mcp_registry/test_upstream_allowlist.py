@@ -43,7 +43,7 @@ from agent_registry.mcp_registry.contract import (
     schedule_id,
 )
 from agent_registry.mcp_registry.upstream import UpstreamError, UpstreamRegistry
-from agent_registry.policy_loader import DEFAULT_POLICY_RESOURCE
+from agent_registry.policy.loader import DEFAULT_POLICY_RESOURCE
 from tests.api.live import live_server
 from tests.mcp_registry.support import TIME, upstream
 from tests.mcp_registry.test_import_front_door import _schedule_exists

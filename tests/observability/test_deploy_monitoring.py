@@ -29,7 +29,7 @@ from sqlalchemy import Engine
 from temporalio.testing import WorkflowEnvironment
 
 from agent_registry import metrics
-from agent_registry.lifecycle import Stage
+from agent_registry.lifecycle.stages import Stage
 from tests.observability.test_metrics import metrics_client, scrape
 from tests.support import (
     approve_until_published,

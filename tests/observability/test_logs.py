@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Engine
 from temporalio.testing import WorkflowEnvironment
 
-from agent_registry.lifecycle import Stage
+from agent_registry.lifecycle.stages import Stage
 from agent_registry.logs import JsonFormatter, asset_ref_of, lifecycle_context, make_handler
 from tests.support import (
     approve_until_published,

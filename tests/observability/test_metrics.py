@@ -14,9 +14,9 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from agent_registry import metrics
-from agent_registry.cli.lifecycle_client import query_status
 from agent_registry.config import Settings
-from agent_registry.lifecycle import Decision, Stage
+from agent_registry.lifecycle.client import query_status
+from agent_registry.lifecycle.stages import Decision, Stage
 from agent_registry.temporal import connect, metrics_runtime
 from tests.support import (
     POLICIES,

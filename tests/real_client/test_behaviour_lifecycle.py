@@ -23,7 +23,7 @@ from agent_registry.behaviour.gates import REGRESSION
 from agent_registry.catalog.database import DatabaseCatalog
 from agent_registry.config import Settings
 from agent_registry.evals.findings import Severity
-from agent_registry.lifecycle import Stage
+from agent_registry.lifecycle.stages import Stage
 from agent_registry.slack import messages
 from tests.claude_client import claude_or_skip
 from tests.claude_client.messages_stand_in import MessagesStandIn

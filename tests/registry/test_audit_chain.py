@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 
 from agent_registry.assets.refs import AssetRef
 from agent_registry.cli.main import build_app
-from agent_registry.lifecycle import Decision, RiskTier, Stage
+from agent_registry.lifecycle.stages import Decision, RiskTier, Stage
 from agent_registry.registry import store
 from agent_registry.registry.audit_chain import (
     GENESIS_HASH,

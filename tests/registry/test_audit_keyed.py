@@ -19,7 +19,7 @@ from sqlalchemy import Engine, update
 from typer.testing import CliRunner
 
 from agent_registry.cli.main import build_app
-from agent_registry.lifecycle import Stage
+from agent_registry.lifecycle.stages import Stage
 from agent_registry.registry import store
 from agent_registry.registry.audit_chain import (
     GENESIS_HASH,

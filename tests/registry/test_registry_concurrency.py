@@ -15,7 +15,7 @@ from sqlalchemy import Engine, event
 from sqlmodel import Session, func, select
 
 from agent_registry.assets.refs import AssetRef
-from agent_registry.lifecycle import Decision
+from agent_registry.lifecycle.stages import Decision
 from agent_registry.registry import store
 from agent_registry.registry.db import session_scope, upgrade_database
 from agent_registry.registry.tables import AuditEvent, Blob, ReviewDecision

@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import Session
 
 from agent_registry.assets.refs import AssetKind, AssetRef, InvalidRefError
-from agent_registry.lifecycle import Stage
+from agent_registry.lifecycle.stages import Stage
 from agent_registry.registry import store
 from agent_registry.registry.errors import RegistryError, StageError
 from agent_registry.registry.tables import AssetVersion

@@ -11,7 +11,7 @@ from sqlmodel import Session, func, select
 
 from agent_registry.assets.refs import AssetKind, AssetRef
 from agent_registry.evals.findings import Finding, Severity
-from agent_registry.lifecycle import Decision, RiskTier, Stage
+from agent_registry.lifecycle.stages import Decision, RiskTier, Stage
 from agent_registry.registry import store
 from agent_registry.registry.errors import (
     NotFoundError,

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from sqlmodel import Session
 
 from agent_registry.assets.refs import AssetKind, AssetRef
-from agent_registry.lifecycle import Stage
+from agent_registry.lifecycle.stages import Stage
 from agent_registry.registry import store
 from agent_registry.reuse import CatalogEntry
 from tests import seeding

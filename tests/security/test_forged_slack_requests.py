@@ -32,11 +32,16 @@ from sqlalchemy import Engine, text
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from agent_registry.cli.lifecycle_client import LifecycleHandle, query_status
 from agent_registry.cli.serve import EVENTS_PATH
 from agent_registry.config import Settings
-from agent_registry.contract import DEPRECATE_UPDATE, AssetStatus, DeprecateInput, VoteResult
-from agent_registry.lifecycle import Decision, Stage
+from agent_registry.lifecycle.client import LifecycleHandle, query_status
+from agent_registry.lifecycle.contract import (
+    DEPRECATE_UPDATE,
+    AssetStatus,
+    DeprecateInput,
+    VoteResult,
+)
+from agent_registry.lifecycle.stages import Decision, Stage
 from agent_registry.slack.actions import APPROVE_ACTION, ATTEST_ACTION
 from tests.slack_double import (
     DEFAULT_SIGNING_SECRET,

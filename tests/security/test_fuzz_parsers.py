@@ -45,7 +45,7 @@ from agent_registry.assets.loader import AssetLoadError, load_path, parse_asset
 from agent_registry.assets.refs import AssetKind
 from agent_registry.cli.serve import EVENTS_PATH, start_http
 from agent_registry.evals.findings import Finding, Severity
-from agent_registry.policy_loader import load_policy
+from agent_registry.policy.loader import load_policy
 from agent_registry.slack import app as slack_app
 from agent_registry.slack.actions import (
     APPROVE_ACTION,

@@ -23,7 +23,6 @@ from agent_registry.api.errors import ApiError, json_errors
 from agent_registry.api.writes import server_metadata
 from agent_registry.assets.manifests import RegistryMetadata
 from agent_registry.assets.refs import AssetRef
-from agent_registry.contract import AssetStatus, ReviewInput, ReviewPlan, Vote
 from agent_registry.identity.http import (
     LOCAL_AS_HEADER,
     LocalAuthenticator,
@@ -39,9 +38,10 @@ from agent_registry.identity.tokens import (
     TokenVerifier,
     principal_from_claims,
 )
-from agent_registry.lifecycle import Decision, Stage
-from agent_registry.membership import members_include
-from agent_registry.review_rules import is_own_asset, missing_approvals, refusal
+from agent_registry.lifecycle.contract import AssetStatus, ReviewInput, ReviewPlan, Vote
+from agent_registry.lifecycle.membership import members_include
+from agent_registry.lifecycle.review_rules import is_own_asset, missing_approvals, refusal
+from agent_registry.lifecycle.stages import Decision, Stage
 
 NOW = datetime(2026, 12, 5, tzinfo=UTC)
 ISSUER = "https://idp.example.com"

@@ -23,7 +23,7 @@ from agent_registry.assets.refs import AssetRef
 from agent_registry.catalog.database import DatabaseCatalog
 from agent_registry.config import Settings
 from agent_registry.identity.http import LOCAL_AS_HEADER
-from agent_registry.lifecycle import Stage
+from agent_registry.lifecycle.stages import Stage
 from agent_registry.registry import store
 from agent_registry.registry.db import session_scope
 from agent_registry.registry.tables import InstallEventRow, UsageEventRow

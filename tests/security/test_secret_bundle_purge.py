@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 from temporalio.testing import WorkflowEnvironment
 
 from agent_registry.assets.refs import AssetRef
-from agent_registry.lifecycle import Stage
+from agent_registry.lifecycle.stages import Stage
 from agent_registry.registry import store
 from agent_registry.registry.db import session_scope
 from agent_registry.registry.store.purge import PURGE_ACTION, purge_blocked_bundle

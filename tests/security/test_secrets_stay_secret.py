@@ -33,12 +33,12 @@ from sqlmodel import Session
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from agent_registry.cli.lifecycle_client import LifecycleHandle, query_status
 from agent_registry.cli.serve import EVENTS_PATH, start_http
 from agent_registry.config import Settings
-from agent_registry.contract import AssetStatus
-from agent_registry.lifecycle import Stage
-from agent_registry.policy_loader import load_policy
+from agent_registry.lifecycle.client import LifecycleHandle, query_status
+from agent_registry.lifecycle.contract import AssetStatus
+from agent_registry.lifecycle.stages import Stage
+from agent_registry.policy.loader import load_policy
 from agent_registry.registry import store
 from agent_registry.registry.db import make_engine, upgrade_database
 from agent_registry.slack.actions import APPROVE_ACTION

@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
-from agent_registry.policy import Policy
-from agent_registry.policy_loader import load_policy
+from agent_registry.policy.loader import load_policy
+from agent_registry.policy.model import Policy
 from agent_registry.slack.client import retry_handlers
 from agent_registry.slack.identity import IdentityError, resolve_reviewer
 from tests.slack_double import DEFAULT_TOKEN, SlackDouble, SlackUser

@@ -32,13 +32,13 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 from temporalio.testing import WorkflowEnvironment
 
-from agent_registry.cli.lifecycle_client import query_status
 from agent_registry.cli.serve import EVENTS_PATH, start_http
 from agent_registry.config import Settings
-from agent_registry.contract import AssetStatus
 from agent_registry.identity.audit import DatabaseRefusalLog
-from agent_registry.lifecycle import Decision, Stage
-from agent_registry.policy_loader import load_policy
+from agent_registry.lifecycle.client import query_status
+from agent_registry.lifecycle.contract import AssetStatus
+from agent_registry.lifecycle.stages import Decision, Stage
+from agent_registry.policy.loader import load_policy
 from agent_registry.registry.store.refusals import REFUSAL_KIND
 from agent_registry.registry.tables import AuditEvent
 from agent_registry.slack.actions import (

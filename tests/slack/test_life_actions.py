@@ -27,11 +27,11 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
-from agent_registry.cli.lifecycle_client import LifecycleHandle, query_status
 from agent_registry.cli.serve import EVENTS_PATH, start_http
-from agent_registry.contract import AssetStatus
-from agent_registry.lifecycle import Decision, Stage
-from agent_registry.policy_loader import load_policy
+from agent_registry.lifecycle.client import LifecycleHandle, query_status
+from agent_registry.lifecycle.contract import AssetStatus
+from agent_registry.lifecycle.stages import Decision, Stage
+from agent_registry.policy.loader import load_policy
 from agent_registry.slack.actions import (
     ATTEST_ACTION,
     DEPRECATE_ACTION,

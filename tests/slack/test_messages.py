@@ -12,9 +12,15 @@ from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.models.blocks import Block, HeaderBlock, PlainTextObject
 
 from agent_registry.assets.refs import AssetKind, AssetRef
-from agent_registry.contract import AssetStatus, Deprecation, SimilarAsset, StageChange, Vote
 from agent_registry.evals.findings import Finding, Severity
-from agent_registry.lifecycle import Decision, Stage
+from agent_registry.lifecycle.contract import (
+    AssetStatus,
+    Deprecation,
+    SimilarAsset,
+    StageChange,
+    Vote,
+)
+from agent_registry.lifecycle.stages import Decision, Stage
 from agent_registry.slack import messages
 from agent_registry.slack.actions import (
     APPROVE_ACTION,

@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from activities.slack_posting import METADATA_EVENT_TYPE, SlackPoster
-from agent_registry.contract import SlackMessageRef
+from agent_registry.lifecycle.contract import SlackMessageRef
 from agent_registry.registry.slack_messages import find_message, remember_message
 from agent_registry.registry.tables import SlackMessage
 from agent_registry.slack.client import retry_handlers

@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from temporalio.testing import WorkflowEnvironment
 
 from agent_registry.config import Settings
-from agent_registry.lifecycle import Decision, Stage
+from agent_registry.lifecycle.stages import Decision, Stage
 from tests.slack_double import Message, SlackDouble, SlackUser, slack_settings
 from tests.support import (
     copy_example,

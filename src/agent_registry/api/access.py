@@ -22,8 +22,8 @@ from agent_registry.api.errors import ApiError
 from agent_registry.assets.refs import AssetRef
 from agent_registry.identity.http import require_principal
 from agent_registry.identity.principal import Principal
-from agent_registry.lifecycle import Stage
-from agent_registry.policy_loader import PolicyError, load_policy
+from agent_registry.lifecycle.stages import Stage
+from agent_registry.policy.loader import PolicyError, load_policy
 from agent_registry.registry.store.holders import Holder
 
 logger = logging.getLogger(__name__)

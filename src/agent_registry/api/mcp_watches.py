@@ -52,7 +52,7 @@ from agent_registry.identity.http import require_principal
 from agent_registry.identity.principal import Principal, one_line
 from agent_registry.mcp_registry.allowed_upstreams import UpstreamNotAllowedError, check_upstream
 from agent_registry.mcp_registry.contract import MCP_IMPORT_WORKFLOW, McpImportInput, schedule_id
-from agent_registry.policy_loader import PolicyError, load_policy
+from agent_registry.policy.loader import PolicyError, load_policy
 
 MCP_WATCHES_PATH = f"{API_PREFIX}/mcp-watches"
 

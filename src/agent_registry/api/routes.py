@@ -89,7 +89,7 @@ from agent_registry.catalog.models import (
     VersionDetail,
 )
 from agent_registry.identity.http import require_principal
-from agent_registry.lifecycle import Stage
+from agent_registry.lifecycle.stages import Stage
 
 T = TypeVar("T")
 

@@ -61,9 +61,11 @@ from agent_registry.api.write_schemas import (
 from agent_registry.assets.manifests import RegistryMetadata
 from agent_registry.assets.refs import AssetRef
 from agent_registry.catalog.models import InvalidBundleError
-from agent_registry.cli.lifecycle_client import start_lifecycle
 from agent_registry.cli.staging import staged_revision
-from agent_registry.contract import (
+from agent_registry.identity.http import IdentityRefusedError, record_refusal, require_principal
+from agent_registry.identity.principal import Principal, PrincipalKind, canonical_email
+from agent_registry.lifecycle.client import start_lifecycle
+from agent_registry.lifecycle.contract import (
     ATTEST_UPDATE,
     DECISION_UPDATES,
     DEPRECATE_UPDATE,
@@ -77,9 +79,7 @@ from agent_registry.contract import (
     Submission,
     VoteResult,
 )
-from agent_registry.identity.http import IdentityRefusedError, record_refusal, require_principal
-from agent_registry.identity.principal import Principal, PrincipalKind, canonical_email
-from agent_registry.lifecycle import Stage
+from agent_registry.lifecycle.stages import Stage
 from agent_registry.temporal import workflow_ui_url
 
 MAX_JSON_BYTES = 64 * 1024

@@ -18,7 +18,7 @@ from agent_registry.behaviour.cases import CaseDiscovery
 from agent_registry.behaviour.policy import BehaviourPolicy
 from agent_registry.behaviour.results import BehaviourFigures
 from agent_registry.evals.findings import Finding, Severity
-from agent_registry.lifecycle import RiskTier
+from agent_registry.lifecycle.stages import RiskTier
 
 NOT_RUN = "evals.not-run"
 CASES_MISSING = "evals.behaviour-cases-missing"

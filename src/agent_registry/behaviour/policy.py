@@ -12,8 +12,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from agent_registry.durations import Duration, format_duration, parse_duration
-from agent_registry.lifecycle import RiskTier
+from agent_registry.lifecycle.stages import RiskTier
+from agent_registry.policy.durations import Duration, format_duration, parse_duration
 
 
 class BehaviourPolicy(BaseModel):

@@ -52,9 +52,9 @@ from agent_registry.catalog.report_state import report_generation
 from agent_registry.catalog.scopes import DeclaredScopes
 from agent_registry.catalog.search import parse_query
 from agent_registry.catalog.search_entries import Listed, search_entries
-from agent_registry.lifecycle import Stage
-from agent_registry.policy import Policy
-from agent_registry.policy_loader import load_policy
+from agent_registry.lifecycle.stages import Stage
+from agent_registry.policy.loader import load_policy
+from agent_registry.policy.model import Policy
 from agent_registry.registry import store
 from agent_registry.registry.db import session_scope
 from agent_registry.registry.errors import NotFoundError

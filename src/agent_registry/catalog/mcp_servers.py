@@ -34,7 +34,7 @@ from agent_registry.assets.manifests import DeclaredScope
 from agent_registry.assets.refs import AssetKind, InvalidRefError
 from agent_registry.catalog.models import ScopeTool
 from agent_registry.catalog.scopes import STORED_BUNDLE_LIMITS
-from agent_registry.lifecycle import Stage
+from agent_registry.lifecycle.stages import Stage
 from agent_registry.mcp_registry.spec import SERVED_STAGES
 from agent_registry.registry.db import session_scope
 from agent_registry.registry.tables import Asset, AssetVersion, Blob, version_sort_key

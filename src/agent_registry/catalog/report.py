@@ -34,7 +34,7 @@ from agent_registry.catalog.models import (
     ScopeRow,
     ScopeTool,
 )
-from agent_registry.lifecycle import Stage
+from agent_registry.lifecycle.stages import Stage
 from agent_registry.registry.store.usage import AssetUse, DayCount
 
 # Re-certifications due within RECERTIFICATION_HORIZON are listed (overdue ones too),

@@ -36,7 +36,7 @@ from agent_registry.assets.refs import AssetKind
 from agent_registry.catalog import report as org_report
 from agent_registry.catalog.models import OrgReport
 from agent_registry.catalog.scopes import DeclaredScopes
-from agent_registry.lifecycle import Stage
+from agent_registry.lifecycle.stages import Stage
 from agent_registry.registry import store
 from agent_registry.registry.db import session_scope
 from agent_registry.registry.tables import Asset, AssetVersion, AuditEvent

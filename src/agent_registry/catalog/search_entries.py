@@ -37,7 +37,7 @@ from sqlmodel import Session, col
 from agent_registry.assets.refs import AssetKind
 from agent_registry.catalog.models import SearchHit
 from agent_registry.catalog.search import Document, SearchIndex, document
-from agent_registry.lifecycle import Stage
+from agent_registry.lifecycle.stages import Stage
 from agent_registry.registry.tables import Asset, AssetVersion, AuditEvent
 
 SEARCH_STAGES = (Stage.PUBLISHED, Stage.RECERTIFYING, Stage.DEPRECATED)

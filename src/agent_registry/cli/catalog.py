@@ -30,7 +30,6 @@ from agent_registry.catalog.models import (
 )
 from agent_registry.cli.distribution import catalog_errors
 from agent_registry.cli.errors import CliError
-from agent_registry.cli.lifecycle_client import lifecycle_handle, query_status
 from agent_registry.cli.registry_writes import read_status
 from agent_registry.cli.render import (
     findings_table,
@@ -42,7 +41,8 @@ from agent_registry.cli.render import (
 )
 from agent_registry.config import Settings
 from agent_registry.distribution.source import open_catalog
-from agent_registry.lifecycle import Stage
+from agent_registry.lifecycle.client import lifecycle_handle, query_status
+from agent_registry.lifecycle.stages import Stage
 from agent_registry.registry import store
 from agent_registry.registry.db import make_engine, session_scope
 from agent_registry.temporal import connect

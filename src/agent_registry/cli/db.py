@@ -10,7 +10,7 @@ import typer
 from agent_registry.cli.errors import CliError
 from agent_registry.cli.render import out
 from agent_registry.config import Settings
-from agent_registry.durations import parse_duration
+from agent_registry.policy.durations import parse_duration
 from agent_registry.registry import store
 from agent_registry.registry.audit_chain import keyed_engine
 from agent_registry.registry.audit_key import resolve_audit_key

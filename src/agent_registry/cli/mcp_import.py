@@ -47,8 +47,7 @@ from agent_registry.cli.mcp_submit import Submitted, prepare_folder, send_prepar
 from agent_registry.cli.registry_writes import credential_headers, request_json
 from agent_registry.cli.render import plain
 from agent_registry.config import Settings
-from agent_registry.contract import Submission
-from agent_registry.durations import parse_duration
+from agent_registry.lifecycle.contract import Submission
 from agent_registry.mcp_registry.drafts import DraftError, read_draft, server_text, write_draft
 from agent_registry.mcp_registry.scope_proposal import proposal
 from agent_registry.mcp_registry.upstream import (
@@ -58,7 +57,8 @@ from agent_registry.mcp_registry.upstream import (
     UpstreamVersion,
     fetch_chosen,
 )
-from agent_registry.policy_loader import load_policy
+from agent_registry.policy.durations import parse_duration
+from agent_registry.policy.loader import load_policy
 
 DEFAULT_DRAFTS = Path("mcp-imports")
 

@@ -24,7 +24,7 @@ from agent_registry.cli.registry_writes import (
 )
 from agent_registry.cli.submit import prepare_submission
 from agent_registry.config import Settings
-from agent_registry.contract import Submission
+from agent_registry.lifecycle.contract import Submission
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from agent_registry.cli.registry_writes import acted_as, send_write
 from agent_registry.cli.render import plain
 from agent_registry.cli.submit import AsOption
 from agent_registry.config import Settings
-from agent_registry.lifecycle import Decision
+from agent_registry.lifecycle.stages import Decision
 
 app = typer.Typer(help="Vote on an asset version in review.", no_args_is_help=True)
 

@@ -58,7 +58,7 @@ from agent_registry.identity.audit import DatabaseRefusalLog
 from agent_registry.identity.http import install
 from agent_registry.identity.server import IdentityConfigError, authenticator_for, check_bind
 from agent_registry.logs import configure_logging
-from agent_registry.policy_loader import load_policy
+from agent_registry.policy.loader import load_policy
 from agent_registry.production_keys import missing_production_key
 from agent_registry.registry.audit_chain import keyed_engine
 from agent_registry.registry.audit_key import resolve_audit_key

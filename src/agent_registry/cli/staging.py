@@ -11,9 +11,9 @@ send the workflow only their sha256.
 from __future__ import annotations
 
 from agent_registry.config import Settings
-from agent_registry.contract import RevisionInput, Submission
 from agent_registry.distribution.source import open_catalog
 from agent_registry.evals.submission_text import refuse_secrets
+from agent_registry.lifecycle.contract import RevisionInput, Submission
 
 
 def stage_archive(settings: Settings, archive: bytes) -> str:

@@ -17,7 +17,7 @@ from agent_registry.config import Settings
 from agent_registry.evals.live import run_live_checks
 from agent_registry.evals.runner import evaluate
 from agent_registry.mcp_probe.sandbox import INSTALL_HINT
-from agent_registry.policy_loader import load_policy
+from agent_registry.policy.loader import load_policy
 from agent_registry.registry.db import make_engine
 from agent_registry.reuse.cache import CatalogIndexCache
 from agent_registry.reuse.index import SimilarityIndex

@@ -60,7 +60,7 @@ from agent_registry.distribution.mcp_launch import (
     project_bundle_root,
 )
 from agent_registry.distribution.naming import mcp_server_key
-from agent_registry.lifecycle import Stage
+from agent_registry.lifecycle.stages import Stage
 from agent_registry.signing.errors import SignatureError
 from agent_registry.signing.keys import Keyring
 from agent_registry.signing.publication import Publication, verify_publication

@@ -53,7 +53,7 @@ from agent_registry.distribution.local_copy import tree_digest
 from agent_registry.distribution.mcp_launch import McpLaunch, mcp_launch, project_bundle_root
 from agent_registry.distribution.naming import MCP_TOOL_PREFIX, mcp_server_key, mcp_tool_name
 from agent_registry.distribution.plugin_names import plugin_name
-from agent_registry.lifecycle import Stage
+from agent_registry.lifecycle.stages import Stage
 from agent_registry.signing.keys import Keyring
 
 GUARD_COMMAND = "agentreg hook guard"

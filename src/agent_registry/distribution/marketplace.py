@@ -46,7 +46,7 @@ from agent_registry.distribution.listing import every_hit
 from agent_registry.distribution.mcp_launch import mcp_launch
 from agent_registry.distribution.naming import mcp_server_key
 from agent_registry.distribution.plugin_names import plugin_name
-from agent_registry.lifecycle import Stage
+from agent_registry.lifecycle.stages import Stage
 
 MARKETPLACE_DIR = ".claude-plugin"
 MARKETPLACE_FILE = "marketplace.json"

@@ -35,7 +35,7 @@ from agent_registry.distribution.files import atomic_write_text, bundle_digests
 from agent_registry.distribution.listing import every_hit
 from agent_registry.distribution.local_copy import tree_digest
 from agent_registry.distribution.plugin_names import local_name
-from agent_registry.lifecycle import Stage
+from agent_registry.lifecycle.stages import Stage
 from agent_registry.signing.envelopes import open_statement, sign_statement
 from agent_registry.signing.errors import SignatureError
 from agent_registry.signing.keys import Keyring

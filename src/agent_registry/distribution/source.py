@@ -48,7 +48,7 @@ def open_catalog(settings: Settings) -> CatalogSource:
     # The database client (SQLAlchemy, the store, the report) is imported only on this
     # branch, so a machine that reads the API, and the guard hook, start faster.
     from agent_registry.catalog.database import DatabaseCatalog
-    from agent_registry.policy_loader import load_policy
+    from agent_registry.policy.loader import load_policy
     from agent_registry.registry.db import make_engine
 
     policy = load_policy(settings.policy) if settings.policy else None

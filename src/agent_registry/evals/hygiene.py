@@ -14,7 +14,7 @@ from agent_registry.evals import structure
 from agent_registry.evals.base import CheckFunction, make_finding, run_checks
 from agent_registry.evals.findings import Finding, Severity
 from agent_registry.evals.text import decode_text, prose_lines
-from agent_registry.policy import BundleCap
+from agent_registry.policy.model import BundleCap
 
 LARGE_FILE_BYTES = 256 * 1024
 """Files above this are too big to review line by line."""

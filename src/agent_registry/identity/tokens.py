@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import jwt
 
 from agent_registry.identity.principal import Principal, PrincipalKind, VerifiedBy, one_line
-from agent_registry.membership import ANYONE, is_slack_group_id
+from agent_registry.lifecycle.membership import ANYONE, is_slack_group_id
 
 ALLOWED_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384")
 """Asymmetric algorithms only: a token is proven by the issuer's private key."""
@@ -232,7 +232,7 @@ def token_groups(value: object) -> list[str]:
 
     A policy group's entries are people (emails), Slack user-group ids (``S...``) and
     ``*`` as well as group names, and a verified group equal to an entry admits the
-    caller (:func:`~agent_registry.membership.members_include`). A group name is often
+    caller (:func:`~agent_registry.lifecycle.membership.members_include`). A group name is often
     chosen by whoever creates the group, so a name shaped like one of those entries is
     not taken from a token: a group called ``carol@example.com`` must not make its
     members Carol, nor one called like the security team's Slack user group make them

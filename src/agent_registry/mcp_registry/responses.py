@@ -12,7 +12,7 @@ from typing import Any
 
 from agent_registry.assets.refs import AssetKind
 from agent_registry.catalog.mcp_servers import ServedVersion, ServerPage
-from agent_registry.lifecycle import Stage
+from agent_registry.lifecycle.stages import Stage
 from agent_registry.mcp_registry.spec import (
     OFFICIAL_META_KEY,
     REGISTRY_META_KEY,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from agent_registry.lifecycle import Stage
+from agent_registry.lifecycle.stages import Stage
 
 API_PREFIX = "/v0.1"
 """The frozen API version every path starts with."""

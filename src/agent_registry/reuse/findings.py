@@ -9,10 +9,10 @@ organisation that does not want them).
 from __future__ import annotations
 
 from agent_registry.assets.parsed import ParsedAsset
-from agent_registry.contract import SimilarAsset
 from agent_registry.evals.base import make_finding
 from agent_registry.evals.findings import Finding, Severity
-from agent_registry.policy import ReusePolicy
+from agent_registry.lifecycle.contract import SimilarAsset
+from agent_registry.policy.model import ReusePolicy
 from agent_registry.reuse.index import SimilarityIndex
 
 SIMILAR_ASSET = "reuse.similar-asset"

@@ -6,7 +6,7 @@ the reference and the clicked message's place in ``private_metadata`` (JSON).
 
 from __future__ import annotations
 
-from agent_registry.lifecycle import Decision
+from agent_registry.lifecycle.stages import Decision
 
 APPROVE_ACTION = "agentreg_approve"
 REJECT_ACTION = "agentreg_reject"

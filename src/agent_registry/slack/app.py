@@ -39,7 +39,8 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from agent_registry.assets.refs import AssetRef, InvalidRefError
 from agent_registry.config import Settings
-from agent_registry.contract import (
+from agent_registry.identity.http import RefusalLog
+from agent_registry.lifecycle.contract import (
     ATTEST_UPDATE,
     DECISION_UPDATES,
     DEPRECATE_UPDATE,
@@ -48,10 +49,9 @@ from agent_registry.contract import (
     ReviewInput,
     VoteResult,
 )
-from agent_registry.identity.http import RefusalLog
-from agent_registry.lifecycle import Decision
-from agent_registry.policy import Policy
-from agent_registry.policy_loader import PolicyError
+from agent_registry.lifecycle.stages import Decision
+from agent_registry.policy.loader import PolicyError
+from agent_registry.policy.model import Policy
 from agent_registry.slack.actions import (
     APPROVE_ACTION,
     ATTEST_ACTION,

@@ -24,7 +24,7 @@ from agent_registry.identity.principal import (
     VerifiedBy,
     canonical_email,
 )
-from agent_registry.policy import Policy
+from agent_registry.policy.model import Policy
 
 logger = logging.getLogger(__name__)
 

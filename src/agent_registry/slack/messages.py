@@ -7,7 +7,7 @@ A reviewer should be able to decide from the message alone, the way a pull reque
 reviewed from its page: what the asset is, who answers for it, how risky it is and why,
 what the evals found, what it may do, what changed since the published version, and one
 click to decide. Everything here is a pure function of the lifecycle's
-:class:`~agent_registry.contract.AssetStatus`, so the activity that posts and the app
+:class:`~agent_registry.lifecycle.contract.AssetStatus`, so the activity that posts and the app
 that updates build the same message. The notices' wording is in
 :mod:`agent_registry.slack.notice_texts`; both use :mod:`agent_registry.slack.mrkdwn`.
 
@@ -43,9 +43,9 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from agent_registry.contract import AssetStatus, Deprecation, SimilarAsset
 from agent_registry.evals.findings import Severity
-from agent_registry.lifecycle import Decision, Stage
+from agent_registry.lifecycle.contract import AssetStatus, Deprecation, SimilarAsset
+from agent_registry.lifecycle.stages import Decision, Stage
 from agent_registry.slack.actions import (
     APPROVE_ACTION,
     ATTEST_ACTION,

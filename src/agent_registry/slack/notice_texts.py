@@ -1,7 +1,7 @@
 """Slack wording of lifecycle notices: reminders, escalations and the submitter's DMs.
 
 Like the review messages, each text is a pure function of the lifecycle's
-:class:`~agent_registry.contract.AssetStatus`, written in Slack mrkdwn with untrusted
+:class:`~agent_registry.lifecycle.contract.AssetStatus`, written in Slack mrkdwn with untrusted
 content escaped. :func:`notice_text` picks the wording for a notice's event.
 """
 
@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from agent_registry.contract import AssetStatus
 from agent_registry.evals.findings import Severity
-from agent_registry.lifecycle import Decision
+from agent_registry.lifecycle.contract import AssetStatus
+from agent_registry.lifecycle.stages import Decision
 from agent_registry.slack.mrkdwn import (
     NAME_LIMIT,
     REASON_MAX_LENGTH,

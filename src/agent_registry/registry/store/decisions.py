@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 from agent_registry.assets.refs import AssetRef
-from agent_registry.lifecycle import Decision
+from agent_registry.lifecycle.stages import Decision
 from agent_registry.registry.store.idempotency import (
     added,
     append_event,

@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 from agent_registry.assets.refs import AssetRef
 from agent_registry.behaviour.results import BehaviourRecord
 from agent_registry.evals.findings import Finding, Severity
-from agent_registry.lifecycle import RiskTier
+from agent_registry.lifecycle.stages import RiskTier
 from agent_registry.mcp_probe.fingerprint import ToolFingerprint
 from agent_registry.registry.store.idempotency import (
     SYSTEM_ACTOR,

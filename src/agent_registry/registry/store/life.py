@@ -17,7 +17,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from agent_registry.assets.refs import AssetRef
-from agent_registry.lifecycle import Stage
+from agent_registry.lifecycle.stages import Stage
 from agent_registry.registry.errors import RegistryError, StageError
 from agent_registry.registry.store.idempotency import (
     SYSTEM_ACTOR,

@@ -8,7 +8,7 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from agent_registry.assets.refs import AssetKind, AssetRef
-from agent_registry.lifecycle import Stage
+from agent_registry.lifecycle.stages import Stage
 from agent_registry.registry.errors import NotFoundError
 from agent_registry.registry.store.rows import primary_key, require_version, version_query
 from agent_registry.registry.tables import (

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from agent_registry.assets.refs import AssetRef
-from agent_registry.lifecycle import Stage
+from agent_registry.lifecycle.stages import Stage
 from agent_registry.registry.errors import StageError, VersionConflictError
 from agent_registry.registry.store.idempotency import (
     SYSTEM_ACTOR,

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from agent_registry.assets.refs import AssetRef
-from agent_registry.lifecycle import Stage
+from agent_registry.lifecycle.stages import Stage
 from agent_registry.registry.errors import OwnershipError, VersionConflictError
 from agent_registry.registry.store.idempotency import added, append_event, seen_event, write_once
 from agent_registry.registry.store.rows import (

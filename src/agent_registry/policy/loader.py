@@ -16,7 +16,7 @@ from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
-from agent_registry.policy import Policy
+from agent_registry.policy.model import Policy
 
 DEFAULT_POLICY_RESOURCE = "default_policy.toml"
 """Name of the packaged default policy inside the ``agent_registry`` package."""

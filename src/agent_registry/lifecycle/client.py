@@ -25,8 +25,13 @@ from agent_registry.assets.refs import AssetRef
 from agent_registry.cli.errors import CliError
 from agent_registry.cli.staging import staged_submission
 from agent_registry.config import Settings
-from agent_registry.contract import LIFECYCLE_WORKFLOW, STATUS_QUERY, AssetStatus, Submission
-from agent_registry.lifecycle import Stage
+from agent_registry.lifecycle.contract import (
+    LIFECYCLE_WORKFLOW,
+    STATUS_QUERY,
+    AssetStatus,
+    Submission,
+)
+from agent_registry.lifecycle.stages import Stage
 
 LifecycleHandle = WorkflowHandle[object, AssetStatus]
 """A handle on a lifecycle workflow; its result is the final :class:`AssetStatus`."""

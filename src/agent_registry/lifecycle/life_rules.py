@@ -1,6 +1,6 @@
 """Who may attest a re-certification or deprecate a version, and when.
 
-Pure functions over the workflow's state, like :mod:`agent_registry.review_rules`, so the
+Pure functions over the workflow's state, like :mod:`agent_registry.lifecycle.review_rules`, so the
 update validators stay one line and the rules are tested without a server.
 """
 
@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from agent_registry.contract import AssetStatus, AttestInput, DeprecateInput
-from agent_registry.lifecycle import Stage
-from agent_registry.membership import members_include
-from agent_registry.review_rules import channel_refusal
+from agent_registry.lifecycle.contract import AssetStatus, AttestInput, DeprecateInput
+from agent_registry.lifecycle.membership import members_include
+from agent_registry.lifecycle.review_rules import channel_refusal
+from agent_registry.lifecycle.stages import Stage
 
 DEPRECATABLE_STAGES = (Stage.PUBLISHED, Stage.RECERTIFYING)
 

@@ -24,7 +24,7 @@ from agent_registry.assets.refs import AssetRef
 from agent_registry.behaviour.results import BehaviourRecord
 from agent_registry.evals.findings import Finding
 from agent_registry.identity.principal import Principal
-from agent_registry.lifecycle import Decision, RiskTier, Stage
+from agent_registry.lifecycle.stages import Decision, RiskTier, Stage
 
 LIFECYCLE_WORKFLOW = "AssetLifecycle"
 """Registered name of the per-version lifecycle workflow."""

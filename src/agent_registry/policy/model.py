@@ -3,9 +3,9 @@
 The policy file (``policy.toml``) is versioned and its ``version`` is recorded on every
 eval run and decision, so that a later reader knows which bar an asset was held to.
 This module holds the policy's models and what they answer (a check's severity, an
-asset's risk tier, group membership). Loading the file is
-:mod:`agent_registry.policy_loader`; which ``[checks]`` or ``[risk]`` key governs a check
-id is :mod:`agent_registry.check_patterns`; durations are :mod:`agent_registry.durations`.
+asset's risk tier, group membership). Loading the file is :mod:`.loader`; which
+``[checks]`` or ``[risk]`` key governs a check id is :mod:`.check_patterns`; durations
+are :mod:`.durations`.
 """
 
 from __future__ import annotations
@@ -26,11 +26,11 @@ from pydantic import (
 
 from agent_registry.assets.refs import AssetKind
 from agent_registry.behaviour.policy import BehaviourPolicy
-from agent_registry.check_patterns import is_check_pattern, most_specific
-from agent_registry.durations import Duration, format_duration, parse_duration
 from agent_registry.evals.findings import Finding, Severity
-from agent_registry.lifecycle import RiskTier
-from agent_registry.membership import is_slack_group_id, members_include
+from agent_registry.lifecycle.membership import is_slack_group_id, members_include
+from agent_registry.lifecycle.stages import RiskTier
+from agent_registry.policy.check_patterns import is_check_pattern, most_specific
+from agent_registry.policy.durations import Duration, format_duration, parse_duration
 
 MAX_TIER_REASONS = 5
 """How many findings a tier explanation names before it says "and N more"."""
@@ -376,7 +376,7 @@ class Policy(_PolicyModel):
         Three tables may speak, most particular first: the asset's tier
         (``[tiers.<tier>.checks]``), its kind (``[kinds.<kind>.checks]``), then
         ``[checks]``. The first table with a matching key decides, using its most
-        specific key (see :mod:`agent_registry.check_patterns`), so a tier can make a
+        specific key (see :mod:`agent_registry.policy.check_patterns`), so a tier can make a
         check stricter for risky assets whatever the general bar says.
 
         Args:

@@ -1,0 +1,1 @@
+"""The registry policy: its model, how it is loaded, durations and check patterns."""
