@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from agent_registry.evals.findings import Severity
 from agent_registry.lifecycle.contract import AssetStatus
+from agent_registry.lifecycle.notices import NoticeEvent
 from agent_registry.lifecycle.stages import Decision
 from agent_registry.slack.mrkdwn import (
     NAME_LIMIT,
@@ -39,7 +40,8 @@ def notice_text(
     the first vote that is not an approval; without such a vote there is no wording.
 
     Args:
-        event: The notice's event (``review-reminder``, ``published``, …).
+        event: The notice's event, a :class:`NoticeEvent` value (a plain string when it
+            comes back from a workflow history).
         status: The lifecycle's state.
         ui_link: The workflow's page in the Temporal UI.
         waited: How long the review has waited, for reminders and escalations.
@@ -47,19 +49,20 @@ def notice_text(
     Returns:
         Slack mrkdwn, escaped; None for an event without Slack wording.
     """
-    if event == "review-reminder":
+    if event == NoticeEvent.REVIEW_REMINDER:
         return reminder_text(status, waited=waited or timedelta(0))
-    if event == "review-escalated":
+    if event == NoticeEvent.REVIEW_ESCALATED:
         return escalation_text(status, waited=waited or timedelta(0), ui_link=ui_link)
-    if event == "published":
+    if event == NoticeEvent.PUBLISHED:
         return published_text(status, ui_link=ui_link)
-    if event == "eval-failed":
+    if event == NoticeEvent.EVAL_FAILED:
         return eval_failed_text(status, ui_link=ui_link)
-    if event in ("changes-requested", "rejected"):
+    if event in (NoticeEvent.CHANGES_REQUESTED, NoticeEvent.REJECTED):
         vote = next((v for v in status.votes if v.decision is not Decision.APPROVE), None)
         if vote is None:
             return None
-        wording = changes_requested_text if event == "changes-requested" else rejected_text
+        changes = event == NoticeEvent.CHANGES_REQUESTED
+        wording = changes_requested_text if changes else rejected_text
         return wording(status, by=vote.reviewer, reason=vote.reason or "")
     return None
 
