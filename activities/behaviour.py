@@ -17,58 +17,19 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
 from temporalio import activity
 
 from activities.heartbeat import heartbeating
+from activities.models import BehaviourInput, BehaviourOutput
 from activities.probe_worker_inputs import stored_bundle, worker_policy
 from agent_registry.assets.bundle import BundleLimits
-from agent_registry.assets.refs import AssetRef
 from agent_registry.behaviour.cases import discover_cases
 from agent_registry.behaviour.gates import Published, judge
 from agent_registry.behaviour.results import BehaviourFigures
 from agent_registry.behaviour.run import BehaviourRunError, EvalClient, run_behaviour
 from agent_registry.config import Settings
-from agent_registry.evals.findings import Finding
-from agent_registry.lifecycle.stages import RiskTier
 
 BEHAVIOUR_ACTIVITY = "run_behaviour_evals"
-
-
-class PublishedFigures(BaseModel):
-    """The published version a new one replaces, and what its evaluation measured."""
-
-    version: str
-    figures: BehaviourFigures
-
-
-class BehaviourInput(BaseModel):
-    """Evaluate the asset in ``archive`` (the stored bundle ``content_hash`` of ``ref``).
-
-    Attributes:
-        ref: The asset version.
-        content_hash: The stored bundle's hash, checked against ``archive``.
-        archive: The bundle archive: probe workers have no registry access.
-        description: The asset's description, for the plugin it is wrapped in.
-        tier: Its risk tier (the policy may require cases of some tiers).
-        published: The version it replaces and that version's figures, if any.
-    """
-
-    model_config = ConfigDict(ser_json_bytes="base64", val_json_bytes="base64")
-
-    ref: AssetRef
-    content_hash: str
-    archive: bytes
-    description: str
-    tier: RiskTier
-    published: PublishedFigures | None = None
-
-
-class BehaviourOutput(BaseModel):
-    """The findings for the eval report, and the figures to record with the version."""
-
-    findings: list[Finding] = Field(default_factory=list)
-    figures: BehaviourFigures | None = None
 
 
 class BehaviourActivities:

@@ -11,21 +11,23 @@ started before the probe moved) still probes here, in the same sandbox.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
 
-from pydantic import BaseModel
 from sqlalchemy import Engine
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.behaviour import BehaviourInput, BehaviourOutput, PublishedFigures
 from activities.heartbeat import heartbeating
-from activities.probe import ProbeInput, ProbeOutput
+from activities.models import (
+    BehaviourInput,
+    EvalOutcome,
+    EvaluateInput,
+    ProbeInput,
+    PublishedFigures,
+)
 from agent_registry.assets.archive import bundle_from_archive
 from agent_registry.assets.bundle import BundleLimits
 from agent_registry.assets.bundle_problems import BundleError
 from agent_registry.assets.loader import parse_asset
-from agent_registry.assets.manifests import FalsePositiveMark
 from agent_registry.assets.parsed import ParsedAsset
 from agent_registry.assets.refs import AssetKind, AssetRef
 from agent_registry.behaviour.cases import CaseDiscovery, discover_cases
@@ -50,48 +52,6 @@ TOP_FINDINGS = 20
 Enough for ``agentreg status`` and the UI to show the whole report of a typical asset,
 few enough to keep each eval's history event small.
 """
-
-
-class EvaluateInput(BaseModel):
-    """Evaluate the stored bundle ``content_hash`` of ``ref``; ``run_key`` makes it once.
-
-    ``false_positives`` are the submission's marks; None (a lifecycle started before
-    marks existed) leaves the marks the bundle itself carries in SKILL.md metadata.
-
-    ``probe`` says where the live MCP probe runs: ``inline`` here (lifecycles started
-    before probe workers), ``defer`` to ask for it (see the module docstring), ``given``
-    when ``probe_output`` holds its result or ``probe_failure`` why there is none.
-
-    ``behaviour`` does the same for the behavioural evals, which also run on probe
-    workers: ``off`` (lifecycles started before they were wired), ``defer`` to ask for
-    them when the asset ships cases, ``given`` with ``behaviour_output`` or
-    ``behaviour_failure``.
-    """
-
-    ref: AssetRef
-    content_hash: str
-    run_key: str
-    false_positives: list[FalsePositiveMark] | None = None
-    probe: Literal["inline", "defer", "given"] = "inline"
-    probe_output: ProbeOutput | None = None
-    probe_failure: str | None = None
-    behaviour: Literal["off", "defer", "given"] = "off"
-    behaviour_output: BehaviourOutput | None = None
-    behaviour_failure: str | None = None
-
-
-class EvalOutcome(BaseModel):
-    """The eval summary and what the policy asks of the review that follows.
-
-    ``probe_request`` is set only by a ``defer`` evaluation that needs the live probe,
-    ``behaviour_request`` by one that needs the behavioural evals (after the probe):
-    then nothing was recorded yet, and the summary is the findings so far alone.
-    """
-
-    summary: EvalSummary
-    plan: ReviewPlan
-    probe_request: ProbeInput | None = None
-    behaviour_request: BehaviourInput | None = None
 
 
 def review_plan(policy: Policy, report: EvalReport, *, cli_reviews: bool = True) -> ReviewPlan:

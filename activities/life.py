@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime
 from pathlib import Path
 
-from pydantic import BaseModel
 from sqlalchemy import Engine
 from temporalio import activity
 from temporalio.service import RPCError, RPCStatusCode
 
+from activities.models import DeprecationInput, LifePlanInput, RecertificationInput, RetireInput
 from agent_registry.assets.refs import AssetRef
 from agent_registry.lifecycle.contract import SUPERSEDE_SIGNAL, LifePlan, SupersededSignal
-from agent_registry.lifecycle.stages import RiskTier
 from agent_registry.policy.loader import load_policy
 from agent_registry.registry import store
 from agent_registry.registry.db import session_scope
@@ -22,43 +20,6 @@ from agent_registry.registry.db import session_scope
 logger = logging.getLogger(__name__)
 
 PLATFORM_GROUP = "platform"
-
-
-class LifePlanInput(BaseModel):
-    """Ask the policy in force what a published version's life looks like."""
-
-    risk_tier: RiskTier
-    owner_team: str
-    submitter: str
-    authors: list[str]
-
-
-class RecertificationInput(BaseModel):
-    """Record when a version is next due, after publication or a passed cycle."""
-
-    ref: AssetRef
-    recertify_by: datetime
-    event_key: str
-    passed_cycle: bool = False
-    policy_version: str | None = None
-
-
-class DeprecationInput(BaseModel):
-    """Record a deprecation in the registry."""
-
-    ref: AssetRef
-    reason: str
-    by: str
-    replacement: str | None
-    sunset_at: datetime
-    event_key: str
-
-
-class RetireInput(BaseModel):
-    """Record a retirement in the registry."""
-
-    ref: AssetRef
-    event_key: str
 
 
 class LifeActivities:

@@ -8,20 +8,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import datetime, timedelta
-from enum import StrEnum
 from pathlib import Path
 
-from pydantic import BaseModel
 from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import Block
 from slack_sdk.web.async_client import AsyncWebClient
 from temporalio import activity
 
+from activities.models import Audience, Notice
 from activities.slack_posting import SlackPoster
 from activities.ui_links import calling_workflow_link
-from agent_registry.assets.refs import AssetRef
-from agent_registry.lifecycle.contract import AssetStatus, SlackMessageRef
 from agent_registry.policy.loader import load_policy
 from agent_registry.slack.messages import attestation_request_blocks
 from agent_registry.slack.mrkdwn import escape_mrkdwn
@@ -35,42 +31,6 @@ NOT_A_SLACK_USER = frozenset({"users_not_found", "user_not_found", "account_inac
 ATTESTATION_EVENTS = {"attestation-requested": False, "attestation-reminder": True}
 """Notices that ask for an attestation, each with whether it is the reminder: they carry
 an Attest button, so the owner answers where they read the question."""
-
-
-class Audience(StrEnum):
-    """Who a notice is for."""
-
-    SUBMITTER = "submitter"
-    REVIEWERS = "reviewers"
-    PLATFORM = "platform"
-
-
-class Notice(BaseModel):
-    """One notice about one asset version.
-
-    Attributes:
-        ref: The asset version.
-        event: What happened (``review-reminder``, ``published``, …).
-        audience: Who it is for.
-        recipient: The person, for submitter notices (an email reaches them in Slack).
-        text: The message.
-        key: Idempotency key of the call; a retry posts nothing new.
-        thread: The review request, for notices that belong in its thread.
-        status: The lifecycle's state, from which Slack wording is rendered.
-        waited: How long the review has waited, for reminders and escalations.
-        deadline: When what the notice asks for is due (the attestation's grace period).
-    """
-
-    ref: AssetRef
-    event: str
-    audience: Audience
-    recipient: str | None = None
-    text: str
-    key: str = ""
-    thread: SlackMessageRef | None = None
-    status: AssetStatus | None = None
-    waited: timedelta | None = None
-    deadline: datetime | None = None
 
 
 class NoticeActivities:

@@ -12,49 +12,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
 from temporalio import activity
 
 from activities.heartbeat import heartbeating
+from activities.models import ProbeInput, ProbeOutput
 from activities.probe_worker_inputs import stored_bundle, worker_policy
 from agent_registry.assets.bundle import BundleLimits
 from agent_registry.assets.loader import parse_asset
-from agent_registry.assets.refs import AssetRef
-from agent_registry.evals.findings import Finding
-from agent_registry.mcp_probe.fingerprint import ToolFingerprint
 
 PROBE_ACTIVITY = "probe_mcp_server"
-
-
-class ProbeInput(BaseModel):
-    """Probe the MCP server in ``archive`` (the stored bundle ``content_hash`` of ``ref``).
-
-    Attributes:
-        ref: The asset version, for logs and messages.
-        content_hash: The stored bundle's hash, checked against ``archive``.
-        archive: The bundle archive itself: probe workers have no registry access.
-        baseline: Tool fingerprints approved for the same content earlier, if any.
-    """
-
-    model_config = ConfigDict(ser_json_bytes="base64", val_json_bytes="base64")
-
-    ref: AssetRef
-    content_hash: str
-    archive: bytes
-    baseline: list[ToolFingerprint] | None = None
-
-
-class ProbeOutput(BaseModel):
-    """What the probe found, for the eval activity to judge with the static findings.
-
-    ``stderr_excerpt`` is what the server wrote to stderr, masked by the secret
-    scanner's rules and capped by the probe; the eval activity stores it with the run
-    for reviewers only, never in a finding (findings reach the submitter).
-    """
-
-    findings: list[Finding] = Field(default_factory=list)
-    fingerprints: list[ToolFingerprint] = Field(default_factory=list)
-    stderr_excerpt: str = ""
 
 
 class ProbeActivities:

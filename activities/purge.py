@@ -8,19 +8,12 @@ other version needing the bytes), never on the workflow's word alone.
 
 from __future__ import annotations
 
-from pydantic import BaseModel
 from sqlalchemy import Engine
 from temporalio import activity
 
-from agent_registry.assets.refs import AssetRef
+from activities.models import PurgeInput
 from agent_registry.registry.db import session_scope
 from agent_registry.registry.store.purge import purge_blocked_bundle
-
-
-class PurgeInput(BaseModel):
-    """The version whose lifecycle ended blocked for a secret."""
-
-    ref: AssetRef
 
 
 class PurgeActivities:

@@ -2,87 +2,26 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
 from securesystemslib.signer import Signer
 from sqlalchemy import Engine
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.models import (
+    DecisionInput,
+    PublishInput,
+    StageInput,
+    StoreBundleInput,
+    StoredBundle,
+)
 from agent_registry.assets.archive import bundle_from_archive, canonical_archive
 from agent_registry.assets.bundle import BundleLimits
 from agent_registry.assets.bundle_problems import BundleError
 from agent_registry.assets.loader import parse_asset
-from agent_registry.assets.manifests import RegistryMetadata
-from agent_registry.assets.refs import AssetRef
-from agent_registry.lifecycle.contract import Vote
-from agent_registry.lifecycle.stages import Stage
 from agent_registry.registry import store
 from agent_registry.registry.db import session_scope
 from agent_registry.registry.errors import NotFoundError, RegistryError
 from agent_registry.registry.store.attestations import attest_publication
-
-
-class StoreBundleInput(BaseModel):
-    """Store one (first or revised) bundle of a version.
-
-    Attributes:
-        ref: The asset version.
-        metadata: Registry metadata of the submission.
-        submitter: Who submitted the version.
-        actor: Who sent this bundle (the submitter, or an author revising).
-        archive: The bundle archive, from lifecycles started before bundles were staged;
-            after this call only its hash travels.
-        staged_hash: The hash of the archive the CLI staged in the registry (the archive
-            is then empty).
-        workflow_id: The lifecycle workflow, so a revision is told from a conflict.
-        event_key: Idempotency key of this call.
-    """
-
-    model_config = ConfigDict(ser_json_bytes="base64", val_json_bytes="base64")
-
-    ref: AssetRef
-    metadata: RegistryMetadata
-    submitter: str
-    actor: str
-    archive: bytes = b""
-    staged_hash: str | None = None
-    workflow_id: str
-    event_key: str
-
-
-class StoredBundle(BaseModel):
-    """What the workflow keeps of a stored bundle: its hash and a description."""
-
-    content_hash: str
-    description: str
-
-
-class StageInput(BaseModel):
-    """Record a stage change with an audit event."""
-
-    ref: AssetRef
-    stage: Stage
-    actor: str
-    event_key: str
-    note: str = ""
-    policy_version: str | None = None
-
-
-class DecisionInput(BaseModel):
-    """Record one reviewer's vote."""
-
-    ref: AssetRef
-    decision_key: str
-    vote: Vote
-
-
-class PublishInput(BaseModel):
-    """Publish a version: only the approved content hash may be published."""
-
-    ref: AssetRef
-    content_hash: str
-    approvers: list[str]
-    event_key: str
 
 
 def _business_failure(error: Exception, *, error_type: str) -> ApplicationError:

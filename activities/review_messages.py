@@ -11,12 +11,12 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import BaseModel
 from slack_sdk.models.blocks import Block
 from sqlalchemy import Engine
 from sqlmodel import Session
 from temporalio import activity
 
+from activities.models import ReviewMessageUpdate, ReviewRequestInput
 from activities.slack_posting import SlackPoster
 from activities.ui_links import calling_workflow_link
 from agent_registry.assets.archive import bundle_from_archive
@@ -25,7 +25,7 @@ from agent_registry.assets.loader import parse_asset
 from agent_registry.assets.parsed import ParsedAsset
 from agent_registry.assets.refs import AssetRef
 from agent_registry.assets.scope_summary import comparable_manifest, declared_scope_lines
-from agent_registry.lifecycle.contract import AssetStatus, SlackMessageRef, Vote
+from agent_registry.lifecycle.contract import AssetStatus, SlackMessageRef
 from agent_registry.policy.loader import load_policy
 from agent_registry.registry import store
 from agent_registry.registry.db import session_scope
@@ -33,25 +33,6 @@ from agent_registry.slack import messages
 from agent_registry.slack.changes import manifest_changes
 
 logger = logging.getLogger(__name__)
-
-
-class ReviewRequestInput(BaseModel):
-    """Post the review request for ``status`` (once per ``key``)."""
-
-    status: AssetStatus
-    key: str
-
-
-class ReviewMessageUpdate(BaseModel):
-    """Show the review's progress, or its decision when ``decision`` is given.
-
-    For an approval, ``status`` decides whether the message still offers Deprecate or
-    says that the version was deprecated or retired.
-    """
-
-    status: AssetStatus
-    message: SlackMessageRef
-    decision: Vote | None = None
 
 
 @dataclass(frozen=True)

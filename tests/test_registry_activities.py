@@ -10,7 +10,8 @@ from sqlmodel import Session
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities.registry import PublishInput, RegistryActivities, StoreBundleInput
+from activities.models import PublishInput, StoreBundleInput
+from activities.registry import RegistryActivities
 from agent_registry.assets.loader import load_path
 from agent_registry.assets.manifests import RegistryMetadata
 from agent_registry.assets.refs import AssetRef

@@ -16,25 +16,30 @@ from temporalio.exceptions import ActivityError, ApplicationError
 from workflows.metrics import count
 
 with workflow.unsafe.imports_passed_through():
-    from activities.behaviour import BEHAVIOUR_ACTIVITY, BehaviourInput, BehaviourOutput
-    from activities.evaluation import EvalOutcome, EvaluateInput
-    from activities.life import (
+    from activities.behaviour import BEHAVIOUR_ACTIVITY
+    from activities.models import (
+        Audience,
+        BehaviourInput,
+        BehaviourOutput,
+        DecisionInput,
         DeprecationInput,
+        EvalOutcome,
+        EvaluateInput,
         LifePlanInput,
+        Notice,
+        ProbeInput,
+        ProbeOutput,
+        PublishInput,
+        PurgeInput,
         RecertificationInput,
         RetireInput,
-    )
-    from activities.notices import Audience, Notice
-    from activities.probe import PROBE_ACTIVITY, ProbeInput, ProbeOutput
-    from activities.purge import PurgeInput
-    from activities.registry import (
-        DecisionInput,
-        PublishInput,
+        ReviewMessageUpdate,
+        ReviewRequestInput,
         StageInput,
         StoreBundleInput,
         StoredBundle,
     )
-    from activities.review_messages import ReviewMessageUpdate, ReviewRequestInput
+    from activities.probe import PROBE_ACTIVITY
     from agent_registry import metrics, temporal
     from agent_registry.lifecycle import life_rules, review_rules
     from agent_registry.lifecycle.contract import (

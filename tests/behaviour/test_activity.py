@@ -11,7 +11,8 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 import agent_registry
-from activities.behaviour import BehaviourActivities, BehaviourInput, eval_client
+from activities.behaviour import BehaviourActivities, eval_client
+from activities.models import BehaviourInput
 from agent_registry.assets.archive import canonical_archive, content_hash
 from agent_registry.assets.bundle import Bundle, BundleFile, BundleLimits
 from agent_registry.assets.refs import AssetRef

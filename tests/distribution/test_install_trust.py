@@ -18,7 +18,8 @@ from sqlalchemy import Engine
 from temporalio.testing import ActivityEnvironment
 from typer.testing import CliRunner
 
-from activities.registry import PublishInput, RegistryActivities
+from activities.models import PublishInput
+from activities.registry import RegistryActivities
 from agent_registry.assets.refs import AssetRef
 from agent_registry.catalog.database import DatabaseCatalog
 from agent_registry.catalog.http import HttpCatalog

@@ -18,7 +18,8 @@ from pydantic import SecretStr
 from temporalio.testing import ActivityEnvironment
 
 import agent_registry
-from activities.behaviour import BehaviourActivities, BehaviourInput, PublishedFigures
+from activities.behaviour import BehaviourActivities
+from activities.models import BehaviourInput, PublishedFigures
 from agent_registry.assets.archive import canonical_archive, content_hash
 from agent_registry.assets.bundle import BundleLimits
 from agent_registry.assets.loader import load_path
