@@ -25,9 +25,9 @@ from activities.probe_worker_inputs import stored_bundle, worker_policy
 from agent_registry.assets.bundle import BundleLimits
 from agent_registry.behaviour.cases import discover_cases
 from agent_registry.behaviour.gates import Published, judge
-from agent_registry.behaviour.results import BehaviourFigures
 from agent_registry.behaviour.run import BehaviourRunError, EvalClient, run_behaviour
 from agent_registry.config import Settings
+from agent_registry.vocabulary.behaviour_figures import BehaviourFigures
 
 BEHAVIOUR_ACTIVITY = "run_behaviour_evals"
 

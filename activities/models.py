@@ -25,8 +25,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from agent_registry.assets.manifests import FalsePositiveMark, RegistryMetadata
 from agent_registry.assets.refs import AssetRef
-from agent_registry.behaviour.results import BehaviourFigures
-from agent_registry.evals.findings import Finding
 from agent_registry.lifecycle.contract import (
     AssetStatus,
     EvalSummary,
@@ -44,6 +42,8 @@ from agent_registry.mcp_registry.contract import (
     SubmitPickInput,
     UpstreamPick,
 )
+from agent_registry.vocabulary.behaviour_figures import BehaviourFigures
+from agent_registry.vocabulary.findings import Finding
 
 __all__ = [
     "Audience",

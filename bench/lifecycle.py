@@ -35,7 +35,6 @@ with workflow.unsafe.imports_passed_through():
     from temporalio.client import Client, WorkflowExecutionStatus
     from temporalio.worker import Worker
 
-    from agent_registry.identity.principal import Principal, VerifiedBy
     from agent_registry.lifecycle.client import start_lifecycle
     from agent_registry.lifecycle.contract import (
         DECISION_UPDATES,
@@ -45,6 +44,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from agent_registry.lifecycle.stages import Decision, Stage
     from agent_registry.temporal import LIFECYCLE_STAGE, RECERTIFY_BY
+    from agent_registry.vocabulary.principal import Principal, VerifiedBy
     from bench.report import Figure, ms, percentile, write_section
     from bench.stack import Registry, dev_server, fresh_registry, submissions
     from worker import ACTIVITY_THREADS, build_worker

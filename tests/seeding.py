@@ -16,9 +16,9 @@ from sqlmodel import Session
 
 from agent_registry.assets.refs import AssetKind, AssetRef
 from agent_registry.catalog.models import InstallEvent, UsageEvent
-from agent_registry.evals.findings import Finding, Severity
 from agent_registry.lifecycle.stages import RiskTier, Stage
 from agent_registry.registry import store
+from agent_registry.vocabulary.findings import Finding, Severity
 
 SUNSET = datetime(2027, 3, 1, tzinfo=UTC)
 DESCRIPTION = "Does a thing."

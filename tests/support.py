@@ -26,7 +26,6 @@ from agent_registry.cli.staging import staged_revision
 from agent_registry.cli.submit import prepare_revision, prepare_submission
 from agent_registry.config import Settings
 from agent_registry.identity.http import local_email
-from agent_registry.identity.principal import Principal, VerifiedBy
 from agent_registry.lifecycle.client import LifecycleHandle, query_status, start_lifecycle
 from agent_registry.lifecycle.contract import (
     DECISION_UPDATES,
@@ -38,6 +37,7 @@ from agent_registry.lifecycle.contract import (
 )
 from agent_registry.lifecycle.stages import Decision, Stage
 from agent_registry.registry.tables import AuditEvent
+from agent_registry.vocabulary.principal import Principal, VerifiedBy
 from worker import build_probe_worker, build_worker
 
 REPO = Path(__file__).resolve().parent.parent

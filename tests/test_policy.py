@@ -6,11 +6,11 @@ from pathlib import Path
 import pytest
 
 from agent_registry.assets.refs import AssetKind
-from agent_registry.evals.findings import Finding, Severity
 from agent_registry.lifecycle.stages import RiskTier
 from agent_registry.policy.durations import format_duration, parse_duration
 from agent_registry.policy.loader import PolicyError, load_policy, parse_policy
 from agent_registry.policy.model import MAX_TIER_REASONS, Policy
+from agent_registry.vocabulary.findings import Finding, Severity
 
 MINIMAL = """\
 version = "test-1"

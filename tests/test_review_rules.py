@@ -8,7 +8,6 @@ import pytest
 
 from agent_registry.assets.refs import AssetRef
 from agent_registry.config import Settings
-from agent_registry.identity.principal import Principal, VerifiedBy
 from agent_registry.lifecycle.contract import (
     AssetStatus,
     ReviewInput,
@@ -19,6 +18,7 @@ from agent_registry.lifecycle.contract import (
 from agent_registry.lifecycle.membership import members_include
 from agent_registry.lifecycle.review_rules import missing_approvals, outcome, refusal
 from agent_registry.lifecycle.stages import Decision, Stage
+from agent_registry.vocabulary.principal import Principal, VerifiedBy
 
 NOW = datetime(2026, 11, 24, tzinfo=UTC)
 

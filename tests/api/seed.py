@@ -16,10 +16,10 @@ from sqlalchemy import Engine
 from agent_registry.assets.archive import canonical_archive
 from agent_registry.assets.bundle import Bundle, BundleFile
 from agent_registry.assets.refs import AssetRef
-from agent_registry.evals.findings import Finding, Severity
 from agent_registry.lifecycle.stages import RiskTier, Stage
 from agent_registry.registry import store
 from agent_registry.registry.db import session_scope
+from agent_registry.vocabulary.findings import Finding, Severity
 from tests import seeding
 
 SKILL_OLD = AssetRef.parse("skill/release-notes@1.0.0")

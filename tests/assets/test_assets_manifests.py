@@ -11,7 +11,7 @@ from agent_registry.assets.loader import parse_asset
 from agent_registry.assets.manifests import RegistryMetadata, is_exact_version
 from agent_registry.assets.parsed import ParsedAsset
 from agent_registry.assets.refs import AssetKind
-from agent_registry.evals.findings import Finding, Severity
+from agent_registry.vocabulary.findings import Finding, Severity
 
 SCOPE = "tools:\n  - name: search\n    effects: [read]\n"
 

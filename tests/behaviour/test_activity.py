@@ -18,9 +18,9 @@ from agent_registry.assets.bundle import Bundle, BundleFile, BundleLimits
 from agent_registry.assets.refs import AssetRef
 from agent_registry.behaviour.gates import CASES_MISSING, NOT_RUN
 from agent_registry.config import Settings
-from agent_registry.evals.findings import Severity
 from agent_registry.lifecycle.stages import RiskTier
 from agent_registry.policy.loader import load_policy
+from agent_registry.vocabulary.findings import Severity
 
 SKILL = AssetRef.parse("skill/release-notes@1.0.0")
 CASE = b'schema_version: "1.0"\nname: a\ngraders: [{type: llm, name: j, criteria: ok}]\n'

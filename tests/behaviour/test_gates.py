@@ -18,10 +18,10 @@ from agent_registry.behaviour.gates import (
     Published,
     judge,
 )
-from agent_registry.behaviour.policy import BehaviourPolicy
-from agent_registry.behaviour.results import BehaviourFigures, CaseFigures
-from agent_registry.evals.findings import Severity
+from agent_registry.policy.behaviour import BehaviourPolicy
 from agent_registry.lifecycle.stages import RiskTier
+from agent_registry.vocabulary.behaviour_figures import BehaviourFigures, CaseFigures
+from agent_registry.vocabulary.findings import Severity
 
 CASES = CaseDiscovery(cases=(EvalCase("grouped", "evals/grouped/case.yaml"),))
 

@@ -19,13 +19,13 @@ from temporalio.testing import WorkflowEnvironment
 from activities.behaviour import BEHAVIOUR_ACTIVITY
 from agent_registry.behaviour.cases import CaseDiscovery
 from agent_registry.behaviour.gates import CASES_MISSING, NOT_RUN, judge
-from agent_registry.evals.findings import Severity
 from agent_registry.lifecycle.client import query_status
 from agent_registry.lifecycle.contract import AssetStatus
 from agent_registry.lifecycle.stages import RiskTier, Stage
 from agent_registry.policy.loader import load_policy
 from agent_registry.registry import store
 from agent_registry.registry.tables import EvalFindingRow, EvalRun
+from agent_registry.vocabulary.findings import Severity
 from tests.real_client.behaviour_cases import skill_with_cases
 from tests.support import (
     POLICIES,

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from agent_registry.behaviour.command import FORBIDDEN, eval_command
-from agent_registry.behaviour.policy import BehaviourPolicy
+from agent_registry.policy.behaviour import BehaviourPolicy
 from agent_registry.behaviour.results import BehaviourResultError, read_result
 
 

@@ -11,7 +11,7 @@ from pydantic import SecretStr
 from agent_registry.assets.bundle import Bundle, BundleFile
 from agent_registry.assets.refs import AssetRef
 from agent_registry.behaviour.plugin_dir import UnsupportedAssetError, write_plugin
-from agent_registry.behaviour.policy import BehaviourPolicy
+from agent_registry.policy.behaviour import BehaviourPolicy
 from agent_registry.behaviour.run import BehaviourRunError, EvalClient, run_behaviour
 
 KEY = "sk-ant-api03-real-looking-credential-value"

@@ -14,10 +14,10 @@ from agent_registry.assets.refs import InvalidRefError
 from agent_registry.catalog import scopes
 from agent_registry.catalog.database import CorruptBundleError, DatabaseCatalog
 from agent_registry.catalog.models import CatalogNotFoundError, ScopeTool
-from agent_registry.evals.findings import Finding, Severity
 from agent_registry.lifecycle.stages import RiskTier, Stage
 from agent_registry.registry import store
 from agent_registry.registry.tables import Blob
+from agent_registry.vocabulary.findings import Finding, Severity
 from tests.catalog.seeding import (
     SUNSET,
     deprecate,

@@ -10,11 +10,11 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from agent_registry.assets.refs import AssetRef
-from agent_registry.behaviour.results import BehaviourFigures, BehaviourRecord
 from agent_registry.catalog.database import DatabaseCatalog
 from agent_registry.dashboard.page import render_dashboard
 from agent_registry.lifecycle.stages import RiskTier, Stage
 from agent_registry.registry import store
+from agent_registry.vocabulary.behaviour_figures import BehaviourFigures, BehaviourRecord
 from tests.seeding import move, register
 
 MEASURED = AssetRef.parse("skill/release-notes@1.1.0")

@@ -16,10 +16,10 @@ from agent_registry.assets.refs import AssetRef
 from agent_registry.cli.errors import explain
 from agent_registry.cli.main import build_app
 from agent_registry.config import Settings
-from agent_registry.evals.findings import Finding, Severity
 from agent_registry.lifecycle.stages import RiskTier
 from agent_registry.registry import store
 from agent_registry.registry.db import session_scope
+from agent_registry.vocabulary.findings import Finding, Severity
 from tests.distribution.claude_code_shapes import (
     managed_settings_problems,
     marketplace_problems,

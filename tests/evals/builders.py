@@ -26,7 +26,7 @@ from agent_registry.assets.manifests import (
 )
 from agent_registry.assets.parsed import ParsedAsset
 from agent_registry.assets.refs import AssetKind
-from agent_registry.evals.findings import Finding
+from agent_registry.vocabulary.findings import Finding
 
 FileContent = str | bytes
 M = TypeVar("M", SkillManifest, SubagentManifest, McpServerManifest, DeclaredScope)

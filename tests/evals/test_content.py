@@ -5,10 +5,10 @@ import unicodedata
 import pytest
 
 from agent_registry.evals import content
-from agent_registry.evals.findings import Finding, Severity
 from agent_registry.evals.runner import CATALOG, evaluate
 from agent_registry.lifecycle.stages import RiskTier
 from agent_registry.policy.loader import load_policy
+from agent_registry.vocabulary.findings import Finding, Severity
 
 from .builders import DEFAULT_SERVER, DEFAULT_SKILL, DEFAULT_SUBAGENT, mcp_server, skill, subagent
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from agent_registry.evals import hygiene
-from agent_registry.evals.findings import Finding, Severity
+from agent_registry.vocabulary.findings import Finding, Severity
 
 from .builders import mcp_server, skill, subagent
 

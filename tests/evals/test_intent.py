@@ -13,9 +13,9 @@ import gzip
 import pytest
 
 from agent_registry.evals import intent
-from agent_registry.evals.findings import Finding
 from agent_registry.evals.runner import evaluate
 from agent_registry.policy.loader import load_policy
+from agent_registry.vocabulary.findings import Finding
 from tests.evals.builders import fake_token, mcp_server, skill, subagent
 
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 
 from agent_registry.assets.manifests import FalsePositiveMark
-from agent_registry.evals.findings import Finding, Severity
 from agent_registry.evals.marks import CATALOG, apply_marks
+from agent_registry.vocabulary.findings import Finding, Severity
 
 MARKABLE = frozenset({"secrets.high-entropy", "secrets.generic-assignment"})
 

@@ -12,9 +12,9 @@ from agent_registry.assets.bundle import BundleLimits
 from agent_registry.assets.loader import load_path
 from agent_registry.assets.refs import AssetKind
 from agent_registry.evals import mcp_publish, spec
-from agent_registry.evals.findings import Finding, Severity
 from agent_registry.evals.runner import CATALOG
 from agent_registry.policy.loader import load_policy
+from agent_registry.vocabulary.findings import Finding, Severity
 
 from .builders import DEFAULT_SERVER, mcp_server, skill
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 import pytest
 
 from agent_registry.evals import content, hygiene
-from agent_registry.evals.findings import Finding
 from agent_registry.evals.runner import evaluate
 from agent_registry.policy.loader import load_policy
+from agent_registry.vocabulary.findings import Finding
 from tests.evals.builders import skill, subagent
 
 FILES = {"scripts/fill.py": "print('ok')\n", "references/forms.md": "# Forms\n"}

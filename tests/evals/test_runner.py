@@ -7,11 +7,11 @@ import pytest
 from agent_registry.assets.manifests import FalsePositiveMark
 from agent_registry.assets.parsed import ParsedAsset
 from agent_registry.evals import content, hygiene, intent, scope, secrets, spec
-from agent_registry.evals.findings import Finding, Severity
 from agent_registry.evals.runner import CATALOG, CHECK_FAMILIES, EvalReport, evaluate
 from agent_registry.lifecycle.stages import RiskTier
 from agent_registry.policy.loader import load_policy
 from agent_registry.policy.model import Policy
+from agent_registry.vocabulary.findings import Finding, Severity
 
 from .builders import DEFAULT_SKILL, DEFAULT_SUBAGENT, fake_token, mcp_server, skill, subagent
 

@@ -6,7 +6,7 @@ import string
 import pytest
 
 from agent_registry.evals import secrets
-from agent_registry.evals.findings import Finding, Severity
+from agent_registry.vocabulary.findings import Finding, Severity
 
 from .builders import DEFAULT_SERVER, fake_token, mcp_server, skill
 

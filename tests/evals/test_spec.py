@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from agent_registry.assets.manifests import DeclaredLaunch
 from agent_registry.evals import spec
-from agent_registry.evals.findings import Finding, Severity
+from agent_registry.vocabulary.findings import Finding, Severity
 
 from .builders import DEFAULT_SERVER, DEFAULT_SKILL, DEFAULT_SUBAGENT, mcp_server, skill, subagent
 

@@ -18,9 +18,9 @@ import yaml
 
 from agent_registry.assets.bundle import BundleLimits
 from agent_registry.assets.loader import load_path
-from agent_registry.evals.findings import Finding
 from agent_registry.evals.runner import evaluate
 from agent_registry.policy.loader import load_policy
+from agent_registry.vocabulary.findings import Finding
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "tricky"
 CASES = sorted(path.name for path in CORPUS.iterdir() if (path / "expect.yaml").is_file())

@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from agent_registry.assets.refs import AssetRef
-from agent_registry.identity.principal import Principal, VerifiedBy
 from agent_registry.lifecycle.contract import (
     AssetStatus,
     AttestInput,
@@ -20,6 +19,7 @@ from agent_registry.lifecycle.contract import (
 )
 from agent_registry.lifecycle.life_rules import attest_refusal, deprecate_refusal
 from agent_registry.lifecycle.stages import Stage
+from agent_registry.vocabulary.principal import Principal, VerifiedBy
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 

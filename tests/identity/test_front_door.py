@@ -23,7 +23,6 @@ from agent_registry.api.write_schemas import REVISIONS_PATH, SUBMISSIONS_PATH, V
 from agent_registry.cli.submit import prepare_submission
 from agent_registry.identity.http import IDENTITY_HEADER, LOCAL_AS_HEADER, OidcAuthenticator
 from agent_registry.identity.login import client_credentials
-from agent_registry.identity.principal import canonical_email
 from agent_registry.identity.tokens import OidcConfig, TokenVerifier
 from agent_registry.lifecycle.contract import APPROVE_UPDATE, AssetStatus, ReviewInput, VoteResult
 from agent_registry.lifecycle.stages import Stage
@@ -31,6 +30,7 @@ from agent_registry.registry.audit_chain import verify_database
 from agent_registry.registry.store.refusals import REFUSAL_KIND
 from agent_registry.registry.tables import AuditEvent
 from agent_registry.slack.identity import Reviewer
+from agent_registry.vocabulary.principal import canonical_email
 from tests.idp.fixture import AUDIENCE, BOT_CLIENT, BOT_SECRET, IdentityProvider
 from tests.registry_server import registry_server
 from tests.support import copy_example, make_settings, running_worker

@@ -19,7 +19,6 @@ from aiohttp.test_utils import TestClient, TestServer
 from agent_registry.api.errors import json_errors
 from agent_registry.cli.registry_writes import bearer_token
 from agent_registry.config import Settings
-from agent_registry.identity import PrincipalKind, VerifiedBy
 from agent_registry.identity.http import OidcAuthenticator, install, require_principal
 from agent_registry.identity.login import (
     TokenCache,
@@ -29,6 +28,7 @@ from agent_registry.identity.login import (
     start_device_login,
 )
 from agent_registry.identity.tokens import OidcConfig, TokenRefusedError, TokenVerifier
+from agent_registry.vocabulary.principal import PrincipalKind, VerifiedBy
 from tests.idp.fixture import (
     AUDIENCE,
     BOT_CLIENT,

@@ -8,7 +8,6 @@ from aiohttp.test_utils import TestClient, TestServer, make_mocked_request
 
 from agent_registry.cli.setup import access_advice
 from agent_registry.config import Settings
-from agent_registry.identity import Principal, PrincipalKind, VerifiedBy, canonical_email
 from agent_registry.identity.http import (
     IDENTITY_HEADER,
     LOCAL_AS_HEADER,
@@ -16,6 +15,12 @@ from agent_registry.identity.http import (
     LocalAuthenticator,
     install,
     require_principal,
+)
+from agent_registry.vocabulary.principal import (
+    Principal,
+    PrincipalKind,
+    VerifiedBy,
+    canonical_email,
 )
 
 

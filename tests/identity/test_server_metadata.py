@@ -8,7 +8,7 @@ import pytest
 from agent_registry.api.errors import ApiError
 from agent_registry.api.writes import server_metadata
 from agent_registry.assets.manifests import RegistryMetadata
-from agent_registry.identity.principal import Principal, PrincipalKind, VerifiedBy
+from agent_registry.vocabulary.principal import Principal, PrincipalKind, VerifiedBy
 
 PERSON = Principal(email="dana@example.com", verified_by=VerifiedBy.OIDC)
 BOT = Principal(

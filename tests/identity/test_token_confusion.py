@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from agent_registry.config import Settings
-from agent_registry.identity import PrincipalKind, login
+from agent_registry.identity import login
 from agent_registry.identity.server import IdentityConfigError, oidc_config
 from agent_registry.identity.tokens import (
     OidcConfig,
@@ -25,6 +25,7 @@ from agent_registry.identity.tokens import (
     TokenVerifier,
     access_token_refusal,
 )
+from agent_registry.vocabulary.principal import PrincipalKind
 from tests.idp.fixture import AUDIENCE, CLI_CLIENT, IdentityProvider, approve_device_login
 
 SCOPE = "openid offline_access email profile groups"

@@ -21,8 +21,8 @@ from agent_registry.mcp_probe.runtime import ensure_runtime
 from agent_registry.mcp_probe.sandbox import sandbox_problem
 
 if TYPE_CHECKING:
-    from agent_registry.evals.findings import Finding
     from agent_registry.mcp_probe.fingerprint import ToolFingerprint
+    from agent_registry.vocabulary.findings import Finding
 
 SERVERS = Path(__file__).parent / "servers"
 HOSTILE = Path(__file__).parent / "hostile"

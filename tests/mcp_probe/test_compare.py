@@ -7,11 +7,11 @@ from typing import Any
 import pytest
 
 from agent_registry.assets.parsed import ParsedAsset
-from agent_registry.evals.findings import Severity
 from agent_registry.mcp_probe.compare import CATALOG, compare_probe, not_probed_finding
 from agent_registry.mcp_probe.fingerprint import canonical_json, fingerprint_tools
 from agent_registry.mcp_probe.launch import LaunchSpec, NotProbeable, resolve_launch
 from agent_registry.mcp_probe.result import ExposedTool, ProbeOutcome, ProbeResult, ToolHints
+from agent_registry.vocabulary.findings import Severity
 from tests.evals import builders
 
 SCHEMA: dict[str, Any] = {"type": "object", "properties": {"query": {"type": "string"}}}

@@ -14,9 +14,9 @@ import pytest
 
 from agent_registry.assets.bundle import BundleLimits
 from agent_registry.assets.loader import load_path
-from agent_registry.evals.findings import Finding, Severity
 from agent_registry.mcp_probe.result import ProbeOutcome
 from agent_registry.mcp_probe.run import probe
+from agent_registry.vocabulary.findings import Finding, Severity
 from tests.mcp_probe.support import (
     CAP,
     READ_TOOLS,

@@ -10,8 +10,8 @@ from sqlalchemy import Engine
 from temporalio.testing import WorkflowEnvironment
 
 from activities.probe import PROBE_ACTIVITY
-from agent_registry.evals.findings import Severity
 from agent_registry.lifecycle.stages import Stage
+from agent_registry.vocabulary.findings import Severity
 from tests.mcp_probe.support import needs_sandbox
 from tests.support import (
     copy_example,
@@ -23,7 +23,7 @@ from tests.support import (
     wait_for_stage,
 )
 from worker import build_worker
-from workflows.asset_lifecycle import PROBE_DEADLINE
+from workflows.activity_options import PROBE_DEADLINE
 
 pytestmark = [pytest.mark.asyncio(loop_scope="session"), needs_sandbox]
 

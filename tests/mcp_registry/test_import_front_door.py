@@ -33,7 +33,6 @@ from agent_registry.cli.errors import CliError
 from agent_registry.cli.mcp_import import draft_all, ready_drafts, submit_prepared, watch_servers
 from agent_registry.identity.http import LOCAL_AS_HEADER, OidcAuthenticator
 from agent_registry.identity.login import client_credentials
-from agent_registry.identity.principal import PrincipalKind, VerifiedBy
 from agent_registry.identity.tokens import OidcConfig, TokenVerifier
 from agent_registry.lifecycle.contract import AssetStatus
 from agent_registry.mcp_registry.contract import (
@@ -45,6 +44,7 @@ from agent_registry.mcp_registry.contract import (
 from agent_registry.mcp_registry.drafts import draft_folder
 from agent_registry.mcp_registry.upstream import fetch_chosen
 from agent_registry.registry.db import session_scope
+from agent_registry.vocabulary.principal import PrincipalKind, VerifiedBy
 from tests import seeding
 from tests.idp.fixture import (
     AUDIENCE,

@@ -22,9 +22,9 @@ import agent_registry
 from agent_registry.behaviour.gates import REGRESSION
 from agent_registry.catalog.database import DatabaseCatalog
 from agent_registry.config import Settings
-from agent_registry.evals.findings import Severity
 from agent_registry.lifecycle.stages import Stage
 from agent_registry.slack import messages
+from agent_registry.vocabulary.findings import Severity
 from tests.claude_client import claude_or_skip
 from tests.claude_client.messages_stand_in import MessagesStandIn
 from tests.real_client.behaviour_cases import skill_with_cases

@@ -10,7 +10,6 @@ import pytest
 from sqlmodel import Session, func, select
 
 from agent_registry.assets.refs import AssetKind, AssetRef
-from agent_registry.evals.findings import Finding, Severity
 from agent_registry.lifecycle.stages import Decision, RiskTier, Stage
 from agent_registry.registry import store
 from agent_registry.registry.errors import (
@@ -21,6 +20,7 @@ from agent_registry.registry.errors import (
     VersionConflictError,
 )
 from agent_registry.registry.tables import Asset, AssetVersion, Blob, EvalRun, ReviewDecision
+from agent_registry.vocabulary.findings import Finding, Severity
 from tests.registry.factories import content, publish, submit
 
 REF = AssetRef.parse("skill/pdf-report@1.0.0")

@@ -44,7 +44,6 @@ from agent_registry.assets.kinds import SCOPE_FILE, SERVER_FILE, SKILL_FILE
 from agent_registry.assets.loader import AssetLoadError, load_path, parse_asset
 from agent_registry.assets.refs import AssetKind
 from agent_registry.cli.serve import EVENTS_PATH, start_http
-from agent_registry.evals.findings import Finding, Severity
 from agent_registry.policy.loader import load_policy
 from agent_registry.slack import app as slack_app
 from agent_registry.slack.actions import (
@@ -58,6 +57,7 @@ from agent_registry.slack.actions import (
 )
 from agent_registry.slack.app import InteractionHandlers, build_app
 from agent_registry.slack.client import make_web_client
+from agent_registry.vocabulary.findings import Finding, Severity
 from tests.slack_double import (
     DEFAULT_SIGNING_SECRET,
     DEFAULT_TOKEN,

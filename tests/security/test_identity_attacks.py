@@ -31,7 +31,6 @@ from agent_registry.identity.http import (
     require_principal,
 )
 from agent_registry.identity.login import LoginError, TokenCache, TokenSet
-from agent_registry.identity.principal import Principal, VerifiedBy, canonical_email, person_key
 from agent_registry.identity.tokens import (
     OidcConfig,
     TokenRefusedError,
@@ -42,6 +41,7 @@ from agent_registry.lifecycle.contract import AssetStatus, ReviewInput, ReviewPl
 from agent_registry.lifecycle.membership import members_include
 from agent_registry.lifecycle.review_rules import is_own_asset, missing_approvals, refusal
 from agent_registry.lifecycle.stages import Decision, Stage
+from agent_registry.vocabulary.principal import Principal, VerifiedBy, canonical_email, person_key
 
 NOW = datetime(2026, 12, 5, tzinfo=UTC)
 ISSUER = "https://idp.example.com"

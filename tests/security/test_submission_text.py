@@ -17,8 +17,8 @@ from agent_registry.assets.refs import AssetRef
 from agent_registry.cli.staging import staged_revision, staged_submission
 from agent_registry.config import Settings
 from agent_registry.evals.submission_text import SecretInSubmissionError
-from agent_registry.identity.principal import Principal, VerifiedBy
 from agent_registry.lifecycle.contract import RevisionInput, Submission
+from agent_registry.vocabulary.principal import Principal, VerifiedBy
 
 KEY = "AKIA" + "Q3EGRKTWXMZ7P4LN"
 REF = AssetRef.parse("skill/notes@1.0.0")

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from agent_registry.assets.refs import AssetKind, AssetRef
-from agent_registry.evals.findings import Finding, Severity
 from agent_registry.lifecycle.contract import AssetStatus, EvalSummary, ReviewPlan
 from agent_registry.lifecycle.stages import RiskTier, Stage
+from agent_registry.vocabulary.findings import Finding, Severity
 
 HASH = "3f" * 32
 UI = "http://localhost:8233/namespaces/default/workflows/asset%2Fmcp-server"

@@ -12,7 +12,6 @@ from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.models.blocks import Block, HeaderBlock, PlainTextObject
 
 from agent_registry.assets.refs import AssetKind, AssetRef
-from agent_registry.evals.findings import Finding, Severity
 from agent_registry.lifecycle.contract import (
     AssetStatus,
     Deprecation,
@@ -35,6 +34,7 @@ from agent_registry.slack.actions import (
     REJECT_ACTION,
     REQUEST_CHANGES_ACTION,
 )
+from agent_registry.vocabulary.findings import Finding, Severity
 from tests.slack.factories import HASH, LEAK, NOW, REF, UI, make_eval, make_status
 
 INJECTIONS = ("<!channel>", "<https://evil.example|click>", "<!here>", "<@U0ADMIN>")

@@ -6,11 +6,11 @@ from datetime import timedelta
 
 import pytest
 
-from agent_registry.evals.findings import Finding, Severity
 from agent_registry.lifecycle.contract import Vote
 from agent_registry.lifecycle.stages import Decision, Stage
 from agent_registry.slack import notice_texts
 from agent_registry.slack.notice_texts import notice_text
+from agent_registry.vocabulary.findings import Finding, Severity
 from tests.slack.factories import HASH, LEAK, NOW, UI, make_eval, make_status
 
 

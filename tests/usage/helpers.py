@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from agent_registry.catalog.models import UsageEvent
-from agent_registry.usage.installed import MARKER_NAME, InstalledAsset, InstalledMarker
+from agent_registry.distribution.install_marker import MARKER_NAME
+from agent_registry.usage.installed import InstalledAsset, InstalledMarker
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 

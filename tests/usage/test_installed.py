@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from agent_registry.assets.refs import AssetKind
+from agent_registry.distribution.install_marker import MARKER_NAME
 from agent_registry.usage.hook_input import AssetUse
-from agent_registry.usage.installed import MARKER_NAME, ResolvedAsset, claude_dirs, resolve
+from agent_registry.usage.installed import ResolvedAsset, claude_dirs, resolve
 from tests.usage.helpers import make_project
 
 

@@ -21,10 +21,10 @@ from agent_registry.api.context import CATALOG, SETTINGS
 from agent_registry.api.errors import ApiError
 from agent_registry.assets.refs import AssetRef
 from agent_registry.identity.http import require_principal
-from agent_registry.identity.principal import Principal
 from agent_registry.lifecycle.stages import Stage
 from agent_registry.policy.loader import PolicyError, load_policy
 from agent_registry.registry.store.holders import Holder
+from agent_registry.vocabulary.principal import Principal
 
 logger = logging.getLogger(__name__)
 

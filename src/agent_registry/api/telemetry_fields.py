@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from agent_registry.api.errors import ApiError
 from agent_registry.catalog.models import InstallEvent, UsageEvent
-from agent_registry.identity.principal import Principal
+from agent_registry.vocabulary.principal import Principal
 
 FIELD_CAPS = {
     "ref": 300,

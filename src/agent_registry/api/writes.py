@@ -63,7 +63,6 @@ from agent_registry.assets.refs import AssetRef
 from agent_registry.catalog.models import InvalidBundleError
 from agent_registry.cli.staging import staged_revision
 from agent_registry.identity.http import IdentityRefusedError, record_refusal, require_principal
-from agent_registry.identity.principal import Principal, PrincipalKind, canonical_email
 from agent_registry.lifecycle.client import start_lifecycle
 from agent_registry.lifecycle.contract import (
     ATTEST_UPDATE,
@@ -81,6 +80,7 @@ from agent_registry.lifecycle.contract import (
 )
 from agent_registry.lifecycle.stages import Stage
 from agent_registry.temporal import workflow_ui_url
+from agent_registry.vocabulary.principal import Principal, PrincipalKind, canonical_email
 
 MAX_JSON_BYTES = 64 * 1024
 """A vote, attestation or deprecation is a few lines of JSON."""

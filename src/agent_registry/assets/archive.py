@@ -26,7 +26,7 @@ from agent_registry.assets.safe_files import (
     collision_message,
     portable_name_problem,
 )
-from agent_registry.evals.findings import Finding
+from agent_registry.vocabulary.findings import Finding
 
 _REGULAR_TAR_TYPES = frozenset({tarfile.REGTYPE, tarfile.AREGTYPE})
 

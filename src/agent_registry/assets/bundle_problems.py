@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from agent_registry.assets.bundle import BundleLimits
 from agent_registry.assets.errors import ProblemsError
-from agent_registry.evals.findings import Finding, Severity
+from agent_registry.vocabulary.findings import Finding, Severity
 
 
 class BundleError(ProblemsError):

@@ -29,7 +29,7 @@ from agent_registry.assets.safe_files import (
     portable_name_problem,
     read_regular,
 )
-from agent_registry.evals.findings import Finding
+from agent_registry.vocabulary.findings import Finding
 
 _SKIPPED_NAMES = frozenset({".git", "__pycache__", ".DS_Store"})
 """Tooling litter that is never part of an asset, at any depth."""

@@ -7,7 +7,7 @@ import re
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from agent_registry.evals.findings import Finding, Severity
+from agent_registry.vocabulary.findings import Finding, Severity
 
 
 def format_problem(problem: Finding) -> str:

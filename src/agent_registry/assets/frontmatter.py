@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from agent_registry.evals.findings import Finding, Severity
+from agent_registry.vocabulary.findings import Finding, Severity
 
 MAX_YAML_NODES = 20_000
 """Values a YAML document may expand to, counting every use of an alias."""

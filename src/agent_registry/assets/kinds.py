@@ -37,7 +37,7 @@ from agent_registry.assets.sidecar import (
     text_value,
 )
 from agent_registry.assets.spec_problems import decode_text, spec_problem
-from agent_registry.evals.findings import Finding
+from agent_registry.vocabulary.findings import Finding
 
 SKILL_FILE = "SKILL.md"
 SERVER_FILE = "server.json"

@@ -26,7 +26,7 @@ from agent_registry.assets.parsed import ParsedAsset
 from agent_registry.assets.refs import AssetKind
 from agent_registry.assets.safe_files import describe_mode
 from agent_registry.assets.sidecar import SIDECAR_SUFFIX, read_sidecar
-from agent_registry.evals.findings import Finding, Severity
+from agent_registry.vocabulary.findings import Finding, Severity
 
 _KIND_SHAPES = (
     "a skill is a folder holding SKILL.md; "

@@ -10,7 +10,7 @@ from __future__ import annotations
 from agent_registry.assets.errors import ProblemsError
 from agent_registry.assets.manifests import TEAM_PATTERN, RegistryMetadata, RegistryMetadataDraft
 from agent_registry.assets.refs import AssetKind, is_semver
-from agent_registry.evals.findings import Finding, Severity
+from agent_registry.vocabulary.findings import Finding, Severity
 
 
 class MetadataError(ProblemsError):

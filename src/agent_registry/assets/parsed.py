@@ -14,7 +14,7 @@ from agent_registry.assets.manifests import (
     SubagentManifest,
 )
 from agent_registry.assets.refs import AssetKind
-from agent_registry.evals.findings import Finding
+from agent_registry.vocabulary.findings import Finding
 
 
 @dataclass
@@ -75,3 +75,19 @@ class ParsedAsset:
     def line_of(self, key: str) -> int | None:
         """Line of a manifest key path (see ``field_lines``), when known."""
         return self.field_lines.get(key)
+
+
+def line_of_path(asset: ParsedAsset, path: str) -> int | None:
+    """The line of a key path such as ``packages[0].environmentVariables[1].value``.
+
+    The loader records nested key paths when it can; when the exact path is unknown, the
+    nearest enclosing one still points the submitter at the right block.
+    """
+    candidate = path
+    while candidate:
+        line = asset.line_of(candidate)
+        if line is not None:
+            return line
+        cut = max(candidate.rfind("."), candidate.rfind("["))
+        candidate = candidate[:cut] if cut > 0 else ""
+    return None

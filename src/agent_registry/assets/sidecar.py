@@ -28,7 +28,7 @@ from agent_registry.assets.bundle import SIDECAR_NAME, BundleFile
 from agent_registry.assets.frontmatter import YamlResult, parse_yaml_mapping
 from agent_registry.assets.manifests import FalsePositiveMark, RegistryMetadataDraft
 from agent_registry.assets.spec_problems import decode_text, spec_problem
-from agent_registry.evals.findings import Finding
+from agent_registry.vocabulary.findings import Finding
 
 SIDECAR_SUFFIX = ".agentreg.yaml"
 """A subagent's sidecar is ``<stem>.agentreg.yaml`` beside its ``.md`` file."""

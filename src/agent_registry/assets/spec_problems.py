@@ -7,7 +7,7 @@ reader (:mod:`agent_registry.assets.sidecar`), which record problems rather than
 from __future__ import annotations
 
 from agent_registry.assets.bundle import BundleFile
-from agent_registry.evals.findings import Finding, Severity
+from agent_registry.vocabulary.findings import Finding, Severity
 
 
 def spec_problem(

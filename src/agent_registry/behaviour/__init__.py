@@ -8,7 +8,7 @@ asset wrapped as a plugin and a no-asset baseline arm; the registry reads the pa
 and the delta against the baseline, compares with the version the asset replaces, and
 the policy decides what gates.
 
-- :mod:`~agent_registry.behaviour.policy`: the ``[behaviour]`` table of the policy.
+- :mod:`~agent_registry.policy.behaviour`: the ``[behaviour]`` table of the policy.
 - :mod:`~agent_registry.behaviour.cases`: which cases an asset ships.
 - :mod:`~agent_registry.behaviour.skill_creator`: ``evals/evals.json`` as cases.
 - :mod:`~agent_registry.behaviour.plugin_dir`: the asset written out as a plugin.

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from agent_registry.behaviour.policy import BehaviourPolicy
+from agent_registry.policy.behaviour import BehaviourPolicy
 
 FORBIDDEN = frozenset({"--scaffold", "--allow-real-servers", "--allow-tools", "--keep-temp"})
 """Options that would run author code or real servers; :func:`eval_command` never adds one."""

@@ -15,10 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from agent_registry.behaviour.cases import CaseDiscovery
-from agent_registry.behaviour.policy import BehaviourPolicy
-from agent_registry.behaviour.results import BehaviourFigures
-from agent_registry.evals.findings import Finding, Severity
+from agent_registry.policy.behaviour import BehaviourPolicy
 from agent_registry.lifecycle.stages import RiskTier
+from agent_registry.vocabulary.behaviour_figures import BehaviourFigures
+from agent_registry.vocabulary.findings import Finding, Severity
 
 NOT_RUN = "evals.not-run"
 CASES_MISSING = "evals.behaviour-cases-missing"

@@ -25,7 +25,6 @@ from agent_registry.assets.archive import bundle_from_archive
 from agent_registry.assets.bundle import BundleLimits
 from agent_registry.assets.bundle_problems import BundleError
 from agent_registry.assets.refs import AssetKind, AssetRef, parse_unversioned
-from agent_registry.behaviour.results import BehaviourRecord
 from agent_registry.catalog import report as org_report
 from agent_registry.catalog.models import (
     CatalogNotFoundError,
@@ -66,6 +65,7 @@ from agent_registry.registry.tables import (
     EvalFindingRow,
     EvalRun,
 )
+from agent_registry.vocabulary.behaviour_figures import BehaviourRecord
 
 _HASH_PATTERN = re.compile(r"^[0-9a-f]{64}$")
 _WITHDRAWN_NAMED = 5

@@ -13,8 +13,8 @@ from typing import Generic, Literal, Protocol, TypeVar
 from pydantic import BaseModel, Field
 
 from agent_registry.assets.refs import AssetKind
-from agent_registry.behaviour.results import BehaviourRecord
-from agent_registry.evals.findings import Finding
+from agent_registry.vocabulary.behaviour_figures import BehaviourRecord
+from agent_registry.vocabulary.findings import Finding
 
 T = TypeVar("T")
 

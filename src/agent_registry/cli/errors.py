@@ -15,9 +15,9 @@ from agent_registry.assets.bundle_problems import BundleError
 from agent_registry.assets.loader import AssetLoadError
 from agent_registry.assets.metadata import MetadataError
 from agent_registry.assets.refs import InvalidRefError
-from agent_registry.evals.findings import Finding
 from agent_registry.policy.loader import PolicyError
 from agent_registry.registry.errors import RegistryError
+from agent_registry.vocabulary.findings import Finding
 
 
 class CliError(Exception):

@@ -8,8 +8,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from agent_registry.evals.findings import Finding, Severity
 from agent_registry.lifecycle.contract import AssetStatus, SimilarAsset
+from agent_registry.vocabulary.findings import Finding, Severity
 
 SEVERITY_STYLE = {
     Severity.BLOCK: "bold red",

@@ -26,13 +26,13 @@ from agent_registry.cli.errors import CliError
 from agent_registry.cli.registry_writes import acted_as, archive_text, read_status, send_write
 from agent_registry.cli.render import err, plain, print_status
 from agent_registry.config import Settings
-from agent_registry.evals.findings import Finding, Severity
 from agent_registry.lifecycle.contract import (
     AssetStatus,
     RevisionInput,
     Submission,
 )
 from agent_registry.lifecycle.stages import Stage
+from agent_registry.vocabulary.findings import Finding, Severity
 
 SETTLED_WAIT_SECONDS = 60.0
 """How long ``submit`` waits for the eval before leaving the rest to ``agentreg status``."""

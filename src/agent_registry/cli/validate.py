@@ -19,7 +19,7 @@ from agent_registry.evals.runner import evaluate
 from agent_registry.mcp_probe.sandbox import INSTALL_HINT
 from agent_registry.policy.loader import load_policy
 from agent_registry.registry.db import make_engine
-from agent_registry.reuse.cache import CatalogIndexCache
+from agent_registry.registry.reuse_cache import CatalogIndexCache
 from agent_registry.reuse.index import SimilarityIndex
 
 _log = logging.getLogger(__name__)

@@ -17,7 +17,11 @@ from pydantic import BaseModel, Field, ValidationError
 
 from agent_registry.assets.refs import AssetKind, AssetRef, InvalidRefError
 from agent_registry.distribution.files import atomic_write_text
-from agent_registry.usage.installed import MARKER_FORMAT, MARKER_NAME
+
+MARKER_NAME = ".agentreg-installed.json"
+"""The marker's file name, inside a ``.claude`` folder (the usage hook reads it there)."""
+
+MARKER_FORMAT = 1
 
 
 class MarkedInstall(BaseModel):

@@ -7,7 +7,7 @@ import traceback
 from collections.abc import Callable, Iterable, Mapping
 
 from agent_registry.assets.parsed import ParsedAsset
-from agent_registry.evals.findings import Finding, Severity
+from agent_registry.vocabulary.findings import Finding, Severity
 
 CheckFunction = Callable[[ParsedAsset], list[Finding]]
 """A check: a pure function from a parsed asset to the findings it raises."""
@@ -16,60 +16,6 @@ CHECK_CRASHED = "eval.check-crashed"
 """Check id of the finding that stands in for a check that raised."""
 
 _log = logging.getLogger(__name__)
-
-
-def make_finding(
-    catalog: Mapping[str, Severity],
-    check_id: str,
-    *,
-    message: str,
-    file: str | None = None,
-    line: int | None = None,
-    field: str | None = None,
-    fix: str | None = None,
-) -> Finding:
-    """Build a finding with the severity its family's catalog proposes.
-
-    Taking the severity from the catalog keeps one place per family that says which ids
-    exist and how much they matter; an id missing from it fails loudly in tests.
-
-    Args:
-        catalog: The family's check ids and proposed severities.
-        check_id: The id of the finding; must be in ``catalog``.
-        message: What is wrong, naming the thing.
-        file: Bundle path, when the finding is in one file.
-        line: 1-based line in ``file``, when known.
-        field: Manifest field path, when the finding is about a field.
-        fix: How to fix it.
-
-    Returns:
-        The finding.
-    """
-    return Finding(
-        check_id=check_id,
-        severity=catalog[check_id],
-        message=message,
-        file=file,
-        line=line,
-        field=field,
-        fix=fix,
-    )
-
-
-def line_of_path(asset: ParsedAsset, path: str) -> int | None:
-    """The line of a key path such as ``packages[0].environmentVariables[1].value``.
-
-    The loader records nested key paths when it can; when the exact path is unknown, the
-    nearest enclosing one still points the submitter at the right block.
-    """
-    candidate = path
-    while candidate:
-        line = asset.line_of(candidate)
-        if line is not None:
-            return line
-        cut = max(candidate.rfind("."), candidate.rfind("["))
-        candidate = candidate[:cut] if cut > 0 else ""
-    return None
 
 
 def check_name(check: Callable[..., object]) -> str:

@@ -27,7 +27,7 @@ from pathlib import Path, PurePosixPath
 
 from agent_registry.assets.parsed import ParsedAsset
 from agent_registry.assets.refs import AssetKind
-from agent_registry.evals.findings import Finding, Severity
+from agent_registry.vocabulary.findings import Finding, Severity
 
 CLIENT_ENV = "AGENT_REGISTRY_CLAUDE"
 """Names the ``claude`` binary to validate with; else ``claude`` on ``PATH``."""

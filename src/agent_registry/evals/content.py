@@ -22,11 +22,11 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from urllib.parse import unquote, urlsplit
 
-from agent_registry.assets.parsed import ParsedAsset
+from agent_registry.assets.parsed import ParsedAsset, line_of_path
 from agent_registry.assets.refs import AssetKind
-from agent_registry.evals.base import CheckFunction, line_of_path, make_finding, run_checks
-from agent_registry.evals.findings import Finding, Severity
+from agent_registry.evals.base import CheckFunction, run_checks
 from agent_registry.evals.text import decode_text, split_lines, text_files
+from agent_registry.vocabulary.findings import Finding, Severity, make_finding
 
 CATALOG: dict[str, Severity] = {
     "content.bidi-control": Severity.BLOCK,

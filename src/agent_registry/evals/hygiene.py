@@ -11,10 +11,10 @@ from urllib.parse import unquote
 from agent_registry.assets.parsed import ParsedAsset
 from agent_registry.assets.refs import AssetKind
 from agent_registry.evals import structure
-from agent_registry.evals.base import CheckFunction, make_finding, run_checks
-from agent_registry.evals.findings import Finding, Severity
+from agent_registry.evals.base import CheckFunction, run_checks
 from agent_registry.evals.text import decode_text, prose_lines
 from agent_registry.policy.model import BundleCap
+from agent_registry.vocabulary.findings import Finding, Severity, make_finding
 
 LARGE_FILE_BYTES = 256 * 1024
 """Files above this are too big to review line by line."""

@@ -34,11 +34,11 @@ from agent_registry.assets.kinds import SCOPE_FILE
 from agent_registry.assets.manifests import Effect
 from agent_registry.assets.parsed import ParsedAsset
 from agent_registry.evals import content, pycode, shell, structure
-from agent_registry.evals.base import CheckFunction, make_finding, run_checks
+from agent_registry.evals.base import CheckFunction, run_checks
 from agent_registry.evals.decoded import decoded_texts
 from agent_registry.evals.decoded import reset_cache as decoded_reset
-from agent_registry.evals.findings import Finding, Severity
 from agent_registry.evals.text import text_files
+from agent_registry.vocabulary.findings import Finding, Severity, make_finding
 
 CATALOG: dict[str, Severity] = {
     "intent.exfiltration": Severity.BLOCK,

@@ -16,12 +16,12 @@ from pathlib import Path
 from agent_registry.assets.parsed import ParsedAsset
 from agent_registry.assets.refs import AssetKind
 from agent_registry.evals.client import client_findings, find_client
-from agent_registry.evals.findings import Finding
 from agent_registry.lifecycle.contract import SimilarAsset
 from agent_registry.mcp_probe.fingerprint import ToolFingerprint
 from agent_registry.policy.model import Policy
 from agent_registry.reuse.findings import reuse_findings, similar_assets
 from agent_registry.reuse.index import SimilarityIndex
+from agent_registry.vocabulary.findings import Finding
 
 
 @dataclass

@@ -16,8 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from agent_registry.assets.manifests import FalsePositiveMark
-from agent_registry.evals.base import make_finding
-from agent_registry.evals.findings import Finding, Severity
+from agent_registry.vocabulary.findings import Finding, Severity, make_finding
 
 CATALOG: dict[str, Severity] = {
     "marks.not-markable": Severity.WARN,

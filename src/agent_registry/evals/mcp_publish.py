@@ -34,10 +34,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from agent_registry.assets.manifests import MCP_NAME_PATTERN
-from agent_registry.assets.parsed import ParsedAsset
+from agent_registry.assets.parsed import ParsedAsset, line_of_path
 from agent_registry.assets.refs import AssetKind
-from agent_registry.evals.base import CheckFunction, line_of_path, make_finding, run_checks
-from agent_registry.evals.findings import Finding, Severity
+from agent_registry.evals.base import CheckFunction, run_checks
+from agent_registry.vocabulary.findings import Finding, Severity, make_finding
 
 CATALOG: dict[str, Severity] = {
     "spec.mcp-schema": Severity.BLOCK,

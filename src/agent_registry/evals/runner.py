@@ -11,11 +11,11 @@ from pydantic import BaseModel
 from agent_registry.assets.parsed import ParsedAsset
 from agent_registry.evals import client, content, hygiene, intent, marks, scope, secrets, spec
 from agent_registry.evals.base import CHECK_CRASHED, CheckFunction, check_name, crash_finding
-from agent_registry.evals.findings import Finding, Severity
 from agent_registry.lifecycle.stages import RiskTier
 from agent_registry.mcp_probe.compare import CATALOG as PROBE_CATALOG
 from agent_registry.policy.model import Policy
 from agent_registry.reuse.findings import CATALOG as REUSE_CATALOG
+from agent_registry.vocabulary.findings import Finding, Severity
 
 CHECK_FAMILIES: tuple[CheckFunction, ...] = (
     spec.check,

@@ -12,15 +12,10 @@ from pathlib import PurePosixPath
 
 from agent_registry.assets.kinds import SCOPE_FILE
 from agent_registry.assets.manifests import Effect, PermissionMode
-from agent_registry.assets.parsed import ParsedAsset
+from agent_registry.assets.parsed import ParsedAsset, line_of_path
 from agent_registry.assets.refs import AssetKind
-from agent_registry.evals.base import (
-    CheckFunction,
-    line_of_path,
-    make_finding,
-    run_checks,
-)
-from agent_registry.evals.findings import Finding, Severity
+from agent_registry.evals.base import CheckFunction, run_checks
+from agent_registry.vocabulary.findings import Finding, Severity, make_finding
 
 SCRIPT_SUFFIXES = frozenset(
     {".sh", ".bash", ".zsh", ".py", ".js", ".mjs", ".cjs", ".ts", ".ps1", ".rb", ".pl", ".bat"}

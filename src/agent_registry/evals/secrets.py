@@ -24,12 +24,12 @@ from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import PurePosixPath
 
-from agent_registry.assets.parsed import ParsedAsset
+from agent_registry.assets.parsed import ParsedAsset, line_of_path
 from agent_registry.assets.refs import AssetKind
-from agent_registry.evals.base import CheckFunction, line_of_path, make_finding, run_checks
+from agent_registry.evals.base import CheckFunction, run_checks
 from agent_registry.evals.decoded import decoded_texts
-from agent_registry.evals.findings import Finding, Severity
 from agent_registry.evals.text import split_lines, text_files
+from agent_registry.vocabulary.findings import Finding, Severity, make_finding
 
 _FROM_ENV = (
     " Have the code read it from an environment variable (an MCP server declares it "

@@ -14,9 +14,9 @@ from agent_registry.assets.kinds import SCOPE_FILE
 from agent_registry.assets.parsed import ParsedAsset
 from agent_registry.assets.refs import AssetKind
 from agent_registry.evals import mcp_publish
-from agent_registry.evals.base import CheckFunction, make_finding, run_checks
-from agent_registry.evals.findings import Finding, Severity
+from agent_registry.evals.base import CheckFunction, run_checks
 from agent_registry.evals.text import split_lines
+from agent_registry.vocabulary.findings import Finding, Severity, make_finding
 
 MIN_DESCRIPTION_CHARS = 20
 """Below this a description cannot tell the model when to pick the asset."""

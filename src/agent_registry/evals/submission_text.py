@@ -17,13 +17,13 @@ from agent_registry.assets.loader import parse_asset
 from agent_registry.assets.parsed import ParsedAsset
 from agent_registry.assets.refs import AssetKind
 from agent_registry.catalog.models import InvalidBundleError
-from agent_registry.evals.findings import Finding
 from agent_registry.evals.secrets import (
     aws_secret_keys,
     private_keys,
     token_findings,
     url_passwords,
 )
+from agent_registry.vocabulary.findings import Finding
 
 _SCANS = (token_findings, aws_secret_keys, private_keys, url_passwords)
 

@@ -1,4 +1,4 @@
-"""Who is asking: the one identity form (:class:`Principal`) and how the server proves it.
+"""Who is asking: how the server proves a :class:`~agent_registry.vocabulary.principal.Principal`.
 
 Every rule that depends on who someone is (self-approval, owner team, reviewer groups,
 attest, deprecate) compares principals, never strings a caller typed. A principal is
@@ -6,12 +6,3 @@ resolved by the registry server alone: from a verified OIDC bearer token in prod
 from Slack's signed request plus the clicker's Slack profile, or, in the embedded local
 mode, from a loopback client's ``--as`` marked ``local-unverified``.
 """
-
-from agent_registry.identity.principal import (
-    Principal,
-    PrincipalKind,
-    VerifiedBy,
-    canonical_email,
-)
-
-__all__ = ["Principal", "PrincipalKind", "VerifiedBy", "canonical_email"]

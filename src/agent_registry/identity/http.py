@@ -24,8 +24,8 @@ from typing import Protocol
 
 from aiohttp import hdrs, web
 
-from agent_registry.identity.principal import Principal, PrincipalKind, VerifiedBy, one_line
 from agent_registry.identity.tokens import TokenRefusedError, TokenVerifier
+from agent_registry.vocabulary.principal import Principal, PrincipalKind, VerifiedBy, one_line
 
 logger = logging.getLogger(__name__)
 

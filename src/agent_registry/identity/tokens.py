@@ -19,8 +19,8 @@ from urllib.parse import urlsplit
 
 import jwt
 
-from agent_registry.identity.principal import Principal, PrincipalKind, VerifiedBy, one_line
 from agent_registry.lifecycle.membership import ANYONE, is_slack_group_id
+from agent_registry.vocabulary.principal import Principal, PrincipalKind, VerifiedBy, one_line
 
 ALLOWED_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384")
 """Asymmetric algorithms only: a token is proven by the issuer's private key."""

@@ -21,10 +21,10 @@ from pydantic import (
 
 from agent_registry.assets.manifests import FalsePositiveMark, RegistryMetadata
 from agent_registry.assets.refs import AssetRef
-from agent_registry.behaviour.results import BehaviourRecord
-from agent_registry.evals.findings import Finding
-from agent_registry.identity.principal import Principal
 from agent_registry.lifecycle.stages import Decision, RiskTier, Stage
+from agent_registry.vocabulary.behaviour_figures import BehaviourRecord
+from agent_registry.vocabulary.findings import Finding
+from agent_registry.vocabulary.principal import Principal
 
 LIFECYCLE_WORKFLOW = "AssetLifecycle"
 """Registered name of the per-version lifecycle workflow."""

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from agent_registry.identity.principal import (
+from agent_registry.lifecycle.contract import AssetStatus, ReviewInput, ReviewPlan, Vote
+from agent_registry.lifecycle.membership import members_include
+from agent_registry.lifecycle.stages import Decision, Stage
+from agent_registry.vocabulary.principal import (
     PrincipalKind,
     VerifiedBy,
     canonical_email,
     person_key,
 )
-from agent_registry.lifecycle.contract import AssetStatus, ReviewInput, ReviewPlan, Vote
-from agent_registry.lifecycle.membership import members_include
-from agent_registry.lifecycle.stages import Decision, Stage
 
 REVIEWERS_GROUP = "reviewers"
 

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from agent_registry.assets.kinds import SCOPE_FILE, SERVER_FILE
 from agent_registry.assets.manifests import DeclaredTool, Effect
-from agent_registry.assets.parsed import ParsedAsset
-from agent_registry.evals.base import line_of_path, make_finding
-from agent_registry.evals.findings import Finding, Severity
+from agent_registry.assets.parsed import ParsedAsset, line_of_path
 from agent_registry.mcp_probe.fingerprint import ToolFingerprint
 from agent_registry.mcp_probe.launch import LaunchSpec, NotProbeable
 from agent_registry.mcp_probe.output import shown
 from agent_registry.mcp_probe.result import ExposedTool, ProbeOutcome, ProbeResult
 from agent_registry.mcp_probe.sandbox import INSTALL_HINT
+from agent_registry.vocabulary.findings import Finding, Severity, make_finding
 
 CATALOG: dict[str, Severity] = {
     "probe.undeclared-tool": Severity.BLOCK,

@@ -14,11 +14,11 @@ from pathlib import Path
 
 from agent_registry.assets.parsed import ParsedAsset
 from agent_registry.assets.unpack import write_bundle
-from agent_registry.evals.findings import Finding
 from agent_registry.mcp_probe.fingerprint import ToolFingerprint
 from agent_registry.mcp_probe.sandbox import SandboxLimits
 from agent_registry.mcp_probe.verify import ProbeReport, probe_asset_report
 from agent_registry.policy.model import ProbePolicy
+from agent_registry.vocabulary.findings import Finding
 
 SYSTEM_CACHE_DIR = Path("/var/cache/agent-registry/probe")
 """The probe cache of a root worker: outside root's home, which the sandbox user (to

@@ -8,7 +8,6 @@ from pathlib import Path
 import anyio.to_thread
 
 from agent_registry.assets.parsed import ParsedAsset
-from agent_registry.evals.findings import Finding
 from agent_registry.mcp_probe.compare import (
     compare_probe,
     install_failed_finding,
@@ -21,6 +20,7 @@ from agent_registry.mcp_probe.result import ProbeOutcome
 from agent_registry.mcp_probe.run import probe
 from agent_registry.mcp_probe.runtime import InstallError, ensure_runtime
 from agent_registry.mcp_probe.sandbox import SandboxLimits, sandbox_problem
+from agent_registry.vocabulary.findings import Finding
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ import ipaddress
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-from agent_registry.identity.principal import one_line
+from agent_registry.vocabulary.principal import one_line
 
 OFFICIAL_UPSTREAM = "https://registry.modelcontextprotocol.io"
 """The official MCP registry: the one upstream allowed when nothing else is named."""

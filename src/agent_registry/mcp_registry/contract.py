@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from agent_registry.identity.principal import Principal
+from agent_registry.vocabulary.principal import Principal
 
 MCP_IMPORT_WORKFLOW = "McpImport"
 PLAN_ACTIVITY = "plan_mcp_import"

@@ -21,7 +21,6 @@ from urllib.parse import quote, urlencode, urljoin, urlsplit
 
 import aiohttp
 
-from agent_registry.identity.principal import one_line
 from agent_registry.mcp_registry.allowed_upstreams import UpstreamNotAllowedError, origin
 from agent_registry.mcp_registry.server_schema import describe_problems, schema_problems
 from agent_registry.mcp_registry.spec import (
@@ -31,6 +30,7 @@ from agent_registry.mcp_registry.spec import (
     SERVERS_PATH,
     ServerStatus,
 )
+from agent_registry.vocabulary.principal import one_line
 
 DEFAULT_UPSTREAM = "https://registry.modelcontextprotocol.io"
 """The official MCP registry."""

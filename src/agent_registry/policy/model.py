@@ -25,12 +25,12 @@ from pydantic import (
 )
 
 from agent_registry.assets.refs import AssetKind
-from agent_registry.behaviour.policy import BehaviourPolicy
-from agent_registry.evals.findings import Finding, Severity
+from agent_registry.policy.behaviour import BehaviourPolicy
 from agent_registry.lifecycle.membership import is_slack_group_id, members_include
 from agent_registry.lifecycle.stages import RiskTier
 from agent_registry.policy.check_patterns import is_check_pattern, most_specific
 from agent_registry.policy.durations import Duration, format_duration, parse_duration
+from agent_registry.vocabulary.findings import Finding, Severity
 
 MAX_TIER_REASONS = 5
 """How many findings a tier explanation names before it says "and N more"."""

@@ -17,7 +17,7 @@ from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
 from agent_registry.assets.refs import InvalidRefError, semver_key
-from agent_registry.evals.findings import Finding, Severity
+from agent_registry.vocabulary.findings import Finding, Severity
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",

@@ -9,11 +9,10 @@ organisation that does not want them).
 from __future__ import annotations
 
 from agent_registry.assets.parsed import ParsedAsset
-from agent_registry.evals.base import make_finding
-from agent_registry.evals.findings import Finding, Severity
 from agent_registry.lifecycle.contract import SimilarAsset
 from agent_registry.policy.model import ReusePolicy
 from agent_registry.reuse.index import SimilarityIndex
+from agent_registry.vocabulary.findings import Finding, Severity, make_finding
 
 SIMILAR_ASSET = "reuse.similar-asset"
 """Check id of the warning that a published asset looks like the submission."""

@@ -18,13 +18,13 @@ from dataclasses import dataclass, field
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from agent_registry.identity.principal import (
+from agent_registry.policy.model import Policy
+from agent_registry.vocabulary.principal import (
     Principal,
     PrincipalKind,
     VerifiedBy,
     canonical_email,
 )
-from agent_registry.policy.model import Policy
 
 logger = logging.getLogger(__name__)
 

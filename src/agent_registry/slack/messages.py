@@ -43,7 +43,6 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from agent_registry.evals.findings import Severity
 from agent_registry.lifecycle.contract import AssetStatus, Deprecation, SimilarAsset
 from agent_registry.lifecycle.stages import Decision, Stage
 from agent_registry.slack.actions import (
@@ -83,6 +82,7 @@ from agent_registry.slack.mrkdwn import (
     still_needed,
 )
 from agent_registry.slack.notice_texts import attestation_text
+from agent_registry.vocabulary.findings import Severity
 
 HEADER_TEXT_LIMIT = 150
 FIELD_TEXT_LIMIT = 2000

@@ -15,9 +15,9 @@ import re
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
-from agent_registry.evals.findings import Finding, Severity
 from agent_registry.lifecycle.contract import AssetStatus
 from agent_registry.lifecycle.review_rules import missing_approvals
+from agent_registry.vocabulary.findings import Finding, Severity
 
 SECTION_TEXT_LIMIT = 3000
 """Block Kit's limit on the text of a section."""

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from agent_registry.evals.findings import Severity
 from agent_registry.lifecycle.contract import AssetStatus
 from agent_registry.lifecycle.notices import NoticeEvent
 from agent_registry.lifecycle.stages import Decision
@@ -29,6 +28,7 @@ from agent_registry.slack.mrkdwn import (
     slack_date,
     still_needed,
 )
+from agent_registry.vocabulary.findings import Severity
 
 
 def notice_text(

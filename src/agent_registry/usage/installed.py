@@ -23,12 +23,8 @@ from pathlib import Path
 from pydantic import BaseModel, Field, ValidationError
 
 from agent_registry.assets.refs import AssetKind, AssetRef, InvalidRefError
+from agent_registry.distribution.install_marker import MARKER_FORMAT, MARKER_NAME
 from agent_registry.usage.hook_input import AssetUse
-
-MARKER_NAME = ".agentreg-installed.json"
-"""The marker's file name, inside a ``.claude`` folder."""
-
-MARKER_FORMAT = 1
 
 MAX_MARKER_BYTES = 256 * 1024
 """A marker larger than this is not one the install command wrote; it is ignored."""

@@ -7,8 +7,6 @@ from collections.abc import Sequence
 from sqlmodel import Session, col, select
 
 from agent_registry.assets.refs import AssetRef
-from agent_registry.behaviour.results import BehaviourRecord
-from agent_registry.evals.findings import Finding, Severity
 from agent_registry.lifecycle.stages import RiskTier
 from agent_registry.mcp_probe.fingerprint import ToolFingerprint
 from agent_registry.registry.store.idempotency import (
@@ -21,6 +19,8 @@ from agent_registry.registry.store.idempotency import (
 from agent_registry.registry.store.reads import get_version, latest_published
 from agent_registry.registry.store.rows import primary_key
 from agent_registry.registry.tables import EvalFindingRow, EvalRun, ToolFingerprintRow, utcnow
+from agent_registry.vocabulary.behaviour_figures import BehaviourRecord
+from agent_registry.vocabulary.findings import Finding, Severity
 
 EVAL_EVENT_PREFIX = "eval:"
 """Audit event keys derived from a run key carry this prefix."""

@@ -16,11 +16,11 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from agent_registry.assets.refs import AssetKind, AssetRef
-from agent_registry.evals.findings import Severity
 from agent_registry.lifecycle.stages import Stage
 from agent_registry.registry.store.idempotency import SYSTEM_ACTOR, append_event
 from agent_registry.registry.store.reads import find_version
 from agent_registry.registry.tables import Asset, AssetVersion, Blob, EvalFindingRow, EvalRun
+from agent_registry.vocabulary.findings import Severity
 
 PURGE_ACTION = "bundle-purged"
 _KEPT_STAGES = frozenset(

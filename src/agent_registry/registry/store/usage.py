@@ -17,14 +17,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Protocol
 
 from sqlalchemy import ColumnElement, func, tuple_, union
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped
 from sqlmodel import Session, col, select
 
-from agent_registry.assets.refs import AssetRef
-from agent_registry.catalog.models import InstallEvent, UsageEvent
+from agent_registry.assets.refs import AssetKind, AssetRef
 from agent_registry.registry.store.idempotency import added, write_once
 from agent_registry.registry.tables import (
     Asset,
@@ -38,6 +38,50 @@ _LOOKUP_CHUNK = 500
 
 _VersionKey = tuple[str, str, str]
 """kind, name, version: a ref as plain column values."""
+
+
+class InstallEvent(Protocol):
+    """An install as reported (the catalog's install model has this shape).
+
+    A protocol rather than the catalog's model: the catalog reads the registry, so the
+    registry names only the fields it stores.
+    """
+
+    @property
+    def ref(self) -> str: ...  # noqa: D102
+    @property
+    def team(self) -> str | None: ...  # noqa: D102
+    @property
+    def user(self) -> str: ...  # noqa: D102
+    @property
+    def target(self) -> str: ...  # noqa: D102
+    @property
+    def at(self) -> datetime: ...  # noqa: D102
+    @property
+    def event_id(self) -> str | None: ...  # noqa: D102
+
+
+class UsageEvent(Protocol):
+    """A use as the usage hook reported it (the catalog's usage model has this shape)."""
+
+    @property
+    def kind(self) -> AssetKind: ...  # noqa: D102
+    @property
+    def name(self) -> str: ...  # noqa: D102
+    @property
+    def version(self) -> str | None: ...  # noqa: D102
+    @property
+    def tool(self) -> str | None: ...  # noqa: D102
+    @property
+    def team(self) -> str | None: ...  # noqa: D102
+    @property
+    def user(self) -> str: ...  # noqa: D102
+    @property
+    def session(self) -> str | None: ...  # noqa: D102
+    @property
+    def at(self) -> datetime: ...  # noqa: D102
+    @property
+    def event_id(self) -> str | None: ...  # noqa: D102
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,8 @@
 """The published catalog's similarity index, rebuilt only when the catalog changes.
 
+It lives with the registry rather than with :mod:`agent_registry.reuse` because it reads
+the store: the similarity code itself stays free of the database.
+
 Building the index over ten thousand assets takes most of a second; asking whether the
 catalog changed takes one aggregate query. Evaluations run in a worker's thread pool,
 so the cache is shared between threads and rebuilds once per change, not once per

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
 
 from pydantic import BaseModel
@@ -48,3 +49,41 @@ class Finding(BaseModel):
             return self.field or ""
         where = self.file if self.line is None else f"{self.file}:{self.line}"
         return f"{where} ({self.field})" if self.field else where
+
+
+def make_finding(
+    catalog: Mapping[str, Severity],
+    check_id: str,
+    *,
+    message: str,
+    file: str | None = None,
+    line: int | None = None,
+    field: str | None = None,
+    fix: str | None = None,
+) -> Finding:
+    """Build a finding with the severity its family's catalog proposes.
+
+    Taking the severity from the catalog keeps one place per family that says which ids
+    exist and how much they matter; an id missing from it fails loudly in tests.
+
+    Args:
+        catalog: The family's check ids and proposed severities.
+        check_id: The id of the finding; must be in ``catalog``.
+        message: What is wrong, naming the thing.
+        file: Bundle path, when the finding is in one file.
+        line: 1-based line in ``file``, when known.
+        field: Manifest field path, when the finding is about a field.
+        fix: How to fix it.
+
+    Returns:
+        The finding.
+    """
+    return Finding(
+        check_id=check_id,
+        severity=catalog[check_id],
+        message=message,
+        file=file,
+        line=line,
+        field=field,
+        fix=fix,
+    )

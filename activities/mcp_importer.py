@@ -1,5 +1,10 @@
 """The scheduled import's I/O: read the upstream registry, read the registry, submit.
 
+The work behind :mod:`activities.mcp_import`, kept apart from it because workflows
+import that module inside their sandbox and this one loads the HTTP client, the
+database layer and the submission path; only the worker, which builds
+:class:`McpImporter`, needs them.
+
 A pick is submitted as the registry server submits (``POST /api/v1/submissions``):
 the submitter is the principal the server verified when the watch was set up, and
 whether a machine wrote it follows from that principal's kind, never from the draft.
@@ -25,7 +30,6 @@ import tempfile
 from pathlib import Path
 
 from sqlalchemy import Engine
-from temporalio import activity
 from temporalio.client import Client
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 
@@ -35,13 +39,10 @@ from agent_registry.assets.refs import is_semver
 from agent_registry.catalog.mcp_servers import held_server
 from agent_registry.cli.mcp_submit import prepare_folder
 from agent_registry.config import Settings
-from agent_registry.identity.principal import Principal
 from agent_registry.lifecycle.client import start_lifecycle
 from agent_registry.lifecycle.contract import Submission
 from agent_registry.mcp_registry.allowed_upstreams import UpstreamNotAllowedError, check_upstream
 from agent_registry.mcp_registry.contract import (
-    PLAN_ACTIVITY,
-    SUBMIT_ACTIVITY,
     ImportOutcome,
     ImportPlan,
     McpImportInput,
@@ -52,10 +53,11 @@ from agent_registry.mcp_registry.drafts import write_draft
 from agent_registry.mcp_registry.scope_proposal import carried
 from agent_registry.mcp_registry.upstream import UpstreamError, UpstreamRegistry
 from agent_registry.registry.tables import version_sort_key
+from agent_registry.vocabulary.principal import Principal
 
 
-class McpImportActivities:
-    """The scheduled import's activities.
+class McpImporter:
+    """Plans and submits the scheduled import's picks.
 
     Args:
         client: Starts the lifecycles of what is submitted.
@@ -68,8 +70,7 @@ class McpImportActivities:
         self._settings = settings
         self._engine = engine
 
-    @activity.defn(name=PLAN_ACTIVITY)
-    async def plan_import(self, request: McpImportInput) -> ImportPlan:
+    async def plan(self, request: McpImportInput) -> ImportPlan:
         """The upstream versions newer than anything the registry holds of each server.
 
         A server the registry holds no version of is left out with a note: its scope
@@ -106,8 +107,7 @@ class McpImportActivities:
         plan.picks.sort(key=lambda pick: (pick.name, version_sort_key(pick.version)))
         return plan
 
-    @activity.defn(name=SUBMIT_ACTIVITY)
-    async def submit_pick(self, request: SubmitPickInput) -> ImportOutcome:
+    async def submit(self, request: SubmitPickInput) -> ImportOutcome:
         """Fetch the pick again, carry the confirmed scope, and submit it once.
 
         Raises:

@@ -1,4 +1,4 @@
-"""Evaluation: run the eval bar under the policy in force and record the run.
+"""The eval bar behind the ``evaluate_version`` activity: run it under the policy in force.
 
 The live MCP probe is not run here: it starts untrusted code, so it runs on probe workers
 (:mod:`activities.probe`). A lifecycle evaluates in up to two steps: ``defer`` runs the
@@ -6,6 +6,10 @@ static checks and, when an MCP server passes them without a blocking finding, re
 probe request instead of recording; after the probe, ``given`` judges its findings with
 the static ones under the same policy and records the run once. ``inline`` (lifecycles
 started before the probe moved) still probes here, in the same sandbox.
+
+Kept apart from :mod:`activities.evaluation`, which workflows import inside their
+sandbox: the checks load parsers (markdown-it, bashlex) and the database layer, and
+only the worker, which builds :class:`Evaluator`, needs them.
 """
 
 from __future__ import annotations
@@ -13,10 +17,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from sqlalchemy import Engine
-from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.heartbeat import heartbeating
 from activities.models import (
     BehaviourInput,
     EvalOutcome,
@@ -32,8 +34,6 @@ from agent_registry.assets.parsed import ParsedAsset
 from agent_registry.assets.refs import AssetKind, AssetRef
 from agent_registry.behaviour.cases import CaseDiscovery, discover_cases
 from agent_registry.behaviour.gates import judge
-from agent_registry.behaviour.results import BehaviourRecord
-from agent_registry.evals.findings import Finding, Severity
 from agent_registry.evals.live import LiveChecks, run_live_checks
 from agent_registry.evals.runner import EvalReport, evaluate
 from agent_registry.lifecycle.contract import EvalSummary, ReviewPlan, SimilarAsset
@@ -44,7 +44,9 @@ from agent_registry.policy.loader import PolicyError, load_policy
 from agent_registry.policy.model import Policy
 from agent_registry.registry import store
 from agent_registry.registry.db import session_scope
-from agent_registry.reuse.cache import CatalogIndexCache
+from agent_registry.registry.reuse_cache import CatalogIndexCache
+from agent_registry.vocabulary.behaviour_figures import BehaviourRecord
+from agent_registry.vocabulary.findings import Finding, Severity
 
 TOP_FINDINGS = 20
 """How many findings travel in the summary (blocking first); the rest stay in the registry.
@@ -93,8 +95,15 @@ def summarize(
     )
 
 
-class EvalActivities:
-    """Runs the eval bar; reads the policy file at every run so a raised bar applies."""
+class Evaluator:
+    """Runs the eval bar; reads the policy file at every run so a raised bar applies.
+
+    Args:
+        engine: The registry database: stored bundles, baselines, the catalog, eval runs.
+        policy_path: The policy file, read at every run.
+        limits: Bundle limits for reading a stored bundle back.
+        cli_reviews: Whether reviews may be given through the CLI.
+    """
 
     def __init__(
         self,
@@ -110,21 +119,13 @@ class EvalActivities:
         self._limits = limits
         self._catalog = CatalogIndexCache(engine)
 
-    @activity.defn(name="evaluate_version")
-    def evaluate_version(self, request: EvaluateInput) -> EvalOutcome:
-        """Evaluate a stored bundle and record the run with its findings.
-
-        Heartbeats throughout (the live probe can block for minutes), so a worker killed
-        mid-evaluation is noticed at the heartbeat timeout, not the start-to-close one.
+    def evaluate(self, request: EvaluateInput) -> EvalOutcome:
+        """Evaluate a stored bundle and record the run with its findings, once per run key.
 
         Raises:
             ApplicationError: Non-retryable when the policy file is invalid or the stored
                 bundle cannot be read back; retrying would not change either.
         """
-        with heartbeating():
-            return self._evaluate(request)
-
-    def _evaluate(self, request: EvaluateInput) -> EvalOutcome:
         try:
             policy = load_policy(self._policy_path)
         except PolicyError as error:
