@@ -41,7 +41,7 @@ from agent_registry.cli.render import (
 )
 from agent_registry.config import Settings
 from agent_registry.distribution.source import open_catalog
-from agent_registry.lifecycle.client import lifecycle_handle, query_status
+from agent_registry.lifecycle.client import LifecycleClient, LifecycleNotFoundError
 from agent_registry.lifecycle.stages import Stage
 from agent_registry.registry import store
 from agent_registry.registry.db import make_engine, session_scope
@@ -348,5 +348,9 @@ def status(ref: Annotated[str, typer.Argument(help="The version, kind/name@versi
 
 
 async def _status(ref: AssetRef) -> None:
-    client = await connect()
-    print_status(await query_status(await lifecycle_handle(client, ref)))
+    lifecycles = LifecycleClient(await connect())
+    try:
+        state = await lifecycles.status(ref)
+    except LifecycleNotFoundError as error:
+        raise CliError(f"{error} (no workflow {ref.workflow_id})") from None
+    print_status(state.status)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -29,21 +29,21 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
-from temporalio.client import (
-    Client,
-    WorkflowUpdateFailedError,
-    WorkflowUpdateRPCTimeoutOrCancelledError,
-)
-from temporalio.exceptions import ApplicationError
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.client import Client
 
 from agent_registry.assets.refs import AssetRef, InvalidRefError
 from agent_registry.config import Settings
 from agent_registry.identity.http import RefusalLog
+from agent_registry.lifecycle.client import (
+    LifecycleClient,
+    LifecycleClosedError,
+    LifecycleError,
+    LifecycleNotFoundError,
+    LifecycleUnavailableError,
+    UpdateRefusedError,
+    UpdateUnconfirmedError,
+)
 from agent_registry.lifecycle.contract import (
-    ATTEST_UPDATE,
-    DECISION_UPDATES,
-    DEPRECATE_UPDATE,
     AttestInput,
     DeprecateInput,
     ReviewInput,
@@ -69,7 +69,6 @@ from agent_registry.slack.actions import (
 )
 from agent_registry.slack.identity import IdentityError, Reviewer, resolve_reviewer
 from agent_registry.slack.messages import deprecate_modal, reason_modal
-from agent_registry.temporal import LIFECYCLE_STAGE
 
 logger = logging.getLogger(__name__)
 
@@ -184,8 +183,9 @@ _DECISION_REQUESTS: dict[Decision, Request] = {
 _ATTEST_REQUEST = Request("attestation", NOTHING_TO_ATTEST)
 _DEPRECATE_REQUEST = Request("deprecation", NOTHING_TO_DEPRECATE)
 
-UpdateFor = Callable[[Reviewer], tuple[str, BaseModel]]
-"""Builds the update (its name and input) once the clicker's identity is known."""
+UpdateFor = Callable[[Reviewer, AssetRef, str], Awaitable[VoteResult]]
+"""Sends the update once the clicker's identity is known: given the clicker, the asset
+and the click's update id, it asks the :class:`LifecycleClient`."""
 
 
 def build_app(
@@ -247,8 +247,10 @@ class InteractionHandlers:
     """The listeners of the review, attest and deprecate buttons and of their modals.
 
     Args:
-        temporal: The Temporal client updates go through.
+        temporal: The Temporal client updates go through (wrapped in a
+            :class:`LifecycleClient` that waits :data:`UPDATE_RPC_TIMEOUT` per update).
         policy_loader: Reads the policy in force.
+        refusals: Where refused clicks are recorded.
     """
 
     def __init__(
@@ -258,7 +260,7 @@ class InteractionHandlers:
         policy_loader: PolicyLoader,
         refusals: RefusalLog | None = None,
     ) -> None:
-        self._temporal = temporal
+        self._lifecycles = LifecycleClient(temporal, rpc_timeout=UPDATE_RPC_TIMEOUT)
         self._policy_loader = policy_loader
         self._refusals = refusals
 
@@ -318,9 +320,9 @@ class InteractionHandlers:
     async def _vote(
         self, client: AsyncWebClient, click: Click, decision: Decision, *, reason: str | None
     ) -> None:
-        def update(reviewer: Reviewer) -> tuple[str, BaseModel]:
+        async def update(reviewer: Reviewer, ref: AssetRef, update_id: str) -> VoteResult:
             vote = ReviewInput(principal=reviewer.principal, reason=reason)
-            return DECISION_UPDATES[decision], vote
+            return await self._lifecycles.vote(ref, decision, vote, update_id=update_id)
 
         await self._send(client, click, _DECISION_REQUESTS[decision], update)
 
@@ -337,9 +339,9 @@ class InteractionHandlers:
         if click is None:
             return
 
-        def update(attester: Reviewer) -> tuple[str, BaseModel]:
+        async def update(attester: Reviewer, ref: AssetRef, update_id: str) -> VoteResult:
             attest = AttestInput(principal=attester.principal)
-            return ATTEST_UPDATE, attest
+            return await self._lifecycles.attest(ref, attest, update_id=update_id)
 
         await self._send(client, click, _ATTEST_REQUEST, update)
 
@@ -392,11 +394,11 @@ class InteractionHandlers:
         await ack()
         click = _click_from_view(body, context, DEPRECATE)
 
-        def update(actor: Reviewer) -> tuple[str, BaseModel]:
+        async def update(actor: Reviewer, ref: AssetRef, update_id: str) -> VoteResult:
             request = DeprecateInput(
                 principal=actor.principal, reason=reason, replacement=replacement
             )
-            return DEPRECATE_UPDATE, request
+            return await self._lifecycles.deprecate(ref, request, update_id=update_id)
 
         await self._send(client, click, _DEPRECATE_REQUEST, update)
 
@@ -444,36 +446,27 @@ class InteractionHandlers:
         person = await self._person(client, click, ref=ref, request=request)
         if person is None:
             return
-        handle = self._temporal.get_workflow_handle(ref.workflow_id)
-        name, argument = update(person)
         try:
-            result: VoteResult = await handle.execute_update(
-                name,
-                argument,
-                id=click.update_id,
-                result_type=VoteResult,
-                rpc_timeout=UPDATE_RPC_TIMEOUT,
-            )
-        except WorkflowUpdateFailedError as error:
-            why = _refusal(error)
+            result = await update(person, ref, click.update_id)
+        except UpdateRefusedError as error:
             if self._refusals is not None:
                 await self._refusals.refused(
                     actor=person.identity,
-                    action=f"slack {name} {ref}",
-                    reason=why,
+                    action=f"slack {error.update} {ref}",
+                    reason=error.reason,
                     status=403,
                 )
             await self._tell(
                 client,
                 click,
-                f"Your {request.words} of {ref} was not recorded: {why}",
+                f"Your {request.words} of {ref} was not recorded: {error.reason}",
                 outcome="refused",
                 ref=str(ref),
                 reviewer=person,
-                detail=why,
+                detail=error.reason,
             )
             return
-        except WorkflowUpdateRPCTimeoutOrCancelledError:
+        except UpdateUnconfirmedError:
             await self._tell(
                 client,
                 click,
@@ -485,8 +478,8 @@ class InteractionHandlers:
                 reviewer=person,
             )
             return
-        except RPCError as error:
-            text, outcome = await self._closed_or_unavailable(ref, error, closed=request.closed)
+        except LifecycleError as error:
+            text, outcome = _not_running(error, closed=request.closed)
             await self._tell(
                 client, click, text, outcome=outcome, ref=str(ref), reviewer=person, detail=""
             )
@@ -530,25 +523,6 @@ class InteractionHandlers:
                 detail=str(error),
             )
             return None
-
-    async def _closed_or_unavailable(
-        self, ref: AssetRef, error: RPCError, *, closed: str
-    ) -> tuple[str, str]:
-        """Phrase an RPC failure: a closed lifecycle, an unknown one, or Temporal down."""
-        if error.status is not RPCStatusCode.NOT_FOUND:
-            logger.error("temporal refused a slack request on %s: %s", ref, error.message)
-            return (
-                f"The registry cannot reach its workflow engine right now; nothing was "
-                f"recorded for {ref}. Please try again in a minute.",
-                "unavailable",
-            )
-        # An update on a closed workflow is NOT_FOUND too; describe tells the two apart.
-        try:
-            description = await self._temporal.get_workflow_handle(ref.workflow_id).describe()
-        except RPCError:
-            return f"{ref} was never submitted; nothing was recorded.", "unknown-asset"
-        stage = description.typed_search_attributes.get(LIFECYCLE_STAGE) or "closed"
-        return f"{ref} is {stage}; {closed}.", "closed"
 
     async def _tell(
         self,
@@ -666,9 +640,23 @@ def _replacement(text: str, *, deprecated: str) -> tuple[str | None, str | None]
     return str(parsed), None
 
 
-def _refusal(error: WorkflowUpdateFailedError) -> str:
-    cause = error.cause
-    return cause.message if isinstance(cause, ApplicationError) else str(cause or error)
+def _not_running(error: LifecycleError, *, closed: str) -> tuple[str, str]:
+    """Phrase a lifecycle that took no request: ended, unknown, or Temporal down.
+
+    Returns:
+        What the clicker is told, and the outcome for the log.
+    """
+    if isinstance(error, LifecycleClosedError):
+        return f"{error}; {closed}.", "closed"
+    if isinstance(error, LifecycleNotFoundError):
+        return f"{error}; nothing was recorded.", "unknown-asset"
+    if isinstance(error, LifecycleUnavailableError):
+        logger.error("temporal refused a slack request on %s: %s", error.ref, error.detail)
+    return (
+        f"The registry cannot reach its workflow engine right now; nothing was "
+        f"recorded for {error.ref}. Please try again in a minute.",
+        "unavailable",
+    )
 
 
 def _slack_error(error: SlackApiError) -> str:
