@@ -27,7 +27,7 @@ test: $(STAMP)
 	$(MAKE) --no-print-directory lint typecheck
 
 ## Run every benchmark (not tests); each rewrites its section of docs/performance.md.
-BENCHMARKS := lifecycle time_to_reviewer slack_ack idle_fleet catalog_scale eval_cost similarity probe_sandbox mcp_registry dashboard_scale real_client
+BENCHMARKS := lifecycle time_to_reviewer slack_ack idle_fleet drain_under_load catalog_scale eval_cost similarity probe_sandbox mcp_registry dashboard_scale real_client
 bench: $(STAMP)
 	@for name in $(BENCHMARKS); do echo "== bench.$$name"; $(BIN)/python -m bench.$$name || exit 1; done
 

@@ -8,13 +8,23 @@ its ``LifecycleStage`` search attribute says it is in review. Then, on the same 
 the same N and concurrency, a bare workflow of the same shape (two activities, one
 update, one activity, trivial bodies) is driven by the same driver. The ratio of the two
 throughputs is the registry's overhead; the target is that we keep 0.8 times the bare
-engine's throughput.
+engine's throughput on the SQLite registry and 0.6 times on PostgreSQL (a server of its
+own on the same machine, reached over a socket).
+
+``--registries sqlite,postgres`` measures both registries side by side in one run: one dev
+server, one bare run, each registry on it. Each measured run is split in two halves run in
+a mirrored order (bare, SQLite, PostgreSQL, PostgreSQL, SQLite, bare), so every run's
+halves sit at the same mean position: none gets the fresher server, the warmer caches or
+the quieter minute. That is the default; with ``BENCH_REGISTRY`` set (and no
+``--registries``) only the registry it names is measured, in the same mirrored order
+around the bare run, as before the two were measured together.
 
 Both runs are watched the same way: one watcher lists the in-flight workflows by id
 every ``--poll`` seconds and reads their search attributes, so the watching costs both
 the same and does not load the worker (a status query per asset would).
 
-Run as ``.venv/bin/python -m bench.lifecycle [--assets 300] [--concurrency 50]``.
+Run as ``.venv/bin/python -m bench.lifecycle [--registries sqlite,postgres] [--assets 300]
+[--concurrency 50]``; each registry measured writes its section of docs/performance.md.
 """
 
 from __future__ import annotations
@@ -24,15 +34,17 @@ from temporalio import activity, workflow
 with workflow.unsafe.imports_passed_through():
     import argparse
     import asyncio
+    import os
     import time
     import uuid
-    from collections.abc import Awaitable, Callable
+    from collections.abc import Awaitable, Callable, Sequence
     from concurrent.futures import ThreadPoolExecutor
+    from contextlib import ExitStack
     from dataclasses import dataclass, field
     from datetime import timedelta
     from typing import Any
 
-    from temporalio.client import Client, WorkflowExecutionStatus
+    from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
     from temporalio.worker import Worker
 
     from agent_registry.lifecycle.client import start_lifecycle
@@ -46,11 +58,21 @@ with workflow.unsafe.imports_passed_through():
     from agent_registry.temporal import LIFECYCLE_STAGE, RECERTIFY_BY
     from agent_registry.vocabulary.principal import Principal, VerifiedBy
     from bench.report import Figure, ms, percentile, write_section
-    from bench.stack import Registry, dev_server, fresh_registry, submissions
+    from bench.stack import (
+        BACKENDS,
+        Registry,
+        dev_server,
+        fresh_registry,
+        registry_backend,
+        submissions,
+    )
     from worker import ACTIVITY_THREADS, build_worker
 
-TARGET_RATIO = 0.8
-"""Our lifecycles per second over the bare engine's, at least."""
+TARGET_RATIOS = {"sqlite": 0.8, "postgres": 0.6}
+"""Our lifecycles per second over the bare engine's, at least, per registry database."""
+
+BARE = "bare"
+"""The bare engine's name in the run order."""
 
 BARE_TIMEOUT = timedelta(seconds=30)
 
@@ -179,6 +201,10 @@ class Run:
         """Lifecycles completed per second of wall time."""
         return len(self.latencies) / self.seconds
 
+    def __add__(self, other: Run) -> Run:
+        """Two halves of one measurement as one: their lifecycles over their wall time."""
+        return Run(self.seconds + other.seconds, self.latencies + other.latencies)
+
 
 Start = Callable[[int], Awaitable[str]]
 """Start lifecycle number i; return its workflow id."""
@@ -221,12 +247,38 @@ async def drive(
 # ----- the two runs -----------------------------------------------------------------------
 
 
-def _ours_done(status: WorkflowExecutionStatus | None, stage: str | None, recertify: bool) -> bool:
+def published_and_scheduled(
+    status: WorkflowExecutionStatus | None, stage: str | None, recertify: bool
+) -> bool:
+    """Whether a lifecycle is done: published, its re-certification scheduled."""
     # A published lifecycle lives on; its first published step ends with the
     # re-certification scheduled (what tests/support.py approve_until_published waits for).
     if status is not None and status is not WorkflowExecutionStatus.RUNNING:
         raise RuntimeError(f"a lifecycle ended {status.name} at {stage}")
     return stage == Stage.PUBLISHED.value and recertify
+
+
+async def approve_lifecycle(handle: WorkflowHandle[Any, Any]) -> None:
+    """Approve a lifecycle in review until its review is decided.
+
+    Votes as ``agentreg review approve`` does; a tier that needs more approvals than one
+    gets them from further reviewers (the default policy lets anyone review).
+    """
+    for reviewer in range(1, 4):
+        result = await handle.execute_update(
+            DECISION_UPDATES[Decision.APPROVE],
+            ReviewInput(
+                principal=Principal(
+                    email=f"reviewer{reviewer}@example.com",
+                    verified_by=VerifiedBy.LOCAL_UNVERIFIED,
+                )
+            ),
+            id=f"bench/{uuid.uuid4()}",
+            result_type=VoteResult,
+        )
+        if not result.message.startswith("approval recorded"):
+            return
+    raise RuntimeError(f"{handle.id} still needs approvals after three")
 
 
 def _bare_done(status: WorkflowExecutionStatus | None, stage: str | None, recertify: bool) -> bool:
@@ -249,25 +301,9 @@ async def run_ours(
         return handle.id
 
     async def approve(workflow_id: str) -> None:
-        # Vote as `agentreg review approve` does; a tier that needs more approvals than
-        # one gets them from further reviewers (the default policy lets anyone review).
-        for reviewer in range(1, 4):
-            result = await handles[workflow_id].execute_update(
-                DECISION_UPDATES[Decision.APPROVE],
-                ReviewInput(
-                    principal=Principal(
-                        email=f"reviewer{reviewer}@example.com",
-                        verified_by=VerifiedBy.LOCAL_UNVERIFIED,
-                    )
-                ),
-                id=f"bench/{uuid.uuid4()}",
-                result_type=VoteResult,
-            )
-            if not result.message.startswith("approval recorded"):
-                return
-        raise RuntimeError(f"{workflow_id} still needs approvals after three")
+        await approve_lifecycle(handles[workflow_id])
 
-    watcher = Watcher(client, _ours_done, poll)
+    watcher = Watcher(client, published_and_scheduled, poll)
     with build_worker(client, settings, engine=registry.engine) as worker:
         async with worker:
             try:
@@ -309,24 +345,58 @@ async def run_bare(client: Client, count: int, concurrency: int, poll: float) ->
             return await drive(count, concurrency, watcher, start, approve)
 
 
+def run_order(registries: Sequence[str], *, bare_too: bool = True) -> list[str]:
+    """The order of the measured halves: every run, then every run again in reverse.
+
+    Each run is measured in two halves, so each sits at the same mean position in the
+    sequence (bare, A, B, B, A, bare): a server that slows as its history grows, or a
+    neighbour's load that comes and goes, favours none of them.
+    """
+    runs = [*([BARE] if bare_too else []), *registries]
+    return runs + runs[::-1]
+
+
 async def measure(
-    count: int, concurrency: int, warmup: int, poll: float, *, bare_too: bool = True
-) -> tuple[Run, Run | None]:
-    """Both runs on one dev server, each after a short warm-up of its own."""
+    count: int,
+    concurrency: int,
+    warmup: int,
+    poll: float,
+    registries: Sequence[str],
+    *,
+    bare_too: bool = True,
+) -> tuple[dict[str, Run], Run | None]:
+    """Every registry's run and the bare run on one dev server, after a warm-up of each.
+
+    Returns:
+        Each registry's run by name, and the bare run (None when ``bare_too`` is off).
+    """
+    order = run_order(registries, bare_too=bare_too)
+    halves = {name: [count // 2, count - count // 2] for name in dict.fromkeys(order)}
+    measured: dict[str, list[Run]] = {name: [] for name in halves}
     async with dev_server() as env:
-        with fresh_registry() as registry:
+        client = env.client
+        with ExitStack() as stack:
+            opened = {
+                name: stack.enter_context(fresh_registry(backend=name)) for name in registries
+            }
+
+            async def one(name: str, size: int) -> Run:
+                if name == BARE:
+                    return await run_bare(client, size, concurrency, poll)
+                return await run_ours(client, opened[name], size, concurrency, poll)
+
             if warmup:
-                await run_ours(env.client, registry, warmup, concurrency, poll)
-            ours = await run_ours(env.client, registry, count, concurrency, poll)
-        if not bare_too:
-            return ours, None
-        if warmup:
-            await run_bare(env.client, warmup, concurrency, poll)
-        bare = await run_bare(env.client, count, concurrency, poll)
-    return ours, bare
+                for name in halves:
+                    await one(name, warmup)
+            for name in order:
+                size = halves[name].pop(0)
+                if size:
+                    measured[name].append(await one(name, size))
+    runs = {name: sum(parts[1:], parts[0]) for name, parts in measured.items()}
+    return {name: runs[name] for name in registries}, runs.get(BARE)
 
 
-def figures(ours: Run, bare: Run) -> list[Figure]:
+def figures(ours: Run, bare: Run, target: float) -> list[Figure]:
     """The figures: throughput of both, their ratio, and both latency distributions."""
     ratio = ours.per_second / bare.per_second
     return [
@@ -335,8 +405,8 @@ def figures(ours: Run, bare: Run) -> list[Figure]:
         Figure(
             "registry ÷ bare throughput",
             f"{ratio:.2f}x",
-            f"≥ {TARGET_RATIO}x",
-            ratio >= TARGET_RATIO,
+            f"≥ {target}x",
+            ratio >= target,
         ),
         Figure("registry end-to-end p50", ms(percentile(ours.latencies, 0.5))),
         Figure("registry end-to-end p99", ms(percentile(ours.latencies, 0.99))),
@@ -345,9 +415,63 @@ def figures(ours: Run, bare: Run) -> list[Figure]:
     ]
 
 
+def _registries(value: str) -> list[str]:
+    names = [name.strip() for name in value.split(",") if name.strip()]
+    unknown = [name for name in names if name not in BACKENDS]
+    if not names or unknown or len(set(names)) != len(names):
+        raise argparse.ArgumentTypeError(
+            f"a comma-separated list of distinct registries out of {', '.join(BACKENDS)}"
+        )
+    return names
+
+
+_LABELS = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
+
+
+def notes_for(
+    name: str, registries: Sequence[str], runs: dict[str, Run], bare: Run, args: argparse.Namespace
+) -> str:
+    """The section's notes: the setup, and what this run shared with the others."""
+    ours = runs[name]
+    others = [other for other in registries if other != name]
+    order = ", ".join("bare" if run == BARE else _LABELS[run] for run in run_order(registries))
+    shared = (
+        f" Measured in the same run as the {' and '.join(_LABELS[o] for o in others)} "
+        "registry (its own section), against the same bare run on the same dev server."
+        if others
+        else ""
+    )
+    notes = (
+        f"{args.assets} lifecycles per run, at most {args.concurrency} in flight, after "
+        f"{args.warmup} unmeasured ones per run; {_LABELS[name]} registry run "
+        f"{ours.seconds:.1f} s, bare run {bare.seconds:.1f} s. Each run was measured in two "
+        f"halves, in the order {order}, so each run's halves sit at the same mean position "
+        f"in the sequence; a run's throughput is its lifecycles over its halves' wall time."
+        f"{shared} Asset: `examples/skills/release-notes`, copied under a "
+        "name of its own per asset (version 1.0.0: each lifecycle is a first version and "
+        "none supersedes another), default policy, CLI reviews on, no Slack token (review "
+        "requests and notices go to the log). The registry lifecycle counts as done when it is "
+        "`Published` with its re-certification scheduled; the bare workflow (defined in "
+        "`bench/lifecycle.py`: two activities, an update, one activity, empty bodies, a "
+        "worker with the same activity threads) when it completes. Latency is from "
+        "`start_lifecycle` to done; both runs are watched by one visibility list call every "
+        f"{args.poll * 1000:.0f} ms, which adds up to that much to each wait on both sides."
+    )
+    if args.notes:
+        notes += "\n\n" + args.notes
+    return notes
+
+
 def main() -> None:
     """Parse the options, measure, print and record the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--registries",
+        type=_registries,
+        default=None,
+        help="registries to measure side by side (default: sqlite,postgres; only the one "
+        "BENCH_REGISTRY names when that is set)",
+    )
     parser.add_argument("--assets", type=int, default=300, help="lifecycles per run")
     parser.add_argument("--concurrency", type=int, default=50, help="at most this many in flight")
     parser.add_argument("--warmup", type=int, default=10, help="unmeasured lifecycles first")
@@ -360,53 +484,51 @@ def main() -> None:
         help="skip the bare run and print only (for profiling the worker)",
     )
     args = parser.parse_args()
-    ours, bare = asyncio.run(
+    if args.assets < 2:
+        parser.error("--assets must be at least 2 (each run is measured in two halves)")
+    # BENCH_REGISTRY alone keeps its old meaning: that registry only, its own command.
+    by_name = args.registries is not None or "BENCH_REGISTRY" not in os.environ
+    registries: list[str] = args.registries or (list(BACKENDS) if by_name else [registry_backend()])
+    runs, bare = asyncio.run(
         measure(
             args.assets,
             args.concurrency,
             args.warmup,
             args.poll,
+            registries,
             bare_too=not args.registry_only,
         )
     )
     if bare is None:
-        print(
-            f"registry: {ours.per_second:.1f}/s, p50 {ms(percentile(ours.latencies, 0.5))}, "
-            f"p99 {ms(percentile(ours.latencies, 0.99))}"
-        )
+        for name, ours in runs.items():
+            print(
+                f"{_LABELS[name]} registry: {ours.per_second:.1f}/s, "
+                f"p50 {ms(percentile(ours.latencies, 0.5))}, "
+                f"p99 {ms(percentile(ours.latencies, 0.99))}"
+            )
         return
-    notes = (
-        f"{args.assets} lifecycles per run, at most {args.concurrency} in flight, after "
-        f"{args.warmup} unmeasured ones; registry run {ours.seconds:.1f} s, bare run "
-        f"{bare.seconds:.1f} s. Asset: `examples/skills/release-notes`, copied under a "
-        "name of its own per asset (version 1.0.0: each lifecycle is a first version and "
-        "none supersedes another), default policy, CLI reviews on, no Slack token (review "
-        "requests and notices go to the log). The registry lifecycle counts as done when it is "
-        "`Published` with its re-certification scheduled; the bare workflow (defined in "
-        "`bench/lifecycle.py`: two activities, an update, one activity, empty bodies, a "
-        "worker with the same activity threads) when it completes. Latency is from "
-        "`start_lifecycle` to done; both runs are watched by one visibility list call every "
-        f"{args.poll * 1000:.0f} ms, which adds up to that much to each wait on both sides."
-    )
-    if args.notes:
-        notes += "\n\n" + args.notes
-    command = (
-        f".venv/bin/python -m bench.lifecycle --assets {args.assets} "
-        f"--concurrency {args.concurrency}"
-    )
-    result = figures(ours, bare)
-    if args.no_write:
-        from bench.report import print_figures
+    command = ".venv/bin/python -m bench.lifecycle"
+    if by_name:
+        command += f" --registries {','.join(registries)}"
+    command += f" --assets {args.assets} --concurrency {args.concurrency}"
+    for name in registries:
+        title = "Lifecycle overhead vs the bare engine"
+        result = figures(runs[name], bare, TARGET_RATIOS[name])
+        if args.no_write:
+            from bench.report import print_figures
 
-        print_figures("Lifecycle overhead vs the bare engine", result)
-        return
-    write_section(
-        "lifecycle",
-        title="Lifecycle overhead vs the bare engine",
-        command=command,
-        figures=result,
-        notes=notes,
-    )
+            print_figures(f"{title} ({_LABELS[name]} registry)", result)
+            continue
+        write_section(
+            "lifecycle",
+            title=title,
+            command=command,
+            figures=result,
+            notes=notes_for(name, registries, runs, bare, args),
+            # Named explicitly when the command names the registries; otherwise the
+            # section follows BENCH_REGISTRY as it always has.
+            registry=name if by_name else None,
+        )
 
 
 if __name__ == "__main__":

@@ -140,7 +140,13 @@ def print_figures(title: str, figures: Sequence[Figure]) -> None:
 
 
 def write_section(
-    name: str, *, title: str, command: str, figures: Sequence[Figure], notes: str = ""
+    name: str,
+    *,
+    title: str,
+    command: str,
+    figures: Sequence[Figure],
+    notes: str = "",
+    registry: str | None = None,
 ) -> None:
     """Replace the benchmark's section of docs/performance.md (add it if missing).
 
@@ -150,10 +156,17 @@ def write_section(
         command: The command that reproduces the figures, as a reader would type it.
         figures: The figures with their targets.
         notes: Markdown after the table: the setup, what explains a gap, before/after.
+        registry: The registry the figures were measured on, for a benchmark that
+            measures several in one run and names each in ``command`` itself; None takes
+            it from ``BENCH_REGISTRY`` and prefixes the command with it. The PostgreSQL
+            figures get a section of their own (``NAME-postgres``).
     """
-    if os.environ.get("BENCH_REGISTRY", "sqlite") == "postgres":
+    if registry is None:
+        registry = os.environ.get("BENCH_REGISTRY", "sqlite")
+        if registry == "postgres":
+            command = f"BENCH_REGISTRY=postgres {command}"
+    if registry == "postgres":
         name, title = f"{name}-postgres", f"{title} (PostgreSQL registry)"
-        command = f"BENCH_REGISTRY=postgres {command}"
     print_figures(title, figures)
     kept = NOTES / f"{name}.md"
     if kept.exists():  # what explains a gap outlives the run that measured it

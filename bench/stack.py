@@ -70,23 +70,34 @@ class Registry:
     settings: Settings
 
 
+BACKENDS = ("sqlite", "postgres")
+"""The registry databases a benchmark can run on: the embedded default and the scale path."""
+
+
 @contextmanager
-def fresh_registry(*, policy: Path | None = None) -> Iterator[Registry]:
+def fresh_registry(*, policy: Path | None = None, backend: str | None = None) -> Iterator[Registry]:
     """A migrated registry, removed afterwards.
 
-    A SQLite file by default; with ``BENCH_REGISTRY=postgres``, a schema of its own on the
-    test PostgreSQL server (the scale path).
+    Args:
+        policy: The policy file; the default policy when None.
+        backend: ``sqlite`` (a file in a temporary folder) or ``postgres`` (a schema of its
+            own on the test PostgreSQL server, the scale path); None takes it from
+            ``BENCH_REGISTRY`` (SQLite unless set), so a benchmark that measures both side
+            by side names each, and one that measures one follows the environment.
     """
+    backend = backend or registry_backend()
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown registry {backend!r}: one of {', '.join(BACKENDS)}")
     folder = Path(tempfile.mkdtemp(prefix="agentreg-bench-"))
-    with _database(folder) as url:
+    with _database(folder, backend) as url:
         upgrade_database(url)
         with _registry(folder, url, policy) as registry:
             yield registry
 
 
 @contextmanager
-def _database(folder: Path) -> Iterator[str]:
-    if not on_postgres():
+def _database(folder: Path, backend: str) -> Iterator[str]:
+    if backend == "sqlite":
         yield f"sqlite:///{folder / 'registry.db'}"
         return
     from tests import pg
@@ -113,9 +124,14 @@ def _registry(folder: Path, url: str, policy: Path | None) -> Iterator[Registry]
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def registry_backend() -> str:
+    """The registry ``BENCH_REGISTRY`` names (``sqlite`` unless set)."""
+    return os.environ.get("BENCH_REGISTRY", "sqlite")
+
+
 def on_postgres() -> bool:
     """Whether this run measures the PostgreSQL registry (``BENCH_REGISTRY=postgres``)."""
-    return os.environ.get("BENCH_REGISTRY", "sqlite") == "postgres"
+    return registry_backend() == "postgres"
 
 
 def submissions(settings: Settings, count: int, *, path: Path = SKILL) -> list[Submission]:

@@ -6,7 +6,9 @@ eval bar, the stage records and the post itself. The shipped worker runs against
 real dev server with a bot token and the Slack double (tests/slack_double.py) as its
 Slack API, exactly as the Slack tests configure it; the double notes the moment each
 ``chat.postMessage`` carrying a review request arrives. Measured one submission at a
-time and in bursts of ``--burst`` concurrent submissions. Target: p50 under 1 s.
+time and in bursts of ``--burst`` concurrent submissions. Targets: p50 under 1 s one at
+a time, and under 600 ms in bursts of 20 (issue 16: a reviewer should see a submission
+made in a busy minute as soon as one made alone).
 
 Run as ``.venv/bin/python -m bench.time_to_reviewer [--single 20] [--burst 20 --rounds 5]``.
 """
@@ -33,7 +35,13 @@ from tests.slack_double import DEFAULT_TOKEN, SlackDouble, SlackUser
 from worker import build_worker
 
 TARGET_P50 = 1.0
-"""Seconds from submission to the review request in Slack, at the median."""
+"""Seconds from submission to the review request in Slack, at the median, one at a time."""
+
+TARGET_BURST_P50 = 0.6
+"""The same at the median in bursts of ``TARGET_BURST`` concurrent submissions."""
+
+TARGET_BURST = 20
+"""The burst size the 600 ms target is set for; other sizes are shown without a target."""
 
 REVIEWS = "agent-registry-reviews"
 ALICE = SlackUser("U0ALICE", "alice", "alice@example.com", "Alice Submitter")
@@ -139,8 +147,8 @@ def main() -> None:
         Figure(
             f"p50, {args.burst} concurrent submissions",
             ms(p50_together),
-            f"< {ms(TARGET_P50)}",
-            p50_together < TARGET_P50,
+            f"< {ms(TARGET_BURST_P50)}" if args.burst == TARGET_BURST else "",
+            p50_together < TARGET_BURST_P50 if args.burst == TARGET_BURST else None,
         ),
         Figure(f"p99, {args.burst} concurrent submissions", ms(percentile(together, 0.99))),
     ]
