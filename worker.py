@@ -21,14 +21,21 @@ from temporalio.common import VersioningBehavior, WorkerDeploymentVersion
 from temporalio.worker import Worker, WorkerDeploymentConfig
 
 from activities.behaviour import BehaviourActivities, eval_client
+from activities.bundle_purge import BundlePurge
 from activities.evaluation import EvalActivities
+from activities.evaluator import Evaluator
 from activities.life import LifeActivities
+from activities.life_records import LifeRecords
 from activities.mcp_import import McpImportActivities
+from activities.mcp_importer import McpImporter
 from activities.notices import NoticeActivities
 from activities.probe import ProbeActivities
 from activities.purge import PurgeActivities
 from activities.registry import RegistryActivities
+from activities.registry_writes import RegistryWrites
 from activities.review_messages import ReviewMessageActivities
+from activities.review_messenger import ReviewMessenger
+from activities.slack_notices import SlackNotices
 from activities.slack_posting import SlackPoster
 from agent_registry.config import Settings
 from agent_registry.hardening import forbid_same_user_inspection
@@ -76,32 +83,44 @@ def build_worker(client: Client, settings: Settings, *, engine: Engine) -> Itera
     Yields:
         The worker, not yet running; its thread pool is shut down on exit.
     """
+    limits = settings.bundle_limits
     registry = RegistryActivities(
-        engine, limits=settings.bundle_limits, signer=registry_signer(settings)
+        RegistryWrites(engine, limits=limits, signer=registry_signer(settings)), limits=limits
     )
     evals = EvalActivities(
-        engine,
-        policy_path=settings.policy,
-        limits=settings.bundle_limits,
-        cli_reviews=settings.cli_reviews_allowed,
+        Evaluator(
+            engine,
+            policy_path=settings.policy,
+            limits=limits,
+            cli_reviews=settings.cli_reviews_allowed,
+        )
     )
-    life = LifeActivities(engine, policy_path=settings.policy)
-    purge = PurgeActivities(engine)
+    life = LifeActivities(LifeRecords(engine), policy_path=settings.policy)
+    purge = PurgeActivities(BundlePurge(engine))
     # Without a bot token there is no Slack client: notices and review requests go to
     # the log, and reviews go through the CLI.
     web_client = make_web_client(settings)
-    poster = SlackPoster(web_client, engine) if web_client is not None else None
-    notices = NoticeActivities(
-        poster=poster, web_client=web_client, policy_path=settings.policy, ui_url=settings.ui_url
-    )
+    poster: SlackPoster | None = None
+    slack_notices: SlackNotices | None = None
+    if web_client is not None:
+        poster = SlackPoster(web_client, engine)
+        slack_notices = SlackNotices(
+            poster=poster,
+            web_client=web_client,
+            policy_path=settings.policy,
+            ui_url=settings.ui_url,
+        )
+    notices = NoticeActivities(slack=slack_notices)
     review_messages = ReviewMessageActivities(
-        poster=poster,
-        engine=engine,
-        policy_path=settings.policy,
-        limits=settings.bundle_limits,
-        ui_url=settings.ui_url,
+        ReviewMessenger(
+            poster=poster,
+            engine=engine,
+            policy_path=settings.policy,
+            limits=limits,
+            ui_url=settings.ui_url,
+        )
     )
-    mcp_import = McpImportActivities(client, settings, engine)
+    mcp_import = McpImportActivities(McpImporter(client, settings, engine))
     with ThreadPoolExecutor(max_workers=ACTIVITY_THREADS) as executor:
         yield Worker(
             client,

@@ -1,12 +1,17 @@
-"""A published version's life: its policy plan, re-certification, deprecation, retirement."""
+"""A published version's life: its policy plan, re-certification, deprecation, retirement.
+
+The database writes are :class:`activities.life_records.LifeRecords`, injected, so that
+workflows can import this module (to call the activities by method reference) without
+loading the database layer.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine
 from temporalio import activity
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -14,8 +19,9 @@ from activities.models import DeprecationInput, LifePlanInput, RecertificationIn
 from agent_registry.assets.refs import AssetRef
 from agent_registry.lifecycle.contract import SUPERSEDE_SIGNAL, LifePlan, SupersededSignal
 from agent_registry.policy.loader import load_policy
-from agent_registry.registry import store
-from agent_registry.registry.db import session_scope
+
+if TYPE_CHECKING:
+    from activities.life_records import LifeRecords
 
 logger = logging.getLogger(__name__)
 
@@ -25,8 +31,8 @@ PLATFORM_GROUP = "platform"
 class LifeActivities:
     """Policy reads and registry writes for published versions."""
 
-    def __init__(self, engine: Engine, *, policy_path: Path | None) -> None:
-        self._engine = engine
+    def __init__(self, records: LifeRecords, *, policy_path: Path | None) -> None:
+        self._records = records
         self._policy_path = policy_path
 
     @activity.defn(name="life_plan")
@@ -46,43 +52,17 @@ class LifeActivities:
     @activity.defn(name="record_recertification")
     def record_recertification(self, request: RecertificationInput) -> None:
         """Set the next due date (and, after a passed cycle, the stage back to Published)."""
-        with session_scope(self._engine) as session:
-            if request.passed_cycle:
-                store.record_recertification(
-                    session,
-                    ref=request.ref,
-                    recertify_by=request.recertify_by,
-                    actor="registry",
-                    event_key=request.event_key,
-                    policy_version=request.policy_version,
-                )
-            else:
-                store.schedule_recertification(
-                    session,
-                    ref=request.ref,
-                    recertify_by=request.recertify_by,
-                    event_key=request.event_key,
-                )
+        self._records.record_recertification(request)
 
     @activity.defn(name="deprecate_version")
     def deprecate_version(self, request: DeprecationInput) -> None:
         """Record the deprecation, its reason, replacement and sunset date."""
-        with session_scope(self._engine) as session:
-            store.deprecate_version(
-                session,
-                ref=request.ref,
-                reason=request.reason,
-                by=request.by,
-                replacement=request.replacement,
-                sunset_at=request.sunset_at,
-                event_key=request.event_key,
-            )
+        self._records.deprecate(request)
 
     @activity.defn(name="retire_version")
     def retire_version(self, request: RetireInput) -> None:
         """Record the retirement; the row and its audit trail stay."""
-        with session_scope(self._engine) as session:
-            store.retire_version(session, ref=request.ref, event_key=request.event_key)
+        self._records.retire(request)
 
     @activity.defn(name="supersede_predecessors")
     async def supersede_predecessors(self, ref: AssetRef) -> list[str]:
@@ -94,7 +74,7 @@ class LifeActivities:
         # The read blocks on the database; off the event loop, so that a slow or
         # unreachable database does not stall the whole worker (polls, workflow tasks,
         # every other activity) while this activity waits.
-        older = await asyncio.to_thread(self._published_predecessors, ref)
+        older = await asyncio.to_thread(self._records.published_predecessors, ref)
         client = activity.client()
         told: list[str] = []
         for predecessor in older:
@@ -109,12 +89,3 @@ class LifeActivities:
                 continue
             told.append(str(predecessor))
         return told
-
-    def _published_predecessors(self, ref: AssetRef) -> list[AssetRef]:
-        with session_scope(self._engine) as session:
-            return [
-                AssetRef(kind=ref.kind, name=ref.name, version=row.version)
-                for row in store.published_predecessors(
-                    session, kind=ref.kind, name=ref.name, version=ref.version
-                )
-            ]

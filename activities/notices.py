@@ -1,57 +1,43 @@
 """Notices to people: submitters by DM, reviewers in the review thread, the platform team.
 
 Every notice is logged, the channel of last resort: without a Slack token the product
-still works, with notices in the log and reviews through the CLI.
+still works, with notices in the log and reviews through the CLI. With one, the worker
+injects :class:`activities.slack_notices.SlackNotices`; workflows import this module
+(to call the activity by method reference) without loading the Slack SDK.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-from slack_sdk.errors import SlackApiError
-from slack_sdk.models.blocks import Block
-from slack_sdk.web.async_client import AsyncWebClient
 from temporalio import activity
 
-from activities.models import Audience, Notice
-from activities.slack_posting import SlackPoster
-from activities.ui_links import calling_workflow_link
-from agent_registry.policy.loader import load_policy
-from agent_registry.slack.messages import attestation_request_blocks
-from agent_registry.slack.mrkdwn import escape_mrkdwn
-from agent_registry.slack.notice_texts import attestation_text, notice_text
+from activities.models import Notice
+
+if TYPE_CHECKING:
+    from activities.slack_notices import SlackNotices
 
 logger = logging.getLogger(__name__)
 
-NOT_A_SLACK_USER = frozenset({"users_not_found", "user_not_found", "account_inactive"})
-"""Slack's answers when a submitter has no (active) Slack account: log, don't retry."""
-
-ATTESTATION_EVENTS = {"attestation-requested": False, "attestation-reminder": True}
-"""Notices that ask for an attestation, each with whether it is the reminder: they carry
-an Attest button, so the owner answers where they read the question."""
-
 
 class NoticeActivities:
-    """Delivers notices to the log and, with a bot token, to Slack."""
+    """Delivers notices to the log and, with a bot token, to Slack.
 
-    def __init__(
-        self,
-        *,
-        poster: SlackPoster | None,
-        web_client: AsyncWebClient | None,
-        policy_path: Path | None,
-        ui_url: str,
-    ) -> None:
-        self._poster = poster
-        self._client = web_client
-        self._policy_path = policy_path
-        self._ui_url = ui_url
+    Args:
+        slack: Delivers in Slack; None when no bot token is configured.
+    """
+
+    def __init__(self, *, slack: SlackNotices | None) -> None:
+        self._slack = slack
 
     @activity.defn(name="send_notice")
     async def send_notice(self, notice: Notice) -> None:
-        """Log the notice, then deliver it in Slack when Slack is configured."""
+        """Log the notice, then deliver it in Slack when Slack is configured.
+
+        Idempotent: Slack gets one post per ``notice.key``; a notice without a key is
+        only logged.
+        """
         recipient = f" ({notice.recipient})" if notice.recipient else ""
         logger.info(
             "notice %s for %s%s about %s: %s",
@@ -61,63 +47,6 @@ class NoticeActivities:
             notice.ref,
             notice.text,
         )
-        if self._poster is None or not notice.key:
+        if self._slack is None or not notice.key:
             return
-        text, blocks = self._slack_content(notice)
-        if notice.audience is Audience.SUBMITTER:
-            channel = await self._direct_channel(notice.recipient)
-            if channel is None:
-                return
-        elif notice.audience is Audience.REVIEWERS:
-            channel = load_policy(self._policy_path).review.channel
-        else:
-            channel = load_policy(self._policy_path).review.platform_channel
-        thread = notice.thread if notice.audience is Audience.REVIEWERS else None
-        info = activity.info()
-        await self._poster.post(
-            key=notice.key,
-            channel=channel,
-            text=text,
-            purpose=notice.event,
-            attempt=info.attempt,
-            since=info.scheduled_time,
-            blocks=blocks,
-            thread=thread,
-        )
-
-    def _slack_content(self, notice: Notice) -> tuple[str, Sequence[Block] | None]:
-        """The Slack text and, for a notice that asks for an action, its blocks."""
-        reminder = ATTESTATION_EVENTS.get(notice.event)
-        if reminder is None or notice.status is None:
-            return self._slack_text(notice), None
-        status = notice.status
-        link = calling_workflow_link(self._ui_url)
-        text = attestation_text(status, deadline=notice.deadline, reminder=reminder)
-        blocks = attestation_request_blocks(
-            status, ui_link=link, deadline=notice.deadline, reminder=reminder
-        )
-        return text, blocks
-
-    def _slack_text(self, notice: Notice) -> str:
-        """The Slack wording for the event, or the plain text escaped for mrkdwn."""
-        if notice.status is not None:
-            link = calling_workflow_link(self._ui_url)
-            rendered = notice_text(notice.event, notice.status, ui_link=link, waited=notice.waited)
-            if rendered is not None:
-                return rendered
-        return escape_mrkdwn(notice.text)
-
-    async def _direct_channel(self, recipient: str | None) -> str | None:
-        """The DM channel with a submitter, found by email; None when Slack has no such user."""
-        if self._client is None or recipient is None or "@" not in recipient:
-            logger.info("notice not sent to Slack: %r is not an email Slack can look up", recipient)
-            return None
-        try:
-            user = await self._client.users_lookupByEmail(email=recipient)
-        except SlackApiError as error:
-            if error.response.get("error") in NOT_A_SLACK_USER:
-                logger.info("notice not sent to Slack: no Slack user has that email")
-                return None
-            raise
-        opened = await self._client.conversations_open(users=str(user["user"]["id"]))
-        return str(opened["channel"]["id"])
+        await self._slack.deliver(notice)

@@ -1,9 +1,15 @@
-"""Registry writes: store the bundle, record stages, decisions and publication."""
+"""Registry writes: store the bundle, record stages, decisions and publication.
+
+The activities check what they are given and map failures for the workflow; the
+database work is :class:`activities.registry_writes.RegistryWrites`, injected, so that
+workflows can import this module (to call the activities by method reference) without
+loading the database layer.
+"""
 
 from __future__ import annotations
 
-from securesystemslib.signer import Signer
-from sqlalchemy import Engine
+from typing import TYPE_CHECKING
+
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -18,10 +24,10 @@ from agent_registry.assets.archive import bundle_from_archive, canonical_archive
 from agent_registry.assets.bundle import BundleLimits
 from agent_registry.assets.bundle_problems import BundleError
 from agent_registry.assets.loader import parse_asset
-from agent_registry.registry import store
-from agent_registry.registry.db import session_scope
 from agent_registry.registry.errors import NotFoundError, RegistryError
-from agent_registry.registry.store.attestations import attest_publication
+
+if TYPE_CHECKING:
+    from activities.registry_writes import RegistryWrites
 
 
 def _business_failure(error: Exception, *, error_type: str) -> ApplicationError:
@@ -32,20 +38,16 @@ def _business_failure(error: Exception, *, error_type: str) -> ApplicationError:
 class RegistryActivities:
     """Registry database writes, each idempotent by a key the workflow derives."""
 
-    def __init__(
-        self, engine: Engine, *, limits: BundleLimits, signer: Signer | None = None
-    ) -> None:
-        self._engine = engine
+    def __init__(self, writes: RegistryWrites, *, limits: BundleLimits) -> None:
+        self._writes = writes
         self._limits = limits
-        self._signer = signer
 
     def _archive(self, request: StoreBundleInput) -> bytes:
         """The archive sent with the request, or the one staged under its hash."""
         if request.archive or request.staged_hash is None:
             return request.archive
         try:
-            with session_scope(self._engine) as session:
-                return store.get_blob(session, content_hash=request.staged_hash)
+            return self._writes.staged_archive(request.staged_hash)
         except NotFoundError:
             raise ApplicationError(
                 f"{request.ref}: the bundle staged as {request.staged_hash[:12]} is not in "
@@ -88,22 +90,12 @@ class RegistryActivities:
             )
         archive = canonical_archive(bundle)
         try:
-            with session_scope(self._engine) as session:
-                content_hash = store.put_blob(session, data=archive)
-                store.register_version(
-                    session,
-                    ref=request.ref,
-                    owner_team=request.metadata.owner_team,
-                    submitter=request.submitter,
-                    authors=request.metadata.authors,
-                    changelog=request.metadata.changelog,
-                    machine_authored=request.metadata.machine_authored,
-                    content_hash=content_hash,
-                    manifest=parsed.manifest.model_dump(mode="json", by_alias=True),
-                    description=parsed.manifest.description,
-                    workflow_id=request.workflow_id,
-                    event_key=request.event_key,
-                )
+            content_hash = self._writes.store_version(
+                request,
+                archive=archive,
+                manifest=parsed.manifest.model_dump(mode="json", by_alias=True),
+                description=parsed.manifest.description,
+            )
         except RegistryError as error:
             raise _business_failure(error, error_type=type(error).__name__) from None
         return StoredBundle(content_hash=content_hash, description=parsed.manifest.description)
@@ -111,30 +103,12 @@ class RegistryActivities:
     @activity.defn(name="record_stage")
     def record_stage(self, request: StageInput) -> None:
         """Set the version's stage and append the audit event (once per event key)."""
-        with session_scope(self._engine) as session:
-            store.set_stage(
-                session,
-                ref=request.ref,
-                stage=request.stage,
-                actor=request.actor,
-                event_key=request.event_key,
-                detail={"note": request.note} if request.note else None,
-                policy_version=request.policy_version,
-            )
+        self._writes.set_stage(request)
 
     @activity.defn(name="record_decision")
     def record_decision(self, request: DecisionInput) -> None:
         """Record a reviewer's vote (once per decision key)."""
-        with session_scope(self._engine) as session:
-            store.record_decision(
-                session,
-                ref=request.ref,
-                decision_key=request.decision_key,
-                reviewer=request.vote.reviewer,
-                decision=request.vote.decision,
-                reason=request.vote.reason,
-                source=request.vote.source,
-            )
+        self._writes.record_decision(request)
 
     @activity.defn(name="publish_version")
     def publish_version(self, request: PublishInput) -> None:
@@ -148,17 +122,6 @@ class RegistryActivities:
             ApplicationError: Non-retryable, when the stored content differs.
         """
         try:
-            with session_scope(self._engine) as session:
-                store.publish_version(
-                    session,
-                    ref=request.ref,
-                    content_hash=request.content_hash,
-                    approvers=request.approvers,
-                    event_key=request.event_key,
-                )
-                if self._signer is not None:
-                    attest_publication(
-                        session, ref=request.ref, signer=self._signer, limits=self._limits
-                    )
+            self._writes.publish(request)
         except RegistryError as error:
             raise _business_failure(error, error_type=type(error).__name__) from None

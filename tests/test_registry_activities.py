@@ -12,6 +12,7 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.models import PublishInput, StoreBundleInput
 from activities.registry import RegistryActivities
+from activities.registry_writes import RegistryWrites
 from agent_registry.assets.loader import load_path
 from agent_registry.assets.manifests import RegistryMetadata
 from agent_registry.assets.refs import AssetRef
@@ -50,7 +51,7 @@ def _count(engine: Engine, model: type[Blob] | type[AuditEvent]) -> int:
 
 
 def test_a_retried_store_makes_one_blob_one_version_one_event(engine: Engine) -> None:
-    activities = RegistryActivities(engine, limits=LIMITS)
+    activities = RegistryActivities(RegistryWrites(engine, limits=LIMITS), limits=LIMITS)
     env = ActivityEnvironment()
     archive = _archive(EXAMPLES / "skills/release-notes")
     first = env.run(activities.store_bundle, _store_input(archive))
@@ -62,7 +63,7 @@ def test_a_retried_store_makes_one_blob_one_version_one_event(engine: Engine) ->
 
 
 def test_an_unsafe_archive_is_refused_without_retries(engine: Engine) -> None:
-    activities = RegistryActivities(engine, limits=LIMITS)
+    activities = RegistryActivities(RegistryWrites(engine, limits=LIMITS), limits=LIMITS)
     with pytest.raises(ApplicationError) as refused:
         ActivityEnvironment().run(activities.store_bundle, _store_input(b"not a tar archive"))
     assert refused.value.non_retryable
@@ -71,7 +72,7 @@ def test_an_unsafe_archive_is_refused_without_retries(engine: Engine) -> None:
 
 
 def test_a_manifest_naming_another_asset_is_refused(engine: Engine, tmp_path: Path) -> None:
-    activities = RegistryActivities(engine, limits=LIMITS)
+    activities = RegistryActivities(RegistryWrites(engine, limits=LIMITS), limits=LIMITS)
     other = copy_example("skills/release-notes", tmp_path)
     renamed = other.with_name("changelog-writer")
     other.rename(renamed)
@@ -89,7 +90,7 @@ def test_a_manifest_naming_another_asset_is_refused(engine: Engine, tmp_path: Pa
 def test_published_content_cannot_change_and_publication_is_once(
     engine: Engine, tmp_path: Path
 ) -> None:
-    activities = RegistryActivities(engine, limits=LIMITS)
+    activities = RegistryActivities(RegistryWrites(engine, limits=LIMITS), limits=LIMITS)
     env = ActivityEnvironment()
     stored = env.run(
         activities.store_bundle, _store_input(_archive(EXAMPLES / "skills/release-notes"))

@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 
 from activities.models import PublishInput
 from activities.registry import RegistryActivities
+from activities.registry_writes import RegistryWrites
 from agent_registry.assets.refs import AssetRef
 from agent_registry.catalog.database import DatabaseCatalog
 from agent_registry.catalog.http import HttpCatalog
@@ -229,9 +230,8 @@ def _publish_through_the_activity(engine: Engine, settings: Settings, key_path: 
     from agent_registry.signing.keys import load_signer
 
     ref = seed_registered(engine, settings)
-    activities = RegistryActivities(
-        engine, limits=settings.bundle_limits, signer=load_signer(key_path)
-    )
+    writes = RegistryWrites(engine, limits=settings.bundle_limits, signer=load_signer(key_path))
+    activities = RegistryActivities(writes, limits=settings.bundle_limits)
     version = DatabaseCatalog(engine).show(str(ref))
     request = PublishInput(
         ref=ref, content_hash=version.content_hash, approvers=["bob@example.com"], event_key="p/1"

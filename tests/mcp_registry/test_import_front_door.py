@@ -27,6 +27,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
 from activities.mcp_import import McpImportActivities
+from activities.mcp_importer import McpImporter
 from agent_registry.api.mcp_watches import MCP_WATCHES_PATH
 from agent_registry.assets.refs import AssetKind, AssetRef
 from agent_registry.cli.errors import CliError
@@ -254,7 +255,7 @@ async def test_a_watch_without_a_verified_principal_submits_nothing(
 ) -> None:
     """A schedule made before watches went through the server names a claimed submitter."""
     activities = McpImportActivities(
-        dev_env.client, make_settings(tmp_path, sqlite_url), sqlite_engine
+        McpImporter(dev_env.client, make_settings(tmp_path, sqlite_url), sqlite_engine)
     )
     pick = UpstreamPick(name=TIME, version="2026.10.20", scope_from=f"mcp-server/{TIME}@1.0.0")
     claimed = SubmitPickInput(

@@ -23,6 +23,7 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from activities.mcp_import import McpImportActivities
+from activities.mcp_importer import McpImporter
 from agent_registry.assets.refs import AssetKind, AssetRef
 from agent_registry.cli.errors import CliError
 from agent_registry.cli.mcp_import import draft_all, ready_drafts, submit_prepared, watch_servers
@@ -196,7 +197,9 @@ async def test_schedule_submits_each_new_upstream_version_once(
 
                 # Submitting the same pick again starts nothing: the lifecycle id is the
                 # version's, so a retried or overlapping run cannot submit it twice.
-                repeat = await McpImportActivities(client, settings, sqlite_engine).submit_pick(
+                repeat = await McpImportActivities(
+                    McpImporter(client, settings, sqlite_engine)
+                ).submit_pick(
                     SubmitPickInput(
                         upstream=url,
                         pick=UpstreamPick(name=TIME, version=new, scope_from=str(held_ref)),

@@ -26,6 +26,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from activities.mcp_import import McpImportActivities
+from activities.mcp_importer import McpImporter
 from agent_registry.api.mcp_watches import MCP_WATCHES_PATH, watch_schedule
 from agent_registry.cli.errors import CliError
 from agent_registry.cli.mcp_import import watch_servers
@@ -243,7 +244,7 @@ async def test_the_activities_refuse_an_upstream_not_listed_before_any_request(
     seen, canary_url = canary
     with serving(Upstream()) as upstream_url:
         settings = allowing(make_settings(tmp_path, sqlite_url), upstream_url)
-        activities = McpImportActivities(dev_env.client, settings, sqlite_engine)
+        activities = McpImportActivities(McpImporter(dev_env.client, settings, sqlite_engine))
         for target in _refused_upstreams(canary_url):
             plan = McpImportInput(
                 upstream=target, names=[TIME], submitter="a@x.io", principal=principal("a@x.io")
@@ -267,7 +268,7 @@ async def test_a_redirect_off_the_allowed_origin_is_not_followed(
     seen, canary_url = canary
     with live_server(_redirecting_to(canary_url)) as allowed_url:
         settings = allowing(make_settings(tmp_path, sqlite_url), allowed_url)
-        activities = McpImportActivities(dev_env.client, settings, sqlite_engine)
+        activities = McpImportActivities(McpImporter(dev_env.client, settings, sqlite_engine))
         with pytest.raises(ApplicationError, match="not followed") as refused:
             await activities.submit_pick(_pick_input(allowed_url))
         assert refused.value.type == "UpstreamError"
