@@ -34,17 +34,16 @@ from agent_registry.assets.manifests import DeclaredScope
 from agent_registry.assets.refs import AssetKind, InvalidRefError
 from agent_registry.catalog.models import ScopeTool
 from agent_registry.catalog.scopes import STORED_BUNDLE_LIMITS
-from agent_registry.lifecycle.stages import Stage
-from agent_registry.mcp_registry.spec import SERVED_STAGES
+from agent_registry.lifecycle.stages import EVER_PUBLISHED, IN_CATALOG, INSTALLABLE, Stage
 from agent_registry.registry.db import session_scope
 from agent_registry.registry.tables import Asset, AssetVersion, Blob, version_sort_key
 
 DOCUMENT_CACHE_SIZE = 65536
 """Bundles whose ``server.json`` and scope are kept: every server of a large registry."""
 
-_LISTED = tuple(stage.value for stage, status in SERVED_STAGES.items() if stage != Stage.RETIRED)
-_WITH_DELETED = tuple(stage.value for stage in SERVED_STAGES)
-_LIVE_FIRST = (Stage.PUBLISHED.value, Stage.RECERTIFYING.value)
+_LISTED = tuple(stage.value for stage in INSTALLABLE)
+_WITH_DELETED = tuple(stage.value for stage in EVER_PUBLISHED)
+_LIVE_FIRST = tuple(stage.value for stage in IN_CATALOG)
 
 
 @dataclass(frozen=True)

@@ -37,11 +37,10 @@ from sqlmodel import Session, col
 from agent_registry.assets.refs import AssetKind
 from agent_registry.catalog.models import SearchHit
 from agent_registry.catalog.search import Document, SearchIndex, document
-from agent_registry.lifecycle.stages import Stage
+from agent_registry.lifecycle.stages import INSTALLABLE, Stage
 from agent_registry.registry.tables import Asset, AssetVersion, AuditEvent
 
-SEARCH_STAGES = (Stage.PUBLISHED, Stage.RECERTIFYING, Stage.DEPRECATED)
-"""What search covers without a stage: what may be installed. Retired versions are history."""
+# Search without a stage covers what may be installed (INSTALLABLE): retired versions are history.
 
 FULL_READ_SECONDS = 600.0
 """The longest the entries go without being read again in full."""
@@ -153,7 +152,7 @@ class SearchEntries:
         self._entries: dict[Stage | None, _Entries] = {}
 
     def index(self, session: Session, stage: Stage | None) -> SearchIndex[Listed]:
-        """The entries for ``stage`` (None: :data:`SEARCH_STAGES`), by kind and name.
+        """The entries for ``stage`` (None: the installable stages), by kind and name.
 
         Args:
             session: A session on the registry.
@@ -249,7 +248,7 @@ def _selection(stage: Stage | None) -> sa.Select[*tuple[Any, ...]]:
 
     Plain columns, not ORM rows: the manifests would cost more than everything else.
     """
-    stages = [stage.value] if stage is not None else [s.value for s in SEARCH_STAGES]
+    stages = [stage.value] if stage is not None else [s.value for s in INSTALLABLE]
     return (
         sa.select(
             col(AssetVersion.asset_id),

@@ -60,12 +60,11 @@ from agent_registry.distribution.mcp_launch import (
     project_bundle_root,
 )
 from agent_registry.distribution.naming import mcp_server_key
-from agent_registry.lifecycle.stages import Stage
+from agent_registry.lifecycle.stages import INSTALLABLE, Stage
 from agent_registry.signing.errors import SignatureError
 from agent_registry.signing.keys import Keyring
 from agent_registry.signing.publication import Publication, verify_publication
 
-INSTALLABLE_STAGES = frozenset({Stage.PUBLISHED, Stage.RECERTIFYING, Stage.DEPRECATED})
 """Stages a version may be installed in; a deprecated one with a warning."""
 
 MCP_CONFIG = ".mcp.json"
@@ -110,7 +109,7 @@ def installation_warnings(version: VersionDetail) -> list[str]:
         use = f"install {replacement} instead" if replacement else "no replacement was named"
         reason = version.deprecation.reason if version.deprecation else "no reason recorded"
         raise NotInstallableError(f"{version.ref} is retired ({reason}); {use}")
-    if version.stage not in {stage.value for stage in INSTALLABLE_STAGES}:
+    if version.stage not in {stage.value for stage in INSTALLABLE}:
         raise NotInstallableError(
             f"{version.ref} is {version.stage}, not published; only published versions "
             "can be installed"

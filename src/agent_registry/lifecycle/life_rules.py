@@ -11,9 +11,9 @@ from datetime import datetime
 from agent_registry.lifecycle.contract import AssetStatus, AttestInput, DeprecateInput
 from agent_registry.lifecycle.membership import members_include
 from agent_registry.lifecycle.review_rules import channel_refusal
-from agent_registry.lifecycle.stages import Stage
+from agent_registry.lifecycle.stages import IN_CATALOG, Stage
 
-DEPRECATABLE_STAGES = (Stage.PUBLISHED, Stage.RECERTIFYING)
+DEPRECATABLE_STAGES = IN_CATALOG
 
 
 def owner_members(status: AssetStatus) -> list[str]:

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from agent_registry.lifecycle.contract import AssetStatus, ReviewInput, ReviewPlan, Vote
 from agent_registry.lifecycle.membership import members_include
-from agent_registry.lifecycle.stages import Decision, Stage
+from agent_registry.lifecycle.stages import DECIDED, Decision, Stage
 from agent_registry.vocabulary.principal import (
     PrincipalKind,
     VerifiedBy,
@@ -19,11 +19,6 @@ from agent_registry.vocabulary.principal import (
 )
 
 REVIEWERS_GROUP = "reviewers"
-
-REVIEWED_STAGES = frozenset(
-    {Stage.PUBLISHED, Stage.RECERTIFYING, Stage.DEPRECATED, Stage.RETIRED, Stage.REJECTED}
-)
-"""Stages a version reaches only after its review was decided."""
 
 
 def same_identity(left: str, right: str) -> bool:
@@ -100,7 +95,7 @@ def refusal(status: AssetStatus, decision: Decision, vote: ReviewInput) -> str |
     reviewer = vote.reviewer.strip()
     if not reviewer:
         return "a reviewer identity is required"
-    if status.stage in REVIEWED_STAGES:
+    if status.stage in DECIDED:
         return f"{status.ref} is {status.stage.value}; its review is over"
     if status.stage is not Stage.IN_REVIEW or status.plan is None:
         return f"{status.ref} is {status.stage.value}, not in review; nothing to decide"

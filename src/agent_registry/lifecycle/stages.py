@@ -19,10 +19,34 @@ class Stage(StrEnum):
     DEPRECATED = "Deprecated"
     RETIRED = "Retired"
 
-    @property
-    def is_final(self) -> bool:
-        """True for stages no lifecycle leaves."""
-        return self in {Stage.REJECTED, Stage.RETIRED}
+
+# Named groupings of stages, in the order the lifecycle passes through them. Every rule
+# that asks "is this version in the catalog / installable / decided" names one of these
+# instead of spelling its own tuple, so a new stage is placed in one file.
+
+IN_FLIGHT = (Stage.SUBMITTED, Stage.EVALUATING)
+"""Stages a submission passes through before anyone can act on it."""
+
+UNDER_REVIEW = (Stage.IN_REVIEW,)
+"""Stages in which reviewers decide."""
+
+REVISABLE = (Stage.EVAL_FAILED, Stage.CHANGES_REQUESTED)
+"""Stages in which the submitter may send a revision."""
+
+IN_CATALOG = (Stage.PUBLISHED, Stage.RECERTIFYING)
+"""Stages in which a version is in the catalog (re-certification does not take it out)."""
+
+INSTALLABLE = (*IN_CATALOG, Stage.DEPRECATED)
+"""Stages a version may be installed in: the catalog, and deprecated versions still served."""
+
+WITHDRAWN = (Stage.DEPRECATED, Stage.RETIRED)
+"""Stages of a version on its way out (deprecated) or out (retired) of the catalog."""
+
+EVER_PUBLISHED = (*IN_CATALOG, *WITHDRAWN)
+"""Stages of a version that has been published: its content is fixed for good."""
+
+DECIDED = (Stage.REJECTED, *EVER_PUBLISHED)
+"""Stages after the review: no reviewer decision applies to them any more."""
 
 
 class RiskTier(StrEnum):

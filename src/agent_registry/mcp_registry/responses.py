@@ -12,7 +12,7 @@ from typing import Any
 
 from agent_registry.assets.refs import AssetKind
 from agent_registry.catalog.mcp_servers import ServedVersion, ServerPage
-from agent_registry.lifecycle.stages import Stage
+from agent_registry.lifecycle.stages import WITHDRAWN
 from agent_registry.mcp_registry.spec import (
     OFFICIAL_META_KEY,
     REGISTRY_META_KEY,
@@ -86,7 +86,7 @@ def _status_changed_at(served: ServedVersion, status: ServerStatus) -> datetime 
 
 def _governance(served: ServedVersion) -> dict[str, Any]:
     deprecation = None
-    if served.stage in (Stage.DEPRECATED, Stage.RETIRED) or served.deprecated_at is not None:
+    if served.stage in WITHDRAWN or served.deprecated_at is not None:
         deprecation = {
             "reason": served.deprecation_reason,
             "deprecatedAt": _maybe(served.deprecated_at),

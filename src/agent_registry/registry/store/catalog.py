@@ -12,11 +12,11 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from agent_registry.assets.refs import AssetKind
-from agent_registry.registry.store.reads import LIVE_STAGES
+from agent_registry.lifecycle.stages import IN_CATALOG
 from agent_registry.registry.tables import Asset, AssetVersion
 from agent_registry.reuse import CatalogEntry
 
-_LIVE = [stage.value for stage in LIVE_STAGES]
+_LIVE = [stage.value for stage in IN_CATALOG]
 
 
 def published_catalog(session: Session) -> list[CatalogEntry]:

@@ -17,7 +17,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from agent_registry.assets.refs import AssetRef
-from agent_registry.lifecycle.stages import Stage
+from agent_registry.lifecycle.stages import IN_CATALOG, Stage
 from agent_registry.registry.errors import RegistryError, StageError
 from agent_registry.registry.store.idempotency import (
     SYSTEM_ACTOR,
@@ -28,7 +28,6 @@ from agent_registry.registry.store.idempotency import (
 from agent_registry.registry.store.rows import locked_version, require_version
 from agent_registry.registry.tables import AssetVersion, utcnow
 
-_IN_CATALOG = frozenset({Stage.PUBLISHED, Stage.RECERTIFYING})
 """Stages from which a version can pass a re-certification or be deprecated."""
 
 
@@ -277,7 +276,7 @@ def _record(
 
 
 def _require_in_catalog(version: AssetVersion, *, ref: AssetRef, doing: str) -> None:
-    if version.published_at is None or Stage(version.stage) not in _IN_CATALOG:
+    if version.published_at is None or Stage(version.stage) not in IN_CATALOG:
         raise StageError(f"{ref} is {version.stage}, so the registry cannot {doing}")
 
 

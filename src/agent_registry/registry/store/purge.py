@@ -16,16 +16,14 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from agent_registry.assets.refs import AssetKind, AssetRef
-from agent_registry.lifecycle.stages import Stage
+from agent_registry.lifecycle.stages import INSTALLABLE, UNDER_REVIEW, Stage
 from agent_registry.registry.store.idempotency import SYSTEM_ACTOR, append_event
 from agent_registry.registry.store.reads import find_version
 from agent_registry.registry.tables import Asset, AssetVersion, Blob, EvalFindingRow, EvalRun
 from agent_registry.vocabulary.findings import Severity
 
 PURGE_ACTION = "bundle-purged"
-_KEPT_STAGES = frozenset(
-    {Stage.PUBLISHED.value, Stage.RECERTIFYING.value, Stage.DEPRECATED.value, Stage.IN_REVIEW.value}
-)
+_KEPT_STAGES = frozenset(stage.value for stage in (*UNDER_REVIEW, *INSTALLABLE))
 
 
 def purge_secret_bundles(session: Session, *, failed_before: datetime) -> list[str]:

@@ -8,7 +8,7 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from agent_registry.assets.refs import AssetKind, AssetRef
-from agent_registry.lifecycle.stages import Stage
+from agent_registry.lifecycle.stages import IN_CATALOG, WITHDRAWN, Stage
 from agent_registry.registry.errors import NotFoundError
 from agent_registry.registry.store.rows import primary_key, require_version, version_query
 from agent_registry.registry.tables import (
@@ -21,10 +21,10 @@ from agent_registry.registry.tables import (
     version_sort_key,
 )
 
-LIVE_STAGES = (Stage.PUBLISHED, Stage.RECERTIFYING)
+LIVE_STAGES = IN_CATALOG
 """Stages in which a version is in the catalog (re-certification does not take it out)."""
 
-WITHDRAWN_STAGES = (Stage.DEPRECATED, Stage.RETIRED)
+WITHDRAWN_STAGES = WITHDRAWN
 """Stages of a version on its way out (deprecated) or out (retired) of the catalog."""
 
 

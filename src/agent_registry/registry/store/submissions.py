@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from agent_registry.assets.refs import AssetRef
-from agent_registry.lifecycle.stages import Stage
+from agent_registry.lifecycle.stages import EVER_PUBLISHED, Stage
 from agent_registry.registry.errors import OwnershipError, VersionConflictError
 from agent_registry.registry.store.idempotency import added, append_event, seen_event, write_once
 from agent_registry.registry.store.rows import (
@@ -24,7 +24,7 @@ from agent_registry.registry.store.rows import (
 )
 from agent_registry.registry.tables import Asset, AssetVersion, utcnow, version_sort_key
 
-PUBLISHED_STAGES = frozenset({Stage.PUBLISHED, Stage.RECERTIFYING, Stage.DEPRECATED, Stage.RETIRED})
+PUBLISHED_STAGES = EVER_PUBLISHED
 """Stages of a version that has been published: its content is fixed for good."""
 
 
