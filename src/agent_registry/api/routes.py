@@ -70,6 +70,7 @@ from agent_registry.api.quotas import (
 from agent_registry.api.schemas import Recorded, Staged
 from agent_registry.api.telemetry_fields import check_install, check_usage
 from agent_registry.api.trust_routes import TRUST_ENDPOINTS
+from agent_registry.assets.bundle_problems import InvalidBundleError
 from agent_registry.assets.refs import (
     AssetKind,
     AssetRef,
@@ -80,7 +81,6 @@ from agent_registry.assets.refs import (
 from agent_registry.catalog.models import (
     MAX_PAGE_SIZE,
     InstallEvent,
-    InvalidBundleError,
     OrgReport,
     Page,
     SearchHit,

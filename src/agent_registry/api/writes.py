@@ -58,9 +58,9 @@ from agent_registry.api.write_schemas import (
     VoteBody,
     WriteReply,
 )
+from agent_registry.assets.bundle_problems import InvalidBundleError
 from agent_registry.assets.manifests import RegistryMetadata
 from agent_registry.assets.refs import AssetRef
-from agent_registry.catalog.models import InvalidBundleError
 from agent_registry.cli.staging import staged_revision
 from agent_registry.identity.http import IdentityRefusedError, record_refusal, require_principal
 from agent_registry.lifecycle.client import start_lifecycle

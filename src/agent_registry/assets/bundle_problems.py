@@ -56,3 +56,11 @@ def total_too_large(size: int, limits: BundleLimits, *, partial: bool) -> Findin
 def sorted_problems(problems: list[Finding]) -> list[Finding]:
     """Problems in a stable order: bundle-wide ones first, then by file."""
     return sorted(problems, key=lambda problem: (problem.file or "", problem.check_id))
+
+
+class InvalidBundleError(ValueError):
+    """A bundle archive offered for staging that the registry would never accept.
+
+    Raised by the catalog (an archive that is no bundle within the limits) and by the
+    submission-text check (a credential in a changelog), so it lives with the bundle.
+    """

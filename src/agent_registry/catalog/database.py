@@ -23,7 +23,7 @@ from sqlmodel import Session, col, select
 
 from agent_registry.assets.archive import bundle_from_archive
 from agent_registry.assets.bundle import BundleLimits
-from agent_registry.assets.bundle_problems import BundleError
+from agent_registry.assets.bundle_problems import BundleError, InvalidBundleError
 from agent_registry.assets.refs import AssetKind, AssetRef, parse_unversioned
 from agent_registry.catalog import report as org_report
 from agent_registry.catalog.models import (
@@ -31,7 +31,6 @@ from agent_registry.catalog.models import (
     DeprecationInfo,
     EvalInfo,
     InstallEvent,
-    InvalidBundleError,
     OrgReport,
     Page,
     ScopeTool,

@@ -41,11 +41,11 @@ from agent_registry.api.paths import (
     bundle_path,
 )
 from agent_registry.api.schemas import ErrorBody, Recorded
+from agent_registry.assets.bundle_problems import InvalidBundleError
 from agent_registry.assets.refs import AssetRef, parse_unversioned
 from agent_registry.catalog.models import (
     CatalogNotFoundError,
     InstallEvent,
-    InvalidBundleError,
     OrgReport,
     Page,
     SearchHit,

@@ -338,9 +338,5 @@ class CatalogSource(Protocol):
         ...
 
 
-class InvalidBundleError(ValueError):
-    """A bundle archive offered for staging that the registry would never accept."""
-
-
 class CatalogNotFoundError(LookupError):
     """A ref or bundle the catalog does not have; the message names it."""

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from agent_registry.assets.archive import bundle_from_archive
 from agent_registry.assets.bundle import Bundle, BundleFile, BundleLimits
-from agent_registry.assets.bundle_problems import BundleError
+from agent_registry.assets.bundle_problems import BundleError, InvalidBundleError
 from agent_registry.assets.kinds import SERVER_FILE
 from agent_registry.assets.loader import parse_asset
 from agent_registry.assets.parsed import ParsedAsset
 from agent_registry.assets.refs import AssetKind
-from agent_registry.catalog.models import InvalidBundleError
 from agent_registry.evals.secrets import (
     aws_secret_keys,
     private_keys,
