@@ -189,7 +189,7 @@ async def test_a_probe_that_never_completes_is_counted_as_a_probe_failure(
     ts_env: WorkflowEnvironment, sqlite_url: str, sqlite_engine: Engine, tmp_path: Path
 ) -> None:
     from worker import build_worker
-    from workflows.asset_lifecycle import PROBE_DEADLINE
+    from workflows.activity_options import PROBE_DEADLINE
 
     port = free_port()
     settings = make_settings(tmp_path, sqlite_url)
