@@ -57,7 +57,9 @@ class ProbeActivities:
             limits=self._limits,
         )
         asset = parse_asset(bundle, request.ref.kind)
-        # Imported here: the MCP SDK takes most of a second to load.
+        # Imported here rather than injected: the MCP SDK takes most of a second to
+        # load, and worker.py, which would build the collaborator, is imported by every
+        # worker and test that never probes.
         from agent_registry.mcp_probe.local import probe_bundle_report
 
         report = probe_bundle_report(
