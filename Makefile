@@ -35,9 +35,11 @@ bench: $(STAMP)
 evalbar: $(STAMP)
 	$(BIN)/python -m bench.evalbar
 
+## Lint, format check, and the import-layering contracts in pyproject.toml.
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 typecheck: $(STAMP)
 	$(BIN)/mypy src workflows activities worker.py
