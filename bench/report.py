@@ -29,9 +29,11 @@ _HEADER = """# Performance
 
 Figures measured by the benchmarks under `bench/`, each with its target, the machine it
 ran on and the command that reproduces it. Benchmarks are not tests: they print their
-figures and rewrite their own section below; `make bench` runs them all. With
-`BENCH_REGISTRY=postgres` the lifecycle benchmarks run on the PostgreSQL registry and
-write sections of their own.
+figures and rewrite their own section below; `make bench` runs them all.
+`bench.lifecycle` measures the SQLite and PostgreSQL registries side by side in one run
+against one bare engine, and writes a section for each. With `BENCH_REGISTRY=postgres`
+the other lifecycle benchmarks run on the PostgreSQL registry and write sections of their
+own.
 
 Summary: every target is met except the lifecycle's throughput against the bare engine
 (0.2x of a target 0.8x), the dashboard's page right after a registry write at 10,000
