@@ -148,16 +148,6 @@ class HookInputError(ValueError):
     """Stdin is not a Claude Code hook call."""
 
 
-def parse_call(raw: bytes) -> tuple[str, dict[str, object]]:
-    """``tool_name`` and ``tool_input`` of a hook call.
-
-    Raises:
-        HookInputError: Not a JSON object with a string ``tool_name``.
-    """
-    tool_name, tool_input, _ = parse_hook(raw)
-    return tool_name, tool_input
-
-
 def parse_hook(raw: bytes) -> tuple[str, dict[str, object], Path | None]:
     """``tool_name``, ``tool_input`` and the session's ``cwd`` (None if absent) of a call.
 

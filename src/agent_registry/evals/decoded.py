@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from agent_registry.assets.parsed import ParsedAsset
-from agent_registry.evals.text import decode_text, text_files
+from agent_registry.evals.text import decode_text
 
 MAX_DEPTH = 2
 """Encodings inside encodings followed: base64 of base64 is common, deeper is not."""
@@ -189,9 +189,3 @@ def _text_member(how: str, raw: bytes, budget: list[int]) -> Iterator[tuple[str,
     text = decode_text(raw)
     if text is not None:
         yield how, text
-
-
-def plain_texts(asset: ParsedAsset) -> Iterator[tuple[str, str]]:
-    """(path, text) of the bundle's text files: what :func:`decoded_texts` adds to."""
-    for bundle_file, text in text_files(asset):
-        yield bundle_file.path, text

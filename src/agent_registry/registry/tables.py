@@ -1,7 +1,7 @@
 """The registry's tables (sqlmodel) and their read shapes, side by side.
 
-Each table has a ``…Base`` with the columns callers see, the table model that adds the
-keys, and a ``…Public`` read shape for the CLI and the Slack app. Enum-valued columns
+Each table has a ``…Base`` with the columns callers see and the table model that adds
+the keys; a ``…Public`` read shape exists where a reader needs one. Enum-valued columns
 (kind, stage, risk tier, decision, severity) are stored as their plain string values so
 that adding a stage or a tier never needs a database enum migration.
 """
@@ -128,12 +128,6 @@ class Asset(AssetBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
 
 
-class AssetPublic(AssetBase):
-    """An asset as reads return it."""
-
-    id: int
-
-
 class AssetVersionBase(SQLModel):
     """One version of an asset: its content, its stage, what review found, and its life after.
 
@@ -202,13 +196,6 @@ class AssetVersion(AssetVersionBase, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     asset_id: int = Field(foreign_key="asset.id", index=True)
-
-
-class AssetVersionPublic(AssetVersionBase):
-    """An asset version as reads return it."""
-
-    id: int
-    asset_id: int
 
 
 # --- content --------------------------------------------------------------------------
@@ -303,13 +290,6 @@ class EvalFindingRow(EvalFindingBase, table=True):
     eval_run_id: int = Field(foreign_key="eval_run.id", index=True)
 
 
-class EvalFindingPublic(EvalFindingBase):
-    """A stored finding as reads return it."""
-
-    id: int
-    eval_run_id: int
-
-
 class ToolFingerprintRow(SQLModel, table=True):
     """What one MCP tool looked like when an eval run's live probe listed it.
 
@@ -350,13 +330,6 @@ class ReviewDecision(ReviewDecisionBase, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     version_id: int = Field(foreign_key="asset_version.id", index=True)
-
-
-class ReviewDecisionPublic(ReviewDecisionBase):
-    """A review decision as reads return it."""
-
-    id: int
-    version_id: int
 
 
 # --- audit ----------------------------------------------------------------------------
@@ -403,12 +376,6 @@ class AuditEvent(AuditEventBase, table=True):
     __table_args__ = (Index("ix_audit_event_ref", "kind", "name", "version"),)
 
     id: int | None = Field(default=None, primary_key=True)
-
-
-class AuditEventPublic(AuditEventBase):
-    """An audit event as reads return it."""
-
-    id: int
 
 
 class AuditChainHead(SQLModel, table=True):
