@@ -32,8 +32,8 @@ from agent_registry.config import Settings
 from agent_registry.dashboard import routes
 from agent_registry.lifecycle.contract import LIFECYCLE_WORKFLOW
 from agent_registry.lifecycle.stages import Stage
+from agent_registry.lifecycle.visibility import AWAITING_SUNSET, PENDING_REVIEWS, view
 from agent_registry.temporal import LIFECYCLE_STAGE, search_attribute_flags
-from agent_registry.temporal_views import AWAITING_SUNSET, PENDING_REVIEWS, view
 from tests.api.live import live_server
 from tests.api.seed import MCP_DEPRECATED, SKILL, SUBAGENT_IN_REVIEW, seed_registry
 from tests.conftest import BIN

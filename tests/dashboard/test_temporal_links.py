@@ -24,7 +24,7 @@ from agent_registry.config import Settings
 from agent_registry.dashboard.page import REFRESH_SECONDS, render_dashboard
 from agent_registry.dashboard.routes import add_routes
 from agent_registry.dashboard.sections import PAGE_ROWS
-from agent_registry.temporal_views import (
+from agent_registry.lifecycle.visibility import (
     AWAITING_SUNSET,
     EVAL_FAILURES,
     PAST_SLA,

@@ -14,7 +14,7 @@ from temporalio.testing import WorkflowEnvironment
 from agent_registry.catalog.database import DatabaseCatalog
 from agent_registry.catalog.models import OrgReport
 from agent_registry.lifecycle.stages import Stage
-from agent_registry.temporal_views import (
+from agent_registry.lifecycle.visibility import (
     AWAITING_SUNSET,
     EVAL_FAILURES,
     PAST_SLA,

@@ -35,12 +35,12 @@ from agent_registry.catalog.models import (
     ScopeTool,
 )
 from agent_registry.lifecycle.stages import Stage
-from agent_registry.registry.store.usage import AssetUse, DayCount
 
 # Re-certifications due within RECERTIFICATION_HORIZON are listed (overdue ones too),
 # and eval failures of lifecycles started within EVAL_FAILURE_WINDOW: the Temporal views'
 # own bounds, so a section and its filtered list in the Temporal UI hold the same versions.
-from agent_registry.temporal_views import EVAL_FAILURE_WINDOW, RECERTIFICATION_HORIZON
+from agent_registry.lifecycle.visibility import EVAL_FAILURE_WINDOW, RECERTIFICATION_HORIZON
+from agent_registry.registry.store.usage import AssetUse, DayCount
 
 DAILY_WINDOW_DAYS = 30
 """How many days, today included, the daily installs and uses cover."""

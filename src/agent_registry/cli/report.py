@@ -23,7 +23,7 @@ from agent_registry.cli.errors import CliError
 from agent_registry.cli.render import out, stage_text
 from agent_registry.config import Settings
 from agent_registry.distribution.source import NoRegistryError, open_catalog
-from agent_registry.temporal_views import (
+from agent_registry.lifecycle.visibility import (
     AWAITING_SUNSET,
     EVAL_FAILURES,
     PAST_SLA,

@@ -14,6 +14,6 @@ works on machines that reach no CDN and under a strict Content-Security-Policy.
 - :mod:`~agent_registry.dashboard.routes`: the aiohttp routes.
 
 Every version the page lists links to its lifecycle in the Temporal UI, and every list to
-the UI's filtered workflow list (:mod:`agent_registry.temporal_views`); the page reloads
+the UI's filtered workflow list (:mod:`agent_registry.lifecycle.visibility`); the page reloads
 itself every minute with a meta refresh, still without script.
 """

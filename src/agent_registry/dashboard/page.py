@@ -10,7 +10,7 @@ from agent_registry.catalog.models import OrgReport
 from agent_registry.config import Settings
 from agent_registry.dashboard import sections
 from agent_registry.dashboard.markup import esc
-from agent_registry.temporal_views import ALL_LIFECYCLES, TemporalConsole
+from agent_registry.lifecycle.visibility import ALL_LIFECYCLES, TemporalConsole
 
 DEFAULT_UI_URL: str = Settings.model_fields["ui_url"].default
 

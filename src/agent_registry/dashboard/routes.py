@@ -16,7 +16,7 @@ from agent_registry.api.context import SETTINGS
 from agent_registry.dashboard.markup import esc
 from agent_registry.dashboard.page import CONTENT_SECURITY_POLICY, render_dashboard
 from agent_registry.dashboard.shared import SHARED_REPORT, shared_report
-from agent_registry.temporal_views import TemporalConsole, console_for
+from agent_registry.lifecycle.visibility import TemporalConsole, console_for
 
 logger = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from datetime import datetime
 from agent_registry.catalog.models import DueItem, OrgReport
 from agent_registry.dashboard.charts import bar_chart, daily_chart, sparkline
 from agent_registry.dashboard.markup import badge, chips, day, esc, span, table, tier_badge
-from agent_registry.temporal_views import (
+from agent_registry.lifecycle.visibility import (
     AWAITING_SUNSET,
     EVAL_FAILURES,
     PAST_SLA,
