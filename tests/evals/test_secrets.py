@@ -6,6 +6,7 @@ import string
 import pytest
 
 from agent_registry.evals import secrets
+from agent_registry.secret_shapes.entropy import shannon_entropy
 from agent_registry.vocabulary.findings import Finding, Severity
 
 from .builders import DEFAULT_SERVER, fake_token, mcp_server, skill
@@ -364,7 +365,7 @@ def test_an_mcp_secret_value_is_reported_once() -> None:
     ],
 )
 def test_shannon_entropy(text: str, expected: float) -> None:
-    assert secrets.shannon_entropy(text) == pytest.approx(expected)
+    assert shannon_entropy(text) == pytest.approx(expected)
 
 
 # --- tokens split into string pieces ----------------------------------------------------

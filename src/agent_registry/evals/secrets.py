@@ -13,15 +13,10 @@ already reports, so one credential yields one finding.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import math
 import re
 from bisect import bisect_right
-from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from itertools import pairwise
 from pathlib import PurePosixPath
 
 from agent_registry.assets.parsed import ParsedAsset, line_of_path
@@ -29,6 +24,15 @@ from agent_registry.assets.refs import AssetKind
 from agent_registry.evals.base import CheckFunction, run_checks
 from agent_registry.evals.decoded import decoded_texts
 from agent_registry.evals.text import split_lines, text_files
+from agent_registry.secret_shapes.entropy import ENTROPY_MIN_LENGTH, looks_generated
+from agent_registry.secret_shapes.tokens import (
+    TOKEN_RULES,
+    TokenRule,
+    is_placeholder,
+    mask,
+    token_matches,
+    tokens_in,
+)
 from agent_registry.vocabulary.findings import Finding, Severity, make_finding
 
 _FROM_ENV = (
@@ -44,87 +48,6 @@ def _rotate(action: str) -> str:
         "treated as leaked."
     )
 
-
-@dataclass(frozen=True)
-class _TokenRule:
-    """A credential format recognisable by its shape alone.
-
-    Attributes:
-        kind: The id suffix, ``secrets.<kind>``.
-        label: What to call it in a message.
-        pattern: Matches the credential; group ``body`` is its random part.
-        revoke: Where to revoke it.
-        mixed_case: Require upper, lower and digit in the body: for prefixes such as
-            ``sk-`` that ordinary words also start with.
-    """
-
-    kind: str
-    label: str
-    pattern: re.Pattern[str]
-    revoke: str
-    mixed_case: bool = False
-
-
-_TOKEN_RULES = (
-    _TokenRule(
-        "aws-access-key",
-        "AWS access key id",
-        re.compile(r"(?<![A-Z0-9])(?:AKIA|ASIA)(?P<body>[A-Z0-9]{16})(?![A-Z0-9])"),
-        "in the AWS IAM console",
-    ),
-    _TokenRule(
-        "github-token",
-        "GitHub token",
-        re.compile(
-            r"(?<![A-Za-z0-9_])(?:gh[pousr]_(?P<body>[A-Za-z0-9]{36,255})"
-            r"|github_pat_(?P<pat>[A-Za-z0-9_]{50,255}))(?![A-Za-z0-9_])"
-        ),
-        "at github.com/settings/tokens (or the organisation's GitHub App settings)",
-    ),
-    _TokenRule(
-        "slack-token",
-        "Slack token",
-        re.compile(r"(?<![A-Za-z0-9])xox[abposr]-(?P<body>[A-Za-z0-9][A-Za-z0-9-]{8,})"),
-        "in the Slack app's settings (api.slack.com/apps)",
-    ),
-    _TokenRule(
-        "slack-webhook",
-        "Slack incoming-webhook URL",
-        re.compile(
-            r"https://hooks\.slack\.com/(?:services|workflows|triggers)/"
-            r"(?P<body>[A-Za-z0-9_/-]{16,})"
-        ),
-        "in the Slack app's Incoming Webhooks settings",
-    ),
-    _TokenRule(
-        "anthropic-key",
-        "Anthropic API key",
-        re.compile(r"(?<![A-Za-z0-9_-])sk-ant-(?P<body>[A-Za-z0-9_-]{20,})"),
-        "in the Claude Console (console.anthropic.com)",
-    ),
-    _TokenRule(
-        "openai-key",
-        "OpenAI-style API key",
-        re.compile(
-            r"(?<![A-Za-z0-9_-])sk-(?!ant-)(?:proj-|svcacct-|admin-)?"
-            r"(?P<body>[A-Za-z0-9_-]{20,})"
-        ),
-        "with the provider that issued it",
-        mixed_case=True,
-    ),
-    _TokenRule(
-        "google-api-key",
-        "Google API key",
-        re.compile(r"(?<![A-Za-z0-9_-])AIza(?P<body>[0-9A-Za-z_-]{35})(?![0-9A-Za-z_-])"),
-        "in the Google Cloud console (APIs & Services, Credentials)",
-    ),
-    _TokenRule(
-        "stripe-live-key",
-        "Stripe live key",
-        re.compile(r"(?<![A-Za-z0-9_])(?:sk|rk)_live_(?P<body>[0-9A-Za-z]{16,})"),
-        "in the Stripe dashboard (Developers, API keys)",
-    ),
-)
 
 _PRIVATE_KEY = re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")
 _AWS_SECRET_LABEL = re.compile(r"aws.?secret", re.IGNORECASE)
@@ -155,27 +78,10 @@ _CONFIG_SUFFIXES = frozenset(
 _NOT_LITERALS = frozenset({"true", "false", "null", "none", "nil", "required", "optional"})
 _DOTTED_REFERENCE = re.compile(r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+$")
 
-_PLACEHOLDER_MARKERS = (
-    "example",
-    "xxxx",
-    "your-",
-    "your_",
-    "<",
-    ">",
-    "${",
-    "{{",
-    "***",
-    "changeme",
-    "placeholder",
-    "redacted",
-    "dummy",
-    "...",
-    "\u2026",
-)
 _PLACEHOLDER_PASSWORDS = frozenset({"password", "passwd", "pass", "pwd", "secret", "...", "…"})
 
 CATALOG: dict[str, Severity] = {
-    **{f"secrets.{rule.kind}": Severity.BLOCK for rule in _TOKEN_RULES},
+    **{f"secrets.{rule.kind}": Severity.BLOCK for rule in TOKEN_RULES},
     "secrets.aws-secret-key": Severity.BLOCK,
     "secrets.private-key": Severity.BLOCK,
     "secrets.url-password": Severity.BLOCK,
@@ -188,32 +94,11 @@ CATALOG: dict[str, Severity] = {
 """Check ids this family raises and the severity each proposes."""
 
 
-def mask(secret: str) -> str:
-    """Show at most the first four characters of a secret.
-
-    Enough to match a finding to its line without repeating the credential.
-    """
-    return f"{secret[:4]}…"
-
-
-def is_placeholder(value: str) -> bool:
-    """Tell whether a value is an obvious placeholder rather than a real credential.
-
-    Documentation and examples are full of ``AKIAIOSFODNN7EXAMPLE``, ``<your-token>``,
-    ``${API_KEY}`` or ``xxxx``; reporting them would teach people to ignore the check.
-    """
-    lowered = value.lower()
-    if any(marker in lowered for marker in _PLACEHOLDER_MARKERS):
-        return True
-    significant = re.sub(r"[^A-Za-z0-9]", "", value)
-    return len(set(significant)) <= 1
-
-
 def token_findings(asset: ParsedAsset) -> list[Finding]:
     """Credentials recognisable by their format, in any text file of the bundle."""
     findings = []
     for path, number, line in _lines(asset):
-        for rule, token in _tokens(line):
+        for rule, token in tokens_in(line):
             findings.append(
                 make_finding(
                     CATALOG,
@@ -474,7 +359,7 @@ def encoded_credentials(asset: ParsedAsset) -> list[Finding]:
 def _credentials_in(text: str) -> Iterator[tuple[str, str]]:
     """(label, masked value) of each credential in decoded text."""
     for line in split_lines(text):
-        for rule, token in _tokens(line):
+        for rule, token in tokens_in(line):
             yield rule.label, mask(token)
         if _PRIVATE_KEY.search(line):
             yield "private key block", "-----BEGIN…"
@@ -518,48 +403,11 @@ def _lines(asset: ParsedAsset) -> Iterator[tuple[str, int, str]]:
             yield bundle_file.path, index + 1, line
 
 
-def _tokens(line: str) -> Iterator[tuple[_TokenRule, str]]:
-    """Each credential of a known format on the line, placeholders left out."""
-    for rule, match in _token_matches(line):
-        yield rule, match[0]
-
-
-def _token_matches(text: str) -> Iterator[tuple[_TokenRule, re.Match[str]]]:
-    """Each credential of a known format in the text, with where it is."""
-    for rule in _TOKEN_RULES:
-        for match in rule.pattern.finditer(text):
-            body = match["body"] or match.groupdict().get("pat") or ""
-            if is_placeholder(match[0]) or is_placeholder(body):
-                continue
-            if rule.mixed_case and not _looks_random(body):
-                continue
-            yield rule, match
-
-
-def credential_spans(text: str) -> Iterator[tuple[int, int]]:
-    """Where each credential of a known format stands in ``text`` (placeholders left out).
-
-    For code outside the checks that must mask what the checks would find (a probed
-    server's output), without reaching into the rule table.
-    """
-    for _rule, match in _token_matches(text):
-        yield match.span()
-
-
-def _looks_random(body: str) -> bool:
-    """Upper, lower and digit: true of generated keys, rarely of words like sk-learn-…."""
-    return (
-        any(c.isupper() for c in body)
-        and any(c.islower() for c in body)
-        and any(c.isdigit() for c in body)
-    )
-
-
 def _has_known_token(line: str) -> bool:
     """Whether a precise check already reports something on this line."""
     if _PRIVATE_KEY.search(line):
         return True
-    if next(_tokens(line), None) is not None:
+    if next(tokens_in(line), None) is not None:
         return True
     label = _AWS_SECRET_LABEL.search(line)
     if label is not None and any(
@@ -701,7 +549,7 @@ class _SplitToken:
         lines: The lines of those pieces, first to last.
     """
 
-    rule: _TokenRule
+    rule: TokenRule
     token: str
     pieces: int
     lines: tuple[int, ...]
@@ -713,7 +561,7 @@ def _split_tokens(lines: list[str]) -> list[_SplitToken]:
     for run in [*_literal_runs(lines), *_block_scalar_runs(lines)]:
         for split in _tokens_across(run):
             on_one_line = any(
-                rule is split.rule for n in set(split.lines) for rule, _ in _tokens(lines[n - 1])
+                rule is split.rule for n in set(split.lines) for rule, _ in tokens_in(lines[n - 1])
             )
             if not on_one_line:
                 found.setdefault((split.rule.kind, split.lines[0]), split)
@@ -727,7 +575,7 @@ def _tokens_across(run: list[_Piece]) -> Iterator[_SplitToken]:
     for piece in run:
         total += len(piece.text)
         ends.append(total)
-    for rule, match in _token_matches("".join(piece.text for piece in run)):
+    for rule, match in token_matches("".join(piece.text for piece in run)):
         first = bisect_right(ends, match.start())
         last = bisect_right(ends, match.end() - 1)
         used = [piece for piece in run[first : last + 1] if piece.text]
@@ -799,27 +647,12 @@ def _block_scalar_runs(lines: list[str]) -> Iterator[list[_Piece]]:
 
 # --- random-looking strings ---------------------------------------------------------
 
-# Thresholds of ``looks_generated``. Most random keys of 20 characters or more pass
-# them; next to none of the identifiers, paths and prose of a few thousand open-source
-# files do.
-_ENTROPY_MIN_LENGTH = 20
-_HEX_MIN_BITS = 3.0
-_BASE64_MIN_BITS = 4.2
-_SHORT_STRING_SLACK = 0.6
-_MIN_CLASS_CHANGES = 0.4
-_MAX_WORD_LETTERS = 0.5
-_MAX_VOWELS = 0.4
-_SAMPLE = 256
-"""Characters of a candidate that are examined: randomness shows early, and a 500 KB
-base64 line must not cost more than its first few hundred characters."""
 
 # A run of base64 or URL-safe base64 characters (hex is a subset), with its padding. An
 # ``=`` before it is an assignment, so it may start right after one.
 _CANDIDATE = re.compile(
-    rf"(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{{{_ENTROPY_MIN_LENGTH},}}(?:==?)?(?![A-Za-z0-9+/_=-])"
+    rf"(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{{{ENTROPY_MIN_LENGTH},}}(?:==?)?(?![A-Za-z0-9+/_=-])"
 )
-_HEX = re.compile(r"[0-9a-f]+|[0-9A-F]+")
-_SAME_CASE_RUN = re.compile(r"[a-z]{4,}|[A-Z]{4,}")
 # ``\x1b``, ``\n`` or ``\u00e9`` inside a literal: the letters after the backslash belong
 # to the escape, not to the text next to it.
 _ESCAPE = re.compile(r"\\(?:x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|[0-7]{1,3}|.)")
@@ -918,90 +751,6 @@ _LOCK_FILES = frozenset(
 )
 
 
-def shannon_entropy(text: str) -> float:
-    """Bits per character of ``text``, from its own character frequencies.
-
-    Random keys use their alphabet evenly and score near its maximum (4 bits for hex,
-    about 6 for base64, bounded by log2 of the length); words and identifiers repeat
-    letters and score lower.
-    """
-    if not text:
-        return 0.0
-    size = len(text)
-    return -sum(n / size * math.log2(n / size) for n in Counter(text).values())
-
-
-def looks_generated(text: str) -> bool:
-    """Tell whether a hex or base64-alphabet string is random enough to be a secret.
-
-    Entropy alone flags long identifiers (``getUserAccountSettings…``) and paths, so a
-    candidate must also mix letters and digits, and (outside hex) look generated: change
-    between upper case, lower case and digits often, have few runs of four letters of
-    one case, and no more vowels than random letters have. Words do none of these.
-
-    Args:
-        text: A run of hex, base64 or URL-safe base64 characters.
-
-    Returns:
-        True when it passes every test for its alphabet.
-    """
-    core = text.rstrip("=")
-    if len(core) < _ENTROPY_MIN_LENGTH or is_placeholder(core):
-        return False
-    core = core[:_SAMPLE]
-    if not any(c.isdigit() for c in core) or not any(c.isalpha() for c in core):
-        return False
-    hex_digits = core[2:] if core[:2] in ("0x", "0X") else core
-    if _HEX.fullmatch(hex_digits):
-        return shannon_entropy(hex_digits) >= _HEX_MIN_BITS
-    # No string reaches more than log2(length) bits per character; short ones are held
-    # to what a random string of their length usually reaches.
-    needed = min(_BASE64_MIN_BITS, math.log2(len(core)) - _SHORT_STRING_SLACK)
-    return (
-        shannon_entropy(core) >= needed
-        and _class_changes(core) >= _MIN_CLASS_CHANGES
-        and not _reads_like_words(core)
-        and not _encodes_text(core)
-    )
-
-
-def _class_changes(text: str) -> float:
-    """How often consecutive letters and digits switch between upper, lower and digit."""
-    classes = ["u" if c.isupper() else "l" if c.islower() else "d" for c in text if c.isalnum()]
-    if len(classes) < 2:
-        return 0.0
-    return sum(a != b for a, b in pairwise(classes)) / (len(classes) - 1)
-
-
-def _reads_like_words(text: str) -> bool:
-    """Identifiers and prose: half the letters in same-case runs, or many vowels.
-
-    About one letter in five of a random string is a vowel, and runs of four letters of
-    one case are rare; ``RespondActivityTaskFailedById2`` has both in plenty.
-    """
-    letters = [c for c in text if c.isalpha()]
-    in_runs = sum(len(run) for run in _SAME_CASE_RUN.findall(text))
-    vowels = sum(c in "aeiouAEIOU" for c in letters)
-    return in_runs >= _MAX_WORD_LETTERS * len(letters) or vowels >= _MAX_VOWELS * len(letters)
-
-
-def _encodes_text(text: str) -> bool:
-    """Whether the string is base64 of readable text: encoded data, not a key.
-
-    Random key material does not decode to printable text; a serialized JSON payload
-    or a sentence does. Text without a blank (``user:password``) is not excused.
-
-    Args:
-        text: A base64 or URL-safe base64 string, padding stripped.
-    """
-    core = text.replace("-", "+").replace("_", "/")
-    try:
-        decoded = base64.b64decode(core + "=" * (-len(core) % 4), validate=True).decode()
-    except (binascii.Error, ValueError):
-        return False
-    return decoded.isprintable() and (" " in decoded or decoded[:1] in ("{", "[", '"', "<"))
-
-
 def _random_strings(
     lines: list[str], *, config_file: bool, known: Iterable[str]
 ) -> Iterator[tuple[int, str]]:
@@ -1064,7 +813,7 @@ def _explained_spans(line: str, *, config_file: bool) -> list[tuple[int, int]]:
     harmless = (_DATA_URI, _LABELLED_DIGEST, _PINNED_COMMIT, _UUID, _SSH_PUBLIC_KEY, _IMAGE_BASE64)
     for pattern in harmless:
         spans.extend(m.span() for m in pattern.finditer(line))
-    spans.extend(match.span() for _, match in _token_matches(line))
+    spans.extend(match.span() for _, match in token_matches(line))
     label = _AWS_SECRET_LABEL.search(line)
     if label is not None:
         spans.extend(m.span() for m in _AWS_SECRET_VALUE.finditer(line, label.end()))

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import re
 
-from agent_registry.evals.secrets import credential_spans, looks_generated, mask
+from agent_registry.secret_shapes.entropy import looks_generated
+from agent_registry.secret_shapes.tokens import credential_spans, mask
 
 _PRIVATE_KEY = re.compile(
     r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----.*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|\Z)",
@@ -36,7 +37,7 @@ def redact_secrets(text: str) -> str:
         text: Output of an untrusted process.
 
     Returns:
-        The same text, credentials replaced by :func:`~agent_registry.evals.secrets.mask`
+        The same text, credentials replaced by :func:`~agent_registry.secret_shapes.tokens.mask`
         (their first four characters and an ellipsis) or ``[redacted]``.
     """
     text = _PRIVATE_KEY.sub(f"-----{REDACTED} PRIVATE KEY-----", text)
