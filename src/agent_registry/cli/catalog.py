@@ -42,7 +42,7 @@ from agent_registry.cli.render import (
 from agent_registry.config import Settings
 from agent_registry.distribution.source import open_catalog
 from agent_registry.lifecycle.client import LifecycleClient, LifecycleNotFoundError
-from agent_registry.lifecycle.stages import Stage
+from agent_registry.lifecycle.stages import IN_CATALOG, WITHDRAWN, Stage
 from agent_registry.registry import store
 from agent_registry.registry.db import make_engine, session_scope
 from agent_registry.temporal import connect
@@ -273,7 +273,7 @@ def _print_withdrawal(version: VersionDetail) -> None:
 
 def _print_recertification(version: VersionDetail) -> None:
     # A withdrawn version is not re-certified any more, so its old due date would mislead.
-    live = {stage.value for stage in store.LIVE_STAGES}
+    live = {stage.value for stage in IN_CATALOG}
     if version.recertify_by is not None and version.stage in live:
         plain(f"  re-certification due {version.recertify_by:%Y-%m-%d %H:%M} UTC")
     if version.recertified_at is not None:
@@ -311,10 +311,10 @@ def _shown_version(catalog: CatalogSource, ref: str) -> VersionDetail:
         if not retired:
             raise
         version = catalog.show(retired[0].ref)
-    if version.stage in {stage.value for stage in store.LIVE_STAGES}:
+    if version.stage in {stage.value for stage in IN_CATALOG}:
         return version
     every: list[VersionSummary] = [version, *version.other_versions]
-    withdrawn = [v for v in every if v.stage in {s.value for s in store.WITHDRAWN_STAGES}]
+    withdrawn = [v for v in every if v.stage in {s.value for s in WITHDRAWN}]
     withdrawn.sort(key=lambda v: semver_key(v.version), reverse=True)
     raise CliError(_nothing_published(kind, name, withdrawn))
 

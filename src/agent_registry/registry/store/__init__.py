@@ -43,8 +43,6 @@ from agent_registry.registry.store.life import (
     schedule_recertification,
 )
 from agent_registry.registry.store.reads import (
-    LIVE_STAGES,
-    WITHDRAWN_STAGES,
     audit_for,
     decisions_for,
     find_version,
@@ -57,7 +55,7 @@ from agent_registry.registry.store.reads import (
     withdrawn_versions,
 )
 from agent_registry.registry.store.stages import publish_version, set_stage
-from agent_registry.registry.store.submissions import PUBLISHED_STAGES, register_version
+from agent_registry.registry.store.submissions import register_version
 from agent_registry.registry.store.usage import (
     AssetUse,
     DayCount,
@@ -70,10 +68,7 @@ from agent_registry.registry.store.usage import (
 __all__ = [
     "DECISION_EVENT_PREFIX",
     "EVAL_EVENT_PREFIX",
-    "LIVE_STAGES",
-    "PUBLISHED_STAGES",
     "SYSTEM_ACTOR",
-    "WITHDRAWN_STAGES",
     "AssetUse",
     "DayCount",
     "asset_uses",

@@ -21,12 +21,6 @@ from agent_registry.registry.tables import (
     version_sort_key,
 )
 
-LIVE_STAGES = IN_CATALOG
-"""Stages in which a version is in the catalog (re-certification does not take it out)."""
-
-WITHDRAWN_STAGES = WITHDRAWN
-"""Stages of a version on its way out (deprecated) or out (retired) of the catalog."""
-
 
 def find_version(session: Session, *, ref: AssetRef) -> AssetVersion | None:
     """The version row for ``ref``, or None when it is not registered."""
@@ -118,7 +112,7 @@ def latest_published(session: Session, *, kind: AssetKind, name: str) -> AssetVe
     order, so ``2.0.0-rc.1`` beats ``1.9.0``.
     """
     query = (
-        _versions_of(kind=kind, name=name, stages=LIVE_STAGES)
+        _versions_of(kind=kind, name=name, stages=IN_CATALOG)
         .order_by(col(AssetVersion.version_sort).desc(), col(AssetVersion.id).desc())
         .limit(1)
     )
@@ -149,7 +143,7 @@ def published_predecessors(
         InvalidRefError: If ``version`` is not a semantic version.
     """
     query = (
-        _versions_of(kind=kind, name=name, stages=LIVE_STAGES)
+        _versions_of(kind=kind, name=name, stages=IN_CATALOG)
         .where(col(AssetVersion.version_sort) < version_sort_key(version))
         .order_by(col(AssetVersion.version_sort), col(AssetVersion.id))
     )
@@ -162,7 +156,7 @@ def withdrawn_versions(session: Session, *, kind: AssetKind, name: str) -> list[
     For explaining an empty catalog entry: when an asset has no published version left,
     these say what happened to it and what replaces it.
     """
-    query = _versions_of(kind=kind, name=name, stages=WITHDRAWN_STAGES).order_by(
+    query = _versions_of(kind=kind, name=name, stages=WITHDRAWN).order_by(
         col(AssetVersion.version_sort).desc(), col(AssetVersion.id).desc()
     )
     return list(session.exec(query).all())

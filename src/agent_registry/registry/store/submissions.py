@@ -24,9 +24,6 @@ from agent_registry.registry.store.rows import (
 )
 from agent_registry.registry.tables import Asset, AssetVersion, utcnow, version_sort_key
 
-PUBLISHED_STAGES = EVER_PUBLISHED
-"""Stages of a version that has been published: its content is fixed for good."""
-
 
 @dataclass(frozen=True)
 class _Submission:
@@ -178,9 +175,7 @@ def _create_version(
 
 def _resubmit(session: Session, *, version: AssetVersion, submission: _Submission) -> AssetVersion:
     """Handle a new submission call for a version that exists already."""
-    fixed = (
-        Stage(version.stage) in PUBLISHED_STAGES or version.workflow_id != submission.workflow_id
-    )
+    fixed = Stage(version.stage) in EVER_PUBLISHED or version.workflow_id != submission.workflow_id
     if not fixed:
         return _revise(session, version=version, submission=submission)
     if version.content_hash == submission.content_hash:
