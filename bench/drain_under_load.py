@@ -31,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +41,7 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 from sqlmodel import Session, col
 from sqlmodel import select as select_rows
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError
 
@@ -112,6 +114,8 @@ class Round:
         fatal: Whether the drained worker's output holds ``Fatal Python error``.
         drain: Seconds from SIGTERM to the drained worker's exit.
         in_flight: Lifecycles not yet shown in review when SIGTERM was sent.
+        retried: The activity type of each attempt after the first in the round's first
+            runs: work the drain cut short (or that failed) and another attempt did again.
         once: Whether every lifecycle was published, each with exactly one ``InReview``
             and one ``published`` audit event and one version row.
         second_exit: The second worker's exit status, stopped the same way when idle.
@@ -122,6 +126,7 @@ class Round:
     fatal: bool
     drain: float
     in_flight: int
+    retried: list[str]
     once: bool
     second_exit: int | None
     problem: str
@@ -176,6 +181,26 @@ async def finish(client: Client, workflow_ids: Sequence[str], poll: float) -> No
     finally:
         polling.cancel()
         driving.cancel()
+
+
+async def retried_attempts(client: Client, started: WorkflowHandle[Any, Any]) -> list[str]:
+    """The activity type of each attempt after the first, in the run a lifecycle started with.
+
+    That run is the one the drain interrupted; a later one (after continue-as-new) starts
+    after the review.
+    """
+    run = client.get_workflow_handle(started.id, run_id=started.first_execution_run_id)
+    scheduled: dict[int, str] = {}
+    retried: list[str] = []
+    async for event in run.fetch_history_events():
+        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+            attributes = event.activity_task_scheduled_event_attributes
+            scheduled[event.event_id] = attributes.activity_type.name
+        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
+            started_attempt = event.activity_task_started_event_attributes
+            if started_attempt.attempt > 1:
+                retried.append(scheduled.get(started_attempt.scheduled_event_id, "?"))
+    return retried
 
 
 def recorded_once(engine: Engine, names: dict[str, str]) -> str:
@@ -234,6 +259,7 @@ async def one_round(
     fatal = False
     drain = 0.0
     in_flight = 0
+    retried: list[str] = []
     problem = ""
     second_exit: int | None = None
     try:
@@ -241,7 +267,9 @@ async def one_round(
         batch = submissions(settings, lifecycles)
         names = {s.ref.workflow_id: s.ref.name for s in batch}
         workflow_ids = list(names)
-        await asyncio.gather(*(start_lifecycle(client, settings, submission=s) for s in batch))
+        handles = await asyncio.gather(
+            *(start_lifecycle(client, settings, submission=s) for s in batch)
+        )
         in_flight = await taken_up(client, workflow_ids)
         began = time.perf_counter()
         await asyncio.to_thread(first.stop)  # SIGTERM; SIGKILL after 15 s
@@ -251,6 +279,8 @@ async def one_round(
         await second.start(timeout=120)
         await finish(client, workflow_ids, poll)
         problem = recorded_once(registry.engine, names)
+        for found in await asyncio.gather(*(retried_attempts(client, h) for h in handles)):
+            retried += found
     except Exception as error:  # a round that fails is a figure, not the end of the run
         problem = _summary(error)
     finally:
@@ -264,7 +294,7 @@ async def one_round(
     if problem or exit_code != 0 or fatal:
         print(f"round {number}: exit {exit_code}, fatal {fatal}, {problem}", file=sys.stderr)
         print(f"  worker logs kept in {folder}", file=sys.stderr)
-    return Round(exit_code, fatal, drain, in_flight, not problem, second_exit, problem)
+    return Round(exit_code, fatal, drain, in_flight, retried, not problem, second_exit, problem)
 
 
 def _summary(error: Exception) -> str:
@@ -348,10 +378,23 @@ def figures(measured: Measured, lifecycles: int) -> list[Figure]:
             f"{min(in_flight):.0f} / {percentile(in_flight, 0.5):.0f} of {lifecycles}",
         ),
         Figure(
+            "activity attempts retried (work the drain cut short or that failed)",
+            _tally([name for r in rounds for name in r.retried]),
+        ),
+        Figure(
             "rounds whose second worker (stopped idle) exited 0",
             f"{sum(r.second_exit == 0 for r in rounds)}/{count}",
         ),
     ]
+
+
+def _tally(names: Sequence[str]) -> str:
+    """``3 (store_bundle x2, evaluate_version)``, or ``0``."""
+    counts = Counter(names)
+    if not counts:
+        return "0"
+    parts = [name if n == 1 else f"{name} x{n}" for name, n in counts.most_common()]
+    return f"{len(names)} ({', '.join(parts)})"
 
 
 def main() -> None:
