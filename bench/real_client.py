@@ -25,8 +25,8 @@ from pydantic import SecretStr
 from agent_registry.assets.bundle import BundleLimits
 from agent_registry.assets.loader import load_path
 from agent_registry.assets.refs import AssetRef
-from agent_registry.policy.behaviour import BehaviourPolicy
 from agent_registry.behaviour.run import EvalClient, run_behaviour
+from agent_registry.policy.behaviour import BehaviourPolicy
 from bench.report import REPO, Figure, write_section
 from tests.claude_client import CLIENT_DIR, claude_binary
 from tests.claude_client.messages_stand_in import running_stand_in

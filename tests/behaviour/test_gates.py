@@ -18,8 +18,8 @@ from agent_registry.behaviour.gates import (
     Published,
     judge,
 )
-from agent_registry.policy.behaviour import BehaviourPolicy
 from agent_registry.lifecycle.stages import RiskTier
+from agent_registry.policy.behaviour import BehaviourPolicy
 from agent_registry.vocabulary.behaviour_figures import BehaviourFigures, CaseFigures
 from agent_registry.vocabulary.findings import Severity
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from agent_registry.behaviour.command import FORBIDDEN, eval_command
-from agent_registry.policy.behaviour import BehaviourPolicy
 from agent_registry.behaviour.results import BehaviourResultError, read_result
+from agent_registry.policy.behaviour import BehaviourPolicy
 
 
 def _run(passed: bool, *, failed: str | None = None, error: str | None = None) -> dict[str, object]:

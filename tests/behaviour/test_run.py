@@ -11,8 +11,8 @@ from pydantic import SecretStr
 from agent_registry.assets.bundle import Bundle, BundleFile
 from agent_registry.assets.refs import AssetRef
 from agent_registry.behaviour.plugin_dir import UnsupportedAssetError, write_plugin
-from agent_registry.policy.behaviour import BehaviourPolicy
 from agent_registry.behaviour.run import BehaviourRunError, EvalClient, run_behaviour
+from agent_registry.policy.behaviour import BehaviourPolicy
 
 KEY = "sk-ant-api03-real-looking-credential-value"
 SKILL = AssetRef.parse("skill/release-notes@1.0.0")

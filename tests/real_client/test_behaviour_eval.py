@@ -32,9 +32,9 @@ from agent_registry.behaviour.gates import (
     REGRESSION,
     judge,
 )
-from agent_registry.policy.behaviour import BehaviourPolicy
 from agent_registry.behaviour.run import EvalClient, run_behaviour
 from agent_registry.lifecycle.stages import RiskTier
+from agent_registry.policy.behaviour import BehaviourPolicy
 from agent_registry.vocabulary.behaviour_figures import BehaviourFigures
 from tests.claude_client import claude_or_skip
 from tests.claude_client.messages_stand_in import MessagesStandIn

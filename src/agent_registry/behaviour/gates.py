@@ -15,8 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from agent_registry.behaviour.cases import CaseDiscovery
-from agent_registry.policy.behaviour import BehaviourPolicy
 from agent_registry.lifecycle.stages import RiskTier
+from agent_registry.policy.behaviour import BehaviourPolicy
 from agent_registry.vocabulary.behaviour_figures import BehaviourFigures
 from agent_registry.vocabulary.findings import Finding, Severity
 

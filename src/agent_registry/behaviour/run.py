@@ -19,8 +19,8 @@ from agent_registry.assets.bundle import Bundle
 from agent_registry.assets.refs import AssetRef
 from agent_registry.behaviour.command import PARTIAL_EXIT, eval_command
 from agent_registry.behaviour.plugin_dir import write_plugin
-from agent_registry.policy.behaviour import BehaviourPolicy
 from agent_registry.behaviour.results import BehaviourResultError, read_result
+from agent_registry.policy.behaviour import BehaviourPolicy
 from agent_registry.vocabulary.behaviour_figures import BehaviourFigures
 
 STDERR_TAIL = 2000

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import traceback
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 
 from agent_registry.assets.parsed import ParsedAsset
 from agent_registry.vocabulary.findings import Finding, Severity

@@ -25,9 +25,9 @@ from pydantic import (
 )
 
 from agent_registry.assets.refs import AssetKind
-from agent_registry.policy.behaviour import BehaviourPolicy
 from agent_registry.lifecycle.membership import is_slack_group_id, members_include
 from agent_registry.lifecycle.stages import RiskTier
+from agent_registry.policy.behaviour import BehaviourPolicy
 from agent_registry.policy.check_patterns import is_check_pattern, most_specific
 from agent_registry.policy.durations import Duration, format_duration, parse_duration
 from agent_registry.vocabulary.findings import Finding, Severity
