@@ -4,7 +4,7 @@ How much does the registry cost on top of Temporal itself? N assets go through t
 whole shipped lifecycle (submit → store → eval → review → publish → the published life's
 first step) on the real dev server with the shipped worker, at most ``--concurrency`` in
 flight; each is approved by the same update ``agentreg review approve`` sends, as soon as
-its ``LifecycleStage`` search attribute says it is in review. Then, on the same server at
+its ``LifecycleStage`` search attribute says it is in review. On the same server, at
 the same N and concurrency, a bare workflow of the same shape (two activities, one
 update, one activity, trivial bodies) is driven by the same driver. The ratio of the two
 throughputs is the registry's overhead; the target is that we keep 0.8 times the bare
@@ -17,7 +17,7 @@ a mirrored order (bare, SQLite, PostgreSQL, PostgreSQL, SQLite, bare), so every 
 halves sit at the same mean position: none gets the fresher server, the warmer caches or
 the quieter minute. That is the default; with ``BENCH_REGISTRY`` set (and no
 ``--registries``) only the registry it names is measured, in the same mirrored order
-around the bare run, as before the two were measured together.
+around the bare run, and its section's command says ``BENCH_REGISTRY``.
 
 Both runs are watched the same way: one watcher lists the in-flight workflows by id
 every ``--poll`` seconds and reads their search attributes, so the watching costs both
