@@ -13,21 +13,12 @@ line off) is a one-line 403, written to the audit log with the principal that tr
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from aiohttp import web
 from pydantic import BaseModel
-from temporalio.client import (
-    Client,
-    WorkflowExecutionDescription,
-    WorkflowExecutionStatus,
-    WorkflowHandle,
-    WorkflowUpdateFailedError,
-)
-from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.client import Client
+from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from agent_registry import temporal
 from agent_registry.api.bodies import read_json, validate
@@ -63,14 +54,14 @@ from agent_registry.assets.manifests import RegistryMetadata
 from agent_registry.assets.refs import AssetRef
 from agent_registry.cli.staging import staged_revision
 from agent_registry.identity.http import IdentityRefusedError, record_refusal, require_principal
-from agent_registry.lifecycle.client import start_lifecycle
+from agent_registry.lifecycle.client import (
+    LifecycleClient,
+    LifecycleClosedError,
+    LifecycleNotFoundError,
+    UpdateRefusedError,
+    already_submitted_message,
+)
 from agent_registry.lifecycle.contract import (
-    ATTEST_UPDATE,
-    DECISION_UPDATES,
-    DEPRECATE_UPDATE,
-    REVISE_UPDATE,
-    STATUS_QUERY,
-    AssetStatus,
     AttestInput,
     DeprecateInput,
     ReviewInput,
@@ -100,11 +91,15 @@ class LifecycleGateway:
         self._lock = asyncio.Lock()
 
     async def client(self) -> Client:
-        """The connected client."""
+        """The connected client (the MCP watches' schedules use it directly)."""
         async with self._lock:
             if self._client is None:
                 self._client = await self._connect()
             return self._client
+
+    async def lifecycles(self) -> LifecycleClient:
+        """The lifecycle client over the connected client, for every lifecycle write."""
+        return LifecycleClient(await self.client())
 
 
 GATEWAY: web.AppKey[LifecycleGateway] = web.AppKey("agent_registry.api.lifecycle_gateway")
@@ -170,15 +165,11 @@ async def submit(request: web.Request) -> web.StreamResponse:
     submission = Submission(
         ref=ref, metadata=metadata, submitter=principal.email, archive=body.archive
     )
-    client = await request.app[GATEWAY].client()
+    lifecycles = await request.app[GATEWAY].lifecycles()
     try:
-        handle = await start_lifecycle(client, settings, submission=submission)
+        handle = await lifecycles.start(settings, submission)
     except WorkflowAlreadyStartedError:
-        raise ApiError(
-            409,
-            f"{ref.workflow_id} was already submitted; a version is submitted once. "
-            "Bump the version to submit new content.",
-        ) from None
+        raise ApiError(409, already_submitted_message(ref.workflow_id)) from None
     except InvalidBundleError as error:
         raise ApiError(400, f"archive: {error}", {"field": "archive"}) from None
     return model_reply(
@@ -191,7 +182,7 @@ async def submit(request: web.Request) -> web.StreamResponse:
             workflow_id=handle.id,
             ui_link=workflow_ui_url(
                 settings.ui_url,
-                namespace=client.namespace,
+                namespace=lifecycles.temporal.namespace,
                 workflow_id=handle.id,
                 run_id=handle.result_run_id,
             ),
@@ -217,9 +208,9 @@ async def revise(request: web.Request) -> web.StreamResponse:
         revision = await asyncio.to_thread(staged_revision, settings, revision)
     except InvalidBundleError as error:
         raise ApiError(400, f"archive: {error}", {"field": "archive"}) from None
-    return await _update(
-        request, principal, ref, REVISE_UPDATE, revision, closed="nothing to revise"
-    )
+    lifecycles = await request.app[GATEWAY].lifecycles()
+    sent = lifecycles.revise(ref, revision)
+    return await _answer(request, principal, ref, sent, closed="nothing to revise")
 
 
 async def vote(request: web.Request) -> web.StreamResponse:
@@ -228,8 +219,9 @@ async def vote(request: web.Request) -> web.StreamResponse:
     body = validate(await read_json(request, max_bytes=MAX_JSON_BYTES), VoteBody, what="the vote")
     ref = _ref(body.ref)
     vote_input = ReviewInput(principal=principal, reason=body.reason)
-    update = DECISION_UPDATES[body.decision]
-    return await _update(request, principal, ref, update, vote_input, closed="its review is over")
+    lifecycles = await request.app[GATEWAY].lifecycles()
+    sent = lifecycles.vote(ref, body.decision, vote_input)
+    return await _answer(request, principal, ref, sent, closed="its review is over")
 
 
 async def attest(request: web.Request) -> web.StreamResponse:
@@ -239,10 +231,9 @@ async def attest(request: web.Request) -> web.StreamResponse:
         await read_json(request, max_bytes=MAX_JSON_BYTES), AttestBody, what="the attestation"
     )
     ref = _ref(body.ref)
-    closed = "there is nothing to attest"
-    return await _update(
-        request, principal, ref, ATTEST_UPDATE, AttestInput(principal=principal), closed=closed
-    )
+    lifecycles = await request.app[GATEWAY].lifecycles()
+    sent = lifecycles.attest(ref, AttestInput(principal=principal))
+    return await _answer(request, principal, ref, sent, closed="there is nothing to attest")
 
 
 async def deprecate(request: web.Request) -> web.StreamResponse:
@@ -261,57 +252,38 @@ async def deprecate(request: web.Request) -> web.StreamResponse:
         sunset=body.sunset,
     )
     closed = "its lifecycle is over; there is nothing left to deprecate"
-    return await _update(request, principal, ref, DEPRECATE_UPDATE, request_input, closed=closed)
+    lifecycles = await request.app[GATEWAY].lifecycles()
+    sent = lifecycles.deprecate(ref, request_input)
+    return await _answer(request, principal, ref, sent, closed=closed)
 
 
-async def _lifecycle(
-    request: web.Request, ref: AssetRef
-) -> tuple[WorkflowHandle[Any, AssetStatus], WorkflowExecutionDescription]:
-    """``ref``'s lifecycle and how it stands; a version never submitted is a 404.
-
-    One place, so that a write and a status read answer an unknown version alike.
-    """
-    client = await request.app[GATEWAY].client()
-    handle = client.get_workflow_handle(ref.workflow_id, result_type=AssetStatus)
-    try:
-        description = await handle.describe()
-    except RPCError as error:
-        if error.status is RPCStatusCode.NOT_FOUND:
-            raise ApiError(404, f"{ref} was never submitted") from None
-        raise
-    return handle, description
-
-
-async def _update(
+async def _answer(
     request: web.Request,
     principal: Principal,
     ref: AssetRef,
-    update: str,
-    payload: object,
+    sent: Awaitable[VoteResult],
     *,
     closed: str,
 ) -> web.StreamResponse:
-    """Send ``update`` to ``ref``'s lifecycle; a validator's refusal becomes a logged 403."""
-    handle, description = await _lifecycle(request, ref)
-    if description.status is not WorkflowExecutionStatus.RUNNING:
-        status: AssetStatus = await handle.query(STATUS_QUERY, result_type=AssetStatus)
-        raise ApiError(409, f"{ref} is {status.stage.value}; {closed}")
+    """The lifecycle's answer to an update; a refusal by its validators is a logged 403.
+
+    Args:
+        request: The write request.
+        principal: Who sent it.
+        ref: The version it is about.
+        sent: The update, as :class:`LifecycleClient` sends it.
+        closed: Why nothing happens once the lifecycle has ended.
+    """
     try:
-        result = await handle.execute_update(
-            update,
-            payload,
-            # A fresh id per request: a second attempt is judged by the validator and
-            # refused with its reason, where a reused id would be silently deduplicated.
-            id=f"api/{update}/{uuid.uuid4()}",
-            result_type=VoteResult,
-        )
-    except WorkflowUpdateFailedError as error:
-        cause = error.cause
-        if isinstance(cause, ApplicationError):  # a validator's refusal (type "Refused")
-            refused = IdentityRefusedError(403, cause.message, actor=principal.email)
-            await record_refusal(request, refused)
-            raise ApiError(403, cause.message) from None
-        raise
+        result = await sent
+    except LifecycleNotFoundError as error:
+        raise ApiError(404, str(error)) from None
+    except LifecycleClosedError as error:
+        raise ApiError(409, f"{error}; {closed}") from None
+    except UpdateRefusedError as error:
+        refused = IdentityRefusedError(403, error.reason, actor=principal.email)
+        await record_refusal(request, refused)
+        raise ApiError(403, error.reason) from None
     return model_reply(
         WriteReply(
             ref=str(ref),
@@ -332,10 +304,12 @@ async def lifecycle_status(request: web.Request) -> web.StreamResponse:
     if not text:
         raise ApiError(400, "parameter 'ref': required", {"parameter": "ref"})
     ref = _ref(text)
-    handle, description = await _lifecycle(request, ref)
-    status: AssetStatus = await handle.query(STATUS_QUERY, result_type=AssetStatus)
-    running = description.status is WorkflowExecutionStatus.RUNNING
-    return model_reply(StatusReply(status=status, running=running))
+    lifecycles = await request.app[GATEWAY].lifecycles()
+    try:
+        state = await lifecycles.status(ref)
+    except LifecycleNotFoundError as error:
+        raise ApiError(404, str(error)) from None
+    return model_reply(StatusReply(status=state.status, running=state.running))
 
 
 _TAGS = ("writes",)

@@ -15,6 +15,7 @@ from agent_registry.assets.bundle_problems import BundleError
 from agent_registry.assets.loader import AssetLoadError
 from agent_registry.assets.metadata import MetadataError
 from agent_registry.assets.refs import InvalidRefError
+from agent_registry.lifecycle.client import already_submitted_message
 from agent_registry.policy.loader import PolicyError
 from agent_registry.registry.errors import RegistryError
 from agent_registry.vocabulary.findings import Finding
@@ -44,10 +45,7 @@ def explain(error: BaseException) -> str | None:
     if isinstance(error, AssetLoadError | BundleError | MetadataError):
         return f"{_first_line(error)}\n{_problem_lines(error.problems)}"
     if isinstance(error, WorkflowAlreadyStartedError):
-        return (
-            f"{error.workflow_id} was already submitted; a version is submitted once. "
-            "Bump the version to submit new content."
-        )
+        return already_submitted_message(error.workflow_id)
     if isinstance(error, WorkflowUpdateFailedError):
         return f"refused: {_cause_message(error)}"
     if isinstance(error, WorkflowFailureError):
