@@ -54,10 +54,16 @@ def test_an_import_up_the_layers_breaks_the_contract(tmp_path: Path) -> None:
     shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
     leaf = tmp_path / "src" / "agent_registry" / "vocabulary" / "findings.py"
     leaf.write_text(leaf.read_text() + "\nfrom agent_registry.registry import db  # noqa\n")
+    activity = tmp_path / "activities" / "models.py"
+    activity.write_text(activity.read_text() + "\nimport worker  # noqa\n")
 
     result = _lint(
-        tmp_path, "domain-layers", pythonpath=f"{tmp_path / 'src'}{os.pathsep}{tmp_path}"
+        tmp_path,
+        "domain-layers",
+        "worker-on-top",
+        pythonpath=f"{tmp_path / 'src'}{os.pathsep}{tmp_path}",
     )
 
     assert result.returncode != 0
     assert "agent_registry.vocabulary.findings -> agent_registry.registry.db" in result.stdout
+    assert "activities.models -> worker" in result.stdout

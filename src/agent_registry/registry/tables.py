@@ -261,7 +261,7 @@ class EvalFindingBase(SQLModel):
     """One finding of an eval run, with the severity policy gave it."""
 
     check_id: str
-    severity: str = Field(description="An evals.findings.Severity value.")
+    severity: str = Field(description="A vocabulary.findings.Severity value.")
     file: str | None = None
     line: int | None = None
     field: str | None = None

@@ -2,7 +2,7 @@
 
 A new version's figures are compared with those of the published version it replaces,
 so they are stored per run, as the JSON of
-:class:`~agent_registry.behaviour.results.BehaviourRecord`.
+:class:`~agent_registry.vocabulary.behaviour_figures.BehaviourRecord`.
 
 Revision ID: 0010
 Revises: 0009
