@@ -20,6 +20,7 @@ from temporalio.client import (
     Client,
     WorkflowExecutionStatus,
     WorkflowHandle,
+    WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
@@ -284,14 +285,14 @@ class LifecycleClient:
             description = await handle.describe()
         except RPCError:
             return LifecycleNotFoundError(ref)
-        # The stage the lifecycle last upserted, read without a worker; a server that
-        # does not return search attributes (the time-skipping test server) leaves the
+        # The stage the lifecycle last upserted, read without a worker; where none was
+        # upserted (a stand-in lifecycle, a namespace without our attributes), the
         # status query, which a worker answers.
         stage = description.typed_search_attributes.get(temporal.LIFECYCLE_STAGE)
         if stage is None:
             try:
                 stage = (await query_status(handle, rpc_timeout=self._rpc_timeout)).stage.value
-            except RPCError:
+            except (RPCError, WorkflowQueryFailedError):
                 stage = "closed"
         return LifecycleClosedError(ref, stage)
 
