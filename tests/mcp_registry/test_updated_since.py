@@ -14,8 +14,9 @@ import pytest
 from sqlalchemy import Engine, inspect
 
 from agent_registry.catalog import mcp_servers
-from agent_registry.catalog.mcp_servers import McpServerCatalog, ServerQuery
+from agent_registry.catalog.mcp_servers import McpServerCatalog
 from agent_registry.lifecycle.stages import Stage
+from agent_registry.mcp_registry.served import ServerQuery
 from agent_registry.registry.db import session_scope
 from agent_registry.registry.tables import utcnow
 from tests import seeding

@@ -36,8 +36,9 @@ from agent_registry.api.endpoint import (
 )
 from agent_registry.api.errors import ApiError, bad_parameter
 from agent_registry.api.params import Param
-from agent_registry.catalog.mcp_servers import McpServerCatalog, ServerPage, ServerQuery
+from agent_registry.catalog.mcp_servers import McpServerCatalog
 from agent_registry.mcp_registry.responses import page_list, server_list, server_response
+from agent_registry.mcp_registry.served import ServerPage, ServerQuery
 from agent_registry.mcp_registry.spec import DEFAULT_LIMIT, LATEST, MAX_LIMIT, SERVERS_PATH
 from agent_registry.registry.db import make_engine
 

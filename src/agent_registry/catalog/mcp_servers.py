@@ -35,6 +35,7 @@ from agent_registry.assets.refs import AssetKind, InvalidRefError
 from agent_registry.catalog.models import ScopeTool
 from agent_registry.catalog.scopes import STORED_BUNDLE_LIMITS
 from agent_registry.lifecycle.stages import EVER_PUBLISHED, IN_CATALOG, INSTALLABLE, Stage
+from agent_registry.mcp_registry.served import ServedVersion, ServerPage, ServerQuery
 from agent_registry.registry.db import session_scope
 from agent_registry.registry.tables import Asset, AssetVersion, Blob, version_sort_key
 
@@ -44,49 +45,6 @@ DOCUMENT_CACHE_SIZE = 65536
 _LISTED = tuple(stage.value for stage in INSTALLABLE)
 _WITH_DELETED = tuple(stage.value for stage in EVER_PUBLISHED)
 _LIVE_FIRST = tuple(stage.value for stage in IN_CATALOG)
-
-
-@dataclass(frozen=True)
-class ServedVersion:
-    """One served MCP server version: its row facts and its bundle's documents."""
-
-    name: str
-    version: str
-    stage: Stage
-    owner_team: str
-    content_hash: str
-    risk_tier: str | None
-    published_at: datetime | None
-    updated_at: datetime
-    recertify_by: datetime | None
-    deprecated_at: datetime | None
-    deprecation_reason: str | None
-    replacement: str | None
-    sunset_at: datetime | None
-    retired_at: datetime | None
-    is_latest: bool
-    server: dict[str, Any]
-    scope: list[ScopeTool]
-
-
-@dataclass(frozen=True)
-class ServerQuery:
-    """What ``GET /v0.1/servers`` asks for (already read and bounded by the route)."""
-
-    limit: int
-    cursor: str | None = None
-    search: str | None = None
-    updated_since: datetime | None = None
-    version: str | None = None
-    include_deleted: bool = False
-
-
-@dataclass(frozen=True)
-class ServerPage:
-    """One page of served versions and the cursor of the next, if there is one."""
-
-    servers: list[ServedVersion]
-    next_cursor: str | None
 
 
 class ServerDocuments:

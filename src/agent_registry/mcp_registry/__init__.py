@@ -5,6 +5,8 @@ MCP clients, gateways and portals already speak. This package holds what both
 directions share and nothing that does I/O of its own except the upstream client:
 
 - :mod:`~agent_registry.mcp_registry.spec`: paths, ``_meta`` keys, statuses, limits;
+- :mod:`~agent_registry.mcp_registry.served`: a served version, as the catalog reads it
+  and :mod:`~agent_registry.mcp_registry.responses` writes it;
 - :mod:`~agent_registry.mcp_registry.server_schema`: the published ``server.json``
   JSON schema (kept beside it, with its source and licence) and the check against it;
 - :mod:`~agent_registry.mcp_registry.upstream`: a client for any registry that speaks

@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from agent_registry.assets.refs import AssetKind
-from agent_registry.catalog.mcp_servers import ServedVersion, ServerPage
 from agent_registry.lifecycle.stages import WITHDRAWN
+from agent_registry.mcp_registry.served import ServedVersion, ServerPage
 from agent_registry.mcp_registry.spec import (
     OFFICIAL_META_KEY,
     REGISTRY_META_KEY,
