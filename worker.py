@@ -131,6 +131,7 @@ def build_worker(client: Client, settings: Settings, *, engine: Engine) -> Itera
                 registry.record_stage,
                 registry.record_decision,
                 registry.publish_version,
+                registry.publish_and_schedule,
                 evals.evaluate_version,
                 life.life_plan,
                 life.record_recertification,

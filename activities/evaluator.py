@@ -25,7 +25,9 @@ from activities.models import (
     EvaluateInput,
     ProbeInput,
     PublishedFigures,
+    StageInput,
 )
+from activities.registry_writes import write_stage
 from agent_registry.assets.archive import bundle_from_archive
 from agent_registry.assets.bundle import BundleLimits
 from agent_registry.assets.bundle_problems import BundleError
@@ -36,8 +38,10 @@ from agent_registry.behaviour.cases import CaseDiscovery, discover_cases
 from agent_registry.behaviour.gates import judge
 from agent_registry.evals.live import LiveChecks, run_live_checks
 from agent_registry.evals.runner import EvalReport, evaluate
+from agent_registry.lifecycle import wording
 from agent_registry.lifecycle.contract import EvalSummary, ReviewPlan, SimilarAsset
 from agent_registry.lifecycle.review_rules import REVIEWERS_GROUP
+from agent_registry.lifecycle.stages import Stage
 from agent_registry.mcp_probe.compare import probe_not_completed_finding
 from agent_registry.mcp_probe.fingerprint import ToolFingerprint
 from agent_registry.policy.loader import PolicyError, load_policy
@@ -269,12 +273,15 @@ class Evaluator:
                 probe_stderr=_probe_stderr(request),
                 behaviour_json=None if behaviour is None else behaviour.model_dump_json(),
             )
-        return EvalOutcome(
-            summary=summarize(
-                report, run_key=request.run_key, similar=live.similar, behaviour=behaviour
-            ),
-            plan=review_plan(policy, report, cli_reviews=self._cli_reviews),
-        )
+            outcome = EvalOutcome(
+                summary=summarize(
+                    report, run_key=request.run_key, similar=live.similar, behaviour=behaviour
+                ),
+                plan=review_plan(policy, report, cli_reviews=self._cli_reviews),
+            )
+            if request.then_stage_key is not None:
+                write_stage(session, judged_stage(request, outcome, key=request.then_stage_key))
+        return outcome
 
 
 def _needs_probe(asset: ParsedAsset, policy: Policy, report: EvalReport) -> bool:
@@ -301,3 +308,24 @@ def _probe_stderr(request: EvaluateInput) -> str | None:
     if request.probe_output is None:
         return None
     return request.probe_output.stderr_excerpt
+
+
+def judged_stage(request: EvaluateInput, outcome: EvalOutcome, *, key: str) -> StageInput:
+    """The stage a judged submission moves to: ``InReview`` when it passed, else ``EvalFailed``.
+
+    Worded as the workflow words the same move (:mod:`agent_registry.lifecycle.wording`),
+    so the registry's history reads the same whichever side recorded it.
+    """
+    summary = outcome.summary
+    if summary.passed:
+        stage, note = Stage.IN_REVIEW, f"risk {wording.tier(summary)}"
+    else:
+        stage, note = Stage.EVAL_FAILED, wording.eval_note(summary)
+    return StageInput(
+        ref=request.ref,
+        stage=stage,
+        actor="registry",
+        event_key=f"{key}/{stage.value}",
+        note=note,
+        policy_version=outcome.plan.policy_version,
+    )

@@ -80,6 +80,17 @@ __all__ = [
 # Registry writes (activities.registry)
 
 
+class StageInput(BaseModel):
+    """Record a stage change with an audit event."""
+
+    ref: AssetRef
+    stage: Stage
+    actor: str
+    event_key: str
+    note: str = ""
+    policy_version: str | None = None
+
+
 class StoreBundleInput(BaseModel):
     """Store one (first or revised) bundle of a version.
 
@@ -94,6 +105,9 @@ class StoreBundleInput(BaseModel):
             is then empty).
         workflow_id: The lifecycle workflow, so a revision is told from a conflict.
         event_key: Idempotency key of this call.
+        then_stage: The stage the stored bundle moves the version to (``Evaluating``),
+            written in the same transaction; None in lifecycles from before the steps
+            were merged, which record it with a call of their own.
     """
 
     model_config = ConfigDict(ser_json_bytes="base64", val_json_bytes="base64")
@@ -106,6 +120,7 @@ class StoreBundleInput(BaseModel):
     staged_hash: str | None = None
     workflow_id: str
     event_key: str
+    then_stage: StageInput | None = None
 
 
 class StoredBundle(BaseModel):
@@ -113,17 +128,6 @@ class StoredBundle(BaseModel):
 
     content_hash: str
     description: str
-
-
-class StageInput(BaseModel):
-    """Record a stage change with an audit event."""
-
-    ref: AssetRef
-    stage: Stage
-    actor: str
-    event_key: str
-    note: str = ""
-    policy_version: str | None = None
 
 
 class DecisionInput(BaseModel):
@@ -141,6 +145,20 @@ class PublishInput(BaseModel):
     content_hash: str
     approvers: list[str]
     event_key: str
+
+
+class PublicationInput(BaseModel):
+    """Publish a version and schedule its first re-certification, in one transaction.
+
+    Attributes:
+        publish: What to publish.
+        recertify_by: When the first re-certification is due (the workflow's clock).
+        recertification_key: Idempotency key of the schedule.
+    """
+
+    publish: PublishInput
+    recertify_by: datetime
+    recertification_key: str
 
 
 # The live MCP probe, on probe workers (activities.probe)
@@ -233,6 +251,11 @@ class EvaluateInput(BaseModel):
     workers: ``off`` (lifecycles started before they were wired), ``defer`` to ask for
     them when the asset ships cases, ``given`` with ``behaviour_output`` or
     ``behaviour_failure``.
+
+    ``then_stage_key``, when set, makes the judging run also move the version to
+    ``InReview`` (passed) or ``EvalFailed`` (blocked) in the transaction that records
+    the run, under ``<then_stage_key>/<stage>``; lifecycles from before the steps were
+    merged, and re-certifications, leave it unset.
     """
 
     ref: AssetRef
@@ -245,6 +268,7 @@ class EvaluateInput(BaseModel):
     behaviour: Literal["off", "defer", "given"] = "off"
     behaviour_output: BehaviourOutput | None = None
     behaviour_failure: str | None = None
+    then_stage_key: str | None = None
 
 
 class EvalOutcome(BaseModel):

@@ -15,6 +15,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.models import (
     DecisionInput,
+    PublicationInput,
     PublishInput,
     StageInput,
     StoreBundleInput,
@@ -123,5 +124,24 @@ class RegistryActivities:
         """
         try:
             self._writes.publish(request)
+        except RegistryError as error:
+            raise _business_failure(error, error_type=type(error).__name__) from None
+
+    @activity.defn(name="publish_and_schedule")
+    def publish_and_schedule(self, request: PublicationInput) -> int:
+        """Publish, sign and schedule the first re-certification: one transaction.
+
+        The three were three activities; one transaction is one durable step, run as a
+        local activity by lifecycles started since the steps were merged.
+
+        Returns:
+            How many older published versions this one supersedes (the workflow tells
+            their lifecycles only when there are some).
+
+        Raises:
+            ApplicationError: Non-retryable, when the stored content differs.
+        """
+        try:
+            return self._writes.publish_and_schedule(request)
         except RegistryError as error:
             raise _business_failure(error, error_type=type(error).__name__) from None

@@ -9,8 +9,15 @@ from __future__ import annotations
 
 from securesystemslib.signer import Signer
 from sqlalchemy import Engine
+from sqlmodel import Session
 
-from activities.models import DecisionInput, PublishInput, StageInput, StoreBundleInput
+from activities.models import (
+    DecisionInput,
+    PublicationInput,
+    PublishInput,
+    StageInput,
+    StoreBundleInput,
+)
 from agent_registry.assets.bundle import BundleLimits
 from agent_registry.registry import store
 from agent_registry.registry.db import session_scope
@@ -71,20 +78,14 @@ class RegistryWrites:
                 workflow_id=request.workflow_id,
                 event_key=request.event_key,
             )
+            if request.then_stage is not None:
+                write_stage(session, request.then_stage)
         return content_hash
 
     def set_stage(self, request: StageInput) -> None:
         """Set the version's stage and append the audit event (once per event key)."""
         with session_scope(self._engine) as session:
-            store.set_stage(
-                session,
-                ref=request.ref,
-                stage=request.stage,
-                actor=request.actor,
-                event_key=request.event_key,
-                detail={"note": request.note} if request.note else None,
-                policy_version=request.policy_version,
-            )
+            write_stage(session, request)
 
     def record_decision(self, request: DecisionInput) -> None:
         """Record a reviewer's vote (once per decision key)."""
@@ -106,14 +107,51 @@ class RegistryWrites:
             RegistryError: The stored content differs from the approved hash.
         """
         with session_scope(self._engine) as session:
-            store.publish_version(
+            self._publish(session, request)
+
+    def publish_and_schedule(self, request: PublicationInput) -> int:
+        """Publish, sign and schedule the first re-certification in one transaction.
+
+        Returns:
+            How many older versions of the asset are published, which this one supersedes.
+
+        Raises:
+            RegistryError: The stored content differs from the approved hash.
+        """
+        ref = request.publish.ref
+        with session_scope(self._engine) as session:
+            self._publish(session, request.publish)
+            store.schedule_recertification(
                 session,
-                ref=request.ref,
-                content_hash=request.content_hash,
-                approvers=request.approvers,
-                event_key=request.event_key,
+                ref=ref,
+                recertify_by=request.recertify_by,
+                event_key=request.recertification_key,
             )
-            if self._signer is not None:
-                attest_publication(
-                    session, ref=request.ref, signer=self._signer, limits=self._limits
-                )
+            older = store.published_predecessors(
+                session, kind=ref.kind, name=ref.name, version=ref.version
+            )
+            return len(older)
+
+    def _publish(self, session: Session, request: PublishInput) -> None:
+        store.publish_version(
+            session,
+            ref=request.ref,
+            content_hash=request.content_hash,
+            approvers=request.approvers,
+            event_key=request.event_key,
+        )
+        if self._signer is not None:
+            attest_publication(session, ref=request.ref, signer=self._signer, limits=self._limits)
+
+
+def write_stage(session: Session, request: StageInput) -> None:
+    """Set a version's stage and append its audit event, in the caller's transaction."""
+    store.set_stage(
+        session,
+        ref=request.ref,
+        stage=request.stage,
+        actor=request.actor,
+        event_key=request.event_key,
+        detail={"note": request.note} if request.note else None,
+        policy_version=request.policy_version,
+    )

@@ -26,6 +26,7 @@ from workflows.activity_options import PURGE, options
 from workflows.bundle_intake import BundleIntake
 from workflows.context import LifecycleContext
 from workflows.evaluation import Evaluation
+from workflows.publication import Publication
 from workflows.published_life import PublishedLife
 from workflows.review_round import ReviewRound
 
@@ -57,6 +58,10 @@ with workflow.unsafe.imports_passed_through():
     from agent_registry.lifecycle.stages import Decision, Stage
 
 
+MAX_REVISIONS_PER_RUN = 5
+"""Revisions one run takes before the review goes on in a new run (continue-as-new)."""
+
+
 @workflow.defn(name=LIFECYCLE_WORKFLOW)
 class AssetLifecycleWorkflow:
     """Drives one asset version from submission to publication, rejection or retirement."""
@@ -69,15 +74,23 @@ class AssetLifecycleWorkflow:
         self._intake = BundleIntake(self._context)
         self._evaluation = Evaluation(self._context)
         self._review = ReviewRound(self._context)
+        self._publication = Publication(self._context)
         self._life = PublishedLife(self._context, self._evaluation, self._review)
 
     @workflow.run
     async def run(self, submission: Submission) -> AssetStatus:
-        """Run the lifecycle and return the final status."""
-        if submission.resume is not None:
-            return await self._life.run_cycle()
+        """Run the lifecycle, or the part a continued run goes on with; the final status."""
         context = self._context
-        status = context.status
+        context.merged_steps = workflow.patched(patches.MERGED_STEPS)
+        if submission.resume is None:
+            return await self._review_phase(await self._submit(submission))
+        if submission.resume_phase == "review" and context.status.content_hash is not None:
+            return await self._review_phase(context.status.content_hash)
+        return await self._life.run_cycle()
+
+    async def _submit(self, submission: Submission) -> str:
+        """Take the submitted bundle in; its content hash."""
+        context = self._context
         context.upsert_identity_attributes()
         context.count(metrics.SUBMISSIONS, tier=False)
         context.history(Stage.SUBMITTED, "submitted by " + submission.submitter)
@@ -86,10 +99,18 @@ class AssetLifecycleWorkflow:
             submission.archive, staged_hash=submission.staged_hash, actor=submission.submitter
         )
         if content_hash is None:
-            raise ApplicationError(status.outcome_reason or "submission refused")
+            raise ApplicationError(context.status.outcome_reason or "submission refused")
+        return content_hash
+
+    async def _review_phase(self, content_hash: str) -> AssetStatus:
+        """Evaluate, review and revise until published, rejected or out of revisions."""
+        context = self._context
+        status = context.status
         while True:
             await context.enter(Stage.EVALUATING)
-            outcome = await self._evaluation.run(content_hash=content_hash)
+            outcome = await self._evaluation.run(
+                content_hash=content_hash, judging_moves_stage=True
+            )
             if not outcome.summary.passed:
                 context.count(metrics.EVAL_FAILURES)
                 note = wording.eval_note(status.eval)
@@ -99,10 +120,10 @@ class AssetLifecycleWorkflow:
                 decision = await self._review.decide(outcome.plan)
                 if decision is Decision.APPROVE:
                     context.count(metrics.APPROVALS)
-                    await self._life.publish(content_hash)
+                    plan = await self._publication.publish(content_hash)
                     if workflow.patched(patches.PUBLISHED_LIFE):
-                        await self._life.supersede_predecessors()
-                        return await self._life.run_cycle()
+                        await self._publication.supersede_predecessors()
+                        return await self._life.run_cycle(plan)
                     return await context.finish()
                 if not await self._decided_against(decision):
                     return await context.finish()
@@ -112,6 +133,29 @@ class AssetLifecycleWorkflow:
                     await self._purge_secret_bundle()
                 return await context.finish()
             content_hash = revised
+            if self._intake.stored_revisions >= MAX_REVISIONS_PER_RUN and workflow.patched(
+                patches.REVIEW_CONTINUE_AS_NEW
+            ):
+                await self._continue_review_as_new()
+
+    async def _continue_review_as_new(self) -> None:
+        """Go on with the stored revision in a new run, so history stays bounded.
+
+        A version sent back again and again would otherwise grow one run's history with
+        every round; the new run starts by evaluating the revision just stored.
+        """
+        context = self._context
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        workflow.continue_as_new(
+            Submission(
+                ref=context.status.ref,
+                metadata=context.metadata,
+                submitter=context.status.submitter,
+                resume=context.status,
+                resume_phase="review",
+                processed_updates=context.processed_updates,
+            )
+        )
 
     async def _decided_against(self, decision: Decision) -> bool:
         """Apply a rejection or a change request; whether a revision may follow."""

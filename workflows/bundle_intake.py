@@ -25,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
         caller_refusal,
     )
     from agent_registry.lifecycle.notices import NoticeEvent
+    from agent_registry.lifecycle.stages import Stage
     from agent_registry.lifecycle.transitions import REVISABLE_STAGES
 
 
@@ -36,6 +37,8 @@ class BundleIntake:
         self._pending: RevisionInput | None = None
         self._offers = 0
         """Bundles offered in this run, so each store call has a key of its own."""
+        self.stored_revisions = 0
+        """Revisions stored in this run, so the review phase can bound its history."""
 
     # ----- the revise update -------------------------------------------------------------
 
@@ -78,6 +81,11 @@ class BundleIntake:
             staged_hash=staged_hash,
             workflow_id=workflow.info().workflow_id,
             event_key=context.key(f"store/{self._offers}"),
+            then_stage=context.stage_record(
+                Stage.EVALUATING, "", purpose=f"store/{self._offers}/stage"
+            )
+            if context.merged_steps
+            else None,
         )
         self._offers += 1
         try:
@@ -122,6 +130,7 @@ class BundleIntake:
             )
             if stored is not None:
                 status.revision += 1
+                self.stored_revisions += 1
                 return stored
             await context.notify(
                 Audience.SUBMITTER,

@@ -17,7 +17,13 @@ from temporalio.common import SearchAttributeUpdate
 from temporalio.exceptions import ActivityError, ApplicationError
 
 from workflows import patches
-from workflows.activity_options import NOTICE, REGISTRY_WRITE, options
+from workflows.activity_options import (
+    LOCAL_REGISTRY_WRITE,
+    NOTICE,
+    REGISTRY_WRITE,
+    local_options,
+    options,
+)
 from workflows.metrics import count
 
 with workflow.unsafe.imports_passed_through():
@@ -33,9 +39,16 @@ with workflow.unsafe.imports_passed_through():
     from agent_registry.lifecycle.transitions import RecordedBy, transition
 
 ResultT = TypeVar("ResultT")
+ArgT = TypeVar("ArgT")
+SelfT = TypeVar("SelfT")
 
 LIFE_STAGES = frozenset({Stage.PUBLISHED, Stage.RECERTIFYING, Stage.DEPRECATED, Stage.RETIRED})
 """Stages of the published life, whose steps are keyed by re-certification cycle."""
+
+RECORDED_BY_WORKFLOW_BEFORE_MERGE = frozenset(
+    {Stage.EVALUATING, Stage.IN_REVIEW, Stage.EVAL_FAILED}
+)
+"""Stages the store and eval steps record now, which older runs record on their own."""
 
 MAX_REMEMBERED_UPDATES = 200
 """Update ids carried across continue-as-new to deduplicate redeliveries; older ones age out."""
@@ -55,6 +68,10 @@ class LifecycleContext:
         )
         self.metadata: RegistryMetadata = submission.metadata
         self.processed_updates = list(submission.processed_updates)
+        self.merged_steps = False
+        """Whether this run writes the registry the merged way (local activities, stages
+        written with the step that caused them): decided once, at the start of the run,
+        by :data:`workflows.patches.MERGED_STEPS`."""
 
     # ----- idempotency --------------------------------------------------------------
 
@@ -102,23 +119,47 @@ class LifecycleContext:
         workflow.upsert_search_attributes(updates)
         if stage is not Stage.IN_REVIEW:
             self.status.review_deadline = None
-        if move.recorded_by is RecordedBy.WORKFLOW:
+        if move.recorded_by is RecordedBy.WORKFLOW or (
+            stage in RECORDED_BY_WORKFLOW_BEFORE_MERGE and not self.merged_steps
+        ):
             await self.record_stage(stage, note, purpose=f"stage/{stage.value}")
+
+    def stage_record(self, stage: Stage, note: str, *, purpose: str) -> StageInput:
+        """The registry's record of a move to ``stage``, keyed by ``purpose``."""
+        plan = self.status.plan
+        return StageInput(
+            ref=self.status.ref,
+            stage=stage,
+            actor=self.actor_for(stage),
+            event_key=self.key(purpose),
+            note=note,
+            policy_version=plan.policy_version if plan else None,
+        )
 
     async def record_stage(self, stage: Stage, note: str, *, purpose: str) -> None:
         """Write the stage row (and its audit event) into the registry."""
-        plan = self.status.plan
-        await workflow.execute_activity_method(
+        await self.registry_step(
             RegistryActivities.record_stage,
-            StageInput(
-                ref=self.status.ref,
-                stage=stage,
-                actor=self.actor_for(stage),
-                event_key=self.key(purpose),
-                note=note,
-                policy_version=plan.policy_version if plan else None,
-            ),
-            **options(REGISTRY_WRITE, f"record stage {stage.value}"),
+            self.stage_record(stage, note, purpose=purpose),
+            f"record stage {stage.value}",
+        )
+
+    async def registry_step(
+        self, step: Callable[[SelfT, ArgT], ResultT], argument: ArgT, summary: str
+    ) -> ResultT:
+        """Run a short registry step: a local activity, or in older runs an activity.
+
+        A registry write is a few statements in one transaction; as an activity of its
+        own it also costs a task to schedule, queue, poll and report, which was most of
+        what the lifecycle spent on it. As a local activity it runs inside the workflow
+        task, and its result is recorded in the history as a marker.
+        """
+        if self.merged_steps:
+            return await workflow.execute_local_activity_method(
+                step, argument, **local_options(LOCAL_REGISTRY_WRITE, summary)
+            )
+        return await workflow.execute_activity_method(
+            step, argument, **options(REGISTRY_WRITE, summary)
         )
 
     def actor_for(self, stage: Stage) -> str:

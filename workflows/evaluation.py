@@ -32,8 +32,13 @@ class Evaluation:
     def __init__(self, context: LifecycleContext) -> None:
         self._context = context
 
-    async def run(self, *, content_hash: str) -> EvalOutcome:
-        """Evaluate ``content_hash`` under the policy in force; the status shows the result."""
+    async def run(self, *, content_hash: str, judging_moves_stage: bool = False) -> EvalOutcome:
+        """Evaluate ``content_hash`` under the policy in force; the status shows the result.
+
+        With ``judging_moves_stage`` (a submission's eval, not a re-certification's), the
+        judging transaction also writes the stage the result leads to, in runs with
+        merged steps.
+        """
         context = self._context
         context.set_waiting("running the eval bar")
         request = EvaluateInput(
@@ -41,6 +46,9 @@ class Evaluation:
             content_hash=content_hash,
             run_key=context.key("eval"),
             false_positives=context.metadata.false_positives,
+            then_stage_key=context.key("stage")
+            if judging_moves_stage and context.merged_steps
+            else None,
         )
         if workflow.patched(patches.SANDBOXED_PROBE):
             steps: dict[str, object] = {"probe": "defer"}

@@ -28,3 +28,13 @@ BEHAVIOUR_EVALS = "behavioural-evals"
 SECRET_PURGE = "purge-secret-bundles"  # noqa: S105 - a patch id, no secret
 """Lifecycles that ended blocked before the purge moved into them leave it to
 ``agentreg db purge-secrets``."""
+
+MERGED_STEPS = "merged-registry-steps"
+"""Lifecycles started before the short registry writes became local activities, and
+before ``Evaluating``, ``InReview`` and ``EvalFailed`` were written by the store and
+eval transactions and publication scheduled its first re-certification, keep their
+separate activities."""
+
+REVIEW_CONTINUE_AS_NEW = "review-continue-as-new"
+"""Lifecycles started before the review phase continued as new after a bounded number
+of revisions keep all their revisions in one run."""

@@ -1,4 +1,4 @@
-"""The published life: publication, re-certification cycles, deprecation, retirement.
+"""The published life: re-certification cycles, deprecation, retirement.
 
 One re-certification cycle per workflow run: the run waits until the version is due (or
 deprecated), re-evaluates it under the policy in force, asks the owner team to attest,
@@ -17,7 +17,6 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 from workflows import patches
-from workflows.activity_options import REGISTRY_WRITE, options
 from workflows.context import LifecycleContext
 from workflows.evaluation import Evaluation
 from workflows.reminders import Alarm, Reminders
@@ -29,11 +28,9 @@ with workflow.unsafe.imports_passed_through():
         Audience,
         DeprecationInput,
         LifePlanInput,
-        PublishInput,
         RecertificationInput,
         RetireInput,
     )
-    from activities.registry import RegistryActivities
     from agent_registry import metrics, temporal
     from agent_registry.lifecycle import life_rules, wording
     from agent_registry.lifecycle.contract import (
@@ -137,50 +134,21 @@ class PublishedLife:
                 replacement=signal.replacement,
             )
 
-    # ----- publication ----------------------------------------------------------------
-
-    async def publish(self, content_hash: str) -> None:
-        """Publish the approved content and tell the submitter."""
-        context = self._context
-        status = context.status
-        approvers = status.approvers
-        await workflow.execute_activity_method(
-            RegistryActivities.publish_version,
-            PublishInput(
-                ref=status.ref,
-                content_hash=content_hash,
-                approvers=approvers,
-                event_key=context.key("publish"),
-            ),
-            **options(REGISTRY_WRITE, "publish the approved content"),
-        )
-        context.count(metrics.PUBLICATIONS)
-        note = wording.published(approvers)
-        await context.enter(Stage.PUBLISHED, note=note)
-        context.set_waiting(f"published ({note})")
-        await context.notify(
-            Audience.SUBMITTER,
-            NoticeEvent.PUBLISHED,
-            f"Published ({note}); content hash {content_hash}",
-        )
-
-    async def supersede_predecessors(self) -> None:
-        """Deprecate the older published versions of this asset in favour of this one."""
-        await workflow.execute_activity_method(
-            LifeActivities.supersede_predecessors,
-            self._context.status.ref,
-            **options(REGISTRY_WRITE, "deprecate older published versions in favour of this one"),
-        )
-
     # ----- one cycle per run ------------------------------------------------------------
 
-    async def run_cycle(self) -> AssetStatus:
-        """Live until the next cycle (continuing as new), or until retirement."""
+    async def run_cycle(self, plan: LifePlan | None = None) -> AssetStatus:
+        """Live until the next cycle (continuing as new), or until retirement.
+
+        Args:
+            plan: The policy's plan for the life when publication just read it; each
+                later cycle reads the policy in force again.
+        """
         context = self._context
         status = context.status
         if status.content_hash is None:
             raise ApplicationError(f"{status.ref} reached its published life without content")
-        cycle = _Cycle(plan=await self._read_life_plan(), content_hash=status.content_hash)
+        plan = plan or await read_life_plan(context)
+        cycle = _Cycle(plan=plan, content_hash=status.content_hash)
         due = status.recertify_by
         if due is None:
             due = workflow.now() + cycle.plan.recertify_every
@@ -206,28 +174,13 @@ class PublishedLife:
         await self._retire_at_sunset()
         return await context.finish()
 
-    async def _read_life_plan(self) -> LifePlan:
-        status = self._context.status
-        life = await workflow.execute_activity_method(
-            LifeActivities.life_plan,
-            LifePlanInput(
-                risk_tier=status.eval.risk_tier if status.eval else RiskTier.HIGH,
-                owner_team=status.owner_team,
-                submitter=status.submitter,
-                authors=status.authors,
-            ),
-            **options(REGISTRY_WRITE, "read the policy for the published life"),
-        )
-        status.life = life
-        return life
-
     async def _schedule(self, due: datetime, *, passed: bool = False) -> None:
         context = self._context
         status = context.status
         status.recertify_by = due
         context.set_waiting(f"published; re-certification due {wording.when(due)}")
         workflow.upsert_search_attributes([temporal.RECERTIFY_BY.value_set(due)])
-        await workflow.execute_activity_method(
+        await context.registry_step(
             LifeActivities.record_recertification,
             RecertificationInput(
                 ref=status.ref,
@@ -236,7 +189,7 @@ class PublishedLife:
                 passed_cycle=passed,
                 policy_version=status.life.policy_version if status.life else None,
             ),
-            **options(REGISTRY_WRITE, f"re-certification due {wording.when(due)}"),
+            f"re-certification due {wording.when(due)}",
         )
 
     async def _deprecation_arrives(self, *, until: datetime) -> bool:
@@ -346,7 +299,7 @@ class PublishedLife:
             sunset_at=sunset,
             replacement=request.replacement,
         )
-        await workflow.execute_activity_method(
+        await context.registry_step(
             LifeActivities.deprecate_version,
             DeprecationInput(
                 ref=status.ref,
@@ -356,7 +309,7 @@ class PublishedLife:
                 sunset_at=sunset,
                 event_key=context.key("deprecation"),
             ),
-            **options(REGISTRY_WRITE, "record the deprecation"),
+            "record the deprecation",
         )
         status.recertify_by = None
         workflow.upsert_search_attributes([temporal.RECERTIFY_BY.value_unset()])
@@ -374,10 +327,10 @@ class PublishedLife:
         deprecation = status.deprecation
         assert deprecation is not None  # the life ends only through a deprecation
         await workflow.sleep(max(deprecation.sunset_at - workflow.now(), timedelta(0)))
-        await workflow.execute_activity_method(
+        await context.registry_step(
             LifeActivities.retire_version,
             RetireInput(ref=status.ref, event_key=context.key("retirement")),
-            **options(REGISTRY_WRITE, "retire the version"),
+            "retire the version",
         )
         status.outcome_reason = deprecation.reason
         context.count(metrics.RETIREMENTS)
@@ -405,3 +358,20 @@ class PublishedLife:
         await self._review.show_on_request(
             message, approval, summary=f"show {status.stage.value} on the review message"
         )
+
+
+async def read_life_plan(context: LifecycleContext) -> LifePlan:
+    """Read the policy in force for the published life; the status shows it."""
+    status = context.status
+    life = await context.registry_step(
+        LifeActivities.life_plan,
+        LifePlanInput(
+            risk_tier=status.eval.risk_tier if status.eval else RiskTier.HIGH,
+            owner_team=status.owner_team,
+            submitter=status.submitter,
+            authors=status.authors,
+        ),
+        "read the policy for the published life",
+    )
+    status.life = life
+    return life

@@ -15,7 +15,7 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 from workflows import patches
-from workflows.activity_options import NOTICE, REGISTRY_WRITE, options
+from workflows.activity_options import NOTICE, options
 from workflows.context import LifecycleContext
 from workflows.reminders import Alarm, Reminders
 
@@ -157,14 +157,14 @@ class ReviewRound:
             return
         while current.recorded < len(votes):
             vote = votes[current.recorded]
-            await workflow.execute_activity_method(
+            await context.registry_step(
                 RegistryActivities.record_decision,
                 DecisionInput(
                     ref=context.status.ref,
                     decision_key=context.key(f"decision/{current.recorded}"),
                     vote=vote,
                 ),
-                **options(REGISTRY_WRITE, f"record {vote.decision.value} by {vote.reviewer}"),
+                f"record {vote.decision.value} by {vote.reviewer}",
             )
             current.recorded += 1
             context.count(metrics.VOTES, decision=vote.decision.value)

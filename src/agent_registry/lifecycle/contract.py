@@ -8,7 +8,7 @@ per call, so fields can be added compatibly.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from pydantic import (
     BaseModel,
@@ -63,8 +63,11 @@ class Submission(BaseModel):
         archive: The canonical archive of the bundle; empty when it was staged, and
             when resuming.
         staged_hash: The sha256 of the archive staged in the registry, when it was.
-        resume: The state to continue from, when a published version's lifecycle
-            continues as new at the end of a re-certification cycle.
+        resume: The state to continue from, when the lifecycle continues as new: at
+            the end of a re-certification cycle, or in review after a bounded number
+            of revisions.
+        resume_phase: Where a resumed lifecycle goes on: the published life, or the
+            evaluation of the revision it stored last (``review``).
         processed_updates: Update ids already applied, carried across continue-as-new
             (Temporal deduplicates update ids within one run only).
     """
@@ -77,6 +80,7 @@ class Submission(BaseModel):
     archive: bytes = b""
     staged_hash: str | None = None
     resume: AssetStatus | None = None
+    resume_phase: Literal["life", "review"] = "life"
     processed_updates: list[str] = Field(default_factory=list)
 
 

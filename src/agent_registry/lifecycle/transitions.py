@@ -23,7 +23,8 @@ class RecordedBy(StrEnum):
     """The workflow records the stage on its own (the ``record_stage`` activity)."""
 
     STEP = "step"
-    """The activity that caused the move records it in its own transaction: publishing,
+    """The activity that caused the move records it in its own transaction: storing a
+    bundle writes ``Evaluating``, judging it ``InReview`` or ``EvalFailed``; publishing,
     re-certifying, deprecating and retiring each write their stage with their change."""
 
 
@@ -48,10 +49,10 @@ TRANSITIONS: Mapping[Stage, Transition] = {
             Stage.SUBMITTED,
             Stage.EVAL_FAILED,
             Stage.CHANGES_REQUESTED,
-            recorded_by=RecordedBy.WORKFLOW,
+            recorded_by=RecordedBy.STEP,
         ),
-        _allow(Stage.EVAL_FAILED, Stage.EVALUATING, recorded_by=RecordedBy.WORKFLOW),
-        _allow(Stage.IN_REVIEW, Stage.EVALUATING, recorded_by=RecordedBy.WORKFLOW),
+        _allow(Stage.EVAL_FAILED, Stage.EVALUATING, recorded_by=RecordedBy.STEP),
+        _allow(Stage.IN_REVIEW, Stage.EVALUATING, recorded_by=RecordedBy.STEP),
         _allow(Stage.CHANGES_REQUESTED, Stage.IN_REVIEW, recorded_by=RecordedBy.WORKFLOW),
         _allow(Stage.REJECTED, Stage.IN_REVIEW, recorded_by=RecordedBy.WORKFLOW),
         _allow(Stage.PUBLISHED, Stage.IN_REVIEW, Stage.RECERTIFYING, recorded_by=RecordedBy.STEP),
@@ -67,7 +68,7 @@ REVISABLE_STAGES = frozenset({Stage.EVAL_FAILED, Stage.CHANGES_REQUESTED})
 """Stages that wait for a revision: the ones ``Evaluating`` is entered from again."""
 
 
-class IllegalTransition(RuntimeError):
+class IllegalTransitionError(RuntimeError):
     """The workflow tried a move the diagram does not have."""
 
 
@@ -75,9 +76,9 @@ def transition(current: Stage, target: Stage) -> Transition:
     """The declared move from ``current`` to ``target``.
 
     Raises:
-        IllegalTransition: When the diagram has no such move.
+        IllegalTransitionError: When the diagram has no such move.
     """
     move = TRANSITIONS.get(target)
     if move is None or current not in move.sources:
-        raise IllegalTransition(f"no transition from {current.value} to {target.value}")
+        raise IllegalTransitionError(f"no transition from {current.value} to {target.value}")
     return move
