@@ -39,7 +39,7 @@ from agent_registry.assets.refs import is_semver
 from agent_registry.catalog.mcp_servers import held_server
 from agent_registry.cli.mcp_submit import prepare_folder
 from agent_registry.config import Settings
-from agent_registry.lifecycle.client import start_lifecycle
+from agent_registry.lifecycle.client import LifecycleClient
 from agent_registry.lifecycle.contract import Submission
 from agent_registry.mcp_registry.allowed_upstreams import UpstreamNotAllowedError, check_upstream
 from agent_registry.mcp_registry.contract import (
@@ -178,7 +178,7 @@ class McpImporter:
     async def _start(self, submission: Submission) -> bool:
         """Start the lifecycle; False when the version was submitted before."""
         try:
-            await start_lifecycle(self._client, self._settings, submission=submission)
+            await LifecycleClient(self._client).start(self._settings, submission)
         except WorkflowAlreadyStartedError:
             return False
         return True

@@ -33,6 +33,7 @@ from agent_registry.lifecycle.contract import (
     SlackMessageRef,
     Vote,
 )
+from agent_registry.lifecycle.notices import NoticeEvent
 from agent_registry.lifecycle.stages import RiskTier, Stage
 from agent_registry.mcp_probe.fingerprint import ToolFingerprint
 from agent_registry.mcp_registry.contract import (
@@ -350,7 +351,7 @@ class Notice(BaseModel):
 
     Attributes:
         ref: The asset version.
-        event: What happened (``review-reminder``, ``published``, …).
+        event: What happened; recorded histories carry the same strings.
         audience: Who it is for.
         recipient: The person, for submitter notices (an email reaches them in Slack).
         text: The message.
@@ -362,7 +363,7 @@ class Notice(BaseModel):
     """
 
     ref: AssetRef
-    event: str
+    event: NoticeEvent
     audience: Audience
     recipient: str | None = None
     text: str

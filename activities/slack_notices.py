@@ -19,6 +19,7 @@ from temporalio import activity
 from activities.models import Audience, Notice
 from activities.slack_posting import SlackPoster
 from activities.ui_links import calling_workflow_link
+from agent_registry.lifecycle.notices import NoticeEvent
 from agent_registry.policy.loader import load_policy
 from agent_registry.slack.messages import attestation_request_blocks
 from agent_registry.slack.mrkdwn import escape_mrkdwn
@@ -29,7 +30,10 @@ logger = logging.getLogger(__name__)
 NOT_A_SLACK_USER = frozenset({"users_not_found", "user_not_found", "account_inactive"})
 """Slack's answers when a submitter has no (active) Slack account: log, don't retry."""
 
-ATTESTATION_EVENTS = {"attestation-requested": False, "attestation-reminder": True}
+ATTESTATION_EVENTS = {
+    NoticeEvent.ATTESTATION_REQUESTED: False,
+    NoticeEvent.ATTESTATION_REMINDER: True,
+}
 """Notices that ask for an attestation, each with whether it is the reminder: they carry
 an Attest button, so the owner answers where they read the question."""
 
