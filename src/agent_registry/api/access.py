@@ -21,14 +21,14 @@ from agent_registry.api.context import CATALOG, SETTINGS
 from agent_registry.api.errors import ApiError
 from agent_registry.assets.refs import AssetRef
 from agent_registry.identity.http import require_principal
-from agent_registry.lifecycle.stages import Stage
+from agent_registry.lifecycle.stages import INSTALLABLE
 from agent_registry.policy.loader import PolicyError, load_policy
 from agent_registry.registry.store.holders import Holder
 from agent_registry.vocabulary.principal import Principal
 
 logger = logging.getLogger(__name__)
 
-PUBLIC_STAGES = frozenset({Stage.PUBLISHED.value, Stage.RECERTIFYING.value, Stage.DEPRECATED.value})
+PUBLIC_STAGES = frozenset(stage.value for stage in INSTALLABLE)
 """The installable stages: what may be served to anyone."""
 
 REVIEW_GROUPS = ("reviewers", "security", "platform")

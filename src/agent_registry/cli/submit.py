@@ -31,13 +31,11 @@ from agent_registry.lifecycle.contract import (
     RevisionInput,
     Submission,
 )
-from agent_registry.lifecycle.stages import Stage
+from agent_registry.lifecycle.stages import IN_FLIGHT, Stage
 from agent_registry.vocabulary.findings import Finding, Severity
 
 SETTLED_WAIT_SECONDS = 60.0
 """How long ``submit`` waits for the eval before leaving the rest to ``agentreg status``."""
-
-TRANSIENT_STAGES = frozenset({Stage.SUBMITTED, Stage.EVALUATING})
 
 PathArgument = Annotated[
     Path, typer.Argument(help="A skill folder, a subagent .md file or an MCP server folder.")
@@ -189,7 +187,7 @@ def _wait_settled(settings: Settings, ref: AssetRef, *, revision: int) -> AssetS
     while time.monotonic() < deadline:
         reply = read_status(settings, str(ref))
         status = reply.status
-        if status.revision >= revision and status.stage not in TRANSIENT_STAGES:
+        if status.revision >= revision and status.stage not in IN_FLIGHT:
             return status
         if not reply.running:
             raise CliError(f"{ref} ended {status.stage.value} before its eval settled")

@@ -44,7 +44,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from agent_registry.lifecycle.contract import AssetStatus, Deprecation, SimilarAsset
-from agent_registry.lifecycle.stages import Decision, Stage
+from agent_registry.lifecycle.stages import WITHDRAWN, Decision, Stage
 from agent_registry.slack.actions import (
     APPROVE_ACTION,
     ATTEST_ACTION,
@@ -95,9 +95,6 @@ DESCRIPTION_SHOWN = 700
 
 REPLACEMENT_MAX_LENGTH = 300
 """Longest replacement reference the deprecation modal accepts (``kind/name@version``)."""
-
-ENDED_STAGES = (Stage.DEPRECATED, Stage.RETIRED)
-"""Stages in which a published version's review message no longer offers Deprecate."""
 
 _SEVERITY_ORDER = {Severity.BLOCK: 0, Severity.WARN: 1, Severity.INFO: 2, Severity.OFF: 3}
 
@@ -248,7 +245,7 @@ def decided_blocks(
     if approved and status.approvers:
         blocks.append(ContextBlock(elements=[_mrkdwn(f"Approvals: {people(status.approvers)}")]))
     blocks.extend(_reference_context(status, ui_link=ui_link))
-    if approved and status.deprecation is None and status.stage not in ENDED_STAGES:
+    if approved and status.deprecation is None and status.stage not in WITHDRAWN:
         blocks.append(DividerBlock())
         blocks.append(_deprecate_button(status))
     return blocks
