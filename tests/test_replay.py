@@ -1,24 +1,46 @@
-"""Recorded histories of every stage replay through the current workflow code.
+"""Recorded histories of every era replay through the current workflow code.
 
-``tests/histories/before-slack`` was recorded with the workflow as it was before review
-requests became Slack messages (commit fdb2c95), ``tests/histories/before-life`` before
-published versions lived on through re-certification (commit 48e507d), and
-``tests/histories/current`` with the code that added that life (re-certified, lapsed and
-retired, deprecated, and a first run ending in continue-as-new);
-``tests/histories/sandboxed-probe`` holds an MCP server evaluated in two steps around the
-live probe on a probe worker, and ``tests/histories/behavioural-evals`` a skill whose eval
-cases were sent to a probe worker between the two steps.
-``tests/histories/before-purge`` holds a lifecycle blocked for a secret whose revision
-window lapsed before the lifecycle purged such bundles itself (the workflow of commit
-9105367), and ``tests/histories/secret-purge`` the same lifecycle ending in the purge.
-Both wait out a 30-day window, so they are recorded on the time-skipping test server
-(``TIME_SKIPPED`` in the recorder). A change to the
+A lifecycle outlives the build that started it whenever a review or a published life's
+cycle run is moved onto a newer build (docs/deploy.md, "Shipping a change to the
+lifecycle"); the newer build then replays its history. Each folder under
+``tests/histories`` holds histories recorded with the workflow of one era, so each one
+proves that the old branch of the ``workflow.patched`` markers introduced after it (ids in
+``workflows/patches.py``) still replays. Oldest first:
+
+- ``before-slack``: the workflow of commit fdb2c95, before review requests became Slack
+  messages (``slack-review-messages``) and before published versions lived on.
+- ``before-life``: the workflow of commit 48e507d, with Slack review requests, before
+  published versions lived on through re-certification (``published-life``).
+- ``before-merged-steps``: the workflow of commit 67601a4, which added that life
+  (re-certified, lapsed and retired, deprecated, and a first run ending in
+  continue-as-new), before probe workers (``sandboxed-probe-workers``), behavioural evals,
+  the secret purge, the merged registry steps (``merged-registry-steps``) and the bounded
+  review (``review-continue-as-new``).
+- ``sandboxed-probe``: an MCP server evaluated in two steps around the live probe on a
+  probe worker (``sandboxed-probe-workers``), and ``behavioural-evals`` a skill whose eval
+  cases were sent to a probe worker between the two steps (``behavioural-evals``).
+- ``before-purge``: a lifecycle blocked for a secret whose revision window lapsed before
+  the lifecycle purged such bundles itself (the workflow of commit 9105367), and
+  ``secret-purge`` the same lifecycle ending in the purge (``purge-secret-bundles``).
+- ``split-phases``: every scenario on the workflow of commit 29ac20d, split into its
+  phases, the last before ``merged-registry-steps`` and ``review-continue-as-new``; its
+  ``revised_past_the_bound`` keeps six revisions in one run.
+- ``current``: every scenario on the workflow as it is, recorded after those two patches;
+  its ``revised_past_the_bound`` continues the review as new after the fifth revision,
+  and the first run of each lifecycle that continued as new is kept as
+  ``<scenario>-first-run``.
+
+``secret_purged`` and ``secret_lapsed`` wait out a 30-day window, so they are recorded
+on the time-skipping test server (``TIME_SKIPPED`` in the recorder). A change to the
 lifecycle workflow that breaks determinism for lifecycles already running fails here.
-Record new fixtures with ``.venv/bin/python -m tests.histories.record tests/histories/<label>``.
+Record a new era's fixtures with
+``.venv/bin/python -m tests.histories.record tests/histories/<label>`` from a checkout of
+the code being replaced, before the change.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -30,10 +52,36 @@ from workflows.asset_lifecycle import AssetLifecycleWorkflow
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*/*.json"))
 
+EVERY_SCENARIO = {
+    "published",
+    "in_review",
+    "revised_then_published",
+    "eval_failed",
+    "recertified",
+    "recertified-first-run",
+    "lapsed_and_retired",
+    "deprecated",
+    "mcp_probed",
+    "behaviour_evals",
+    "secret_purged",
+    "revised_past_the_bound",
+}
+"""What the recorder runs today; the sets recorded since the split hold all of it."""
+
+
+def _scenarios(label: str) -> set[str]:
+    return {path.stem for path in HISTORIES if path.parent.name == label}
+
+
+def _last_event_type(path: Path) -> str:
+    events: list[dict[str, object]] = json.loads(path.read_text())["events"]
+    return str(events[-1]["eventType"])
+
 
 def test_every_stage_has_a_recorded_history() -> None:
     labels = {path.parent.name for path in HISTORIES}
     assert {"before-slack", "before-life", "current", "sandboxed-probe"} <= labels
+    assert "before-merged-steps" in labels
     assert "behavioural-evals" in labels
     scenarios = {path.stem for path in HISTORIES}
     assert {"published", "in_review", "revised_then_published", "eval_failed"} <= scenarios
@@ -42,6 +90,30 @@ def test_every_stage_has_a_recorded_history() -> None:
     assert "behaviour_evals" in scenarios
     assert {"before-purge", "secret-purge"} <= labels
     assert {"secret_lapsed", "secret_purged"} <= scenarios
+
+
+def test_the_eras_around_the_bounded_review_hold_every_scenario() -> None:
+    assert _scenarios("split-phases") >= EVERY_SCENARIO
+    assert _scenarios("current") >= EVERY_SCENARIO | {"revised_past_the_bound-first-run"}
+
+
+def test_every_saved_run_of_a_continued_lifecycle_is_replayed() -> None:
+    """A lifecycle that continued as new is saved run by run, each ending where it should.
+
+    The first run ends in continue-as-new and its sibling (the latest run) is saved too,
+    so both are among the histories replayed below; the six revisions recorded before the
+    bound are one run that never continued as new.
+    """
+    first_runs = [path for path in HISTORIES if path.stem.endswith("-first-run")]
+    assert {f"{p.parent.name}/{p.stem}" for p in first_runs} >= {
+        "current/recertified-first-run",
+        "current/revised_past_the_bound-first-run",
+    }
+    for first in first_runs:
+        assert _last_event_type(first) == "EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW"
+        assert first.with_name(first.name.replace("-first-run", "")) in HISTORIES
+    unbounded = Path(__file__).parent / "histories/split-phases/revised_past_the_bound.json"
+    assert _last_event_type(unbounded) != "EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW"
 
 
 @pytest.mark.asyncio(loop_scope="session")

@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WorkflowHandle, WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
@@ -121,6 +121,22 @@ async def eval_failed(handle: Handle, settings: Settings) -> None:
     await _stage(handle, Stage.EVAL_FAILED)
 
 
+REVISIONS_PAST_THE_BOUND = 6
+"""One more than the workflow's ``MAX_REVISIONS_PER_RUN``: the review continues as new once."""
+
+
+async def revised_past_the_bound(handle: Handle, settings: Settings) -> None:
+    """Changes requested six times: the fifth revision moves the review to a second run."""
+    for round_ in range(REVISIONS_PAST_THE_BOUND):
+        await _stage(handle, Stage.IN_REVIEW)
+        await _vote(handle, REQUEST_CHANGES_UPDATE, reason=f"add an example ({round_ + 1})")
+        await _stage(handle, Stage.CHANGES_REQUESTED)
+        await revise_path(handle, settings, EXAMPLES / "subagents/code-reviewer.md")  # type: ignore[arg-type]
+    await _stage(handle, Stage.IN_REVIEW)
+    await _vote(handle, APPROVE_UPDATE)
+    await _stage(handle, Stage.PUBLISHED)
+
+
 Example = str | Callable[[Path], Path]
 """A folder under examples/, or a function that builds the asset under a scratch folder."""
 
@@ -132,6 +148,7 @@ SCENARIOS: dict[str, tuple[Example, Callable[[Handle, Settings], Awaitable[None]
     "recertified": ("subagents/code-reviewer.md", recertified),
     "lapsed_and_retired": ("subagents/code-reviewer.md", lapsed_and_retired),
     "deprecated": ("subagents/code-reviewer.md", deprecated),
+    "revised_past_the_bound": ("subagents/code-reviewer.md", revised_past_the_bound),
     "mcp_probed": ("mcp-servers/time", in_review),
     # Eval cases, no model credential: the behavioural step runs and records evals.not-run.
     "behaviour_evals": (skill_with_cases, in_review),
@@ -207,13 +224,38 @@ async def _run(
     )
     handle = await start_lifecycle(client, settings, submission=submission)
     await scenario(handle, settings)  # type: ignore[arg-type]
-    latest = await handle.fetch_history()
-    path.write_text(latest.to_json())
-    first_run = handle.first_execution_run_id
-    if first_run is not None and latest.run_id != first_run:
-        # A cycle continued as new: keep the first run too, which ends in ContinueAsNew.
-        first = await client.get_workflow_handle(handle.id, run_id=first_run).fetch_history()
-        path.with_name(f"{path.stem}-first-run.json").write_text(first.to_json())
+    runs = await _runs(client, handle)
+    for number, history in enumerate(runs, start=1):
+        path.with_name(f"{path.stem}{_run_suffix(number, len(runs))}.json").write_text(
+            history.to_json()
+        )
+
+
+def _run_suffix(number: int, runs: int) -> str:
+    """The file name suffix of run ``number``: the latest run takes the scenario's name."""
+    if number == runs:
+        return ""
+    return "-first-run" if number == 1 else f"-run-{number}"
+
+
+async def _runs(client: Client, handle: Handle) -> list[WorkflowHistory]:
+    """Every run of the lifecycle so far, first to latest, following its continue-as-new.
+
+    Each run is a history of its own, and a run that ended in continue-as-new is what
+    a worker replays when it picks up one of those runs, so each one is kept.
+    """
+    run_id = handle.first_execution_run_id or handle.result_run_id
+    histories: list[WorkflowHistory] = []
+    while run_id:
+        history = await client.get_workflow_handle(handle.id, run_id=run_id).fetch_history()
+        histories.append(history)
+        last = history.events[-1]
+        run_id = (
+            last.workflow_execution_continued_as_new_event_attributes.new_execution_run_id
+            if last.HasField("workflow_execution_continued_as_new_event_attributes")
+            else None
+        )
+    return histories
 
 
 async def _main(target: Path, only: list[str]) -> None:
