@@ -44,10 +44,12 @@ import json
 from pathlib import Path
 
 import pytest
+from temporalio import workflow
 from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.worker import Replayer
+from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
 
+from workflows import patches
 from workflows.asset_lifecycle import AssetLifecycleWorkflow
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*/*.json"))
@@ -114,6 +116,77 @@ def test_every_saved_run_of_a_continued_lifecycle_is_replayed() -> None:
         assert first.with_name(first.name.replace("-first-run", "")) in HISTORIES
     unbounded = Path(__file__).parent / "histories/split-phases/revised_past_the_bound.json"
     assert _last_event_type(unbounded) != "EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW"
+
+
+OLD_BRANCH_NEEDED_BY = {
+    patches.SLACK_REVIEW: {
+        "before-slack/in_review",
+        "before-slack/published",
+        "before-slack/revised_then_published",
+    },
+    patches.PUBLISHED_LIFE: {
+        "before-slack/published",
+        "before-slack/revised_then_published",
+        "before-life/published",
+        "before-life/revised_then_published",
+    },
+    patches.SECRET_PURGE: {"before-purge/secret_lapsed"},
+    patches.MERGED_STEPS: {
+        f"{label}/{scenario}"
+        for label in ("before-slack", "before-life", "before-merged-steps", "split-phases")
+        for scenario in ("eval_failed", "in_review", "published", "revised_then_published")
+    }
+    | {
+        "sandboxed-probe/mcp_probed",
+        "behavioural-evals/behaviour_evals",
+        "before-purge/secret_lapsed",
+        "secret-purge/secret_purged",
+        "split-phases/revised_past_the_bound",
+    },
+    patches.REVIEW_CONTINUE_AS_NEW: {"split-phases/revised_past_the_bound"},
+}
+"""Recorded histories that take each patch's old branch: what keeps the patch in place.
+
+docs/deploy.md's table of patches names these sets; a patch may move on to
+``workflow.deprecate_patch`` only once its sets here are dropped. ``slack-life-actions``,
+``sandboxed-probe-workers`` and ``behavioural-evals`` are absent: no recorded history
+fails to replay without their old branches.
+"""
+
+
+@pytest.mark.asyncio(loop_scope="session")
+@pytest.mark.parametrize(
+    ("patch_id", "needed_by"), sorted(OLD_BRANCH_NEEDED_BY.items()), ids=lambda v: str(v)[:40]
+)
+async def test_the_sets_named_for_a_patch_need_its_old_branch(
+    patch_id: str, needed_by: set[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without the patch's old branch (as under ``deprecate_patch``), each named set fails.
+
+    So each named set really replays through that old branch, and the table in
+    docs/deploy.md says which eras a patch still serves.
+    """
+    patched = workflow.patched
+
+    def without_old_branch(patch: str) -> bool:
+        if patch == patch_id:
+            workflow.deprecate_patch(patch)
+            return True
+        return patched(patch)
+
+    monkeypatch.setattr(workflow, "patched", without_old_branch)
+    replayer = Replayer(
+        workflows=[AssetLifecycleWorkflow],
+        data_converter=pydantic_data_converter,
+        workflow_runner=UnsandboxedWorkflowRunner(),  # so the replaced ``patched`` is seen
+    )
+    root = Path(__file__).parent / "histories"
+    for name in sorted(needed_by):
+        path = root / f"{name}.json"
+        history = WorkflowHistory.from_json(path.stem, path.read_text())
+        result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+        assert result.replay_failure is not None, f"{name} replays without {patch_id}"
+        assert "Nondeterminism" in str(result.replay_failure), name
 
 
 @pytest.mark.asyncio(loop_scope="session")
