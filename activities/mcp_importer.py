@@ -39,7 +39,6 @@ from agent_registry.assets.refs import is_semver
 from agent_registry.catalog.mcp_servers import held_server
 from agent_registry.cli.mcp_submit import prepare_folder
 from agent_registry.config import Settings
-from agent_registry.lifecycle.client import LifecycleClient
 from agent_registry.lifecycle.contract import Submission
 from agent_registry.mcp_registry.allowed_upstreams import UpstreamNotAllowedError, check_upstream
 from agent_registry.mcp_registry.contract import (
@@ -53,6 +52,7 @@ from agent_registry.mcp_registry.drafts import write_draft
 from agent_registry.mcp_registry.scope_proposal import carried
 from agent_registry.mcp_registry.upstream import UpstreamError, UpstreamRegistry
 from agent_registry.registry.tables import version_sort_key
+from agent_registry.staging import start_lifecycle
 from agent_registry.vocabulary.principal import Principal
 
 
@@ -178,7 +178,7 @@ class McpImporter:
     async def _start(self, submission: Submission) -> bool:
         """Start the lifecycle; False when the version was submitted before."""
         try:
-            await LifecycleClient(self._client).start(self._settings, submission)
+            await start_lifecycle(self._client, self._settings, submission=submission)
         except WorkflowAlreadyStartedError:
             return False
         return True

@@ -45,9 +45,9 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError
 
-from agent_registry.lifecycle.client import start_lifecycle
 from agent_registry.lifecycle.stages import Stage
 from agent_registry.registry.tables import AssetVersion, AuditEvent
+from agent_registry.staging import start_lifecycle
 from agent_registry.temporal import LIFECYCLE_STAGE
 from bench.lifecycle import Watcher, approve_lifecycle, published_and_scheduled
 from bench.report import Figure, ms, percentile, write_section

@@ -47,7 +47,6 @@ with workflow.unsafe.imports_passed_through():
     from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
     from temporalio.worker import Worker
 
-    from agent_registry.lifecycle.client import start_lifecycle
     from agent_registry.lifecycle.contract import (
         DECISION_UPDATES,
         ReviewInput,
@@ -55,6 +54,7 @@ with workflow.unsafe.imports_passed_through():
         VoteResult,
     )
     from agent_registry.lifecycle.stages import Decision, Stage
+    from agent_registry.staging import start_lifecycle
     from agent_registry.temporal import LIFECYCLE_STAGE, RECERTIFY_BY
     from agent_registry.vocabulary.principal import Principal, VerifiedBy
     from bench.report import Figure, ms, percentile, write_section

@@ -30,10 +30,10 @@ from pydantic import SecretStr
 from temporalio.client import Client
 
 from agent_registry.cli.serve import EVENTS_PATH
-from agent_registry.lifecycle.client import start_lifecycle
 from agent_registry.lifecycle.contract import Submission
 from agent_registry.lifecycle.stages import Stage
 from agent_registry.slack.actions import APPROVE_ACTION
+from agent_registry.staging import start_lifecycle
 from agent_registry.temporal import LIFECYCLE_STAGE, RECERTIFY_BY
 from bench.report import Figure, ms, percentile, write_section
 from bench.stack import REPO, dev_server, free_port, fresh_registry, submissions

@@ -26,9 +26,9 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 
 from agent_registry.config import Settings
-from agent_registry.lifecycle.client import start_lifecycle
 from agent_registry.lifecycle.contract import Submission
 from agent_registry.slack.actions import APPROVE_ACTION
+from agent_registry.staging import start_lifecycle
 from bench.report import Figure, ms, percentile, write_section
 from bench.stack import dev_server, fresh_registry, submissions
 from tests.slack_double import DEFAULT_TOKEN, SlackDouble, SlackUser

@@ -22,11 +22,10 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
 from agent_registry.assets.refs import AssetRef
-from agent_registry.cli.staging import staged_revision
 from agent_registry.cli.submit import prepare_revision, prepare_submission
 from agent_registry.config import Settings
 from agent_registry.identity.http import local_email
-from agent_registry.lifecycle.client import LifecycleHandle, query_status, start_lifecycle
+from agent_registry.lifecycle.client import LifecycleHandle, query_status
 from agent_registry.lifecycle.contract import (
     DECISION_UPDATES,
     REVISE_UPDATE,
@@ -37,6 +36,7 @@ from agent_registry.lifecycle.contract import (
 )
 from agent_registry.lifecycle.stages import Decision, Stage
 from agent_registry.registry.tables import AuditEvent
+from agent_registry.staging import staged_revision, start_lifecycle
 from agent_registry.vocabulary.principal import Principal, VerifiedBy
 from worker import build_probe_worker, build_worker
 

@@ -7,9 +7,8 @@ import re
 
 import pytest
 
-from agent_registry.lifecycle.stages import Stage
+from agent_registry.lifecycle.stages import REVISABLE, Stage
 from agent_registry.lifecycle.transitions import (
-    REVISABLE_STAGES,
     TRANSITIONS,
     IllegalTransitionError,
     RecordedBy,
@@ -41,7 +40,7 @@ def test_a_move_the_diagram_does_not_have_is_refused(current: Stage, target: Sta
 
 
 def test_revisable_stages_are_the_ones_a_revision_leaves() -> None:
-    assert TRANSITIONS[Stage.EVALUATING].sources - {Stage.SUBMITTED} == REVISABLE_STAGES
+    assert TRANSITIONS[Stage.EVALUATING].sources - {Stage.SUBMITTED} == set(REVISABLE)
 
 
 def test_the_workflow_records_only_stages_no_step_writes() -> None:

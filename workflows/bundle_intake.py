@@ -25,8 +25,7 @@ with workflow.unsafe.imports_passed_through():
         caller_refusal,
     )
     from agent_registry.lifecycle.notices import NoticeEvent
-    from agent_registry.lifecycle.stages import Stage
-    from agent_registry.lifecycle.transitions import REVISABLE_STAGES
+    from agent_registry.lifecycle.stages import REVISABLE, Stage
 
 
 class BundleIntake:
@@ -48,7 +47,7 @@ class BundleIntake:
         refused = caller_refusal(revision)
         if refused is not None:
             raise ApplicationError(refused, type="Refused")
-        if status.stage not in REVISABLE_STAGES or self._pending is not None:
+        if status.stage not in REVISABLE or self._pending is not None:
             raise ApplicationError(
                 f"{status.ref} is {status.stage.value}; a revision is taken only after an "
                 "eval failure or a change request",

@@ -35,15 +35,12 @@ with workflow.unsafe.imports_passed_through():
     from agent_registry.lifecycle import wording
     from agent_registry.lifecycle.contract import AssetStatus, StageChange, Submission, Vote
     from agent_registry.lifecycle.notices import NoticeEvent
-    from agent_registry.lifecycle.stages import Decision, Stage
+    from agent_registry.lifecycle.stages import EVER_PUBLISHED, SENT_BACK, Decision, Stage
     from agent_registry.lifecycle.transitions import RecordedBy, transition
 
 ResultT = TypeVar("ResultT")
 ArgT = TypeVar("ArgT")
 SelfT = TypeVar("SelfT")
-
-LIFE_STAGES = frozenset({Stage.PUBLISHED, Stage.RECERTIFYING, Stage.DEPRECATED, Stage.RETIRED})
-"""Stages of the published life, whose steps are keyed by re-certification cycle."""
 
 RECORDED_BY_WORKFLOW_BEFORE_MERGE = frozenset(
     {Stage.EVALUATING, Stage.IN_REVIEW, Stage.EVAL_FAILED}
@@ -78,7 +75,7 @@ class LifecycleContext:
     @property
     def scope(self) -> str:
         """What keys are scoped to now: a review round (``rev2``) or a cycle (``cycle3``)."""
-        if self.status.stage in LIFE_STAGES:
+        if self.status.stage in EVER_PUBLISHED:
             return f"cycle{self.status.recertifications}"
         return f"rev{self.status.revision}"
 
@@ -164,7 +161,7 @@ class LifecycleContext:
 
     def actor_for(self, stage: Stage) -> str:
         """Who caused a move: the deciding reviewer for a decision, else the registry."""
-        if stage in (Stage.REJECTED, Stage.CHANGES_REQUESTED):
+        if stage in SENT_BACK:
             return self.deciding_vote().reviewer
         return "registry"
 

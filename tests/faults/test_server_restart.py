@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import Engine
 
 from agent_registry.cli.submit import prepare_submission
-from agent_registry.lifecycle.client import start_lifecycle
 from agent_registry.lifecycle.stages import Decision, Stage
+from agent_registry.staging import start_lifecycle
 from agent_registry.temporal import connect
 from tests.faults.helpers import (
     DevServer,

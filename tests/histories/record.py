@@ -25,7 +25,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from agent_registry.cli.submit import prepare_submission
 from agent_registry.config import Settings
-from agent_registry.lifecycle.client import query_status, start_lifecycle
+from agent_registry.lifecycle.client import query_status
 from agent_registry.lifecycle.contract import (
     APPROVE_UPDATE,
     ATTEST_UPDATE,
@@ -38,6 +38,7 @@ from agent_registry.lifecycle.contract import (
 )
 from agent_registry.lifecycle.stages import Stage
 from agent_registry.registry.db import make_engine, upgrade_database
+from agent_registry.staging import start_lifecycle
 from agent_registry.temporal import ALL_SEARCH_ATTRIBUTES
 from agent_registry.vocabulary.principal import Principal, VerifiedBy
 from tests.real_client.behaviour_cases import skill_with_cases

@@ -14,10 +14,10 @@ from agent_registry.assets.archive import canonical_archive
 from agent_registry.assets.loader import load_path
 from agent_registry.assets.manifests import RegistryMetadata
 from agent_registry.assets.refs import AssetRef
-from agent_registry.cli.staging import staged_revision, staged_submission
 from agent_registry.config import Settings
 from agent_registry.evals.submission_text import SecretInSubmissionError
 from agent_registry.lifecycle.contract import RevisionInput, Submission
+from agent_registry.staging import staged_revision, staged_submission
 from agent_registry.vocabulary.principal import Principal, VerifiedBy
 
 KEY = "AKIA" + "Q3EGRKTWXMZ7P4LN"

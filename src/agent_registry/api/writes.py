@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from functools import partial
 
 from aiohttp import web
 from pydantic import BaseModel
@@ -52,7 +53,6 @@ from agent_registry.api.write_schemas import (
 from agent_registry.assets.bundle_problems import InvalidBundleError
 from agent_registry.assets.manifests import RegistryMetadata
 from agent_registry.assets.refs import AssetRef
-from agent_registry.cli.staging import staged_revision
 from agent_registry.identity.http import IdentityRefusedError, record_refusal, require_principal
 from agent_registry.lifecycle.client import (
     LifecycleClient,
@@ -70,6 +70,7 @@ from agent_registry.lifecycle.contract import (
     VoteResult,
 )
 from agent_registry.lifecycle.stages import Stage
+from agent_registry.staging import staged_revision, staged_submission
 from agent_registry.temporal import workflow_ui_url
 from agent_registry.vocabulary.principal import Principal, PrincipalKind, canonical_email
 
@@ -167,7 +168,11 @@ async def submit(request: web.Request) -> web.StreamResponse:
     )
     lifecycles = await request.app[GATEWAY].lifecycles()
     try:
-        handle = await lifecycles.start(settings, submission)
+        handle = await lifecycles.start(
+            submission,
+            task_queue=settings.task_queue,
+            stage=partial(staged_submission, settings),
+        )
     except WorkflowAlreadyStartedError:
         raise ApiError(409, already_submitted_message(ref.workflow_id)) from None
     except InvalidBundleError as error:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -35,8 +36,6 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from agent_registry import temporal
 from agent_registry.assets.refs import AssetRef
-from agent_registry.cli.staging import staged_submission
-from agent_registry.config import Settings
 from agent_registry.lifecycle.contract import (
     ATTEST_UPDATE,
     DECISION_UPDATES,
@@ -56,6 +55,10 @@ from agent_registry.lifecycle.stages import Decision, Stage
 
 LifecycleHandle = WorkflowHandle[object, AssetStatus]
 """A handle on a lifecycle workflow; its result is the final :class:`AssetStatus`."""
+
+
+Stager = Callable[[Submission], Submission]
+"""Stages a submission's bundle in the registry and returns it carrying only the hash."""
 
 
 class LifecycleError(Exception):
@@ -167,9 +170,56 @@ class LifecycleClient:
         """The Temporal client underneath (for its namespace, in links to the UI)."""
         return self._client
 
-    async def start(self, settings: Settings, submission: Submission) -> LifecycleHandle:
-        """Start the lifecycle of one version; see :func:`start_lifecycle`."""
-        return await start_lifecycle(self._client, settings, submission=submission)
+    async def start(
+        self, submission: Submission, *, task_queue: str, stage: Stager | None = None
+    ) -> LifecycleHandle:
+        """Start the lifecycle of one version; a second start of the same version is refused.
+
+        Args:
+            submission: The version, as submitted.
+            task_queue: The lifecycle workers' queue.
+            stage: Stages a submission that carries its archive in the registry and
+                returns it carrying the hash instead, so the workflow's history never
+                holds the bundle's bytes (:func:`agent_registry.staging.start_lifecycle`
+                passes the registry's).
+
+        Raises:
+            WorkflowAlreadyStartedError: When this version was submitted before, whatever
+                became of it: a version is submitted once (:func:`already_submitted_message`
+                says so). Checked before staging too, so a refused resubmission leaves
+                nothing behind.
+        """
+        client = self._client
+        ref = submission.ref
+        if submission.archive and stage is not None:
+            await _refuse_resubmission(client, ref)
+            submission = await asyncio.to_thread(stage, submission)
+        attributes = TypedSearchAttributes(
+            [
+                SearchAttributePair(temporal.ASSET_KIND, ref.kind.value),
+                SearchAttributePair(temporal.ASSET_NAME, ref.name),
+                SearchAttributePair(temporal.ASSET_VERSION, ref.version),
+                SearchAttributePair(temporal.OWNER_TEAM, submission.metadata.owner_team),
+                SearchAttributePair(temporal.LIFECYCLE_STAGE, Stage.SUBMITTED.value),
+            ]
+        )
+        return await client.start_workflow(
+            LIFECYCLE_WORKFLOW,
+            submission,
+            id=ref.workflow_id,
+            task_queue=task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+            search_attributes=attributes,
+            result_type=AssetStatus,
+            static_summary=f"{ref} · team {submission.metadata.owner_team}",
+            static_details=(
+                f"Submitted by {submission.submitter}; authors "
+                f"{', '.join(submission.metadata.authors) or 'n/a'}; "
+                f"machine-authored: {'yes' if submission.metadata.machine_authored else 'no'}. "
+                f"{submission.metadata.changelog}"
+            ),
+        )
 
     async def vote(
         self,
@@ -301,52 +351,6 @@ def _refusal(error: WorkflowUpdateFailedError) -> str:
     """The lifecycle's reason for refusing an update, in its own words."""
     cause = error.cause
     return cause.message if isinstance(cause, ApplicationError) else str(cause or error)
-
-
-async def start_lifecycle(
-    client: Client, settings: Settings, *, submission: Submission
-) -> LifecycleHandle:
-    """Start the lifecycle of one version; a second start of the same version is refused.
-
-    The bundle is staged in the registry first (see :mod:`agent_registry.cli.staging`),
-    so the workflow's history holds its hash, never its bytes.
-
-    Raises:
-        WorkflowAlreadyStartedError: When this version was submitted before, whatever
-            became of it: a version is submitted once (:func:`already_submitted_message`
-            says so). Checked before staging too, so a refused resubmission leaves
-            nothing behind.
-    """
-    ref = submission.ref
-    if submission.archive:
-        await _refuse_resubmission(client, ref)
-        submission = await asyncio.to_thread(staged_submission, settings, submission)
-    attributes = TypedSearchAttributes(
-        [
-            SearchAttributePair(temporal.ASSET_KIND, ref.kind.value),
-            SearchAttributePair(temporal.ASSET_NAME, ref.name),
-            SearchAttributePair(temporal.ASSET_VERSION, ref.version),
-            SearchAttributePair(temporal.OWNER_TEAM, submission.metadata.owner_team),
-            SearchAttributePair(temporal.LIFECYCLE_STAGE, Stage.SUBMITTED.value),
-        ]
-    )
-    return await client.start_workflow(
-        LIFECYCLE_WORKFLOW,
-        submission,
-        id=ref.workflow_id,
-        task_queue=settings.task_queue,
-        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-        id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-        search_attributes=attributes,
-        result_type=AssetStatus,
-        static_summary=f"{ref} · team {submission.metadata.owner_team}",
-        static_details=(
-            f"Submitted by {submission.submitter}; authors "
-            f"{', '.join(submission.metadata.authors) or 'n/a'}; "
-            f"machine-authored: {'yes' if submission.metadata.machine_authored else 'no'}. "
-            f"{submission.metadata.changelog}"
-        ),
-    )
 
 
 async def _refuse_resubmission(client: Client, ref: AssetRef) -> None:

@@ -33,6 +33,9 @@ UNDER_REVIEW = (Stage.IN_REVIEW,)
 REVISABLE = (Stage.EVAL_FAILED, Stage.CHANGES_REQUESTED)
 """Stages in which the submitter may send a revision."""
 
+SENT_BACK = (Stage.REJECTED, Stage.CHANGES_REQUESTED)
+"""Stages a reviewer's decision against the version leads to: the reviewer is their actor."""
+
 IN_CATALOG = (Stage.PUBLISHED, Stage.RECERTIFYING)
 """Stages in which a version is in the catalog (re-certification does not take it out)."""
 

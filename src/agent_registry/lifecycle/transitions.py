@@ -64,9 +64,6 @@ TRANSITIONS: Mapping[Stage, Transition] = {
 """Every move of the lifecycle, keyed by the stage it enters. ``Submitted`` is where
 every lifecycle starts; nothing enters it."""
 
-REVISABLE_STAGES = frozenset({Stage.EVAL_FAILED, Stage.CHANGES_REQUESTED})
-"""Stages that wait for a revision: the ones ``Evaluating`` is entered from again."""
-
 
 class IllegalTransitionError(RuntimeError):
     """The workflow tried a move the diagram does not have."""

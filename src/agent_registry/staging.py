@@ -10,9 +10,14 @@ send the workflow only their sha256.
 
 from __future__ import annotations
 
+from functools import partial
+
+from temporalio.client import Client
+
 from agent_registry.config import Settings
 from agent_registry.distribution.source import open_catalog
 from agent_registry.evals.submission_text import refuse_secrets
+from agent_registry.lifecycle.client import LifecycleClient, LifecycleHandle
 from agent_registry.lifecycle.contract import RevisionInput, Submission
 
 
@@ -62,3 +67,19 @@ def staged_revision(settings: Settings, revision: RevisionInput) -> RevisionInpu
         return revision
     staged_hash = stage_archive(settings, revision.archive)
     return revision.model_copy(update={"archive": b"", "staged_hash": staged_hash})
+
+
+async def start_lifecycle(
+    client: Client, settings: Settings, *, submission: Submission
+) -> LifecycleHandle:
+    """Start a version's lifecycle on ``settings``' queue, staging its bundle first.
+
+    The one way the CLI, the server and the MCP import start a lifecycle: through
+    :class:`~agent_registry.lifecycle.client.LifecycleClient`, with this registry's
+    staging, so the workflow's history holds the bundle's hash, never its bytes.
+    """
+    return await LifecycleClient(client).start(
+        submission,
+        task_queue=settings.task_queue,
+        stage=partial(staged_submission, settings),
+    )
