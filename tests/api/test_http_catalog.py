@@ -19,7 +19,6 @@ from aiohttp import web
 from sqlalchemy import Engine
 
 from agent_registry.api.app import build_web_app
-from agent_registry.api.limits import MAX_USAGE_BATCH
 from agent_registry.assets.refs import AssetKind, InvalidRefError
 from agent_registry.catalog.database import DatabaseCatalog
 from agent_registry.catalog.http import (
@@ -34,6 +33,7 @@ from agent_registry.catalog.models import (
     SearchQuery,
     UsageEvent,
 )
+from agent_registry.wire.limits import MAX_USAGE_BATCH
 from tests.api.conftest import AS_ADA, api_settings, local_identity
 from tests.api.live import live_server
 from tests.api.seed import MCP, MCP_DEPRECATED, SKILL, SUBAGENT_IN_REVIEW, Seeded

@@ -16,12 +16,12 @@ from urllib.parse import quote, urlencode
 
 import pytest
 
-from agent_registry.api.limits import MAX_USAGE_BATCH, MAX_USAGE_BODY_BYTES
-from agent_registry.api.paths import asset_path, bundle_path
 from agent_registry.assets.archive import canonical_archive
 from agent_registry.assets.bundle import BundleLimits
 from agent_registry.assets.loader import load_path
 from agent_registry.catalog.models import MAX_PAGE_SIZE
+from agent_registry.wire.limits import MAX_USAGE_BATCH, MAX_USAGE_BODY_BYTES
+from agent_registry.wire.paths import asset_path, bundle_path
 from tests.api.conftest import AS_ADA
 from tests.api.live import Answer, Contract, call
 from tests.api.seed import (

@@ -18,7 +18,6 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from agent_registry.api.app import build_web_app
-from agent_registry.api.paths import INSTALLS_PATH, USAGE_PATH, asset_path, bundle_path
 from agent_registry.assets.refs import AssetRef
 from agent_registry.catalog.database import DatabaseCatalog
 from agent_registry.config import Settings
@@ -27,6 +26,7 @@ from agent_registry.lifecycle.stages import Stage
 from agent_registry.registry import store
 from agent_registry.registry.db import session_scope
 from agent_registry.registry.tables import InstallEventRow, UsageEventRow
+from agent_registry.wire.paths import INSTALLS_PATH, USAGE_PATH, asset_path, bundle_path
 from tests import seeding
 from tests.api.conftest import local_identity
 from tests.api.live import Answer, call, live_server

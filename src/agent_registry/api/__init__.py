@@ -18,10 +18,9 @@ One purpose per module:
   query, path and body input, refusing anything malformed with a 400 naming it;
 - :mod:`~agent_registry.api.errors`: the JSON error shape and the middleware that makes
   every failure (including aiohttp's own 404 and 405) take it;
-- :mod:`~agent_registry.api.paths`, :mod:`~agent_registry.api.limits` and
-  :mod:`~agent_registry.api.schemas`: what the server and
-  :class:`~agent_registry.catalog.http.HttpCatalog` agree on (URLs, caps, reply
-  models). These three import no aiohttp, so a client stays light.
+- what the server and :class:`~agent_registry.catalog.http.HttpCatalog` agree on
+  (URLs, caps, reply models) is not here but in :mod:`agent_registry.wire`, below both,
+  so the client never imports the server's package.
 
 Adding routes (the dashboard does): write ``add_routes(app: web.Application) -> None``
 in your module, read the catalog in handlers as ``request.app[CATALOG]`` (see

@@ -28,9 +28,9 @@ from agent_registry.api import health, openapi, routes
 from agent_registry.api.context import CATALOG, HEALTH_CHECK, SETTINGS, HealthCheck
 from agent_registry.api.endpoint import Content, Endpoint, Handler, Reply, add_endpoints
 from agent_registry.api.errors import json_errors
-from agent_registry.api.paths import SLACK_EVENTS_PATH
 from agent_registry.catalog.models import CatalogSource
 from agent_registry.config import Settings
+from agent_registry.wire.paths import SLACK_EVENTS_PATH
 
 RouteAdder = Callable[[web.Application], None]
 """Adds a module's routes to the application: the dashboard's ``add_routes``."""

@@ -17,7 +17,7 @@ from aiohttp import web
 from pydantic import BaseModel
 
 from agent_registry.api.params import Param, refuse_unknown
-from agent_registry.api.schemas import ErrorBody
+from agent_registry.wire.schemas import ErrorBody
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 """An aiohttp request handler."""

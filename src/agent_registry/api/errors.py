@@ -17,9 +17,9 @@ from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler
 from pydantic import JsonValue
 
-from agent_registry.api.schemas import ErrorBody
 from agent_registry.assets.refs import InvalidRefError
 from agent_registry.catalog.models import CatalogNotFoundError
+from agent_registry.wire.schemas import ErrorBody
 
 logger = logging.getLogger(__name__)
 

@@ -16,11 +16,11 @@ from sqlmodel import Session, select
 
 from agent_registry.api.context import HEALTH_CHECK, HealthCheck
 from agent_registry.api.endpoint import Content, Endpoint, Reply, add_endpoints, model_reply
-from agent_registry.api.limits import HEALTH_TIMEOUT_SECONDS
-from agent_registry.api.paths import HEALTH_PATH
-from agent_registry.api.schemas import Health
 from agent_registry.catalog.models import CatalogSource, SearchQuery
 from agent_registry.registry.tables import Asset
+from agent_registry.wire.limits import HEALTH_TIMEOUT_SECONDS
+from agent_registry.wire.paths import HEALTH_PATH
+from agent_registry.wire.schemas import Health
 
 logger = logging.getLogger(__name__)
 

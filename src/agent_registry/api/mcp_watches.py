@@ -45,7 +45,6 @@ from agent_registry.api.endpoint import (
     model_reply,
 )
 from agent_registry.api.errors import ApiError
-from agent_registry.api.paths import API_PREFIX
 from agent_registry.api.writes import GATEWAY, MAX_JSON_BYTES
 from agent_registry.config import Settings
 from agent_registry.identity.http import require_principal
@@ -53,6 +52,7 @@ from agent_registry.mcp_registry.allowed_upstreams import UpstreamNotAllowedErro
 from agent_registry.mcp_registry.contract import MCP_IMPORT_WORKFLOW, McpImportInput, schedule_id
 from agent_registry.policy.loader import PolicyError, load_policy
 from agent_registry.vocabulary.principal import Principal, one_line
+from agent_registry.wire.paths import API_PREFIX
 
 MCP_WATCHES_PATH = f"{API_PREFIX}/mcp-watches"
 

@@ -21,8 +21,8 @@ from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from agent_registry import __version__
 from agent_registry.api.endpoint import ENDPOINTS, Content, Endpoint, Reply, add_endpoints
-from agent_registry.api.paths import OPENAPI_PATH
-from agent_registry.api.schemas import ErrorBody
+from agent_registry.wire.paths import OPENAPI_PATH
+from agent_registry.wire.schemas import ErrorBody
 
 OPENAPI_VERSION = "3.1.0"
 REF_TEMPLATE = "#/components/schemas/{model}"

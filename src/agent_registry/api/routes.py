@@ -42,24 +42,7 @@ from agent_registry.api.endpoint import (
     model_reply,
 )
 from agent_registry.api.errors import ApiError, bad_parameter
-from agent_registry.api.limits import (
-    MAX_INSTALL_BODY_BYTES,
-    MAX_OFFSET,
-    MAX_QUERY_CHARS,
-    MAX_TEXT_PARAM_CHARS,
-    MAX_USAGE_BATCH,
-    MAX_USAGE_BODY_BYTES,
-)
 from agent_registry.api.params import ChoiceParam, IntParam, Param, PatternParam, TextParam
-from agent_registry.api.paths import (
-    ASSETS_PATH,
-    BUNDLE_MEDIA_TYPE,
-    BUNDLES_PATH,
-    INSTALLS_PATH,
-    REPORT_PATH,
-    SEARCH_PATH,
-    USAGE_PATH,
-)
 from agent_registry.api.quotas import (
     INSTALL_EVENTS,
     QUOTAS,
@@ -67,7 +50,6 @@ from agent_registry.api.quotas import (
     USAGE_EVENTS,
     QuotaBook,
 )
-from agent_registry.api.schemas import Recorded, Staged
 from agent_registry.api.telemetry_fields import check_install, check_usage
 from agent_registry.api.trust_routes import TRUST_ENDPOINTS
 from agent_registry.assets.bundle_problems import InvalidBundleError
@@ -90,6 +72,24 @@ from agent_registry.catalog.models import (
 )
 from agent_registry.identity.http import require_principal
 from agent_registry.lifecycle.stages import Stage
+from agent_registry.wire.limits import (
+    MAX_INSTALL_BODY_BYTES,
+    MAX_OFFSET,
+    MAX_QUERY_CHARS,
+    MAX_TEXT_PARAM_CHARS,
+    MAX_USAGE_BATCH,
+    MAX_USAGE_BODY_BYTES,
+)
+from agent_registry.wire.paths import (
+    ASSETS_PATH,
+    BUNDLE_MEDIA_TYPE,
+    BUNDLES_PATH,
+    INSTALLS_PATH,
+    REPORT_PATH,
+    SEARCH_PATH,
+    USAGE_PATH,
+)
+from agent_registry.wire.schemas import Recorded, Staged
 
 T = TypeVar("T")
 

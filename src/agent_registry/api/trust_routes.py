@@ -17,10 +17,10 @@ from aiohttp import web
 from agent_registry.api.context import CATALOG, SETTINGS
 from agent_registry.api.endpoint import Content, Endpoint, Reply, error_reply
 from agent_registry.api.errors import ApiError
-from agent_registry.api.paths import GUARD_SNAPSHOT_PATH, KEYS_PATH
 from agent_registry.distribution.snapshot import sign_snapshot, take_snapshot
 from agent_registry.signing.errors import SigningKeyError
 from agent_registry.signing.trust import registry_signer, trusted_keyring
+from agent_registry.wire.paths import GUARD_SNAPSHOT_PATH, KEYS_PATH
 
 _OBJECT = {"type": "object"}
 

@@ -12,10 +12,10 @@ from datetime import datetime
 
 from pydantic import Base64Bytes, BaseModel, ConfigDict, Field
 
-from agent_registry.api.paths import API_PREFIX
 from agent_registry.assets.manifests import FalsePositiveMark, RegistryMetadata
 from agent_registry.lifecycle.contract import AssetStatus
 from agent_registry.lifecycle.stages import Decision, Stage
+from agent_registry.wire.paths import API_PREFIX
 
 SUBMISSIONS_PATH = f"{API_PREFIX}/submissions"
 REVISIONS_PATH = f"{API_PREFIX}/revisions"

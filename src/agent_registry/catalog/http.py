@@ -28,19 +28,6 @@ from urllib.parse import urlencode, urlsplit
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from agent_registry import __version__
-from agent_registry.api.limits import MAX_USAGE_BATCH
-from agent_registry.api.paths import (
-    API_PREFIX,
-    BUNDLE_MEDIA_TYPE,
-    GUARD_SNAPSHOT_PATH,
-    INSTALLS_PATH,
-    REPORT_PATH,
-    SEARCH_PATH,
-    USAGE_PATH,
-    asset_path,
-    bundle_path,
-)
-from agent_registry.api.schemas import ErrorBody, Recorded
 from agent_registry.assets.bundle_problems import InvalidBundleError
 from agent_registry.assets.refs import AssetRef, parse_unversioned
 from agent_registry.catalog.models import (
@@ -53,6 +40,19 @@ from agent_registry.catalog.models import (
     UsageEvent,
     VersionDetail,
 )
+from agent_registry.wire.limits import MAX_USAGE_BATCH
+from agent_registry.wire.paths import (
+    API_PREFIX,
+    BUNDLE_MEDIA_TYPE,
+    GUARD_SNAPSHOT_PATH,
+    INSTALLS_PATH,
+    REPORT_PATH,
+    SEARCH_PATH,
+    USAGE_PATH,
+    asset_path,
+    bundle_path,
+)
+from agent_registry.wire.schemas import ErrorBody, Recorded
 
 Model = TypeVar("Model", bound=BaseModel)
 

@@ -49,7 +49,6 @@ from agent_registry.api import mcp_registry, mcp_watches, writes
 from agent_registry.api.app import RouteAdder, build_web_app
 from agent_registry.api.endpoint import Handler
 from agent_registry.api.health import database_check
-from agent_registry.api.paths import API_PREFIX, OPENAPI_PATH, SLACK_EVENTS_PATH
 from agent_registry.catalog.database import DatabaseCatalog
 from agent_registry.cli.errors import CliError
 from agent_registry.config import Settings
@@ -66,6 +65,7 @@ from agent_registry.registry.db import make_engine
 from agent_registry.slack.app import build_app
 from agent_registry.slack.client import make_web_client
 from agent_registry.temporal import connect
+from agent_registry.wire.paths import API_PREFIX, OPENAPI_PATH, SLACK_EVENTS_PATH
 
 DEFAULT_PORT = 3000
 EVENTS_PATH = SLACK_EVENTS_PATH
