@@ -19,9 +19,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from agent_registry.assets.manifests import FalsePositiveMark, RegistryMetadata
 from agent_registry.assets.refs import AssetRef
@@ -43,6 +43,7 @@ from agent_registry.mcp_registry.contract import (
     SubmitPickInput,
     UpstreamPick,
 )
+from agent_registry.slack.snapshot import ReviewSnapshot, review_snapshot
 from agent_registry.vocabulary.behaviour_figures import BehaviourFigures
 from agent_registry.vocabulary.findings import Finding
 
@@ -69,6 +70,7 @@ __all__ = [
     "RetireInput",
     "ReviewMessageUpdate",
     "ReviewRequestInput",
+    "ReviewSnapshot",
     "SlackMessageRef",
     "StageInput",
     "StoreBundleInput",
@@ -338,6 +340,28 @@ class PurgeInput(BaseModel):
 # Notices to people (activities.notices)
 
 
+class _RenderedFromSnapshot(BaseModel):
+    """An input whose Slack wording is rendered from a :class:`ReviewSnapshot`."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _snapshot_from_status(cls, data: Any) -> Any:
+        """Read an input scheduled by an older build, which carried the whole status.
+
+        Those builds sent the lifecycle's full ``status`` view with every notice and
+        review message call; an activity they scheduled may still be pending (or
+        retrying) when a newer worker picks it up. Its ``status`` is turned into the
+        snapshot it would carry today, so it renders the same text.
+        """
+        if not isinstance(data, dict) or "status" not in data:
+            return data
+        data = dict(data)
+        status = data.pop("status")
+        if status is not None and data.get("snapshot") is None:
+            data["snapshot"] = review_snapshot(AssetStatus.model_validate(status))
+        return data
+
+
 class Audience(StrEnum):
     """Who a notice is for."""
 
@@ -346,7 +370,7 @@ class Audience(StrEnum):
     PLATFORM = "platform"
 
 
-class Notice(BaseModel):
+class Notice(_RenderedFromSnapshot):
     """One notice about one asset version.
 
     Attributes:
@@ -357,7 +381,8 @@ class Notice(BaseModel):
         text: The message.
         key: Idempotency key of the call; a retry posts nothing new.
         thread: The review request, for notices that belong in its thread.
-        status: The lifecycle's state, from which Slack wording is rendered.
+        snapshot: What the lifecycle shows, from which Slack wording is rendered; inputs
+            recorded before it carried the whole ``status`` instead, read into this.
         waited: How long the review has waited, for reminders and escalations.
         deadline: When what the notice asks for is due (the attestation's grace period).
     """
@@ -369,7 +394,7 @@ class Notice(BaseModel):
     text: str
     key: str = ""
     thread: SlackMessageRef | None = None
-    status: AssetStatus | None = None
+    snapshot: ReviewSnapshot | None = None
     waited: timedelta | None = None
     deadline: datetime | None = None
 
@@ -377,20 +402,24 @@ class Notice(BaseModel):
 # The review request in Slack (activities.review_messages)
 
 
-class ReviewRequestInput(BaseModel):
-    """Post the review request for ``status`` (once per ``key``)."""
+class ReviewRequestInput(_RenderedFromSnapshot):
+    """Post the review request for ``snapshot`` (once per ``key``).
 
-    status: AssetStatus
+    Inputs recorded before the snapshot carried the whole ``status``, read into it.
+    """
+
+    snapshot: ReviewSnapshot
     key: str
 
 
-class ReviewMessageUpdate(BaseModel):
+class ReviewMessageUpdate(_RenderedFromSnapshot):
     """Show the review's progress, or its decision when ``decision`` is given.
 
-    For an approval, ``status`` decides whether the message still offers Deprecate or
-    says that the version was deprecated or retired.
+    For an approval, ``snapshot`` decides whether the message still offers Deprecate or
+    says that the version was deprecated or retired. Inputs recorded before the snapshot
+    carried the whole ``status``, read into it.
     """
 
-    status: AssetStatus
+    snapshot: ReviewSnapshot
     message: SlackMessageRef
     decision: Vote | None = None

@@ -27,19 +27,20 @@ from agent_registry.assets.loader import parse_asset
 from agent_registry.assets.parsed import ParsedAsset
 from agent_registry.assets.refs import AssetRef
 from agent_registry.assets.scope_summary import comparable_manifest, declared_scope_lines
-from agent_registry.lifecycle.contract import AssetStatus, SlackMessageRef
+from agent_registry.lifecycle.contract import SlackMessageRef
 from agent_registry.policy.loader import load_policy
 from agent_registry.registry import store
 from agent_registry.registry.db import session_scope
 from agent_registry.slack import messages
 from agent_registry.slack.changes import manifest_changes
+from agent_registry.slack.snapshot import ReviewSnapshot
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class _ReviewContext:
-    """What a review message shows besides the status: link, scope and changes."""
+    """What a review message shows besides the snapshot: link, scope and changes."""
 
     ui_link: str
     description: str | None
@@ -82,7 +83,7 @@ class ReviewMessenger:
             Where the message lives, or None when Slack is not configured (the request
             is then logged, and reviews go through the CLI).
         """
-        status = request.status
+        status = request.snapshot
         if self._poster is None:
             logger.info(
                 "notice review-requested for reviewers about %s: %s",
@@ -108,7 +109,7 @@ class ReviewMessenger:
         """Show who voted and what is still missing, or the decision, in place."""
         if self._poster is None:
             return
-        status = request.status
+        status = request.snapshot
         context = await asyncio.to_thread(self._context, status)
         decision = request.decision
         if decision is None:
@@ -124,11 +125,11 @@ class ReviewMessenger:
             )
         await self._poster.update(request.message, text=messages.review_text(status), blocks=blocks)
 
-    def _context(self, status: AssetStatus) -> _ReviewContext:
-        """What the message shows besides the status, read from the registry.
+    def _context(self, status: ReviewSnapshot) -> _ReviewContext:
+        """What the message shows besides the snapshot, read from the registry.
 
         The probed server's stderr is read here, by run key, and not carried in the
-        status: the status is what ``agentreg status`` and the submitter see.
+        lifecycle's state: that is what ``agentreg status`` and the submitter see.
         """
         link = calling_workflow_link(self._ui_url)
         if status.content_hash is None:
@@ -154,7 +155,7 @@ class ReviewMessenger:
         return parse_asset(bundle_from_archive(archive, limits=self._limits), ref.kind)
 
 
-def _open_review_blocks(status: AssetStatus, context: _ReviewContext) -> list[Block]:
+def _open_review_blocks(status: ReviewSnapshot, context: _ReviewContext) -> list[Block]:
     """The review request with its votes so far (none when it is first posted)."""
     return messages.progress_blocks(
         status,

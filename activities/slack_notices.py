@@ -91,21 +91,23 @@ class SlackNotices:
     def _slack_content(self, notice: Notice) -> tuple[str, Sequence[Block] | None]:
         """The Slack text and, for a notice that asks for an action, its blocks."""
         reminder = ATTESTATION_EVENTS.get(notice.event)
-        if reminder is None or notice.status is None:
+        if reminder is None or notice.snapshot is None:
             return self._slack_text(notice), None
-        status = notice.status
+        snapshot = notice.snapshot
         link = calling_workflow_link(self._ui_url)
-        text = attestation_text(status, deadline=notice.deadline, reminder=reminder)
+        text = attestation_text(snapshot, deadline=notice.deadline, reminder=reminder)
         blocks = attestation_request_blocks(
-            status, ui_link=link, deadline=notice.deadline, reminder=reminder
+            snapshot, ui_link=link, deadline=notice.deadline, reminder=reminder
         )
         return text, blocks
 
     def _slack_text(self, notice: Notice) -> str:
         """The Slack wording for the event, or the plain text escaped for mrkdwn."""
-        if notice.status is not None:
+        if notice.snapshot is not None:
             link = calling_workflow_link(self._ui_url)
-            rendered = notice_text(notice.event, notice.status, ui_link=link, waited=notice.waited)
+            rendered = notice_text(
+                notice.event, notice.snapshot, ui_link=link, waited=notice.waited
+            )
             if rendered is not None:
                 return rendered
         return escape_mrkdwn(notice.text)

@@ -37,6 +37,7 @@ with workflow.unsafe.imports_passed_through():
     from agent_registry.lifecycle.notices import NoticeEvent
     from agent_registry.lifecycle.stages import EVER_PUBLISHED, SENT_BACK, Decision, Stage
     from agent_registry.lifecycle.transitions import RecordedBy, transition
+    from agent_registry.slack.snapshot import review_snapshot
 
 ResultT = TypeVar("ResultT")
 ArgT = TypeVar("ArgT")
@@ -234,7 +235,7 @@ class LifecycleContext:
             text=text,
             key=self.key(f"notice/{event.value}/{audience.value}{purpose}") if slack else "",
             thread=status.review_message if audience is Audience.REVIEWERS else None,
-            status=status if slack else None,
+            snapshot=review_snapshot(status) if slack else None,
             waited=waited,
             deadline=deadline,
         )

@@ -40,6 +40,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from agent_registry.lifecycle.notices import NoticeEvent
     from agent_registry.lifecycle.stages import Decision, Stage
+    from agent_registry.slack.snapshot import review_snapshot
 
 
 class _Overdue(Enum):
@@ -184,7 +185,9 @@ class ReviewRound:
 
     async def _post_request(self) -> SlackMessageRef | None:
         context = self._context
-        request = ReviewRequestInput(status=context.status, key=context.key("review-request"))
+        request = ReviewRequestInput(
+            snapshot=review_snapshot(context.status), key=context.key("review-request")
+        )
         return await context.best_effort(
             "post_review_request",
             lambda: workflow.execute_activity_method(
@@ -199,7 +202,9 @@ class ReviewRound:
     ) -> None:
         """Edit the review request in Slack to show the votes, the decision or the fate."""
         context = self._context
-        update = ReviewMessageUpdate(status=context.status, message=message, decision=decision)
+        update = ReviewMessageUpdate(
+            snapshot=review_snapshot(context.status), message=message, decision=decision
+        )
         await context.best_effort(
             "update_review_message",
             lambda: workflow.execute_activity_method(

@@ -6,9 +6,10 @@ with its Attest button.
 A reviewer should be able to decide from the message alone, the way a pull request is
 reviewed from its page: what the asset is, who answers for it, how risky it is and why,
 what the evals found, what it may do, what changed since the published version, and one
-click to decide. Everything here is a pure function of the lifecycle's
-:class:`~agent_registry.lifecycle.contract.AssetStatus`, so the activity that posts and the app
-that updates build the same message. The notices' wording is in
+click to decide. Everything here is a pure function of what the lifecycle shows, a
+:class:`~agent_registry.slack.snapshot.ReviewSnapshot` (the status query's full view is
+reduced to one first), so the activity that posts and the one that updates build the same
+message. The notices' wording is in
 :mod:`agent_registry.slack.notice_texts`; both use :mod:`agent_registry.slack.mrkdwn`.
 
 Two constraints shape the code:
@@ -43,7 +44,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from agent_registry.lifecycle.contract import AssetStatus, Deprecation, SimilarAsset
+from agent_registry.lifecycle.contract import Deprecation, SimilarAsset
 from agent_registry.lifecycle.stages import WITHDRAWN, Decision, Stage
 from agent_registry.slack.actions import (
     APPROVE_ACTION,
@@ -82,6 +83,7 @@ from agent_registry.slack.mrkdwn import (
     still_needed,
 )
 from agent_registry.slack.notice_texts import attestation_text
+from agent_registry.slack.snapshot import ReviewSnapshot, Shown, review_snapshot
 from agent_registry.vocabulary.findings import Severity
 
 HEADER_TEXT_LIMIT = 150
@@ -106,7 +108,7 @@ _OUTCOME_WORDS = {
 
 
 def review_request_blocks(
-    status: AssetStatus,
+    status: Shown,
     *,
     ui_link: str,
     changes: list[str] | None,
@@ -118,7 +120,7 @@ def review_request_blocks(
     """The message posted to the review channel when a version enters review.
 
     Args:
-        status: The lifecycle's state, evaluated and planned.
+        status: What the lifecycle shows, evaluated and planned.
         ui_link: The workflow's page in the Temporal UI.
         changes: Lines from :func:`agent_registry.slack.changes.manifest_changes` for a
             new version of a published asset; None for a first version.
@@ -142,7 +144,7 @@ def review_request_blocks(
 
 
 def progress_blocks(
-    status: AssetStatus,
+    status: Shown,
     *,
     ui_link: str,
     changes: list[str] | None = None,
@@ -163,6 +165,7 @@ def progress_blocks(
     Returns:
         Blocks for ``chat.update`` (or the first ``chat.postMessage``).
     """
+    status = review_snapshot(status)
     blocks: list[Block] = [_header(status)]
     if description:
         blocks.append(_description_section(status, description))
@@ -179,7 +182,7 @@ def progress_blocks(
         blocks.append(_changes_section(status, changes, previous_version))
     if probe_stderr and probe_stderr.strip():
         blocks.append(_probe_stderr_section(probe_stderr))
-    if status.votes:
+    if status.votes_cast:
         blocks.append(_progress_section(status))
     blocks.extend(_reference_context(status, ui_link=ui_link))
     blocks.append(DividerBlock())
@@ -187,16 +190,17 @@ def progress_blocks(
     return blocks
 
 
-def review_text(status: AssetStatus) -> str:
+def review_text(status: Shown) -> str:
     """One line for the ``text`` of the review message: notifications and screen readers.
 
     Returns:
         Slack mrkdwn, escaped.
     """
+    status = review_snapshot(status)
     ref = status.ref
     risk = f", risk {status.eval.risk_tier.value}" if status.eval is not None else ""
     needs = ""
-    if status.plan is not None:
+    if status.needs is not None:
         needs = f"; needs {_approvals_needed(status)}"
     line = (
         f"Review requested: {ref.kind.value} {ref.name} {ref.version} "
@@ -206,7 +210,7 @@ def review_text(status: AssetStatus) -> str:
 
 
 def decided_blocks(
-    status: AssetStatus,
+    status: Shown,
     *,
     ui_link: str,
     decided_by: str,
@@ -223,7 +227,7 @@ def decided_blocks(
     happened, so nobody is offered an action the lifecycle would refuse.
 
     Args:
-        status: The lifecycle's state after the decision (or after a deprecation).
+        status: What the lifecycle shows after the decision (or after a deprecation).
         ui_link: The workflow's page in the Temporal UI.
         decided_by: The deciding reviewer's identity.
         decided_at: When the decision was recorded.
@@ -233,6 +237,7 @@ def decided_blocks(
     Returns:
         Blocks for ``chat.update``; the Deprecate button is the only interactive element.
     """
+    status = review_snapshot(status)
     mark, word = _OUTCOME_WORDS[outcome]
     line = f"{mark} *{word}* by *{fit_text(decided_by, NAME_LIMIT)}* at {slack_date(decided_at)}"
     if reason and reason.strip():
@@ -252,7 +257,7 @@ def decided_blocks(
 
 
 def attestation_request_blocks(
-    status: AssetStatus, *, ui_link: str, deadline: datetime | None, reminder: bool = False
+    status: Shown, *, ui_link: str, deadline: datetime | None, reminder: bool = False
 ) -> list[Block]:
     """The DM asking the owner team to attest that a published version is still fit for use.
 
@@ -260,7 +265,7 @@ def attestation_request_blocks(
     the command line stays named for whoever prefers it (or has no Slack account).
 
     Args:
-        status: The lifecycle's state, re-certifying.
+        status: What the lifecycle shows, re-certifying.
         ui_link: The workflow's page in the Temporal UI.
         deadline: When the grace period ends and the version is deprecated unattested.
         reminder: Word it as the reminder sent halfway through the grace period.
@@ -395,20 +400,20 @@ def deprecate_modal(*, ref: str, private_metadata: str) -> View:
 # --- sections -------------------------------------------------------------------------
 
 
-def _header(status: AssetStatus) -> HeaderBlock:
+def _header(status: ReviewSnapshot) -> HeaderBlock:
     ref = status.ref
     text = f"Review: {ref.kind.value} {ref.name} {ref.version}"
     return HeaderBlock(text=PlainTextObject(text=clip(text, HEADER_TEXT_LIMIT)))
 
 
-def _description_section(status: AssetStatus, description: str) -> SectionBlock:
+def _description_section(status: ReviewSnapshot, description: str) -> SectionBlock:
     text = quote(description, DESCRIPTION_SHOWN)
     if len(" ".join(description.split())) > DESCRIPTION_SHOWN:
         text += f"\n_Shortened; full text: {code(f'agentreg show {status.ref}')}_"
     return SectionBlock(text=_mrkdwn(text))
 
 
-def _facts_section(status: AssetStatus) -> SectionBlock:
+def _facts_section(status: ReviewSnapshot) -> SectionBlock:
     """Who answers for the asset and how much review it needs, as two-column fields."""
     authorship = "🤖 *Machine-authored*" if status.machine_authored else "👤 Human-authored"
     risk = status.eval.risk_tier.value.upper() if status.eval is not None else "not evaluated"
@@ -425,7 +430,7 @@ def _facts_section(status: AssetStatus) -> SectionBlock:
     return SectionBlock(fields=[_mrkdwn(clip(field, FIELD_TEXT_LIMIT)) for field in fields])
 
 
-def _risk_section(status: AssetStatus) -> SectionBlock:
+def _risk_section(status: ReviewSnapshot) -> SectionBlock:
     assert status.eval is not None
     head = f"*Risk: {status.eval.risk_tier.value}*"
     reasons = [f"• {fit_text(reason, LINE_LIMIT)}" for reason in status.eval.tier_reasons]
@@ -439,7 +444,7 @@ def _risk_section(status: AssetStatus) -> SectionBlock:
     return SectionBlock(text=_mrkdwn(text))
 
 
-def _eval_section(status: AssetStatus) -> SectionBlock:
+def _eval_section(status: ReviewSnapshot) -> SectionBlock:
     """Counts first, then the top findings; a cut points at the full list."""
     summary = status.eval
     assert summary is not None
@@ -480,7 +485,7 @@ def _similar_section(similar: Sequence[SimilarAsset]) -> SectionBlock:
     return SectionBlock(text=_mrkdwn(text))
 
 
-def _scope_section(status: AssetStatus, scope_lines: Sequence[str]) -> SectionBlock:
+def _scope_section(status: ReviewSnapshot, scope_lines: Sequence[str]) -> SectionBlock:
     text = fit_lines(
         "*Declared scope*",
         [f"• {fit_text(line, LINE_LIMIT)}" for line in scope_lines],
@@ -498,7 +503,7 @@ def _probe_stderr_section(probe_stderr: str) -> SectionBlock:
 
 
 def _changes_section(
-    status: AssetStatus, changes: Sequence[str], previous_version: str | None
+    status: ReviewSnapshot, changes: Sequence[str], previous_version: str | None
 ) -> SectionBlock:
     """The diff against the published version: what a reviewer of N+1 must re-judge."""
     since = escape_mrkdwn(previous_version) if previous_version else "the published version"
@@ -518,13 +523,13 @@ def _changes_section(
     return SectionBlock(text=_mrkdwn(text))
 
 
-def _progress_section(status: AssetStatus) -> SectionBlock:
+def _progress_section(status: ReviewSnapshot) -> SectionBlock:
     approvals = people(status.approvers) or "none yet"
     text = f"*Approvals so far*: {approvals}\n*Still needed*: {still_needed(status)}"
     return SectionBlock(text=_mrkdwn(clip(text, SECTION_TEXT_LIMIT)))
 
 
-def _reference_context(status: AssetStatus, *, ui_link: str) -> list[Block]:
+def _reference_context(status: ReviewSnapshot, *, ui_link: str) -> list[Block]:
     """The content hash (short to compare at a glance, full to verify) and where to look."""
     ref = str(status.ref)
     hash_line = (
@@ -543,7 +548,7 @@ def _reference_context(status: AssetStatus, *, ui_link: str) -> list[Block]:
     ]
 
 
-def _buttons(status: AssetStatus) -> ActionsBlock:
+def _buttons(status: ReviewSnapshot) -> ActionsBlock:
     """Approve, Request changes, Reject; each carries the ref the app acts on."""
     ref = str(status.ref)
     confirm_text = clip(
@@ -581,7 +586,7 @@ def _buttons(status: AssetStatus) -> ActionsBlock:
     )
 
 
-def _deprecate_button(status: AssetStatus) -> ActionsBlock:
+def _deprecate_button(status: ReviewSnapshot) -> ActionsBlock:
     """Deprecate, asked twice (confirm, then the modal) since every user is told."""
     ref = str(status.ref)
     confirm_text = clip(
@@ -608,7 +613,7 @@ def _deprecate_button(status: AssetStatus) -> ActionsBlock:
     )
 
 
-def _deprecation_section(status: AssetStatus, deprecation: Deprecation) -> SectionBlock:
+def _deprecation_section(status: ReviewSnapshot, deprecation: Deprecation) -> SectionBlock:
     """Deprecated (or retired): why, by whom, what to use instead, and when it goes."""
     use = (
         f" Use {code(fit_text(deprecation.replacement, NAME_LIMIT))} instead."
@@ -617,10 +622,7 @@ def _deprecation_section(status: AssetStatus, deprecation: Deprecation) -> Secti
     )
     by = fit_text(deprecation.by, NAME_LIMIT)
     if status.stage is Stage.RETIRED:
-        retired_at = next(
-            (c.at for c in reversed(status.history) if c.stage is Stage.RETIRED),
-            deprecation.sunset_at,
-        )
+        retired_at = status.retired_at or deprecation.sunset_at
         head = f"🗄️ *Retired* on {slack_date(retired_at)} (deprecated by *{by}*)"
         tail = use
     else:
@@ -635,13 +637,13 @@ def _deprecation_section(status: AssetStatus, deprecation: Deprecation) -> Secti
 # --- text helpers ---------------------------------------------------------------------
 
 
-def _approvals_needed(status: AssetStatus) -> str:
-    plan = status.plan
-    if plan is None:
+def _approvals_needed(status: ReviewSnapshot) -> str:
+    needs = status.needs
+    if needs is None:
         return "not planned yet"
-    text = f"{plan.approvals_required} approval" + ("" if plan.approvals_required == 1 else "s")
-    if plan.require_groups:
-        groups = ", ".join(escape_mrkdwn(group) for group in plan.require_groups)
+    text = f"{needs.approvals_required} approval" + ("" if needs.approvals_required == 1 else "s")
+    if needs.require_groups:
+        groups = ", ".join(escape_mrkdwn(group) for group in needs.require_groups)
         text += f", incl. one from {groups}"
     return text
 

@@ -15,8 +15,7 @@ import re
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
-from agent_registry.lifecycle.contract import AssetStatus
-from agent_registry.lifecycle.review_rules import missing_approvals
+from agent_registry.slack.snapshot import ReviewSnapshot
 from agent_registry.vocabulary.findings import Finding, Severity
 
 SECTION_TEXT_LIMIT = 3000
@@ -262,18 +261,18 @@ def counts(blocking: int, warnings: int) -> str:
     return f"{blocking} blocking, {warnings} warning" + ("" if warnings == 1 else "s")
 
 
-def still_needed(status: AssetStatus) -> str:
+def still_needed(snapshot: ReviewSnapshot) -> str:
     """What the review still needs before it decides, in words.
 
     Args:
-        status: The lifecycle's state.
+        snapshot: What the lifecycle shows.
 
     Returns:
         Slack mrkdwn, escaped.
     """
-    if status.plan is None:
+    if snapshot.needs is None:
         return "a review plan"
-    missing = missing_approvals(status.plan, status.votes)
+    missing = snapshot.needs.missing
     return escape_mrkdwn(" and ".join(missing)) if missing else "nothing more (deciding)"
 
 

@@ -1,17 +1,16 @@
 """Slack wording of lifecycle notices: reminders, escalations and the submitter's DMs.
 
-Like the review messages, each text is a pure function of the lifecycle's
-:class:`~agent_registry.lifecycle.contract.AssetStatus`, written in Slack mrkdwn with untrusted
-content escaped. :func:`notice_text` picks the wording for a notice's event.
+Like the review messages, each text is a pure function of what the lifecycle shows (a
+:class:`~agent_registry.slack.snapshot.ReviewSnapshot`, or the status query's full view,
+reduced to one), written in Slack mrkdwn with untrusted content escaped.
+:func:`notice_text` picks the wording for a notice's event.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from agent_registry.lifecycle.contract import AssetStatus
 from agent_registry.lifecycle.notices import NoticeEvent
-from agent_registry.lifecycle.stages import Decision
 from agent_registry.slack.mrkdwn import (
     NAME_LIMIT,
     REASON_MAX_LENGTH,
@@ -28,11 +27,12 @@ from agent_registry.slack.mrkdwn import (
     slack_date,
     still_needed,
 )
+from agent_registry.slack.snapshot import Shown, review_snapshot
 from agent_registry.vocabulary.findings import Severity
 
 
 def notice_text(
-    event: str, status: AssetStatus, *, ui_link: str, waited: timedelta | None = None
+    event: str, status: Shown, *, ui_link: str, waited: timedelta | None = None
 ) -> str | None:
     """Slack wording for a lifecycle notice, or None when the event has none.
 
@@ -42,13 +42,14 @@ def notice_text(
     Args:
         event: The notice's event, a :class:`NoticeEvent` value (a plain string when it
             comes back from a workflow history).
-        status: The lifecycle's state.
+        status: What the lifecycle shows.
         ui_link: The workflow's page in the Temporal UI.
         waited: How long the review has waited, for reminders and escalations.
 
     Returns:
         Slack mrkdwn, escaped; None for an event without Slack wording.
     """
+    status = review_snapshot(status)
     if event == NoticeEvent.REVIEW_REMINDER:
         return reminder_text(status, waited=waited or timedelta(0))
     if event == NoticeEvent.REVIEW_ESCALATED:
@@ -58,7 +59,7 @@ def notice_text(
     if event == NoticeEvent.EVAL_FAILED:
         return eval_failed_text(status, ui_link=ui_link)
     if event in (NoticeEvent.CHANGES_REQUESTED, NoticeEvent.REJECTED):
-        vote = next((v for v in status.votes if v.decision is not Decision.APPROVE), None)
+        vote = status.objection
         if vote is None:
             return None
         changes = event == NoticeEvent.CHANGES_REQUESTED
@@ -67,26 +68,27 @@ def notice_text(
     return None
 
 
-def reminder_text(status: AssetStatus, *, waited: timedelta) -> str:
+def reminder_text(status: Shown, *, waited: timedelta) -> str:
     """The reminder posted in the review thread once the SLA has passed.
 
     Args:
-        status: The lifecycle's state.
+        status: What the lifecycle shows.
         waited: How long the review has waited.
 
     Returns:
         Slack mrkdwn, escaped.
     """
+    status = review_snapshot(status)
     return f"⏰ This review has waited {format_wait(waited)}; still needs {still_needed(status)}."
 
 
 def escalation_text(
-    status: AssetStatus, *, waited: timedelta, ui_link: str, message_link: str | None = None
+    status: Shown, *, waited: timedelta, ui_link: str, message_link: str | None = None
 ) -> str:
     """The notice to the platform channel when a review sat past the escalation limit.
 
     Args:
-        status: The lifecycle's state.
+        status: What the lifecycle shows.
         waited: How long the review has waited.
         ui_link: The workflow's page in the Temporal UI.
         message_link: Permalink of the review message, when known.
@@ -94,6 +96,7 @@ def escalation_text(
     Returns:
         Slack mrkdwn, escaped.
     """
+    status = review_snapshot(status)
     risk = f", risk *{status.eval.risk_tier.value}*" if status.eval is not None else ""
     links = [link(ui_link, "workflow")]
     if message_link:
@@ -105,12 +108,13 @@ def escalation_text(
     )
 
 
-def published_text(status: AssetStatus, *, ui_link: str) -> str:
+def published_text(status: Shown, *, ui_link: str) -> str:
     """The DM telling the submitter their version is published.
 
     Returns:
         Slack mrkdwn, escaped.
     """
+    status = review_snapshot(status)
     approvers = f" Approved by {people(status.approvers)}." if status.approvers else ""
     return (
         f"🎉 {code(str(status.ref))} is published.{approvers} Content hash "
@@ -118,7 +122,7 @@ def published_text(status: AssetStatus, *, ui_link: str) -> str:
     )
 
 
-def eval_failed_text(status: AssetStatus, *, ui_link: str) -> str:
+def eval_failed_text(status: Shown, *, ui_link: str) -> str:
     """The DM telling the submitter their version failed its evals, with what to fix.
 
     Returns:
@@ -140,7 +144,7 @@ def eval_failed_text(status: AssetStatus, *, ui_link: str) -> str:
     return "\n".join(lines)
 
 
-def changes_requested_text(status: AssetStatus, *, by: str, reason: str) -> str:
+def changes_requested_text(status: Shown, *, by: str, reason: str) -> str:
     """The DM telling the submitter a reviewer asked for changes, and why.
 
     Returns:
@@ -154,7 +158,7 @@ def changes_requested_text(status: AssetStatus, *, by: str, reason: str) -> str:
     )
 
 
-def rejected_text(status: AssetStatus, *, by: str, reason: str) -> str:
+def rejected_text(status: Shown, *, by: str, reason: str) -> str:
     """The DM telling the submitter their version was rejected, and why.
 
     Returns:
@@ -166,9 +170,7 @@ def rejected_text(status: AssetStatus, *, by: str, reason: str) -> str:
     )
 
 
-def attestation_text(
-    status: AssetStatus, *, deadline: datetime | None, reminder: bool = False
-) -> str:
+def attestation_text(status: Shown, *, deadline: datetime | None, reminder: bool = False) -> str:
     """The DM asking the owner team to attest that a version is still fit for use.
 
     It says what passed already (the evals, under the policy in force today) and what
@@ -176,7 +178,7 @@ def attestation_text(
     surprises nobody when the version is deprecated.
 
     Args:
-        status: The lifecycle's state, re-certifying.
+        status: What the lifecycle shows, re-certifying.
         deadline: When the grace period ends; None words it without a date.
         reminder: Word it as the reminder halfway through the grace period.
 
