@@ -47,7 +47,7 @@ from agent_registry.mcp_probe.fingerprint import ToolFingerprint
 from agent_registry.policy.loader import PolicyError, load_policy
 from agent_registry.policy.model import Policy
 from agent_registry.registry import store
-from agent_registry.registry.db import session_scope
+from agent_registry.registry.db import read_scope, session_scope
 from agent_registry.registry.reuse_cache import CatalogIndexCache
 from agent_registry.vocabulary.behaviour_figures import BehaviourRecord
 from agent_registry.vocabulary.findings import Finding, Severity
@@ -134,7 +134,7 @@ class Evaluator:
             policy = load_policy(self._policy_path)
         except PolicyError as error:
             raise ApplicationError(str(error), type="InvalidPolicy", non_retryable=True) from None
-        with session_scope(self._engine) as session:
+        with read_scope(self._engine) as session:
             archive = store.get_blob(session, content_hash=request.content_hash)
         try:
             bundle = bundle_from_archive(archive, limits=self._limits)
@@ -145,7 +145,7 @@ class Evaluator:
             asset.registry_metadata = asset.registry_metadata.model_copy(
                 update={"false_positives": request.false_positives}
             )
-        with session_scope(self._engine) as session:
+        with read_scope(self._engine) as session:
             baseline = store.baseline_fingerprints(
                 session, ref=request.ref, content_hash=request.content_hash
             )
@@ -203,7 +203,7 @@ class Evaluator:
 
     def _published(self, ref: AssetRef) -> PublishedFigures | None:
         """The version ``ref`` replaces with the figures recorded for it, if it has any."""
-        with session_scope(self._engine) as session:
+        with read_scope(self._engine) as session:
             found = store.published_behaviour(session, ref=ref)
         if found is None:
             return None

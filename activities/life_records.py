@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from activities.models import DeprecationInput, RecertificationInput, RetireInput
 from agent_registry.assets.refs import AssetRef
 from agent_registry.registry import store
-from agent_registry.registry.db import session_scope
+from agent_registry.registry.db import read_scope, session_scope
 
 
 class LifeRecords:
@@ -61,7 +61,7 @@ class LifeRecords:
 
     def published_predecessors(self, ref: AssetRef) -> list[AssetRef]:
         """The published versions older than ``ref`` of the same asset."""
-        with session_scope(self._engine) as session:
+        with read_scope(self._engine) as session:
             return [
                 AssetRef(kind=ref.kind, name=ref.name, version=row.version)
                 for row in store.published_predecessors(

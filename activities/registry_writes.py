@@ -20,7 +20,7 @@ from activities.models import (
 )
 from agent_registry.assets.bundle import BundleLimits
 from agent_registry.registry import store
-from agent_registry.registry.db import session_scope
+from agent_registry.registry.db import read_scope, session_scope
 from agent_registry.registry.store.attestations import attest_publication
 
 
@@ -46,7 +46,7 @@ class RegistryWrites:
         Raises:
             NotFoundError: Nothing is staged under that hash.
         """
-        with session_scope(self._engine) as session:
+        with read_scope(self._engine) as session:
             return store.get_blob(session, content_hash=content_hash)
 
     def store_version(

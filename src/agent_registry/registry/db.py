@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -36,6 +37,11 @@ transaction another process may hold without making this one fail."""
 MIGRATION_LOCK_KEY = 0x4147454E54524547
 """PostgreSQL advisory lock ("AGENTREG") held while migrating, so that a worker and a CLI
 starting together do not both try to create the tables."""
+
+READ_ONLY_OPTION = "agent_registry_read_only"
+"""Execution option marking a unit of work as read-only (:func:`read_scope`)."""
+
+_HOLDS_WRITER_QUEUE = "agent_registry_holds_writer_queue"
 
 _SCHEMA_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
@@ -123,9 +129,54 @@ def _configure_sqlite(engine: Engine) -> None:
         # throughput (docs/performance.md); PostgreSQL is there for stricter durability.
         dbapi_connection.execute("PRAGMA synchronous=NORMAL")
 
+    writers = _WriterQueue()
+
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        if connection.get_execution_options().get(READ_ONLY_OPTION):
+            # A deferred BEGIN: in WAL mode a reader sees the last commit and neither
+            # waits for the writer nor makes it wait.
+            connection.exec_driver_sql("BEGIN")
+            return
+        writers.enter(connection)
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            writers.leave(connection)
+            raise
+
+    @event.listens_for(engine, "commit")
+    def _on_commit(connection: Connection) -> None:
+        writers.leave(connection)
+
+    @event.listens_for(engine, "rollback")
+    def _on_rollback(connection: Connection) -> None:
+        writers.leave(connection)
+
+
+class _WriterQueue:
+    """Hands SQLite's write lock from one thread of this process to the next at once.
+
+    Left to SQLite, a writer that finds the lock taken sleeps in its busy handler, in
+    steps growing to 100 ms, and does not wake when the lock is freed: with a dozen
+    activity threads writing, most of their time went to those sleeps
+    (docs/performance.md). Threads of one process now queue on this lock first and
+    take SQLite's as soon as the last writer commits. Other processes still meet
+    SQLite's own lock and busy timeout, and so does a thread that waited here the
+    whole busy timeout (a transaction held open that long), so nothing can wait
+    forever here that would not have failed with "database is locked" before.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+
+    def enter(self, connection: Connection) -> None:
+        if self._lock.acquire(timeout=SQLITE_BUSY_TIMEOUT_SECONDS):
+            connection.info[_HOLDS_WRITER_QUEUE] = True
+
+    def leave(self, connection: Connection) -> None:
+        if connection.info.pop(_HOLDS_WRITER_QUEUE, False):
+            self._lock.release()
 
 
 def _enable_wal(connection: sqlite3.Connection) -> None:
@@ -156,6 +207,19 @@ def _postgres_engine(url: URL, *, schema: str | None) -> Engine:
             raise ValueError(f"schema {schema!r} is not a plain identifier")
         connect_args["options"] = f"-csearch_path={schema}"
     return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+
+
+@contextmanager
+def read_scope(engine: Engine) -> Iterator[Session]:
+    """A unit of work that only reads: on SQLite it takes no write lock.
+
+    Writers are serialised on SQLite (:func:`_configure_sqlite`); a read that queued
+    behind them would wait for every write in flight although WAL lets it read the
+    last commit at once. A write here would bypass the writers' queue and meet
+    SQLite's busy handler instead: only reads belong in this scope.
+    """
+    with session_scope(engine.execution_options(**{READ_ONLY_OPTION: True})) as session:
+        yield session
 
 
 @contextmanager

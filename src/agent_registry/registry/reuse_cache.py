@@ -16,7 +16,7 @@ import threading
 from sqlalchemy import Engine
 
 from agent_registry.registry import store
-from agent_registry.registry.db import session_scope
+from agent_registry.registry.db import read_scope
 from agent_registry.reuse.index import SimilarityIndex
 
 
@@ -31,7 +31,7 @@ class CatalogIndexCache:
 
     def current(self) -> SimilarityIndex:
         """The index of what is published now; rebuilt first if the catalog changed."""
-        with session_scope(self._engine) as session:
+        with read_scope(self._engine) as session:
             generation = store.catalog_generation(session)
             if generation == self._generation:
                 return self._index
