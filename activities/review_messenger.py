@@ -30,7 +30,7 @@ from agent_registry.assets.scope_summary import comparable_manifest, declared_sc
 from agent_registry.lifecycle.contract import SlackMessageRef
 from agent_registry.policy.loader import load_policy
 from agent_registry.registry import store
-from agent_registry.registry.db import session_scope
+from agent_registry.registry.db import read_scope
 from agent_registry.slack import messages
 from agent_registry.slack.changes import manifest_changes
 from agent_registry.slack.snapshot import ReviewSnapshot
@@ -134,7 +134,7 @@ class ReviewMessenger:
         link = calling_workflow_link(self._ui_url)
         if status.content_hash is None:
             return _ReviewContext(link, None, [])
-        with session_scope(self._engine) as session:
+        with read_scope(self._engine) as session:
             stderr = None
             if status.eval is not None:
                 stderr = store.probe_stderr_for_reviewers(session, run_key=status.eval.run_key)

@@ -43,6 +43,9 @@ READ_ONLY_OPTION = "agent_registry_read_only"
 
 _HOLDS_WRITER_QUEUE = "agent_registry_holds_writer_queue"
 
+_WRITER_QUEUES: dict[str, _WriterQueue] = {}
+_WRITER_QUEUES_LOCK = threading.Lock()
+
 _SCHEMA_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
 
@@ -99,11 +102,11 @@ def _sqlite_engine(url: URL) -> Engine:
         url,
         connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_SECONDS},
     )
-    _configure_sqlite(engine)
+    _configure_sqlite(engine, writers=_writer_queue(url))
     return engine
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, *, writers: _WriterQueue) -> None:
     """Make SQLite behave like a transactional database for the store.
 
     The sqlite3 driver's legacy mode neither begins a transaction before a SELECT nor
@@ -129,8 +132,6 @@ def _configure_sqlite(engine: Engine) -> None:
         # throughput (docs/performance.md); PostgreSQL is there for stricter durability.
         dbapi_connection.execute("PRAGMA synchronous=NORMAL")
 
-    writers = _WriterQueue()
-
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
         if connection.get_execution_options().get(READ_ONLY_OPTION):
@@ -152,6 +153,21 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "rollback")
     def _on_rollback(connection: Connection) -> None:
         writers.leave(connection)
+
+
+def _writer_queue(url: URL) -> _WriterQueue:
+    """The queue of this process's writers to the database file ``url`` names.
+
+    One per file, not per engine: the worker's engine and another one opened on the
+    same file in the same process (the catalog's, staging a bundle) must queue
+    together, or they meet in SQLite's busy handler again.
+    """
+    database = url.database or ""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return _WriterQueue()
+    key = str(Path(database).expanduser().resolve())
+    with _WRITER_QUEUES_LOCK:
+        return _WRITER_QUEUES.setdefault(key, _WriterQueue())
 
 
 class _WriterQueue:
