@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -146,13 +147,22 @@ def _configure_sqlite(engine: Engine, *, writers: _WriterQueue) -> None:
             writers.leave(connection)
             raise
 
-    @event.listens_for(engine, "commit")
-    def _on_commit(connection: Connection) -> None:
-        writers.leave(connection)
+    # The queue is left once the connection is back in the pool, which is after its
+    # COMMIT or ROLLBACK ran: the "commit" event fires before the COMMIT, and a writer
+    # let in then would find SQLite's lock still taken and sleep in its busy handler.
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(dbapi_connection: object, record: ConnectionPoolEntry) -> None:
+        writers.leave_record(record.info)
 
-    @event.listens_for(engine, "rollback")
-    def _on_rollback(connection: Connection) -> None:
-        writers.leave(connection)
+    @event.listens_for(engine, "reset")
+    def _on_reset(dbapi_connection: object, record: ConnectionPoolEntry, state: object) -> None:
+        writers.leave_record(record.info)
+
+    @event.listens_for(engine, "invalidate")
+    def _on_invalidate(
+        dbapi_connection: object, record: ConnectionPoolEntry, exception: object
+    ) -> None:
+        writers.leave_record(record.info)
 
 
 def _writer_queue(url: URL) -> _WriterQueue:
@@ -177,21 +187,32 @@ class _WriterQueue:
     steps growing to 100 ms, and does not wake when the lock is freed: with a dozen
     activity threads writing, most of their time went to those sleeps
     (docs/performance.md). Threads of one process now queue on this lock first and
-    take SQLite's as soon as the last writer commits. Other processes still meet
+    take SQLite's as soon as the last writer's connection is back in the pool, its
+    COMMIT done. Other processes still meet
     SQLite's own lock and busy timeout, and so does a thread that waited here the
     whole busy timeout (a transaction held open that long), so nothing can wait
     forever here that would not have failed with "database is locked" before.
     """
 
     def __init__(self) -> None:
-        self._lock = threading.RLock()
+        # A plain lock, not an RLock: the pool may check a connection in from another
+        # thread (a session collected late), and any thread may release a Lock.
+        self._lock = threading.Lock()
 
     def enter(self, connection: Connection) -> None:
+        """Wait for this process's other writers, unless this connection is one already."""
+        if connection.info.get(_HOLDS_WRITER_QUEUE):
+            return
         if self._lock.acquire(timeout=SQLITE_BUSY_TIMEOUT_SECONDS):
             connection.info[_HOLDS_WRITER_QUEUE] = True
 
     def leave(self, connection: Connection) -> None:
-        if connection.info.pop(_HOLDS_WRITER_QUEUE, False):
+        """Let the next writer in (the transaction never began)."""
+        self.leave_record(connection.info)
+
+    def leave_record(self, info: dict[Any, Any]) -> None:
+        """Let the next writer in, if the connection with this ``info`` held the queue."""
+        if info.pop(_HOLDS_WRITER_QUEUE, False):
             self._lock.release()
 
 
