@@ -21,16 +21,12 @@ from __future__ import annotations
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
-from workflows import patches
-from workflows.activity_options import PURGE, options
-from workflows.bundle_intake import BundleIntake
-from workflows.context import LifecycleContext
-from workflows.evaluation import Evaluation
-from workflows.publication import Publication
-from workflows.published_life import PublishedLife
-from workflows.review_round import ReviewRound
-
 with workflow.unsafe.imports_passed_through():
+    # The phases are imported once per process, not once per workflow: the sandbox
+    # re-imports what it does not pass through for every lifecycle it runs or caches,
+    # and ten small modules per lifecycle cost the idle fleet its memory budget and
+    # every new lifecycle a few milliseconds. They hold no state at module level and
+    # touch nothing but the workflow API, which is per-workflow by itself.
     from activities.models import Audience, PurgeInput
     from activities.purge import PurgeActivities
     from agent_registry import metrics
@@ -56,6 +52,14 @@ with workflow.unsafe.imports_passed_through():
     )
     from agent_registry.lifecycle.notices import NoticeEvent
     from agent_registry.lifecycle.stages import Decision, Stage
+    from workflows import patches
+    from workflows.activity_options import PURGE, options
+    from workflows.bundle_intake import BundleIntake
+    from workflows.context import LifecycleContext
+    from workflows.evaluation import Evaluation
+    from workflows.publication import Publication
+    from workflows.published_life import PublishedLife
+    from workflows.review_round import ReviewRound
 
 
 MAX_REVISIONS_PER_RUN = 5
