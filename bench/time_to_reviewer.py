@@ -159,8 +159,9 @@ def main() -> None:
         "submission, default policy). From `start_lifecycle` returning to the Slack double "
         "receiving the `chat.postMessage` that carries the review request's Approve "
         "button; the worker is the shipped one with a bot token and the double as "
-        "`slack_api_url`, on the real dev server. Between the two: store the bundle, "
-        "record Evaluating, run the eval bar, record InReview, build and post the message."
+        "`slack_api_url`, on the real dev server. Between the two: store the bundle "
+        "(which records Evaluating), run the eval bar (which records InReview), build and "
+        "post the message."
     )
     if args.notes:
         notes += "\n\n" + args.notes
