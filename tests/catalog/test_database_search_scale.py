@@ -1,4 +1,4 @@
-"""Search over a few thousand versions gives exactly what a plain reading of the rules does.
+"""Search over a thousand versions gives exactly what a plain reading of the rules does.
 
 Timing is the benchmark's business; this pins correctness at a size where the latest
 version per asset, the stage rules and paging all have real work to do.
@@ -17,7 +17,8 @@ from agent_registry.catalog.models import MAX_PAGE_SIZE, SearchHit, SearchQuery
 from agent_registry.lifecycle.stages import Stage
 from tests.seeding import deprecate, move, publish, register, retire
 
-ASSETS = 1000
+ASSETS = 500
+"""Enough that every query spans more than one page of ``MAX_PAGE_SIZE`` hits."""
 KINDS = [AssetKind.SKILL, AssetKind.SUBAGENT, AssetKind.MCP_SERVER]
 COLOURS = ["red", "green", "blue", "amber"]
 ANIMALS = ["fox", "owl", "cat", "yak", "emu"]
@@ -47,7 +48,7 @@ def name_of(index: int) -> str:
 
 
 def seed(session: Session) -> tuple[list[Expected], list[Expected]]:
-    """About 2,200 versions in every stage mix; returns what search and InReview show."""
+    """About 1,100 versions in every stage mix; returns what search and InReview show."""
     shown: list[Expected] = []
     in_review: list[Expected] = []
     for index in range(ASSETS):
