@@ -317,15 +317,12 @@ def judged_stage(request: EvaluateInput, outcome: EvalOutcome, *, key: str) -> S
     so the registry's history reads the same whichever side recorded it.
     """
     summary = outcome.summary
-    if summary.passed:
-        stage, note = Stage.IN_REVIEW, f"risk {wording.tier(summary)}"
-    else:
-        stage, note = Stage.EVAL_FAILED, wording.eval_note(summary)
+    stage = Stage.IN_REVIEW if summary.passed else Stage.EVAL_FAILED
     return StageInput(
         ref=request.ref,
         stage=stage,
         actor="registry",
         event_key=f"{key}/{stage.value}",
-        note=note,
+        note=wording.judged_note(summary),
         policy_version=outcome.plan.policy_version,
     )

@@ -117,11 +117,11 @@ class AssetLifecycleWorkflow:
             )
             if not outcome.summary.passed:
                 context.count(metrics.EVAL_FAILURES)
-                note = wording.eval_note(status.eval)
+                note = wording.judged_note(outcome.summary)
                 await context.enter(Stage.EVAL_FAILED, note=note)
                 await context.notify(Audience.SUBMITTER, NoticeEvent.EVAL_FAILED, note)
             else:
-                decision = await self._review.decide(outcome.plan)
+                decision = await self._review.decide(outcome.plan, outcome.summary)
                 if decision is Decision.APPROVE:
                     context.count(metrics.APPROVALS)
                     plan = await self._publication.publish(content_hash)

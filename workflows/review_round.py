@@ -31,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
     from agent_registry import metrics
     from agent_registry.lifecycle import review_rules, wording
     from agent_registry.lifecycle.contract import (
+        EvalSummary,
         ReviewInput,
         ReviewPlan,
         SlackMessageRef,
@@ -105,14 +106,14 @@ class ReviewRound:
 
     # ----- the round ----------------------------------------------------------------
 
-    async def decide(self, plan: ReviewPlan) -> Decision:
-        """Ask for a review under ``plan`` and wait for its decision."""
+    async def decide(self, plan: ReviewPlan, summary: EvalSummary) -> Decision:
+        """Ask for a review of a passed ``summary`` under ``plan``; wait for its decision."""
         context = self._context
         status = context.status
         status.votes = []
         current = self._round = _Round(plan=plan, started=workflow.now())
         status.review_deadline = current.started + plan.sla
-        await context.enter(Stage.IN_REVIEW, note=f"risk {wording.tier(status.eval)}")
+        await context.enter(Stage.IN_REVIEW, note=wording.judged_note(summary))
         context.set_waiting(self._waiting(current))
         if workflow.patched(patches.SLACK_REVIEW):
             status.review_message = await self._post_request()

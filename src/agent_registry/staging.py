@@ -11,6 +11,7 @@ send the workflow only their sha256.
 from __future__ import annotations
 
 from functools import partial
+from typing import TypeVar
 
 from temporalio.client import Client
 
@@ -19,6 +20,9 @@ from agent_registry.distribution.source import open_catalog
 from agent_registry.evals.submission_text import refuse_secrets
 from agent_registry.lifecycle.client import LifecycleClient, LifecycleHandle
 from agent_registry.lifecycle.contract import RevisionInput, Submission
+
+_Carrier = TypeVar("_Carrier", Submission, RevisionInput)
+"""What carries a bundle to the registry: a submission or a revision."""
 
 
 def stage_archive(settings: Settings, archive: bytes) -> str:
@@ -45,10 +49,7 @@ def staged_submission(settings: Settings, submission: Submission) -> Submission:
         archive=submission.archive,
         limits=settings.bundle_limits,
     )
-    if not submission.archive:
-        return submission
-    staged_hash = stage_archive(settings, submission.archive)
-    return submission.model_copy(update={"archive": b"", "staged_hash": staged_hash})
+    return _with_staged_archive(settings, submission)
 
 
 def staged_revision(settings: Settings, revision: RevisionInput) -> RevisionInput:
@@ -63,10 +64,15 @@ def staged_revision(settings: Settings, revision: RevisionInput) -> RevisionInpu
         archive=revision.archive,
         limits=settings.bundle_limits,
     )
-    if not revision.archive:
-        return revision
-    staged_hash = stage_archive(settings, revision.archive)
-    return revision.model_copy(update={"archive": b"", "staged_hash": staged_hash})
+    return _with_staged_archive(settings, revision)
+
+
+def _with_staged_archive(settings: Settings, carrier: _Carrier) -> _Carrier:
+    """``carrier`` with its archive, if any, staged and replaced by the archive's hash."""
+    if not carrier.archive:
+        return carrier
+    staged_hash = stage_archive(settings, carrier.archive)
+    return carrier.model_copy(update={"archive": b"", "staged_hash": staged_hash})
 
 
 async def start_lifecycle(

@@ -43,6 +43,15 @@ def eval_note(summary: EvalSummary | None) -> str:
     return "; ".join(lines)
 
 
+def judged_note(summary: EvalSummary) -> str:
+    """The stage note of a judged submission: its tier when it passed, else what blocked.
+
+    The same words whichever side records the move (the workflow in older runs, the
+    eval's own transaction since the steps were merged), so the history reads alike.
+    """
+    return f"risk {tier(summary)}" if summary.passed else eval_note(summary)
+
+
 def eval_details(summary: EvalSummary | None) -> list[str]:
     """The last eval run in Markdown, so the UI answers "why this tier, what was found"."""
     if summary is None:
