@@ -37,7 +37,7 @@ from agent_registry.assets.refs import AssetKind, AssetRef
 from agent_registry.behaviour.cases import CaseDiscovery, discover_cases
 from agent_registry.behaviour.gates import judge
 from agent_registry.evals.live import LiveChecks, run_live_checks
-from agent_registry.evals.runner import EvalReport, evaluate
+from agent_registry.evals.runner import EvalReport, judge_findings, run_families
 from agent_registry.lifecycle import wording
 from agent_registry.lifecycle.contract import EvalSummary, ReviewPlan, SimilarAsset
 from agent_registry.lifecycle.review_rules import REVIEWERS_GROUP
@@ -162,7 +162,8 @@ class Evaluator:
             found, fingerprints = _probe_findings(asset, request)
             live.findings.extend(found)
             live.fingerprints = fingerprints
-        report = evaluate(asset, policy, external=live.findings)
+        checked = run_families(asset)
+        report = judge_findings(asset, policy, checked, external=live.findings)
         if request.probe == "defer" and _needs_probe(asset, policy, report):
             return EvalOutcome(
                 summary=summarize(report, run_key=request.run_key, similar=live.similar),
@@ -185,7 +186,7 @@ class Evaluator:
                 )
             found, record = self._behaviour_findings(request, policy, report, discovery)
             live.findings.extend(found)
-            report = evaluate(asset, policy, external=live.findings)
+            report = judge_findings(asset, policy, checked, external=live.findings)
         return self._record(request, policy, report, live, record)
 
     def _behaviour_request(

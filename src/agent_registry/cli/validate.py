@@ -15,7 +15,7 @@ from agent_registry.assets.metadata import missing_metadata
 from agent_registry.cli.render import findings_table, out, plain, print_similar
 from agent_registry.config import Settings
 from agent_registry.evals.live import run_live_checks
-from agent_registry.evals.runner import evaluate
+from agent_registry.evals.runner import judge_findings, run_families
 from agent_registry.mcp_probe.sandbox import INSTALL_HINT
 from agent_registry.policy.loader import load_policy
 from agent_registry.registry.db import make_engine
@@ -50,7 +50,8 @@ def validate(
     policy = load_policy(settings.policy)
     catalog = _published_catalog(settings)
     live = run_live_checks(parsed, policy, catalog=catalog, baseline=None, probe=False)
-    report = evaluate(parsed, policy, external=live.findings)
+    checked = run_families(parsed)
+    report = judge_findings(parsed, policy, checked, external=live.findings)
     if probe and not report.blocking:
         # As in a submission: the sandboxed probe only once the static bar passes.
         probed = run_live_checks(
@@ -62,7 +63,7 @@ def validate(
             cache_dir=settings.probe_cache_dir,
         )
         live.findings.extend(probed.findings)
-        report = evaluate(parsed, policy, external=live.findings)
+        report = judge_findings(parsed, policy, checked, external=live.findings)
     name = parsed.name or path.name
     out.print(f"[bold]{escape(f'{parsed.kind.value}/{name}')}[/] ({escape(str(path))})")
     if report.findings:

@@ -124,7 +124,7 @@ def evaluate(
     families: Sequence[CheckFunction] = CHECK_FAMILIES,
     external: Sequence[Finding] = (),
 ) -> EvalReport:
-    """Run the eval bar over one asset.
+    """Run the eval bar over one asset: its check families, then policy's judgement.
 
     Args:
         asset: The parsed asset.
@@ -140,6 +140,18 @@ def evaluate(
         ``eval.check-crashed`` finding, since an asset that was not fully checked must
         not pass.
     """
+    return judge_findings(asset, policy, run_families(asset, families), external=external)
+
+
+def run_families(
+    asset: ParsedAsset, families: Sequence[CheckFunction] = CHECK_FAMILIES
+) -> list[Finding]:
+    """The check families' findings, before policy judges them.
+
+    Kept apart from :func:`judge_findings` because the families are most of the bar's
+    cost and depend on the asset alone: a caller that learns more findings later (a
+    probe, a behavioural run) judges again without checking the asset again.
+    """
     raw: list[Finding] = []
     for family in families:
         try:
@@ -153,6 +165,21 @@ def evaluate(
                 "".join(traceback.format_tb(error.__traceback__)),
             )
             raw.append(crash_finding(family, error))
+    return raw
+
+
+def judge_findings(
+    asset: ParsedAsset,
+    policy: Policy,
+    checked: Sequence[Finding],
+    *,
+    external: Sequence[Finding] = (),
+) -> EvalReport:
+    """Policy's judgement of ``checked`` (from :func:`run_families`) and ``external``.
+
+    ``checked`` is left as it is, so one run of the families can be judged again.
+    """
+    raw = list(checked)
     if any(finding.check_id == "spec.client-validated" for finding in external):
         # Claude Code judged the format itself: the hand-kept fallback stands down.
         raw = [finding for finding in raw if finding.check_id not in CLIENT_SUPERSEDES]

@@ -7,6 +7,7 @@ written in the TOML file.
 
 from __future__ import annotations
 
+import functools
 import importlib.resources
 import re
 import tomllib
@@ -40,7 +41,13 @@ class PolicyError(Exception):
 
 
 def parse_policy(text: str, *, source: str) -> Policy:
-    """Parse and validate policy TOML text.
+    """Parse and validate policy TOML text; the same text parses once per process.
+
+    Every eval and every review message reads the policy file afresh, so a raised bar
+    applies at once; parsing and validating it each time cost a busy worker a few
+    milliseconds of CPU per call. The text is the key, so an edited file parses anew,
+    and :class:`Policy` is frozen, so one parsed instance is safe to share. Errors are
+    not remembered: a broken file is reported on every read.
 
     Args:
         text: The TOML text.
@@ -52,6 +59,11 @@ def parse_policy(text: str, *, source: str) -> Policy:
     Raises:
         PolicyError: If the text is not TOML or does not validate.
     """
+    return _parsed_policy(text, source)
+
+
+@functools.lru_cache(maxsize=8)
+def _parsed_policy(text: str, source: str) -> Policy:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
