@@ -12,7 +12,7 @@ import signal
 import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from datetime import timedelta
 
 from sqlalchemy import Engine
@@ -22,6 +22,7 @@ from temporalio.worker import Worker, WorkerDeploymentConfig
 
 from activities.behaviour import BehaviourActivities, eval_client
 from activities.bundle_purge import BundlePurge
+from activities.check_pool import DEFAULT_PROCESSES, CheckPool
 from activities.evaluation import EvalActivities
 from activities.evaluator import Evaluator
 from activities.life import LifeActivities
@@ -87,12 +88,16 @@ def build_worker(client: Client, settings: Settings, *, engine: Engine) -> Itera
     registry = RegistryActivities(
         RegistryWrites(engine, limits=limits, signer=registry_signer(settings)), limits=limits
     )
+    checks = CheckPool(
+        DEFAULT_PROCESSES if settings.eval_processes is None else settings.eval_processes
+    )
     evals = EvalActivities(
         Evaluator(
             engine,
             policy_path=settings.policy,
             limits=limits,
             cli_reviews=settings.cli_reviews_allowed,
+            checks=checks,
         )
     )
     life = LifeActivities(LifeRecords(engine), policy_path=settings.policy)
@@ -121,7 +126,8 @@ def build_worker(client: Client, settings: Settings, *, engine: Engine) -> Itera
         )
     )
     mcp_import = McpImportActivities(McpImporter(client, settings, engine))
-    with ThreadPoolExecutor(max_workers=ACTIVITY_THREADS) as executor:
+    # The check processes stop after the threads, which may be waiting on them.
+    with closing(checks), ThreadPoolExecutor(max_workers=ACTIVITY_THREADS) as executor:
         yield Worker(
             client,
             task_queue=settings.task_queue,

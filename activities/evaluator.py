@@ -19,6 +19,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 from temporalio.exceptions import ApplicationError
 
+from activities.check_pool import CheckPool, parsed_for_checks
 from activities.models import (
     BehaviourInput,
     EvalOutcome,
@@ -28,16 +29,14 @@ from activities.models import (
     StageInput,
 )
 from activities.registry_writes import write_stage
-from agent_registry.assets.archive import bundle_from_archive
 from agent_registry.assets.bundle import BundleLimits
 from agent_registry.assets.bundle_problems import BundleError
-from agent_registry.assets.loader import parse_asset
 from agent_registry.assets.parsed import ParsedAsset
 from agent_registry.assets.refs import AssetKind, AssetRef
 from agent_registry.behaviour.cases import CaseDiscovery, discover_cases
 from agent_registry.behaviour.gates import judge
 from agent_registry.evals.live import LiveChecks, run_live_checks
-from agent_registry.evals.runner import EvalReport, judge_findings, run_families
+from agent_registry.evals.runner import EvalReport, judge_findings
 from agent_registry.lifecycle import wording
 from agent_registry.lifecycle.contract import EvalSummary, ReviewPlan, SimilarAsset
 from agent_registry.lifecycle.review_rules import REVIEWERS_GROUP
@@ -107,6 +106,7 @@ class Evaluator:
         policy_path: The policy file, read at every run.
         limits: Bundle limits for reading a stored bundle back.
         cli_reviews: Whether reviews may be given through the CLI.
+        checks: Where the check families run; in the calling thread when not given.
     """
 
     def __init__(
@@ -116,8 +116,10 @@ class Evaluator:
         policy_path: Path | None,
         limits: BundleLimits,
         cli_reviews: bool = True,
+        checks: CheckPool | None = None,
     ) -> None:
         self._engine = engine
+        self._checks = checks if checks is not None else CheckPool(processes=0)
         self._cli_reviews = cli_reviews
         self._policy_path = policy_path
         self._limits = limits
@@ -137,14 +139,11 @@ class Evaluator:
         with read_scope(self._engine) as session:
             archive = store.get_blob(session, content_hash=request.content_hash)
         try:
-            bundle = bundle_from_archive(archive, limits=self._limits)
+            asset = parsed_for_checks(
+                archive, request.ref.kind, self._limits, request.false_positives
+            )
         except BundleError as error:
             raise ApplicationError(str(error), type="InvalidBundle", non_retryable=True) from None
-        asset = parse_asset(bundle, request.ref.kind)
-        if request.false_positives is not None:
-            asset.registry_metadata = asset.registry_metadata.model_copy(
-                update={"false_positives": request.false_positives}
-            )
         with read_scope(self._engine) as session:
             baseline = store.baseline_fingerprints(
                 session, ref=request.ref, content_hash=request.content_hash
@@ -162,7 +161,9 @@ class Evaluator:
             found, fingerprints = _probe_findings(asset, request)
             live.findings.extend(found)
             live.fingerprints = fingerprints
-        checked = run_families(asset)
+        checked = self._checks.check(
+            asset, archive=archive, limits=self._limits, false_positives=request.false_positives
+        )
         report = judge_findings(asset, policy, checked, external=live.findings)
         if request.probe == "defer" and _needs_probe(asset, policy, report):
             return EvalOutcome(

@@ -61,6 +61,9 @@ class Settings(BaseSettings):
         log_format: ``text`` (the default) for people, ``json`` for a log pipeline: one
             JSON object per line, with ``workflow_id`` and ``asset_ref`` on every line
             logged inside a lifecycle's workflow or activities (see :mod:`agent_registry.logs`).
+        eval_processes: How many processes the worker runs the eval bar's checks in,
+            beside its own (``activities/check_pool.py``); unset, one per core up to
+            four; ``0`` runs them in the worker's activity threads.
         probe_cache_dir: Where a probe worker keeps the pinned package installs and venvs
             of probed MCP servers; unset, ``/var/cache/agent-registry/probe`` for root
             and ``~/.cache/agent-registry/probe`` otherwise.
@@ -143,6 +146,7 @@ class Settings(BaseSettings):
     max_bundle_files: int = 500
     metrics_address: str | None = None
     log_format: Literal["text", "json"] = "text"
+    eval_processes: int | None = Field(default=None, ge=0)
     probe_cache_dir: Path | None = None
     identity_mode: Literal["local", "oidc"] = "local"
     oidc_issuer: str | None = None

@@ -1,0 +1,132 @@
+"""The eval bar's checks in processes of their own: same findings, and a dead child survived."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from activities.check_pool import CheckPool, CheckProcessDiedError, parsed_for_checks
+from agent_registry.assets.archive import canonical_archive
+from agent_registry.assets.bundle import BundleLimits
+from agent_registry.assets.loader import load_path
+from agent_registry.assets.parsed import ParsedAsset
+from agent_registry.evals.runner import run_families
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+LIMITS = BundleLimits()
+ASSETS = [
+    "skills/release-notes",
+    "skills/pdf-tables",
+    "subagents/code-reviewer.md",
+    "mcp-servers/time",
+    "failing/leaky-deploy-helper",
+    "failing/tickets-admin",
+    "failing/unbounded-fixer.md",
+]
+"""Every kind, passing and failing (a secret, a broad scope, an injection)."""
+
+
+@pytest.fixture(scope="module")
+def pool() -> Iterator[CheckPool]:
+    checks = CheckPool(processes=2)
+    yield checks
+    checks.close()
+
+
+def _stored(name: str) -> tuple[ParsedAsset, bytes]:
+    """The asset as the evaluator holds it: parsed back from its canonical archive."""
+    loaded = load_path(EXAMPLES / name, limits=LIMITS)
+    archive = canonical_archive(loaded.bundle)
+    return parsed_for_checks(archive, loaded.kind, LIMITS, None), archive
+
+
+def _check(checks: CheckPool, name: str) -> list[dict[str, object]]:
+    asset, archive = _stored(name)
+    found = checks.check(asset, archive=archive, limits=LIMITS, false_positives=None)
+    return [finding.model_dump() for finding in found]
+
+
+@pytest.mark.parametrize("name", ASSETS)
+def test_a_child_finds_what_the_worker_thread_finds(pool: CheckPool, name: str) -> None:
+    asset, _ = _stored(name)
+    in_thread = [finding.model_dump() for finding in run_families(asset)]
+    assert _check(pool, name) == in_thread
+    assert _check(CheckPool(processes=0), name) == in_thread
+
+
+def test_the_failing_examples_are_still_caught_in_a_child(pool: CheckPool) -> None:
+    found = _check(pool, "failing/leaky-deploy-helper")
+    assert any(str(finding["check_id"]).startswith("secrets.") for finding in found)
+
+
+def test_a_killed_child_fails_one_check_and_the_next_one_runs(tmp_path: Path) -> None:
+    checks = CheckPool(processes=1)
+    try:
+        before = _check(checks, "skills/release-notes")
+        children = _children()
+        assert children, "the pool started no process"
+        for pid in children:
+            os.kill(pid, signal.SIGKILL)
+        _wait_gone(children)
+        with pytest.raises(CheckProcessDiedError, match="check process died"):
+            _check(checks, "skills/release-notes")
+        assert _check(checks, "skills/release-notes") == before
+    finally:
+        checks.close()
+
+
+def test_closing_stops_the_children() -> None:
+    checks = CheckPool(processes=2)
+    _check(checks, "skills/release-notes")
+    children = _children()
+    assert children
+    checks.close()
+    _wait_gone(children)
+    with pytest.raises(RuntimeError, match="closed"):
+        _check(checks, "skills/release-notes")
+
+
+def test_a_negative_size_is_refused() -> None:
+    with pytest.raises(ValueError, match="0 or more"):
+        CheckPool(processes=-1)
+
+
+def _children() -> list[int]:
+    """This process's pool children: forked by the forkserver, so its grandchildren."""
+    found: list[int] = []
+    for server in _child_pids(os.getpid()):
+        found.extend(_child_pids(server))
+    return found
+
+
+def _child_pids(pid: int) -> list[int]:
+    pids: list[int] = []
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{task}/children") as listing:
+                pids.extend(int(child) for child in listing.read().split())
+        except FileNotFoundError:
+            continue
+    return pids
+
+
+def _wait_gone(pids: list[int]) -> None:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if not any(os.path.exists(f"/proc/{pid}") and not _zombie(pid) for pid in pids):
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"processes {pids} still run")
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return False
