@@ -12,7 +12,7 @@ import signal
 import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import closing, contextmanager
+from contextlib import contextmanager
 from datetime import timedelta
 
 from sqlalchemy import Engine
@@ -22,7 +22,7 @@ from temporalio.worker import Worker, WorkerDeploymentConfig
 
 from activities.behaviour import BehaviourActivities, eval_client
 from activities.bundle_purge import BundlePurge
-from activities.check_pool import DEFAULT_PROCESSES, CheckPool
+from activities.check_pool import DEFAULT_PROCESSES, close_shared_pools, shared_pool
 from activities.evaluation import EvalActivities
 from activities.evaluator import Evaluator
 from activities.life import LifeActivities
@@ -88,7 +88,7 @@ def build_worker(client: Client, settings: Settings, *, engine: Engine) -> Itera
     registry = RegistryActivities(
         RegistryWrites(engine, limits=limits, signer=registry_signer(settings)), limits=limits
     )
-    checks = CheckPool(
+    checks = shared_pool(
         DEFAULT_PROCESSES if settings.eval_processes is None else settings.eval_processes
     )
     evals = EvalActivities(
@@ -126,8 +126,7 @@ def build_worker(client: Client, settings: Settings, *, engine: Engine) -> Itera
         )
     )
     mcp_import = McpImportActivities(McpImporter(client, settings, engine))
-    # The check processes stop after the threads, which may be waiting on them.
-    with closing(checks), ThreadPoolExecutor(max_workers=ACTIVITY_THREADS) as executor:
+    with ThreadPoolExecutor(max_workers=ACTIVITY_THREADS) as executor:
         yield Worker(
             client,
             task_queue=settings.task_queue,
@@ -215,6 +214,7 @@ async def run_worker(settings: Settings) -> None:
                 await stop.wait()
                 logger.info("shutting down: waiting for in-flight activities")
     finally:
+        close_shared_pools()  # after the drain: the activities' threads waited on them
         engine.dispose()
 
 

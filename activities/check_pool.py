@@ -139,6 +139,39 @@ class CheckPool:
         broken.shutdown(wait=False, cancel_futures=True)
 
 
+_SHARED: dict[int, CheckPool] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_pool(processes: int) -> CheckPool:
+    """This process's pool of ``processes`` children, the same for every worker built here.
+
+    A child starts as multiprocessing starts one: forked from the forkserver, then it
+    imports the parent's ``__main__`` module again (a whole test runner, a benchmark
+    with the worker in it), which costs more than the checks of many bundles. So the
+    children outlive the worker that started them and serve the next one built in the
+    same process; :func:`close_shared_pools` stops them before the process exits.
+    """
+    with _SHARED_LOCK:
+        pool = _SHARED.get(processes)
+        if pool is None:
+            pool = _SHARED[processes] = CheckPool(processes)
+        return pool
+
+
+def close_shared_pools() -> None:
+    """Stop every shared pool's children; call before leaving without finalization.
+
+    Left running, a child would wait on its task queue for good: it holds that queue's
+    writing end too, so it never reads end-of-file when the worker is gone.
+    """
+    with _SHARED_LOCK:
+        pools = list(_SHARED.values())
+        _SHARED.clear()
+    for pool in pools:
+        pool.close()
+
+
 def _forkserver() -> multiprocessing.context.ForkServerContext:
     """The forkserver context, its server preloaded with this module's imports.
 

@@ -57,6 +57,8 @@ with workflow.unsafe.imports_passed_through():
     from agent_registry.staging import start_lifecycle
     from agent_registry.temporal import LIFECYCLE_STAGE, RECERTIFY_BY
     from agent_registry.vocabulary.principal import Principal, VerifiedBy
+    from bench import cpu
+    from bench.cpu import CpuSeconds
     from bench.report import Figure, ms, percentile, write_section
     from bench.stack import (
         BACKENDS,
@@ -195,6 +197,7 @@ class Run:
 
     seconds: float
     latencies: list[float]
+    cpu: CpuSeconds = field(default_factory=CpuSeconds)
 
     @property
     def per_second(self) -> float:
@@ -203,7 +206,14 @@ class Run:
 
     def __add__(self, other: Run) -> Run:
         """Two halves of one measurement as one: their lifecycles over their wall time."""
-        return Run(self.seconds + other.seconds, self.latencies + other.latencies)
+        return Run(
+            self.seconds + other.seconds, self.latencies + other.latencies, self.cpu + other.cpu
+        )
+
+    @property
+    def cpu_per_lifecycle(self) -> CpuSeconds:
+        """CPU seconds each lifecycle cost, by who spent them."""
+        return self.cpu.per(len(self.latencies))
 
 
 Start = Callable[[int], Awaitable[str]]
@@ -230,6 +240,8 @@ async def drive(
             latencies.append(time.perf_counter() - began)
 
     polling = asyncio.create_task(watcher.run())
+    # Only the driven lifecycles: not the submissions prepared before, nor the worker's start.
+    spent = cpu.sample()
     began = time.perf_counter()
     driving = asyncio.ensure_future(asyncio.gather(*(one(i) for i in range(count))))
     try:
@@ -241,7 +253,7 @@ async def drive(
     finally:
         polling.cancel()
         driving.cancel()
-    return Run(time.perf_counter() - began, latencies)
+    return Run(time.perf_counter() - began, latencies, cpu.sample() - spent)
 
 
 # ----- the two runs -----------------------------------------------------------------------
@@ -412,7 +424,18 @@ def figures(ours: Run, bare: Run, target: float) -> list[Figure]:
         Figure("registry end-to-end p99", ms(percentile(ours.latencies, 0.99))),
         Figure("bare end-to-end p50", ms(percentile(bare.latencies, 0.5))),
         Figure("bare end-to-end p99", ms(percentile(bare.latencies, 0.99))),
+        Figure("registry CPU per lifecycle", cpu_split(ours.cpu_per_lifecycle)),
+        Figure("bare CPU per lifecycle", cpu_split(bare.cpu_per_lifecycle)),
     ]
+
+
+def cpu_split(each: CpuSeconds) -> str:
+    """One lifecycle's CPU: in all, then by the worker, the server and PostgreSQL."""
+    total = each.worker + each.server + each.database
+    return (
+        f"{ms(total)} (worker {ms(each.worker)}, Temporal server {ms(each.server)}, "
+        f"PostgreSQL {ms(each.database)})"
+    )
 
 
 def _registries(value: str) -> list[str]:
@@ -455,7 +478,11 @@ def notes_for(
         "`bench/lifecycle.py`: two activities, an update, one activity, empty bodies, a "
         "worker with the same activity threads) when it completes. Latency is from "
         "`start_lifecycle` to done; both runs are watched by one visibility list call every "
-        f"{args.poll * 1000:.0f} ms, which adds up to that much to each wait on both sides."
+        f"{args.poll * 1000:.0f} ms, which adds up to that much to each wait on both sides. "
+        "CPU per lifecycle is read from `/proc` around each run (`bench/cpu.py`): the worker "
+        "is this process and its eval processes (the driver and watcher, the same for both "
+        "runs, included), the server is the dev server, PostgreSQL is every `postgres` "
+        "process on the machine (zero for SQLite and for the bare run, which write nothing)."
     )
     if args.notes:
         notes += "\n\n" + args.notes

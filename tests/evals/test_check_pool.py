@@ -10,7 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from activities.check_pool import CheckPool, CheckProcessDiedError, parsed_for_checks
+from activities.check_pool import (
+    CheckPool,
+    CheckProcessDiedError,
+    close_shared_pools,
+    parsed_for_checks,
+    shared_pool,
+)
 from agent_registry.assets.archive import canonical_archive
 from agent_registry.assets.bundle import BundleLimits
 from agent_registry.assets.loader import load_path
@@ -64,11 +70,12 @@ def test_the_failing_examples_are_still_caught_in_a_child(pool: CheckPool) -> No
     assert any(str(finding["check_id"]).startswith("secrets.") for finding in found)
 
 
-def test_a_killed_child_fails_one_check_and_the_next_one_runs(tmp_path: Path) -> None:
+def test_a_killed_child_fails_one_check_and_the_next_one_runs() -> None:
+    others = set(_children())  # the module's pool's
     checks = CheckPool(processes=1)
     try:
         before = _check(checks, "skills/release-notes")
-        children = _children()
+        children = [pid for pid in _children() if pid not in others]
         assert children, "the pool started no process"
         for pid in children:
             os.kill(pid, signal.SIGKILL)
@@ -81,9 +88,10 @@ def test_a_killed_child_fails_one_check_and_the_next_one_runs(tmp_path: Path) ->
 
 
 def test_closing_stops_the_children() -> None:
+    others = set(_children())  # the module's pool's
     checks = CheckPool(processes=2)
     _check(checks, "skills/release-notes")
-    children = _children()
+    children = [pid for pid in _children() if pid not in others]
     assert children
     checks.close()
     _wait_gone(children)
@@ -130,3 +138,18 @@ def _zombie(pid: int) -> bool:
             return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
     except FileNotFoundError:
         return False
+
+
+def test_workers_built_in_one_process_share_its_children_until_closed() -> None:
+    others = set(_children())  # the module's pool's
+    first = shared_pool(1)
+    assert shared_pool(1) is first
+    _check(first, "skills/release-notes")
+    children = [pid for pid in _children() if pid not in others]
+    assert children
+    close_shared_pools()
+    _wait_gone(children)
+    again = shared_pool(1)
+    assert again is not first
+    assert _check(again, "skills/release-notes") == _check(CheckPool(0), "skills/release-notes")
+    close_shared_pools()
