@@ -76,9 +76,10 @@ def sample() -> CpuSeconds:
     database = 0.0
     for entry in PROC.iterdir():
         if entry.name.isdigit():
-            name, own, _ = _stat(int(entry.name))
+            name, own, reaped = _stat(int(entry.name))
             if name.startswith(DATABASE_PREFIX):
-                database += own
+                # A backend's CPU moves to the postmaster's reaped time when it exits.
+                database += own + reaped
     return CpuSeconds(worker, server, database)
 
 
