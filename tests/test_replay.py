@@ -156,7 +156,11 @@ fails to replay without their old branches.
 
 @pytest.mark.asyncio(loop_scope="session")
 @pytest.mark.parametrize(
-    ("patch_id", "needed_by"), sorted(OLD_BRANCH_NEEDED_BY.items()), ids=lambda v: str(v)[:40]
+    ("patch_id", "needed_by"),
+    sorted(OLD_BRANCH_NEEDED_BY.items()),
+    # Named by the patch alone: a set's order changes with each process's hash seed, and
+    # parallel workers must collect the same ids.
+    ids=sorted(OLD_BRANCH_NEEDED_BY),
 )
 async def test_the_sets_named_for_a_patch_need_its_old_branch(
     patch_id: str, needed_by: set[str], monkeypatch: pytest.MonkeyPatch
