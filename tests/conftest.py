@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -22,6 +23,19 @@ BIN = Path(sys.executable).parent
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 """Every registry test runs on the embedded default and on the scale path."""
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Start every test process without an inherited terminal size.
+
+    Loading readline (pdb does) writes COLUMNS=80 and LINES=24 into the process's C
+    environment, and the parallel workers start with them in ``os.environ``. Rich pins a
+    width it finds there when a module-level console is created (``cli.render``), so the
+    ``COLUMNS`` a test sets for a wide table would be ignored, in a worker or under any
+    shell that exports ``COLUMNS``.
+    """
+    for name in ("COLUMNS", "LINES"):
+        os.environ.pop(name, None)
 
 
 @pytest.fixture(scope="session")
