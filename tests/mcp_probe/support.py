@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 from importlib.metadata import version as installed_version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -114,6 +115,23 @@ def processes_with(marker: str) -> list[int]:
         if marker in text and not process_gone(int(entry)) and int(entry) != os.getpid():
             found.append(int(entry))
     return found
+
+
+GONE_WITHIN = 5.0
+"""How long a killed server's processes may outlive the probe that killed them."""
+
+
+def wait_gone(marker: str) -> list[int]:
+    """The processes holding ``marker`` that are still alive after up to ``GONE_WITHIN``.
+
+    The server runs in bubblewrap's PID namespace, which the kernel tears down only after
+    the killed bubblewrap itself has exited, so on a loaded machine its processes may
+    still be dying for a moment when the probe returns.
+    """
+    deadline = time.monotonic() + GONE_WITHIN
+    while (left := processes_with(marker)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return left
 
 
 def prepared_launch(asset: ParsedAsset) -> LaunchSpec:

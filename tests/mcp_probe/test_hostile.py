@@ -29,6 +29,7 @@ from agent_registry.mcp_probe.verify import probe_asset_report
 from tests.mcp_probe.support import (
     CACHE,
     CAP,
+    GONE_WITHIN,
     HOSTILE,
     READ_TOOLS,
     bundled_server,
@@ -36,12 +37,12 @@ from tests.mcp_probe.support import (
     prepared_launch,
     probe_server,
     processes_with,
+    wait_gone,
 )
 
 pytestmark = needs_sandbox
 
 TIMEOUT = 3.0
-GONE_WITHIN = 5.0
 
 
 async def attack(folder: Path, *args: str, limits: SandboxLimits | None = None) -> ProbeResult:
@@ -59,13 +60,6 @@ async def attack(folder: Path, *args: str, limits: SandboxLimits | None = None) 
 
 def lines(result: ProbeResult, attack_name: str) -> list[str]:
     return [line for line in result.stderr_excerpt.splitlines() if line.startswith(attack_name)]
-
-
-def wait_gone(marker: str) -> list[int]:
-    deadline = time.monotonic() + GONE_WITHIN
-    while (left := processes_with(marker)) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return left
 
 
 async def test_writes_outside_its_folder_do_not_reach_the_host(tmp_path: Path) -> None:

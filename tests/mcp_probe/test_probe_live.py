@@ -24,7 +24,7 @@ from tests.mcp_probe.support import (
     needs_sandbox,
     prepared_launch,
     probe_server,
-    processes_with,
+    wait_gone,
 )
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
@@ -141,7 +141,7 @@ async def test_hanging_server_times_out_and_its_process_group_is_killed(tmp_path
     assert findings[0].file == "scope.yaml"
     assert findings[0].line == asset.line_of("launch")
     assert fingerprints == []
-    assert processes_with(marker) == [], "server and its child must be killed"
+    assert wait_gone(marker) == [], "server and its child must be killed"
 
 
 @pytest.mark.parametrize("mode", ["line", "lines"])
