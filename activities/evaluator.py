@@ -260,6 +260,19 @@ class Evaluator:
         live: LiveChecks,
         behaviour: BehaviourRecord | None = None,
     ) -> EvalOutcome:
+        # Worked out before the transaction: on SQLite every writer waits while it is open.
+        outcome = EvalOutcome(
+            summary=summarize(
+                report, run_key=request.run_key, similar=live.similar, behaviour=behaviour
+            ),
+            plan=review_plan(policy, report, cli_reviews=self._cli_reviews),
+        )
+        judged = (
+            None
+            if request.then_stage_key is None
+            else judged_stage(request, outcome, key=request.then_stage_key)
+        )
+        behaviour_json = None if behaviour is None else behaviour.model_dump_json()
         with session_scope(self._engine) as session:
             store.record_eval(
                 session,
@@ -273,16 +286,10 @@ class Evaluator:
                 content_hash=request.content_hash,
                 fingerprints=live.fingerprints,
                 probe_stderr=_probe_stderr(request),
-                behaviour_json=None if behaviour is None else behaviour.model_dump_json(),
+                behaviour_json=behaviour_json,
             )
-            outcome = EvalOutcome(
-                summary=summarize(
-                    report, run_key=request.run_key, similar=live.similar, behaviour=behaviour
-                ),
-                plan=review_plan(policy, report, cli_reviews=self._cli_reviews),
-            )
-            if request.then_stage_key is not None:
-                write_stage(session, judged_stage(request, outcome, key=request.then_stage_key))
+            if judged is not None:
+                write_stage(session, judged)
         return outcome
 
 

@@ -21,7 +21,12 @@ from activities.models import (
 from agent_registry.assets.bundle import BundleLimits
 from agent_registry.registry import store
 from agent_registry.registry.db import read_scope, session_scope
-from agent_registry.registry.store.attestations import attest_publication
+from agent_registry.registry.errors import NotFoundError
+from agent_registry.registry.store.attestations import (
+    BundleDigests,
+    attest_publication,
+    bundle_digests,
+)
 
 
 class RegistryWrites:
@@ -106,8 +111,9 @@ class RegistryWrites:
         Raises:
             RegistryError: The stored content differs from the approved hash.
         """
+        digests = self._digests(request)
         with session_scope(self._engine) as session:
-            self._publish(session, request)
+            self._publish(session, request, digests)
 
     def publish_and_schedule(self, request: PublicationInput) -> int:
         """Publish, sign and schedule the first re-certification in one transaction.
@@ -119,8 +125,9 @@ class RegistryWrites:
             RegistryError: The stored content differs from the approved hash.
         """
         ref = request.publish.ref
+        digests = self._digests(request.publish)
         with session_scope(self._engine) as session:
-            self._publish(session, request.publish)
+            self._publish(session, request.publish, digests)
             store.schedule_recertification(
                 session,
                 ref=ref,
@@ -132,7 +139,20 @@ class RegistryWrites:
             )
             return len(older)
 
-    def _publish(self, session: Session, request: PublishInput) -> None:
+    def _digests(self, request: PublishInput) -> BundleDigests | None:
+        """The approved bundle's file digests for the statement, read before the write."""
+        if self._signer is None:
+            return None
+        with read_scope(self._engine) as session:
+            try:
+                archive = store.get_blob(session, content_hash=request.content_hash)
+            except NotFoundError:
+                return None  # the publication refuses the hash, in its transaction
+        return bundle_digests(archive, content_hash=request.content_hash, limits=self._limits)
+
+    def _publish(
+        self, session: Session, request: PublishInput, digests: BundleDigests | None
+    ) -> None:
         store.publish_version(
             session,
             ref=request.ref,
@@ -141,7 +161,13 @@ class RegistryWrites:
             event_key=request.event_key,
         )
         if self._signer is not None:
-            attest_publication(session, ref=request.ref, signer=self._signer, limits=self._limits)
+            attest_publication(
+                session,
+                ref=request.ref,
+                signer=self._signer,
+                limits=self._limits,
+                digests=digests,
+            )
 
 
 def write_stage(session: Session, request: StageInput) -> None:
