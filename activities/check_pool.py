@@ -37,8 +37,10 @@ from agent_registry.vocabulary.findings import Finding
 
 _log = logging.getLogger(__name__)
 
-DEFAULT_PROCESSES = min(4, os.cpu_count() or 1)
-"""One per core, up to four: beyond that a worker's own writes are the bound."""
+DEFAULT_PROCESSES = min(2, os.cpu_count() or 1)
+"""Up to two: each child costs about 100 MB, as it imports the worker's main script again
+(multiprocessing's rule for spawned children, which the forkserver cannot spare it on
+Python 3.11), and beyond two a worker's own registry writes are the bound."""
 
 
 class CheckProcessDiedError(RuntimeError):

@@ -63,7 +63,7 @@ class Settings(BaseSettings):
             logged inside a lifecycle's workflow or activities (see :mod:`agent_registry.logs`).
         eval_processes: How many processes the worker runs the eval bar's checks in,
             beside its own (``activities/check_pool.py``); unset, one per core up to
-            four; ``0`` runs them in the worker's activity threads.
+            two; ``0`` runs them in the worker's activity threads.
         probe_cache_dir: Where a probe worker keeps the pinned package installs and venvs
             of probed MCP servers; unset, ``/var/cache/agent-registry/probe`` for root
             and ``~/.cache/agent-registry/probe`` otherwise.
