@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import select
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -128,7 +129,10 @@ class CheckPool:
                 raise RuntimeError("the check pool is closed")
             if self._executor is None:
                 self._executor = ProcessPoolExecutor(
-                    max_workers=self._processes, mp_context=_forkserver()
+                    max_workers=self._processes,
+                    mp_context=_forkserver(),
+                    initializer=exit_with,
+                    initargs=(os.getpid(),),
                 )
             return self._executor
 
@@ -139,6 +143,27 @@ class CheckPool:
                 self._executor = None
         _log.warning("a check process died; starting a new pool")
         broken.shutdown(wait=False, cancel_futures=True)
+
+
+def exit_with(worker: int) -> None:
+    """In a child: leave as soon as the worker process ``worker`` is gone, however it went.
+
+    A child's parent is the forkserver, not the worker, and it waits on its task queue,
+    whose writing end it holds itself; it also holds the forkserver's liveness pipe,
+    so neither would notice a worker killed with SIGKILL (or by the OOM killer), and
+    both would stay for good, the child with its ~100 MB. A pidfd becomes readable when
+    the process it names exits, whoever its parent is.
+    """
+    try:
+        pidfd = os.pidfd_open(worker)
+    except ProcessLookupError:
+        os._exit(0)
+
+    def wait_for_worker() -> None:
+        select.select([pidfd], [], [])
+        os._exit(0)
+
+    threading.Thread(target=wait_for_worker, name="exit-with-worker", daemon=True).start()
 
 
 _SHARED: dict[int, CheckPool] = {}

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -153,3 +155,43 @@ def test_workers_built_in_one_process_share_its_children_until_closed() -> None:
     assert again is not first
     assert _check(again, "skills/release-notes") == _check(CheckPool(0), "skills/release-notes")
     close_shared_pools()
+
+
+KILLED_WORKER = """
+import os, sys, time
+from activities.check_pool import CheckPool
+from tests.evals.test_check_pool import _check
+pool = CheckPool(2)
+_check(pool, "skills/release-notes")
+print(os.getpid(), flush=True)
+time.sleep(120)
+"""
+
+
+def test_a_worker_killed_outright_leaves_no_check_process_behind() -> None:
+    """SIGKILL runs no clean-up: the children and the forkserver must notice by themselves."""
+    worker = subprocess.Popen(
+        [sys.executable, "-c", KILLED_WORKER],
+        stdout=subprocess.PIPE,
+        cwd=Path(__file__).resolve().parents[2],
+        text=True,
+    )
+    try:
+        assert worker.stdout is not None
+        assert worker.stdout.readline().strip() == str(worker.pid)
+        helpers = _descendants(worker.pid)
+        assert len(helpers) >= 3, helpers  # the forkserver, its children, the tracker
+    finally:
+        worker.kill()
+        worker.wait()
+    _wait_gone(helpers)
+
+
+def _descendants(pid: int) -> list[int]:
+    found: list[int] = []
+    pending = [pid]
+    while pending:
+        for child in _child_pids(pending.pop()):
+            found.append(child)
+            pending.append(child)
+    return found
