@@ -208,5 +208,6 @@ def _forkserver() -> multiprocessing.context.ForkServerContext:
     it again before the server starts is harmless.
     """
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([__name__])
+    # By name: imported here, it would mark this process (a test runner, say) too.
+    context.set_forkserver_preload(["activities.check_server_hardening", __name__])
     return context

@@ -15,8 +15,9 @@ import ctypes.util
 import logging
 import sys
 
+_PR_GET_DUMPABLE = 3
 _PR_SET_DUMPABLE = 4
-"""``prctl`` option from ``<linux/prctl.h>``."""
+"""``prctl`` options from ``<linux/prctl.h>``."""
 
 _log = logging.getLogger(__name__)
 
@@ -40,3 +41,13 @@ def forbid_same_user_inspection() -> bool:
         _log.warning("prctl(PR_SET_DUMPABLE) failed (errno %d)", ctypes.get_errno())
         return False
     return True
+
+
+def inspection_forbidden() -> bool:
+    """Whether this process is marked not dumpable (False where ``prctl`` is unknown)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    libc_name = ctypes.util.find_library("c")
+    if libc_name is None:
+        return False
+    return int(ctypes.CDLL(libc_name).prctl(_PR_GET_DUMPABLE, 0, 0, 0, 0)) == 0

@@ -24,6 +24,7 @@ from agent_registry.assets.bundle import BundleLimits
 from agent_registry.assets.loader import load_path
 from agent_registry.assets.parsed import ParsedAsset
 from agent_registry.evals.runner import run_families
+from agent_registry.hardening import inspection_forbidden
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 LIMITS = BundleLimits()
@@ -195,3 +196,11 @@ def _descendants(pid: int) -> list[int]:
             found.append(child)
             pending.append(child)
     return found
+
+
+def test_check_processes_cannot_be_inspected_by_the_workers_user(pool: CheckPool) -> None:
+    """Like the worker: their environment holds its credentials (docs/security.md)."""
+    _check(pool, "skills/release-notes")
+    executor = pool._running()  # asking a child directly
+    assert executor.submit(inspection_forbidden).result() is True
+    assert inspection_forbidden() is False  # the test runner itself is left as it was
