@@ -33,6 +33,7 @@ from agent_registry.assets.loader import parse_asset
 from agent_registry.assets.manifests import FalsePositiveMark
 from agent_registry.assets.parsed import ParsedAsset
 from agent_registry.assets.refs import AssetKind
+from agent_registry.evals.base import unfinished_finding
 from agent_registry.evals.runner import run_families
 from agent_registry.vocabulary.findings import Finding
 
@@ -42,6 +43,11 @@ DEFAULT_PROCESSES = min(2, os.cpu_count() or 1)
 """Up to two: each child costs about 100 MB, as it imports the worker's main script again
 (multiprocessing's rule for spawned children, which the forkserver cannot spare it on
 Python 3.11), and beyond two a worker's own registry writes are the bound."""
+
+
+CHECK_TIMEOUT = 60.0
+"""Seconds a child may spend on one bundle: the bar takes well under one on real assets
+(docs/performance.md), and the evaluate activity's own limit is five minutes."""
 
 
 class CheckProcessDiedError(RuntimeError):
@@ -77,12 +83,18 @@ class CheckPool:
     """Runs :func:`check_archive` in up to ``processes`` children; 0 runs it in the caller.
 
     The pool starts on first use, so a worker that evaluates nothing starts no process.
+    A child that spends more than ``timeout`` seconds on one bundle is stopped, and the
+    bundle gets a blocking finding saying it was not fully evaluated; in the caller's
+    thread (``processes`` 0) nothing can stop a check, which is one reason not to.
     """
 
-    def __init__(self, processes: int = DEFAULT_PROCESSES) -> None:
+    def __init__(
+        self, processes: int = DEFAULT_PROCESSES, *, timeout: float = CHECK_TIMEOUT
+    ) -> None:
         if processes < 0:
             raise ValueError(f"eval processes must be 0 or more, not {processes}")
         self._processes = processes
+        self._timeout = timeout
         self._lock = threading.Lock()
         self._executor: ProcessPoolExecutor | None = None
         self._closed = False
@@ -108,12 +120,22 @@ class CheckPool:
         executor = self._running()
         try:
             future = executor.submit(check_archive, archive, asset.kind, limits, false_positives)
-            return future.result()
+            return future.result(timeout=self._timeout)
         except BrokenProcessPool:
             self._replace(executor)
             raise CheckProcessDiedError(
                 "a check process died before finishing this bundle; the pool was restarted"
             ) from None
+        except TimeoutError:
+            # A running task cannot be cancelled: its child is stopped, and the checks
+            # other children were running fail as a dead child's do, to be retried.
+            self._replace(executor, kill=True)
+            _log.warning(
+                "the checks of %s ran past %g s; their process was stopped",
+                asset.kind.value,
+                self._timeout,
+            )
+            return [unfinished_finding(self._timeout)]
 
     def close(self) -> None:
         """Stop the children once the checks in flight are done."""
@@ -136,12 +158,18 @@ class CheckPool:
                 )
             return self._executor
 
-    def _replace(self, broken: ProcessPoolExecutor) -> None:
-        """Drop a broken executor once, whichever of its waiting callers sees it first."""
+    def _replace(self, broken: ProcessPoolExecutor, *, kill: bool = False) -> None:
+        """Drop a broken (or, with ``kill``, stuck) executor; the next check starts anew."""
         with self._lock:
             if self._executor is broken:
                 self._executor = None
-        _log.warning("a check process died; starting a new pool")
+        if kill:
+            # ProcessPoolExecutor has no public way to stop a running task (3.14 adds
+            # terminate_workers); its process table is the only handle on the children.
+            for process in list(broken._processes.values()):
+                process.kill()
+        else:
+            _log.warning("a check process died; starting a new pool")
         broken.shutdown(wait=False, cancel_futures=True)
 
 

@@ -23,8 +23,10 @@ from agent_registry.assets.archive import canonical_archive
 from agent_registry.assets.bundle import BundleLimits
 from agent_registry.assets.loader import load_path
 from agent_registry.assets.parsed import ParsedAsset
+from agent_registry.evals.base import CHECK_CRASHED
 from agent_registry.evals.runner import run_families
 from agent_registry.hardening import inspection_forbidden
+from agent_registry.vocabulary.findings import Severity
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 LIMITS = BundleLimits()
@@ -204,3 +206,21 @@ def test_check_processes_cannot_be_inspected_by_the_workers_user(pool: CheckPool
     executor = pool._running()  # asking a child directly
     assert executor.submit(inspection_forbidden).result() is True
     assert inspection_forbidden() is False  # the test runner itself is left as it was
+
+
+def test_checks_that_run_too_long_block_the_asset_and_free_the_pool() -> None:
+    """A bundle that keeps a child busy for good must not keep the submission or the pool."""
+    others = set(_children())
+    checks = CheckPool(processes=1, timeout=0.001)  # no child answers that fast
+    try:
+        found = _check(checks, "skills/release-notes")
+        assert [(f["check_id"], f["severity"]) for f in found] == [(CHECK_CRASHED, Severity.BLOCK)]
+        assert "did not finish within 0.001 s" in str(found[0]["message"])
+        stuck = [pid for pid in _children() if pid not in others]
+        _wait_gone(stuck)  # stopped, not left running beside its replacement
+        checks._timeout = 60.0  # the next bundle, on a fresh child, is checked in full
+        assert _check(checks, "skills/release-notes") == _check(
+            CheckPool(0), "skills/release-notes"
+        )
+    finally:
+        checks.close()

@@ -77,3 +77,24 @@ def run_checks(checks: Iterable[CheckFunction], asset: ParsedAsset) -> list[Find
             )
             findings.append(crash_finding(check, error))
     return findings
+
+
+def unfinished_finding(seconds: float) -> Finding:
+    """The finding that replaces the checks' results when they did not finish in time.
+
+    A check that never ends on some input (a pathological pattern, a decoder bomb) must
+    not hold the submission, or the worker, for good: the asset was not fully checked,
+    so it does not pass.
+    """
+    return Finding(
+        check_id=CHECK_CRASHED,
+        severity=Severity.BLOCK,
+        message=(
+            f"the eval bar's checks did not finish within {seconds:g} s, so the asset was "
+            "not fully evaluated"
+        ),
+        fix=(
+            "Tell the team that runs the registry; unusual content (very long lines, "
+            "deeply nested or encoded data) is the usual trigger."
+        ),
+    )
