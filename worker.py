@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import sys
 from collections.abc import Iterator
@@ -89,7 +90,8 @@ def build_worker(client: Client, settings: Settings, *, engine: Engine) -> Itera
         RegistryWrites(engine, limits=limits, signer=registry_signer(settings)), limits=limits
     )
     checks = shared_pool(
-        DEFAULT_PROCESSES if settings.eval_processes is None else settings.eval_processes
+        DEFAULT_PROCESSES if settings.eval_processes is None else settings.eval_processes,
+        log_format=settings.log_format,
     )
     evals = EvalActivities(
         Evaluator(
@@ -199,6 +201,7 @@ async def run_worker(settings: Settings) -> None:
         runtime = metrics_runtime(settings.metrics_address)
         logger.info("serving Prometheus metrics on http://%s/metrics", settings.metrics_address)
     client = await connect(runtime=runtime)
+    forget_credentials()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -218,6 +221,18 @@ async def run_worker(settings: Settings) -> None:
         engine.dispose()
 
 
+def forget_credentials() -> None:
+    """Remove the credential variables from this process's environment, once read.
+
+    Every process the worker starts inherits its environment, and not all of them can
+    be closed to the worker's user the way the worker is (multiprocessing's resource
+    tracker, beside the eval bar's check processes, cannot): so once ``Settings`` and
+    the Temporal client have what they need, nothing the worker starts is handed them.
+    """
+    for name in CREDENTIAL_VARIABLES:
+        os.environ.pop(name, None)
+
+
 PROBE_THREADS = 2
 """Probes at once on one probe worker: each is a sandboxed server plus its installs."""
 
@@ -230,6 +245,15 @@ CREDENTIAL_SETTINGS = (
     "audit_key",
 )
 """Settings a probe worker refuses to start with: it runs untrusted code, so it holds none."""
+
+CREDENTIAL_VARIABLES = (
+    *(f"AGENT_REGISTRY_{name.upper()}" for name in (*CREDENTIAL_SETTINGS, "model_api_key")),
+    "SLACK_BOT_TOKEN",
+    "SLACK_SIGNING_SECRET",
+    "SLACK_APP_TOKEN",
+    "TEMPORAL_API_KEY",
+)
+"""Where those credentials (and the Temporal Cloud key) come from in the environment."""
 
 
 @contextmanager

@@ -23,7 +23,9 @@ import logging
 import multiprocessing
 import os
 import select
+import signal
 import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
@@ -33,8 +35,8 @@ from agent_registry.assets.loader import parse_asset
 from agent_registry.assets.manifests import FalsePositiveMark
 from agent_registry.assets.parsed import ParsedAsset
 from agent_registry.assets.refs import AssetKind
-from agent_registry.evals.base import unfinished_finding
 from agent_registry.evals.runner import run_families
+from agent_registry.logs import configure_logging
 from agent_registry.vocabulary.findings import Finding
 
 _log = logging.getLogger(__name__)
@@ -46,12 +48,23 @@ Python 3.11), and beyond two a worker's own registry writes are the bound."""
 
 
 CHECK_TIMEOUT = 60.0
-"""Seconds a child may spend on one bundle: the bar takes well under one on real assets
-(docs/performance.md), and the evaluate activity's own limit is five minutes."""
+"""Seconds a child may spend on a bundle of up to a MiB, from its submission: the bar takes
+well under one on real assets (docs/performance.md)."""
+
+CHECK_SECONDS_PER_MIB = 10.0
+"""Added per MiB of archive: plain Markdown is checked at about 5 s per MiB."""
 
 
 class CheckProcessDiedError(RuntimeError):
-    """A check process died mid-run; the pool was replaced and the activity may retry."""
+    """A check process died mid-run, or was stopped for running too long.
+
+    The pool was replaced; the caller may try again, and decides when a bundle that
+    keeps doing this has been tried enough (``activities.evaluator``).
+    """
+
+
+class CheckTimeoutError(CheckProcessDiedError):
+    """The checks of one bundle ran past their time; their process was stopped."""
 
 
 def parsed_for_checks(
@@ -83,20 +96,27 @@ class CheckPool:
     """Runs :func:`check_archive` in up to ``processes`` children; 0 runs it in the caller.
 
     The pool starts on first use, so a worker that evaluates nothing starts no process.
-    A child that spends more than ``timeout`` seconds on one bundle is stopped, and the
-    bundle gets a blocking finding saying it was not fully evaluated; in the caller's
-    thread (``processes`` 0) nothing can stop a check, which is one reason not to.
+    A bundle whose checks run past their time (``timeout`` plus
+    :data:`CHECK_SECONDS_PER_MIB`, counted from submission and stretched by the checks
+    queued ahead of it) has its process stopped; in the caller's thread (``processes``
+    0) nothing can stop a check, which is one reason not to run them there.
     """
 
     def __init__(
-        self, processes: int = DEFAULT_PROCESSES, *, timeout: float = CHECK_TIMEOUT
+        self,
+        processes: int = DEFAULT_PROCESSES,
+        *,
+        timeout: float = CHECK_TIMEOUT,
+        log_format: str = "text",
     ) -> None:
         if processes < 0:
             raise ValueError(f"eval processes must be 0 or more, not {processes}")
         self._processes = processes
         self._timeout = timeout
+        self._log_format = log_format
         self._lock = threading.Lock()
         self._executor: ProcessPoolExecutor | None = None
+        self._queued = 0
         self._closed = False
 
     def check(
@@ -118,24 +138,40 @@ class CheckPool:
         if self._processes == 0:
             return run_families(asset)
         executor = self._running()
+        with self._lock:
+            ahead = self._queued
+            self._queued += 1
+        # Each child takes the queue in turn, so a bundle waits about its share of the
+        # checks ahead of it before its own start.
+        allowed = self.allowed_seconds(len(archive)) * (1 + ahead // self._processes)
         try:
             future = executor.submit(check_archive, archive, asset.kind, limits, false_positives)
-            return future.result(timeout=self._timeout)
+            return future.result(timeout=allowed)
         except BrokenProcessPool:
             self._replace(executor)
             raise CheckProcessDiedError(
-                "a check process died before finishing this bundle; the pool was restarted"
+                "a check process died while this bundle was being checked; the pool was "
+                "restarted and the checks in flight fail with it"
             ) from None
         except TimeoutError:
-            # A running task cannot be cancelled: its child is stopped, and the checks
-            # other children were running fail as a dead child's do, to be retried.
+            # A running task cannot be cancelled: the children are stopped, and the checks
+            # the others were running fail as a dead child's do, to be tried again.
             self._replace(executor, kill=True)
             _log.warning(
-                "the checks of %s ran past %g s; their process was stopped",
+                "the checks of a %s bundle ran past %.0f s; the check processes were stopped",
                 asset.kind.value,
-                self._timeout,
+                allowed,
             )
-            return [unfinished_finding(self._timeout)]
+            raise CheckTimeoutError(
+                f"the eval bar's checks did not finish within {allowed:.0f} s"
+            ) from None
+        finally:
+            with self._lock:
+                self._queued -= 1
+
+    def allowed_seconds(self, archive_bytes: int) -> float:
+        """How long one bundle of this size may take once a child has it."""
+        return self._timeout + CHECK_SECONDS_PER_MIB * archive_bytes / (1 << 20)
 
     def close(self) -> None:
         """Stop the children once the checks in flight are done."""
@@ -153,24 +189,38 @@ class CheckPool:
                 self._executor = ProcessPoolExecutor(
                     max_workers=self._processes,
                     mp_context=_forkserver(),
-                    initializer=exit_with,
-                    initargs=(os.getpid(),),
+                    initializer=prepare_child,
+                    initargs=(os.getpid(), self._log_format),
                 )
             return self._executor
 
     def _replace(self, broken: ProcessPoolExecutor, *, kill: bool = False) -> None:
         """Drop a broken (or, with ``kill``, stuck) executor; the next check starts anew."""
         with self._lock:
-            if self._executor is broken:
-                self._executor = None
-        if kill:
+            if self._executor is not broken:
+                return  # another caller saw it first and replaced it
+            self._executor = None
             # ProcessPoolExecutor has no public way to stop a running task (3.14 adds
-            # terminate_workers); its process table is the only handle on the children.
-            for process in list(broken._processes.values()):
-                process.kill()
+            # terminate_workers); its process table is the only handle on the children,
+            # and shutdown() clears it, so it is read here, before anyone shuts it down.
+            children = list((broken._processes or {}).values())
+        if kill:
+            for child in children:
+                child.kill()
         else:
             _log.warning("a check process died; starting a new pool")
         broken.shutdown(wait=False, cancel_futures=True)
+
+
+def prepare_child(worker: int, log_format: str) -> None:
+    """In a new child: log as the worker does, ignore its signals, and leave with it."""
+    configure_logging("json" if log_format == "json" else "text")
+    # Ctrl-C in a terminal and a SIGTERM to the whole group (systemd's default) reach the
+    # children too; the worker drains and then closes the pool, so they must not stop
+    # before it, in the middle of the checks the drain waits for.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    exit_with(worker)
 
 
 def exit_with(worker: int) -> None:
@@ -180,12 +230,18 @@ def exit_with(worker: int) -> None:
     whose writing end it holds itself; it also holds the forkserver's liveness pipe,
     so neither would notice a worker killed with SIGKILL (or by the OOM killer), and
     both would stay for good, the child with its ~100 MB. A pidfd becomes readable when
-    the process it names exits, whoever its parent is.
+    the process it names exits, whoever its parent is; where pidfds are not available
+    (Linux before 5.3, some sandboxes), the child looks for the worker every second.
     """
     try:
         pidfd = os.pidfd_open(worker)
     except ProcessLookupError:
         os._exit(0)
+    except OSError:
+        threading.Thread(
+            target=_poll_for, args=(worker,), name="exit-with-worker", daemon=True
+        ).start()
+        return
 
     def wait_for_worker() -> None:
         select.select([pidfd], [], [])
@@ -194,11 +250,20 @@ def exit_with(worker: int) -> None:
     threading.Thread(target=wait_for_worker, name="exit-with-worker", daemon=True).start()
 
 
+def _poll_for(worker: int) -> None:
+    while True:
+        time.sleep(1)
+        try:
+            os.kill(worker, 0)
+        except (ProcessLookupError, PermissionError):  # gone, or its pid another user's
+            os._exit(0)
+
+
 _SHARED: dict[int, CheckPool] = {}
 _SHARED_LOCK = threading.Lock()
 
 
-def shared_pool(processes: int) -> CheckPool:
+def shared_pool(processes: int, *, log_format: str = "text") -> CheckPool:
     """This process's pool of ``processes`` children, the same for every worker built here.
 
     A child starts as multiprocessing starts one: forked from the forkserver, then it
@@ -210,7 +275,7 @@ def shared_pool(processes: int) -> CheckPool:
     with _SHARED_LOCK:
         pool = _SHARED.get(processes)
         if pool is None:
-            pool = _SHARED[processes] = CheckPool(processes)
+            pool = _SHARED[processes] = CheckPool(processes, log_format=log_format)
         return pool
 
 

@@ -17,9 +17,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from sqlalchemy import Engine
+from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.check_pool import CheckPool, parsed_for_checks
+from activities.check_pool import CheckPool, CheckProcessDiedError, parsed_for_checks
 from activities.models import (
     BehaviourInput,
     EvalOutcome,
@@ -35,6 +36,7 @@ from agent_registry.assets.parsed import ParsedAsset
 from agent_registry.assets.refs import AssetKind, AssetRef
 from agent_registry.behaviour.cases import CaseDiscovery, discover_cases
 from agent_registry.behaviour.gates import judge
+from agent_registry.evals.base import unfinished_finding
 from agent_registry.evals.live import LiveChecks, run_live_checks
 from agent_registry.evals.runner import EvalReport, judge_findings
 from agent_registry.lifecycle import wording
@@ -50,6 +52,9 @@ from agent_registry.registry.db import read_scope, session_scope
 from agent_registry.registry.reuse_cache import CatalogIndexCache
 from agent_registry.vocabulary.behaviour_figures import BehaviourRecord
 from agent_registry.vocabulary.findings import Finding, Severity
+
+CHECK_ATTEMPTS = 3
+"""Attempts at a bundle whose check process dies or runs too long before it is blocked."""
 
 TOP_FINDINGS = 20
 """How many findings travel in the summary (blocking first); the rest stay in the registry.
@@ -161,9 +166,7 @@ class Evaluator:
             found, fingerprints = _probe_findings(asset, request)
             live.findings.extend(found)
             live.fingerprints = fingerprints
-        checked = self._checks.check(
-            asset, archive=archive, limits=self._limits, false_positives=request.false_positives
-        )
+        checked = self._checked(asset, archive, request)
         report = judge_findings(asset, policy, checked, external=live.findings)
         if request.probe == "defer" and _needs_probe(asset, policy, report):
             return EvalOutcome(
@@ -189,6 +192,26 @@ class Evaluator:
             live.findings.extend(found)
             report = judge_findings(asset, policy, checked, external=live.findings)
         return self._record(request, policy, report, live, record)
+
+    def _checked(self, asset: ParsedAsset, archive: bytes, request: EvaluateInput) -> list[Finding]:
+        """The check families' findings; a bundle whose checks keep failing is blocked.
+
+        A check process that dies or runs too long fails the attempt, and the activity's
+        retry tries again (another bundle may have been to blame, or the worker was
+        busy). A bundle that does it on every attempt up to :data:`CHECK_ATTEMPTS` is not
+        tried for ever: it was not fully checked, so it gets a blocking finding saying so.
+        """
+        try:
+            return self._checks.check(
+                asset,
+                archive=archive,
+                limits=self._limits,
+                false_positives=request.false_positives,
+            )
+        except CheckProcessDiedError as error:
+            if activity.in_activity() and activity.info().attempt < CHECK_ATTEMPTS:
+                raise
+            return [unfinished_finding(str(error))]
 
     def _behaviour_request(
         self, asset: ParsedAsset, request: EvaluateInput, archive: bytes, report: EvalReport

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import subprocess
@@ -11,25 +12,39 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine
+from temporalio.testing import ActivityEnvironment
 
+from activities import check_pool
 from activities.check_pool import (
+    CHECK_SECONDS_PER_MIB,
+    CHECK_TIMEOUT,
     CheckPool,
     CheckProcessDiedError,
+    CheckTimeoutError,
     close_shared_pools,
     parsed_for_checks,
     shared_pool,
 )
+from activities.evaluation import EvalActivities
+from activities.evaluator import CHECK_ATTEMPTS, Evaluator
+from activities.models import EvaluateInput, StoreBundleInput
+from activities.registry import RegistryActivities
+from activities.registry_writes import RegistryWrites
 from agent_registry.assets.archive import canonical_archive
 from agent_registry.assets.bundle import BundleLimits
 from agent_registry.assets.loader import load_path
+from agent_registry.assets.manifests import RegistryMetadata
 from agent_registry.assets.parsed import ParsedAsset
+from agent_registry.assets.refs import AssetRef
 from agent_registry.evals.base import CHECK_CRASHED
 from agent_registry.evals.runner import run_families
 from agent_registry.hardening import inspection_forbidden
-from agent_registry.vocabulary.findings import Severity
+from agent_registry.vocabulary.findings import Finding, Severity
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 LIMITS = BundleLimits()
+REF = AssetRef.parse("skill/release-notes@1.0.0")
 ASSETS = [
     "skills/release-notes",
     "skills/pdf-tables",
@@ -208,19 +223,121 @@ def test_check_processes_cannot_be_inspected_by_the_workers_user(pool: CheckPool
     assert inspection_forbidden() is False  # the test runner itself is left as it was
 
 
-def test_checks_that_run_too_long_block_the_asset_and_free_the_pool() -> None:
-    """A bundle that keeps a child busy for good must not keep the submission or the pool."""
+def test_checks_that_run_too_long_are_stopped_and_free_the_pool(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A bundle that keeps a child busy for good must not keep the pool."""
+    monkeypatch.setattr(check_pool, "CHECK_SECONDS_PER_MIB", 0.0)
     others = set(_children())
-    checks = CheckPool(processes=1, timeout=0.001)  # no child answers that fast
+    checks = CheckPool(processes=1, timeout=0.001)  # no new child answers that fast
     try:
-        found = _check(checks, "skills/release-notes")
-        assert [(f["check_id"], f["severity"]) for f in found] == [(CHECK_CRASHED, Severity.BLOCK)]
-        assert "did not finish within 0.001 s" in str(found[0]["message"])
+        with pytest.raises(CheckTimeoutError, match="did not finish within"):
+            _check(checks, "skills/release-notes")
         stuck = [pid for pid in _children() if pid not in others]
         _wait_gone(stuck)  # stopped, not left running beside its replacement
         checks._timeout = 60.0  # the next bundle, on a fresh child, is checked in full
         assert _check(checks, "skills/release-notes") == _check(
             CheckPool(0), "skills/release-notes"
         )
+    finally:
+        checks.close()
+
+
+def test_the_time_allowed_grows_with_the_bundle() -> None:
+    checks = CheckPool(processes=1)
+    assert checks.allowed_seconds(0) == CHECK_TIMEOUT
+    assert checks.allowed_seconds(16 << 20) == CHECK_TIMEOUT + 16 * CHECK_SECONDS_PER_MIB
+
+
+class _DyingChecks(CheckPool):
+    """A pool whose check process dies on every bundle."""
+
+    def check(self, asset: ParsedAsset, **_: object) -> list[Finding]:
+        raise CheckProcessDiedError("a check process died while this bundle was being checked")
+
+
+def _stored_version(engine: Engine) -> str:
+    registry = RegistryActivities(RegistryWrites(engine, limits=LIMITS), limits=LIMITS)
+    stored = ActivityEnvironment().run(
+        registry.store_bundle,
+        StoreBundleInput(
+            ref=REF,
+            metadata=RegistryMetadata(owner_team="developer-experience", version="1.0.0"),
+            submitter="alice@example.com",
+            actor="alice@example.com",
+            archive=canonical_archive(
+                load_path(EXAMPLES / "skills/release-notes", limits=LIMITS).bundle
+            ),
+            workflow_id=REF.workflow_id,
+            event_key="wf/run/store",
+        ),
+    )
+    return stored.content_hash
+
+
+def test_a_bundle_that_kills_its_check_process_is_retried_then_blocked(
+    sqlite_engine: Engine,
+) -> None:
+    content_hash = _stored_version(sqlite_engine)
+    evaluator = Evaluator(sqlite_engine, policy_path=None, limits=LIMITS, checks=_DyingChecks(1))
+    activities = EvalActivities(evaluator)
+    request = EvaluateInput(ref=REF, content_hash=content_hash, run_key="wf/run/eval")
+    first = ActivityEnvironment()
+    with pytest.raises(CheckProcessDiedError):  # retryable: another bundle may be to blame
+        first.run(activities.evaluate_version, request)
+    last = ActivityEnvironment()
+    last.info = dataclasses.replace(last.info, attempt=CHECK_ATTEMPTS)
+    outcome = last.run(activities.evaluate_version, request)
+    assert not outcome.summary.passed
+    assert [f.check_id for f in outcome.summary.top_findings if f.severity is Severity.BLOCK] == [
+        CHECK_CRASHED
+    ]
+    assert "on every attempt" in outcome.summary.top_findings[0].message
+
+
+FORGETTING_WORKER = """
+import os, sys
+os.environ["AGENT_REGISTRY_SLACK_BOT_TOKEN"] = "xoxb-not-a-real-token"
+os.environ["AGENT_REGISTRY_DATABASE_URL"] = "postgresql://registry:hunter2@db/registry"
+from worker import forget_credentials
+forget_credentials()
+from activities.check_pool import CheckPool
+from tests.evals.test_check_pool import _check, _descendants
+pool = CheckPool(1)
+_check(pool, "skills/release-notes")
+for pid in _descendants(os.getpid()):
+    with open(f"/proc/{pid}/environ", "rb") as environ:
+        held = environ.read()
+    print(pid, b"xoxb-not-a-real-token" in held or b"hunter2" in held)
+pool.close()
+"""
+
+
+def test_no_process_the_worker_starts_is_handed_its_credentials() -> None:
+    """The resource tracker cannot be marked like the worker; it gets no secret to show."""
+    result = subprocess.run(
+        [sys.executable, "-c", FORGETTING_WORKER],
+        capture_output=True,
+        cwd=Path(__file__).resolve().parents[2],
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    lines = [line.split() for line in result.stdout.splitlines()]
+    assert len(lines) >= 3, result.stdout  # the forkserver, its child, the tracker
+    assert all(holds == "False" for _, holds in lines), result.stdout
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_check_processes_leave_the_drain_to_the_worker(signum: int) -> None:
+    """Ctrl-C, or systemd's SIGTERM to the whole group, must not cut the drain's evals short."""
+    others = set(_children())
+    checks = CheckPool(processes=1)
+    try:
+        before = _check(checks, "skills/release-notes")
+        for pid in [pid for pid in _children() if pid not in others]:
+            os.kill(pid, signum)
+        time.sleep(0.2)
+        assert _check(checks, "skills/release-notes") == before  # the same child, alive
     finally:
         checks.close()

@@ -79,22 +79,22 @@ def run_checks(checks: Iterable[CheckFunction], asset: ParsedAsset) -> list[Find
     return findings
 
 
-def unfinished_finding(seconds: float) -> Finding:
-    """The finding that replaces the checks' results when they did not finish in time.
+def unfinished_finding(reason: str) -> Finding:
+    """The finding that replaces the checks' results when they never finished.
 
-    A check that never ends on some input (a pathological pattern, a decoder bomb) must
-    not hold the submission, or the worker, for good: the asset was not fully checked,
-    so it does not pass.
+    A check that never ends on some input (a pathological pattern, a decoder bomb), or
+    whose process dies on it, must not hold the submission for good: the asset was not
+    fully checked, so it does not pass.
+
+    Args:
+        reason: What happened, without file content (e.g. "did not finish within 60 s").
     """
     return Finding(
         check_id=CHECK_CRASHED,
         severity=Severity.BLOCK,
-        message=(
-            f"the eval bar's checks did not finish within {seconds:g} s, so the asset was "
-            "not fully evaluated"
-        ),
+        message=f"{reason}, on every attempt, so the asset was not fully evaluated",
         fix=(
             "Tell the team that runs the registry; unusual content (very long lines, "
-            "deeply nested or encoded data) is the usual trigger."
+            "deeply nested or encoded data, a very large bundle) is the usual trigger."
         ),
     )

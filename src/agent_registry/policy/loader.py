@@ -45,9 +45,10 @@ def parse_policy(text: str, *, source: str) -> Policy:
 
     Every eval and every review message reads the policy file afresh, so a raised bar
     applies at once; parsing and validating it each time cost a busy worker a few
-    milliseconds of CPU per call. The text is the key, so an edited file parses anew,
-    and :class:`Policy` is frozen, so one parsed instance is safe to share. Errors are
-    not remembered: a broken file is reported on every read.
+    milliseconds of CPU per call. The text is the key, so an edited file parses anew.
+    Each caller gets its own copy: :class:`Policy` is frozen, but its dicts and lists
+    are not, and a change one caller made must not reach the next. Errors are not
+    remembered: a broken file is reported on every read.
 
     Args:
         text: The TOML text.
@@ -59,7 +60,7 @@ def parse_policy(text: str, *, source: str) -> Policy:
     Raises:
         PolicyError: If the text is not TOML or does not validate.
     """
-    return _parsed_policy(text, source)
+    return _parsed_policy(text, source).model_copy(deep=True)
 
 
 @functools.lru_cache(maxsize=8)
