@@ -156,6 +156,15 @@ class SlackStack:
         assert all(e.channel == REVIEW_CHANNEL for e in told)
         return [e.text for e in told]
 
+    async def views(self, count: int, timeout: float = 20.0) -> list[dict[str, Any]]:
+        """Wait until Slack was asked to open ``count`` modals; the handler acks the click first."""
+        deadline = time.monotonic() + timeout
+        while len(self.double.views) < count:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{len(self.double.views)} modals opened, expected {count}")
+            await asyncio.sleep(0.05)
+        return list(self.double.views)
+
     async def status(self) -> AssetStatus:
         return await query_status(self.handle)
 
@@ -462,7 +471,7 @@ async def test_reason_buttons_open_a_modal_whose_submission_decides(
     opened = await stack.deliver(stack.click(CAROL, action_id))
 
     assert opened.status == 200 and opened.seconds < SLACK_ACK_LIMIT
-    [view] = stack.double.views
+    [view] = await stack.views(1)
     assert view["callback_id"] == REASON_MODAL_CALLBACK
     metadata = json.loads(view["private_metadata"])
     assert metadata == {
@@ -495,7 +504,7 @@ async def test_reason_buttons_open_a_modal_whose_submission_decides(
 
 async def test_an_empty_reason_is_refused_in_the_modal(stack: SlackStack) -> None:
     await stack.deliver(stack.click(CAROL, REJECT_ACTION))
-    [view] = stack.double.views
+    [view] = await stack.views(1)
 
     submitted = await stack.deliver(
         view_submission_payload(user=CAROL, private_metadata=view["private_metadata"], reason="  ")
@@ -513,7 +522,7 @@ async def test_a_rejection_by_a_non_reviewer_is_refused_after_the_modal(
     stack: SlackStack,
 ) -> None:
     await stack.deliver(stack.click(FRANK, REJECT_ACTION))
-    [view] = stack.double.views
+    [view] = await stack.views(1)
 
     await stack.deliver(
         view_submission_payload(
@@ -593,7 +602,7 @@ async def test_socket_mode_reason_modal_refuses_an_empty_reason(stack: SlackStac
     await stack.app.async_dispatch(
         AsyncBoltRequest(body=stack.click(DAVE, REJECT_ACTION), mode="socket_mode")
     )
-    [view] = stack.double.views
+    [view] = await stack.views(1)
 
     response = await stack.app.async_dispatch(
         AsyncBoltRequest(

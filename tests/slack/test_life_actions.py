@@ -119,6 +119,14 @@ class LifeStack:
             await asyncio.sleep(0.05)
         return [e.text for e in self.double.ephemerals_for(user.id)]
 
+    async def views(self, count: int) -> list[dict[str, Any]]:
+        """Wait until Slack was asked to open ``count`` modals; the handler acks the click first."""
+        deadline = time.monotonic() + 20
+        while len(self.double.views) < count:
+            assert time.monotonic() < deadline, f"{len(self.double.views)} modals opened"
+            await asyncio.sleep(0.05)
+        return list(self.double.views)
+
     async def message_with(self, channel: str, action_id: str) -> Message:
         """Wait for a message in ``channel`` whose button ``action_id`` names this asset."""
         deadline = time.monotonic() + 20
@@ -270,8 +278,9 @@ async def _open_form(stack: LifeStack, user: SlackUser, message: Message) -> dic
     opened = len(stack.double.views)
     status, _, seconds = await stack.deliver(_click(user, message, DEPRECATE_ACTION))
     assert status == 200 and seconds < SLACK_ACK_LIMIT
-    assert len(stack.double.views) == opened + 1
-    view = stack.double.views[-1]
+    views = await stack.views(opened + 1)
+    assert len(views) == opened + 1
+    view = views[-1]
     assert view["callback_id"] == DEPRECATE_MODAL_CALLBACK
     return view
 
