@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import signal
 import sys
 from collections.abc import Iterator
@@ -40,7 +39,7 @@ from activities.review_messenger import ReviewMessenger
 from activities.slack_notices import SlackNotices
 from activities.slack_posting import SlackPoster
 from agent_registry.config import Settings
-from agent_registry.hardening import forbid_same_user_inspection
+from agent_registry.hardening import forbid_same_user_inspection, forget_environment
 from agent_registry.logs import configure_logging
 from agent_registry.process_exit import exit_without_finalizing
 from agent_registry.production_keys import missing_production_key
@@ -229,8 +228,7 @@ def forget_credentials() -> None:
     tracker, beside the eval bar's check processes, cannot): so once ``Settings`` and
     the Temporal client have what they need, nothing the worker starts is handed them.
     """
-    for name in CREDENTIAL_VARIABLES:
-        os.environ.pop(name, None)
+    forget_environment(CREDENTIAL_VARIABLES)
 
 
 PROBE_THREADS = 2

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -23,3 +24,17 @@ def test_the_worker_process_is_no_longer_dumpable() -> None:
         [sys.executable, "-c", SCRIPT], capture_output=True, text=True, check=True
     )
     assert result.stdout.split() == ["1", "True", "0"]
+
+
+def test_forgotten_credentials_leave_the_environment_but_are_still_blanked_out(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # What the worker does once it has read its settings (worker.forget_credentials).
+    from agent_registry.hardening import forget_environment
+    from agent_registry.mcp_probe.run import _redactor
+
+    secret = "xoxb-forgotten-but-not-shown-1234"
+    monkeypatch.setenv("AGENT_REGISTRY_SLACK_BOT_TOKEN", secret)
+    forget_environment(["AGENT_REGISTRY_SLACK_BOT_TOKEN"])
+    assert "AGENT_REGISTRY_SLACK_BOT_TOKEN" not in os.environ
+    assert _redactor({})(f"server said {secret}") == "server said [redacted]"

@@ -13,7 +13,10 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import logging
+import os
 import sys
+import threading
+from collections.abc import Iterable
 
 _PR_GET_DUMPABLE = 3
 _PR_SET_DUMPABLE = 4
@@ -51,3 +54,27 @@ def inspection_forbidden() -> bool:
     if libc_name is None:
         return False
     return int(ctypes.CDLL(libc_name).prctl(_PR_GET_DUMPABLE, 0, 0, 0, 0)) == 0
+
+
+_FORGOTTEN: list[str] = []
+_FORGOTTEN_LOCK = threading.Lock()
+
+
+def forget_environment(names: Iterable[str]) -> None:
+    """Remove these variables from the environment, remembering their values.
+
+    The values are still needed for one thing: blanking them out of text people read
+    (a probed server's output, :mod:`agent_registry.mcp_probe.run`), which looks for
+    the worker's environment values and would otherwise stop finding these.
+    """
+    with _FORGOTTEN_LOCK:
+        for name in names:
+            value = os.environ.pop(name, None)
+            if value:
+                _FORGOTTEN.append(value)
+
+
+def forgotten_values() -> tuple[str, ...]:
+    """The values :func:`forget_environment` removed, for redaction only."""
+    with _FORGOTTEN_LOCK:
+        return tuple(_FORGOTTEN)

@@ -35,6 +35,7 @@ from mcp.shared.exceptions import MCPError
 from mcp_types import CONNECTION_CLOSED
 from pydantic import ValidationError
 
+from agent_registry.hardening import forgotten_values
 from agent_registry.mcp_probe.launch import LaunchSpec
 from agent_registry.mcp_probe.output import redact_secrets, shown, shown_lines
 from agent_registry.mcp_probe.result import ExposedTool, ProbeOutcome, ProbeResult, ToolHints
@@ -395,7 +396,9 @@ def _redactor(child_env: Mapping[str, str]) -> Callable[[str], str]:
     secrets = sorted(
         {
             value
-            for value in os.environ.values()
+            # The worker drops its credentials from its environment once read
+            # (worker.forget_credentials); their values are still blanked out.
+            for value in (*os.environ.values(), *forgotten_values())
             if len(value) >= _REDACT_MIN_CHARS and value not in given
         },
         key=len,
