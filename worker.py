@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import sys
 from collections.abc import Iterator
@@ -228,7 +229,8 @@ def forget_credentials() -> None:
     tracker, beside the eval bar's check processes, cannot): so once ``Settings`` and
     the Temporal client have what they need, nothing the worker starts is handed them.
     """
-    forget_environment(CREDENTIAL_VARIABLES)
+    headers = [name for name in os.environ if name.startswith("TEMPORAL_GRPC_META_")]
+    forget_environment([*CREDENTIAL_VARIABLES, *headers])
 
 
 PROBE_THREADS = 2
@@ -250,8 +252,11 @@ CREDENTIAL_VARIABLES = (
     "SLACK_SIGNING_SECRET",
     "SLACK_APP_TOKEN",
     "TEMPORAL_API_KEY",
+    "TEMPORAL_TLS_CLIENT_KEY_DATA",
+    "TEMPORAL_CODEC_AUTH",
 )
-"""Where those credentials (and the Temporal Cloud key) come from in the environment."""
+"""Where those credentials, and Temporal's (its key, a client key, a codec's auth), come
+from in the environment; with every ``TEMPORAL_GRPC_META_*`` header, often an auth one."""
 
 
 @contextmanager

@@ -26,7 +26,7 @@ import select
 import signal
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from agent_registry.assets.archive import bundle_from_archive
@@ -53,6 +53,10 @@ well under one on real assets (docs/performance.md)."""
 
 CHECK_SECONDS_PER_MIB = 10.0
 """Added per MiB of archive: plain Markdown is checked at about 5 s per MiB."""
+
+CHECK_CEILING = 240.0
+"""The most any bundle waits, queue included: under the evaluate activity's five-minute
+start-to-close timeout, so the check fails before Temporal gives up on the attempt."""
 
 
 class CheckProcessDiedError(RuntimeError):
@@ -137,23 +141,29 @@ class CheckPool:
         """
         if self._processes == 0:
             return run_families(asset)
-        executor = self._running()
         with self._lock:
             ahead = self._queued
             self._queued += 1
         # Each child takes the queue in turn, so a bundle waits about its share of the
         # checks ahead of it before its own start.
-        allowed = self.allowed_seconds(len(archive)) * (1 + ahead // self._processes)
+        allowed = min(
+            CHECK_CEILING,
+            self.allowed_seconds(len(archive)) * (1 + ahead // self._processes),
+        )
+        executor = None
         try:
-            future = executor.submit(check_archive, archive, asset.kind, limits, false_positives)
+            executor, future = self._submit(archive, asset.kind, limits, false_positives)
             return future.result(timeout=allowed)
-        except BrokenProcessPool:
-            self._replace(executor)
+        except (BrokenProcessPool, CancelledError):
+            # Cancelled: queued behind a check whose pool was stopped for running long.
+            if executor is not None:
+                self._replace(executor)
             raise CheckProcessDiedError(
-                "a check process died while this bundle was being checked; the pool was "
-                "restarted and the checks in flight fail with it"
+                "a check process died or was stopped while this bundle was being checked; "
+                "the pool was restarted and the checks in flight fail with it"
             ) from None
         except TimeoutError:
+            assert executor is not None  # result() is the only call that times out
             # A running task cannot be cancelled: the children are stopped, and the checks
             # the others were running fail as a dead child's do, to be tried again.
             self._replace(executor, kill=True)
@@ -168,6 +178,25 @@ class CheckPool:
         finally:
             with self._lock:
                 self._queued -= 1
+
+    def _submit(
+        self,
+        archive: bytes,
+        kind: AssetKind,
+        limits: BundleLimits,
+        false_positives: list[FalsePositiveMark] | None,
+    ) -> tuple[ProcessPoolExecutor, Future[list[Finding]]]:
+        """Submit to the running executor; once more to its successor if it was just replaced."""
+        for _ in range(2):
+            executor = self._running()
+            try:
+                return executor, executor.submit(
+                    check_archive, archive, kind, limits, false_positives
+                )
+            except (RuntimeError, BrokenProcessPool):
+                # Shut down or broken by another caller between _running() and submit.
+                self._replace(executor)
+        raise CheckProcessDiedError("the check processes could not be started")
 
     def allowed_seconds(self, archive_bytes: int) -> float:
         """How long one bundle of this size may take once a child has it."""
@@ -195,7 +224,12 @@ class CheckPool:
             return self._executor
 
     def _replace(self, broken: ProcessPoolExecutor, *, kill: bool = False) -> None:
-        """Drop a broken (or, with ``kill``, stuck) executor; the next check starts anew."""
+        """Drop a broken (or, with ``kill``, stuck) executor and stop all its children.
+
+        Its children are killed either way: the executor stops the rest of a broken pool
+        with SIGTERM, which they ignore (:func:`prepare_child`), so a child still busy
+        on a check that never ends would otherwise outlive its pool.
+        """
         with self._lock:
             if self._executor is not broken:
                 return  # another caller saw it first and replaced it
@@ -204,11 +238,10 @@ class CheckPool:
             # terminate_workers); its process table is the only handle on the children,
             # and shutdown() clears it, so it is read here, before anyone shuts it down.
             children = list((broken._processes or {}).values())
-        if kill:
-            for child in children:
-                child.kill()
-        else:
+        if not kill:
             _log.warning("a check process died; starting a new pool")
+        for child in children:
+            child.kill()
         broken.shutdown(wait=False, cancel_futures=True)
 
 

@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.check_pool import CheckPool, CheckProcessDiedError, parsed_for_checks
+from activities.check_pool import CheckPool, CheckTimeoutError, parsed_for_checks
 from activities.models import (
     BehaviourInput,
     EvalOutcome,
@@ -54,7 +54,7 @@ from agent_registry.vocabulary.behaviour_figures import BehaviourRecord
 from agent_registry.vocabulary.findings import Finding, Severity
 
 CHECK_ATTEMPTS = 3
-"""Attempts at a bundle whose check process dies or runs too long before it is blocked."""
+"""The attempt on which a bundle whose checks run past their time is blocked."""
 
 TOP_FINDINGS = 20
 """How many findings travel in the summary (blocking first); the rest stay in the registry.
@@ -194,12 +194,15 @@ class Evaluator:
         return self._record(request, policy, report, live, record)
 
     def _checked(self, asset: ParsedAsset, archive: bytes, request: EvaluateInput) -> list[Finding]:
-        """The check families' findings; a bundle whose checks keep failing is blocked.
+        """The check families' findings; a bundle whose checks keep running too long is blocked.
 
-        A check process that dies or runs too long fails the attempt, and the activity's
-        retry tries again (another bundle may have been to blame, or the worker was
-        busy). A bundle that does it on every attempt up to :data:`CHECK_ATTEMPTS` is not
-        tried for ever: it was not fully checked, so it gets a blocking finding saying so.
+        A check process that dies or is stopped fails the attempt, and the activity's
+        retry tries again: another bundle may have been to blame (one timeout or one
+        death stops every check in flight), or the worker was busy. Only this bundle's
+        own time running out, on attempt :data:`CHECK_ATTEMPTS` or later, is taken as
+        the bundle's doing: it was not fully checked, so it gets a blocking finding
+        rather than being tried for ever. A bundle that kills its process every time is
+        retried, as it would have been when it took the whole worker down with it.
         """
         try:
             return self._checks.check(
@@ -208,7 +211,7 @@ class Evaluator:
                 limits=self._limits,
                 false_positives=request.false_positives,
             )
-        except CheckProcessDiedError as error:
+        except CheckTimeoutError as error:
             if activity.in_activity() and activity.info().attempt < CHECK_ATTEMPTS:
                 raise
             return [unfinished_finding(str(error))]

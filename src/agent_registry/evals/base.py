@@ -82,9 +82,9 @@ def run_checks(checks: Iterable[CheckFunction], asset: ParsedAsset) -> list[Find
 def unfinished_finding(reason: str) -> Finding:
     """The finding that replaces the checks' results when they never finished.
 
-    A check that never ends on some input (a pathological pattern, a decoder bomb), or
-    whose process dies on it, must not hold the submission for good: the asset was not
-    fully checked, so it does not pass.
+    A check that never ends on some input (a pathological pattern, a decoder bomb) must
+    not hold the submission for good: the asset was not fully checked, so it does not
+    pass.
 
     Args:
         reason: What happened, without file content (e.g. "did not finish within 60 s").
@@ -92,7 +92,7 @@ def unfinished_finding(reason: str) -> Finding:
     return Finding(
         check_id=CHECK_CRASHED,
         severity=Severity.BLOCK,
-        message=f"{reason}, on every attempt, so the asset was not fully evaluated",
+        message=f"{reason}, again, so the asset was not fully evaluated",
         fix=(
             "Tell the team that runs the registry; unusual content (very long lines, "
             "deeply nested or encoded data, a very large bundle) is the usual trigger."
