@@ -139,7 +139,15 @@ async def wait_for_stage(
     status = await _patient_status(handle, deadline)
     while status.stage is not stage or not until(status):
         if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"{handle.id} stayed {status.stage.value}, expected {stage.value}")
+            # The last stage change's note says why (what blocked an eval, say).
+            why = (
+                f" ({status.history[-1].note})"
+                if status.history and status.history[-1].note
+                else ""
+            )
+            raise AssertionError(
+                f"{handle.id} stayed {status.stage.value}{why}, expected {stage.value}"
+            )
         await asyncio.sleep(0.1)
         status = await _patient_status(handle, deadline)
     return status
