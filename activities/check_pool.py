@@ -157,6 +157,7 @@ class CheckPool:
         except (BrokenProcessPool, CancelledError):
             # Cancelled: queued behind a check whose pool was stopped for running long.
             if executor is not None:
+                _log.warning("a check process died; starting a new pool")
                 self._replace(executor)
             raise CheckProcessDiedError(
                 "a check process died or was stopped while this bundle was being checked; "
@@ -166,7 +167,7 @@ class CheckPool:
             assert executor is not None  # result() is the only call that times out
             # A running task cannot be cancelled: the children are stopped, and the checks
             # the others were running fail as a dead child's do, to be tried again.
-            self._replace(executor, kill=True)
+            self._replace(executor)
             _log.warning(
                 "the checks of a %s bundle ran past %.0f s; the check processes were stopped",
                 asset.kind.value,
@@ -223,12 +224,12 @@ class CheckPool:
                 )
             return self._executor
 
-    def _replace(self, broken: ProcessPoolExecutor, *, kill: bool = False) -> None:
-        """Drop a broken (or, with ``kill``, stuck) executor and stop all its children.
+    def _replace(self, broken: ProcessPoolExecutor) -> None:
+        """Drop a broken or stuck executor and kill its children; the next check starts anew.
 
-        Its children are killed either way: the executor stops the rest of a broken pool
-        with SIGTERM, which they ignore (:func:`prepare_child`), so a child still busy
-        on a check that never ends would otherwise outlive its pool.
+        Killed, not left to the executor: it stops the rest of a broken pool with
+        SIGTERM, which they ignore (:func:`prepare_child`), so a child still busy on a
+        check that never ends would otherwise outlive its pool.
         """
         with self._lock:
             if self._executor is not broken:
@@ -238,8 +239,6 @@ class CheckPool:
             # terminate_workers); its process table is the only handle on the children,
             # and shutdown() clears it, so it is read here, before anyone shuts it down.
             children = list((broken._processes or {}).values())
-        if not kill:
-            _log.warning("a check process died; starting a new pool")
         for child in children:
             child.kill()
         broken.shutdown(wait=False, cancel_futures=True)

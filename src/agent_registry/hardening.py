@@ -35,11 +35,10 @@ def forbid_same_user_inspection() -> bool:
     if not sys.platform.startswith("linux"):
         _log.warning("not on Linux: MCP probe children can inspect the worker's environment")
         return False
-    libc_name = ctypes.util.find_library("c")
-    if libc_name is None:
+    libc = _libc()
+    if libc is None:
         _log.warning("libc not found: the worker stays dumpable")
         return False
-    libc = ctypes.CDLL(libc_name, use_errno=True)
     if libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0) != 0:
         _log.warning("prctl(PR_SET_DUMPABLE) failed (errno %d)", ctypes.get_errno())
         return False
@@ -48,12 +47,13 @@ def forbid_same_user_inspection() -> bool:
 
 def inspection_forbidden() -> bool:
     """Whether this process is marked not dumpable (False where ``prctl`` is unknown)."""
-    if not sys.platform.startswith("linux"):
-        return False
+    libc = _libc() if sys.platform.startswith("linux") else None
+    return libc is not None and int(libc.prctl(_PR_GET_DUMPABLE, 0, 0, 0, 0)) == 0
+
+
+def _libc() -> ctypes.CDLL | None:
     libc_name = ctypes.util.find_library("c")
-    if libc_name is None:
-        return False
-    return int(ctypes.CDLL(libc_name).prctl(_PR_GET_DUMPABLE, 0, 0, 0, 0)) == 0
+    return None if libc_name is None else ctypes.CDLL(libc_name, use_errno=True)
 
 
 _FORGOTTEN: list[str] = []
