@@ -16,6 +16,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.report import ms
+
 PROC = Path("/proc")
 TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
@@ -55,9 +57,35 @@ class CpuSeconds:
             self.database - other.database,
         )
 
+    @property
+    def total(self) -> float:
+        """Everything the run spent, wherever."""
+        return self.worker + self.server + self.database
+
     def per(self, count: int) -> CpuSeconds:
         """Each figure divided by ``count`` (lifecycles, say)."""
         return CpuSeconds(self.worker / count, self.server / count, self.database / count)
+
+
+def cpu_split(each: CpuSeconds) -> str:
+    """One lifecycle's CPU: in all, then by the worker, the server and PostgreSQL."""
+    return (
+        f"{ms(each.total)} (worker {ms(each.worker)}, Temporal server {ms(each.server)}, "
+        f"PostgreSQL {ms(each.database)})"
+    )
+
+
+def median_floor(each: float, *, count: int, cores: int) -> float:
+    """The lowest median latency ``count`` jobs arriving together can have, in seconds.
+
+    When ``count`` jobs of ``each`` CPU seconds arrive at once on ``cores`` saturated
+    cores, no order finishes the median one sooner than doing them one after another
+    with every core busy: the k-th then ends at k * each / cores. Any sharing (threads,
+    the GIL, the server interleaving tasks) only moves the median later. A latency target
+    below this floor cannot be met without spending less CPU per job or adding cores.
+    """
+    middle = (count + 1) / 2
+    return middle * each / cores
 
 
 def sample() -> CpuSeconds:

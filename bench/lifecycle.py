@@ -58,7 +58,7 @@ with workflow.unsafe.imports_passed_through():
     from agent_registry.temporal import LIFECYCLE_STAGE, RECERTIFY_BY
     from agent_registry.vocabulary.principal import Principal, VerifiedBy
     from bench import cpu
-    from bench.cpu import CpuSeconds
+    from bench.cpu import CpuSeconds, cpu_split
     from bench.report import Figure, ms, percentile, write_section
     from bench.stack import (
         BACKENDS,
@@ -427,15 +427,6 @@ def figures(ours: Run, bare: Run, target: float) -> list[Figure]:
         Figure("registry CPU per lifecycle", cpu_split(ours.cpu_per_lifecycle)),
         Figure("bare CPU per lifecycle", cpu_split(bare.cpu_per_lifecycle)),
     ]
-
-
-def cpu_split(each: CpuSeconds) -> str:
-    """One lifecycle's CPU: in all, then by the worker, the server and PostgreSQL."""
-    total = each.worker + each.server + each.database
-    return (
-        f"{ms(total)} (worker {ms(each.worker)}, Temporal server {ms(each.server)}, "
-        f"PostgreSQL {ms(each.database)})"
-    )
 
 
 def _registries(value: str) -> list[str]:
