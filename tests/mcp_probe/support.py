@@ -69,8 +69,9 @@ def bundled_server(
 ) -> ParsedAsset:
     """An MCP server folder shipping ``script`` as server.py, started by scope.yaml's launch.
 
-    With ``sdk`` its server.json declares the MCP SDK, so its venv in the sandbox has it;
-    the hostile servers use the standard library only.
+    With ``sdk`` its server.json declares the MCP SDK, so its venv in the sandbox has it
+    (installed in the probe cache before this returns); the hostile servers use the
+    standard library only.
     """
     folder.mkdir(parents=True, exist_ok=True)
     shutil.copy(source / script, folder / "server.py")
@@ -88,7 +89,14 @@ def bundled_server(
     scope = {"tools": tools, "launch": launch}
     (folder / "scope.yaml").write_text(yaml.safe_dump(scope, sort_keys=False))
     (folder / "agentreg.yaml").write_text("owner-team: platform\n")
-    return load_path(folder, limits=BundleLimits())
+    asset = load_path(folder, limits=BundleLimits())
+    if sdk:
+        # Install the SDK's runtime into the shared cache now, as a worker that probed it
+        # before would have it: on a fresh machine the first probe would otherwise spend
+        # many seconds in pip, and the tests that time a probe (a drain's window, a kill
+        # mid-probe, a probe timeout) would be timing the install instead.
+        prepared_launch(asset)
+    return asset
 
 
 def process_gone(pid: int) -> bool:
