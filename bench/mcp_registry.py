@@ -55,9 +55,10 @@ from agent_registry.mcp_registry.upstream import fetch_chosen
 from agent_registry.registry.db import make_engine
 from agent_registry.registry.tables import Asset, AssetVersion, Blob, utcnow, version_sort_key
 from bench.report import Figure, ms, percentile, write_section
-from bench.stack import dev_server, free_port, fresh_registry
+from bench.stack import dev_server, fresh_registry
 from tests.mcp_registry.support import TIME_TOOLS, server_archive, upstream
 from tests.mcp_registry.upstream_double import Upstream, serving
+from tests.ports import free_port
 from tests.registry_server import registry_server
 
 CHUNK = 500

@@ -36,7 +36,8 @@ from agent_registry.slack.actions import APPROVE_ACTION
 from agent_registry.staging import start_lifecycle
 from agent_registry.temporal import LIFECYCLE_STAGE, RECERTIFY_BY
 from bench.report import Figure, ms, percentile, write_section
-from bench.stack import REPO, dev_server, free_port, fresh_registry, submissions
+from bench.stack import REPO, dev_server, fresh_registry, submissions
+from tests.ports import free_port
 from tests.slack_double import (
     DEFAULT_SIGNING_SECRET,
     DEFAULT_TOKEN,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import sys
 import tempfile
 import uuid
@@ -153,10 +152,3 @@ def submissions(settings: Settings, count: int, *, path: Path = SKILL) -> list[S
         manifest.write_text(manifest.read_text().replace(original, f"name: {name}\n", 1))
         prepared.append(prepare_submission(settings, copy, submitter=SUBMITTER, version="1.0.0"))
     return prepared
-
-
-def free_port() -> int:
-    """A TCP port nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])

@@ -20,7 +20,7 @@ from agent_registry.cli.serve import start_site
 from agent_registry.config import Settings
 from agent_registry.identity.audit import DatabaseRefusalLog
 from agent_registry.identity.http import Authenticator, LocalAuthenticator, install
-from tests.support import free_port
+from tests.ports import free_port
 
 
 @asynccontextmanager

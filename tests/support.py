@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import shutil
-import socket
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -257,13 +256,6 @@ async def end_started_lifecycles() -> None:
         latest = handle._client.get_workflow_handle(handle.id)
         with contextlib.suppress(RPCError):  # already ended
             await latest.terminate(reason="test finished")
-
-
-def free_port() -> int:
-    """A TCP port nothing listens on right now, so tests never collide with `make up`."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 async def wait_for_listener(port: int, process: asyncio.subprocess.Process) -> None:

@@ -37,7 +37,7 @@ from agent_registry.wire.limits import MAX_USAGE_BATCH
 from tests.api.conftest import AS_ADA, api_settings, local_identity
 from tests.api.live import live_server
 from tests.api.seed import MCP, MCP_DEPRECATED, SKILL, SUBAGENT_IN_REVIEW, Seeded
-from tests.support import free_port
+from tests.ports import free_port
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 

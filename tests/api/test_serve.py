@@ -23,7 +23,7 @@ from agent_registry.config import Settings
 from agent_registry.registry.db import make_engine, upgrade_database
 from tests.api.live import call
 from tests.api.seed import seed_registry
-from tests.support import free_port
+from tests.ports import free_port
 
 AGENTREG = str(Path(sys.executable).parent / "agentreg")
 

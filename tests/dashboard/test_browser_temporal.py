@@ -38,7 +38,7 @@ from tests.api.live import live_server
 from tests.api.seed import MCP_DEPRECATED, SKILL, SUBAGENT_IN_REVIEW, seed_registry
 from tests.conftest import BIN
 from tests.dashboard.test_browser import CHROMIUM
-from tests.support import free_port
+from tests.ports import free_port
 
 pytestmark = pytest.mark.skipif(
     CHROMIUM is None,

@@ -26,17 +26,12 @@ from agent_registry.registry.audit_chain import verify_database
 from agent_registry.registry.tables import AssetVersion
 from agent_registry.temporal import search_attribute_flags
 from tests.conftest import BIN
+from tests.ports import free_port
 from tests.slack_double import SlackUser
 from tests.support import count_published_events
 
 REVIEWS = "agent-registry-reviews"
 ALICE = SlackUser("U0ALICE", "alice", "alice@example.com", "Alice Submitter")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _port_open(port: int) -> bool:

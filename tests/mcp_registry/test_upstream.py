@@ -13,7 +13,7 @@ from agent_registry.cli.main import build_app
 from agent_registry.mcp_registry.upstream import UpstreamError, UpstreamRegistry, fetch_chosen
 from tests.mcp_registry.support import CONTEXT7, FILESYSTEM, GITHUB, TIME, upstream, with_version
 from tests.mcp_registry.upstream_double import Upstream, serving
-from tests.support import free_port
+from tests.ports import free_port
 
 
 @pytest.fixture

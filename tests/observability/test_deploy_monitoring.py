@@ -31,10 +31,10 @@ from temporalio.testing import WorkflowEnvironment
 from agent_registry import metrics
 from agent_registry.lifecycle.stages import Stage
 from tests.observability.test_metrics import metrics_client, scrape
+from tests.ports import free_port
 from tests.support import (
     approve_until_published,
     copy_example,
-    free_port,
     make_settings,
     running_worker,
     submit_path,

@@ -18,11 +18,11 @@ from agent_registry.config import Settings
 from agent_registry.lifecycle.client import query_status
 from agent_registry.lifecycle.stages import Decision, Stage
 from agent_registry.temporal import connect, metrics_runtime
+from tests.ports import free_port
 from tests.support import (
     POLICIES,
     approve_until_published,
     copy_example,
-    free_port,
     make_settings,
     running_worker,
     skip_time,

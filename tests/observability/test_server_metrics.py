@@ -37,7 +37,8 @@ from agent_registry.server_metrics import (
 )
 from tests.api.seed import seed_registry
 from tests.observability.test_metrics import scrape
-from tests.support import free_port, make_settings, running_worker, wait_for_listener
+from tests.ports import free_port
+from tests.support import make_settings, running_worker, wait_for_listener
 
 
 @workflow.defn(name="IdleForMetrics")

@@ -43,6 +43,7 @@ from agent_registry.lifecycle.contract import (
 )
 from agent_registry.lifecycle.stages import Decision, Stage
 from agent_registry.slack.actions import APPROVE_ACTION, ATTEST_ACTION
+from tests.ports import free_port
 from tests.slack_double import (
     DEFAULT_SIGNING_SECRET,
     DEFAULT_TOKEN,
@@ -56,7 +57,6 @@ from tests.slack_double import (
 from tests.support import (
     POLICIES,
     copy_example,
-    free_port,
     make_settings,
     principal,
     running_worker,

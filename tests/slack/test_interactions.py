@@ -50,6 +50,7 @@ from agent_registry.slack.actions import (
 )
 from agent_registry.slack.app import build_app
 from agent_registry.slack.client import make_web_client
+from tests.ports import free_port
 from tests.slack_double import (
     DEFAULT_SIGNING_SECRET,
     DEFAULT_TOKEN,
@@ -66,7 +67,6 @@ from tests.support import (
     POLICIES,
     Handle,
     copy_example,
-    free_port,
     make_settings,
     running_worker,
     submit_path,
