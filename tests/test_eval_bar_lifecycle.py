@@ -4,8 +4,8 @@ live probe's fingerprints catch an MCP server that changes after approval."""
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
-import uuid
 from datetime import timedelta
 from pathlib import Path
 
@@ -92,7 +92,9 @@ async def test_an_mcp_tool_that_changes_after_approval_fails_recertification(
     # the one thing besides the bundle a probed server can read (and that can change).
     need = RuntimeNeed(kind="python", packages=[f"mcp=={MCP_PACKAGE['version']}"])
     runtime = Path(ensure_runtime(need, CACHE).root)
-    description = runtime / f"fetched-description-{uuid.uuid4().hex}.txt"
+    # Unique per test process, but not random: scope.yaml names this path, and with a
+    # uuid in it one run in thirty tripped the secret scan's random-string check.
+    description = runtime / f"fetched-description-{os.getpid()}.txt"
     description.write_text("Search notes by text.")
     description.chmod(0o644)
     server = bundled_server(
