@@ -75,19 +75,6 @@ def cpu_split(each: CpuSeconds) -> str:
     )
 
 
-def median_floor(each: float, *, count: int, cores: int) -> float:
-    """The lowest median latency ``count`` jobs arriving together can have, in seconds.
-
-    When ``count`` jobs of ``each`` CPU seconds arrive at once on ``cores`` saturated
-    cores, no order finishes the median one sooner than doing them one after another
-    with every core busy: the k-th then ends at k * each / cores. Any sharing (threads,
-    the GIL, the server interleaving tasks) only moves the median later. A latency target
-    below this floor cannot be met without spending less CPU per job or adding cores.
-    """
-    middle = (count + 1) / 2
-    return middle * each / cores
-
-
 def sample() -> CpuSeconds:
     """The CPU spent so far by this process tree and by PostgreSQL."""
     if not PROC.is_dir():
