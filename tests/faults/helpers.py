@@ -140,6 +140,12 @@ class DevServer:
                     "127.0.0.1",
                     "--port",
                     str(self.port),
+                    # Ports of our choosing: left to it, the CLI binds port 0 and lets go
+                    # (its history and matching services still do; no flag sets those).
+                    "--http-port",
+                    str(free_port()),
+                    "--metrics-port",
+                    str(free_port()),
                     "--headless",
                     "--log-level",
                     "error",

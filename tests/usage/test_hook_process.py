@@ -13,6 +13,7 @@ from agent_registry.registry.db import make_engine
 from agent_registry.registry.tables import UsageEventRow
 from agent_registry.usage import spool
 from agent_registry.usage.paths import UsagePaths
+from tests.ports import free_port
 from tests.usage.helpers import make_project, payload
 from tests.usage.process import CLI, MODULE, hook_env, run_hook_process
 
@@ -38,11 +39,8 @@ def blackhole() -> Iterator[str]:
 
 @pytest.fixture
 def refused() -> str:
-    """A port nothing listens on."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
+    """A port nothing listens on, outside the range a client's own port comes from."""
+    return f"http://127.0.0.1:{free_port()}"
 
 
 def paths_of(tmp_path: Path) -> UsagePaths:
