@@ -66,12 +66,13 @@ def bundled_server(
     version: str = "1.0.0",
     sdk: bool = True,
     source: Path = SERVERS,
+    install: bool = True,
 ) -> ParsedAsset:
     """An MCP server folder shipping ``script`` as server.py, started by scope.yaml's launch.
 
     With ``sdk`` its server.json declares the MCP SDK, so its venv in the sandbox has it
-    (installed in the probe cache before this returns); the hostile servers use the
-    standard library only.
+    (installed in the probe cache before this returns, unless ``install`` is off for a
+    test that only reads the folder); the hostile servers use the standard library only.
     """
     folder.mkdir(parents=True, exist_ok=True)
     shutil.copy(source / script, folder / "server.py")
@@ -90,7 +91,7 @@ def bundled_server(
     (folder / "scope.yaml").write_text(yaml.safe_dump(scope, sort_keys=False))
     (folder / "agentreg.yaml").write_text("owner-team: platform\n")
     asset = load_path(folder, limits=BundleLimits())
-    if sdk:
+    if sdk and install:
         # Install the SDK's runtime into the shared cache now, as a worker that probed it
         # before would have it: on a fresh machine the first probe would otherwise spend
         # many seconds in pip, and the tests that time a probe (a drain's window, a kill

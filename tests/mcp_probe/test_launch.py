@@ -43,7 +43,7 @@ def server(*packages: dict[str, Any], remotes: list[dict[str, Any]] | None = Non
 
 
 def test_python_launch_gets_its_own_venv_never_the_worker_interpreter(tmp_path: Path) -> None:
-    asset = bundled_server(tmp_path / "notes", "notes.py", tools=READ_TOOLS)
+    asset = bundled_server(tmp_path / "notes", "notes.py", tools=READ_TOOLS, install=False)
     spec = resolve_launch(asset)
     assert isinstance(spec, LaunchSpec)
     assert spec.runtime is not None
@@ -55,7 +55,7 @@ def test_python_launch_gets_its_own_venv_never_the_worker_interpreter(tmp_path: 
 
 
 def test_system_command_is_found_on_the_sandbox_path_only(tmp_path: Path) -> None:
-    bundled_server(tmp_path / "notes", "notes.py", tools=READ_TOOLS)
+    bundled_server(tmp_path / "notes", "notes.py", tools=READ_TOOLS, install=False)
     (tmp_path / "notes" / "scope.yaml").write_text(
         (tmp_path / "notes" / "scope.yaml").read_text().replace("command: python", "command: sh")
     )
@@ -67,7 +67,7 @@ def test_system_command_is_found_on_the_sandbox_path_only(tmp_path: Path) -> Non
 
 def test_explicit_launch_with_unknown_command_is_not_probeable(tmp_path: Path) -> None:
     folder = tmp_path / "notes"
-    bundled_server(folder, "notes.py", tools=READ_TOOLS)
+    bundled_server(folder, "notes.py", tools=READ_TOOLS, install=False)
     scope = (folder / "scope.yaml").read_text().replace("command: python", "command: no-such-cmd")
     (folder / "scope.yaml").write_text(scope)
     reason = resolve_launch(load_path(folder, limits=BundleLimits()))
@@ -158,7 +158,9 @@ def test_remote_only_server_is_not_probeable() -> None:
 
 
 def test_launch_keys_have_lines(tmp_path: Path) -> None:
-    asset = bundled_server(tmp_path / "notes", "notes.py", tools=READ_TOOLS, env={"MODE": "a"})
+    asset = bundled_server(
+        tmp_path / "notes", "notes.py", tools=READ_TOOLS, env={"MODE": "a"}, install=False
+    )
     text = (tmp_path / "notes" / "scope.yaml").read_text().split("\n")
     for key, start in [("launch", "launch:"), ("launch.command", "  command:")]:
         line = asset.line_of(key)
@@ -178,7 +180,7 @@ def test_launch_keys_have_lines(tmp_path: Path) -> None:
 )
 def test_invalid_launch_is_a_spec_problem(tmp_path: Path, launch: str, message: str) -> None:
     folder = tmp_path / "notes"
-    bundled_server(folder, "notes.py", tools=READ_TOOLS)
+    bundled_server(folder, "notes.py", tools=READ_TOOLS, install=False)
     scope = (folder / "scope.yaml").read_text().split("launch:")[0] + f"launch: {launch}\n"
     (folder / "scope.yaml").write_text(scope)
     asset = load_path(folder, limits=BundleLimits())
