@@ -23,7 +23,12 @@ from temporalio.worker import Worker, WorkerDeploymentConfig
 
 from activities.behaviour import BehaviourActivities, eval_client
 from activities.bundle_purge import BundlePurge
-from activities.check_pool import DEFAULT_PROCESSES, close_shared_pools, shared_pool
+from activities.check_pool import (
+    DEFAULT_PROCESSES,
+    close_shared_pools,
+    detach_entry_script,
+    shared_pool,
+)
 from activities.evaluation import EvalActivities
 from activities.evaluator import Evaluator
 from activities.life import LifeActivities
@@ -313,6 +318,7 @@ def main() -> None:
     """Console entrypoint of ``agentreg-worker``; ``--probe`` runs a probe worker."""
     # Before anything else: the probe starts untrusted servers as our children.
     forbid_same_user_inspection()
+    detach_entry_script()
     settings = Settings()
     configure_logging(settings.log_format)
     if "--probe" in sys.argv[1:]:

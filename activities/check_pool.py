@@ -24,6 +24,7 @@ import multiprocessing
 import os
 import select
 import signal
+import sys
 import threading
 import time
 from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
@@ -300,7 +301,8 @@ def shared_pool(processes: int, *, log_format: str = "text") -> CheckPool:
 
     A child starts as multiprocessing starts one: forked from the forkserver, then it
     imports the parent's ``__main__`` module again (a whole test runner, a benchmark
-    with the worker in it), which costs more than the checks of many bundles. So the
+    with the worker in it; not ``agentreg-worker``, see :func:`detach_entry_script`),
+    which costs more than the checks of many bundles. So the
     children outlive the worker that started them and serve the next one built in the
     same process; :func:`close_shared_pools` stops them before the process exits.
     """
@@ -309,6 +311,26 @@ def shared_pool(processes: int, *, log_format: str = "text") -> CheckPool:
         if pool is None:
             pool = _SHARED[processes] = CheckPool(processes, log_format=log_format)
         return pool
+
+
+def detach_entry_script() -> None:
+    """Keep the check processes from running this process's entry script again.
+
+    Python 3.11's forkserver children run the parent's ``__main__`` again, by its path or
+    module name (``multiprocessing.spawn.prepare``), before their first check. Started as
+    ``agentreg-worker``, that entry is a wrapper that imports ``worker``, so each check
+    process loaded the worker's whole import graph (SQLAlchemy, Slack, aiohttp, the SDK's
+    worker: about 75 MB of its own) and used none of it: a check is a function of this
+    module, which the forkserver has preloaded. With no path or name to run, the children
+    skip that step. Only the process's entry point may call this, before the first pool
+    starts: it leaves ``__main__`` without a ``__file__`` or ``__spec__``, as an
+    interactive session's is.
+    """
+    main = sys.modules.get("__main__")
+    if main is None:
+        return
+    main.__dict__.pop("__file__", None)
+    main.__spec__ = None
 
 
 def close_shared_pools() -> None:

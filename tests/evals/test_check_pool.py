@@ -377,3 +377,45 @@ def _is_forkserver(pid: int) -> bool:
             return b"multiprocessing.forkserver" in cmdline.read()
     except FileNotFoundError:
         return False
+
+
+ENTRY_SCRIPT = """
+import os, sys
+sys.path.insert(0, {repo!r})
+from worker import main  # all that agentreg-worker's console script does before main()
+if __name__ == "__main__":
+    from activities.check_pool import CheckPool, detach_entry_script
+    from tests.evals.test_check_pool import _check, _descendants
+    if sys.argv[1] == "detached":
+        detach_entry_script()  # what main() does first
+    pool = CheckPool(1)
+    _check(pool, "skills/release-notes")
+    for pid in _descendants(os.getpid()):
+        with open(f"/proc/{{pid}}/maps") as maps:
+            print(pid, "/sqlalchemy/" in maps.read())
+    pool.close()
+"""
+
+
+def _loads_the_worker(tmp_path: Path, mode: str) -> list[str]:
+    """Whether each process the check pool started has the worker's imports mapped."""
+    entry = tmp_path / "agentreg-worker"
+    entry.write_text(ENTRY_SCRIPT.format(repo=str(Path(__file__).resolve().parents[2])))
+    result = subprocess.run(
+        [sys.executable, str(entry), mode],
+        capture_output=True,
+        cwd=tmp_path,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    lines = [line.split() for line in result.stdout.splitlines()]
+    assert len(lines) >= 3, result.stdout  # the forkserver, its child, the tracker
+    return [loaded for _, loaded in lines]
+
+
+def test_check_processes_do_not_load_the_worker_the_entry_script_imports(tmp_path: Path) -> None:
+    """Python 3.11's forkserver children run the parent's entry script again before their
+    first check: started as ``agentreg-worker``, each loaded the whole worker for nothing."""
+    assert "True" in _loads_the_worker(tmp_path, "as-started")  # what the children would do
+    assert set(_loads_the_worker(tmp_path, "detached")) == {"False"}
