@@ -26,7 +26,7 @@ from agent_registry.cli.submit import prepare_submission
 from agent_registry.config import Settings
 from agent_registry.lifecycle.contract import Submission
 from agent_registry.registry.db import make_engine, upgrade_database
-from agent_registry.temporal import ALL_SEARCH_ATTRIBUTES
+from agent_registry.temporal import ALL_SEARCH_ATTRIBUTES, dev_server_flags
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -46,6 +46,7 @@ async def dev_server() -> AsyncIterator[WorkflowEnvironment]:
         search_attributes=ALL_SEARCH_ATTRIBUTES,
         data_converter=pydantic_data_converter,
         dev_server_log_level="error",
+        dev_server_extra_args=dev_server_flags(),
     )
     async with env:
         yield env

@@ -14,7 +14,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from agent_registry.registry import tables
 from agent_registry.registry.db import make_engine, upgrade_database
-from agent_registry.temporal import ALL_SEARCH_ATTRIBUTES
+from agent_registry.temporal import ALL_SEARCH_ATTRIBUTES, dev_server_flags
 from tests import pg
 from tests.time_skipping import time_skipping_env
 
@@ -107,6 +107,7 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
         search_attributes=ALL_SEARCH_ATTRIBUTES,
         data_converter=pydantic_data_converter,
         dev_server_log_level="error",
+        dev_server_extra_args=dev_server_flags(),
     )
     async with env:
         yield env

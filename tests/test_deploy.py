@@ -19,6 +19,7 @@ from temporalio.envconfig import ClientConfig
 
 from agent_registry.cli.main import build_app
 from agent_registry.config import Settings
+from agent_registry.temporal import DEV_SERVER_DYNAMIC_CONFIG
 from worker import CREDENTIAL_SETTINGS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,6 +74,17 @@ def test_compose_has_the_whole_stack() -> None:
     temporal_env = services["temporal"]["environment"]
     assert temporal_env["DB"] == "postgres12"
     assert temporal_env["POSTGRES_SEEDS"] == "postgresql"
+
+
+def test_the_temporal_service_gets_the_settings_the_dev_servers_get() -> None:
+    """A drained worker's pending polls are completed by the server, in production too."""
+    temporal = _compose()["services"]["temporal"]
+    inside = temporal["environment"]["DYNAMIC_CONFIG_FILE_PATH"]
+    mounts = dict(volume.removesuffix(":ro").split(":", 1)[::-1] for volume in temporal["volumes"])
+    loaded = yaml.safe_load((COMPOSE.parent / mounts[inside]).read_text(encoding="utf-8"))
+
+    settings = {key: str(values[0]["value"]).lower() for key, values in loaded.items()}
+    assert settings == DEV_SERVER_DYNAMIC_CONFIG
 
 
 @pytest.mark.parametrize("service", ["worker", "worker-next", "server", "probe-worker"])

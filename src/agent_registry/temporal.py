@@ -50,6 +50,27 @@ def search_attribute_flags() -> list[str]:
     return flags
 
 
+DEV_SERVER_DYNAMIC_CONFIG = {
+    "frontend.enableCancelWorkerPollsOnShutdown": "true",
+}
+"""Server settings the registry's workers rely on, for every dev server we start.
+
+A worker told to stop ends its long polls for tasks. Without this setting the server does
+not know: a task it hands to one of those polls in the moment before is lost, and waits
+out its start-to-close or heartbeat timeout (a minute for storing a bundle) before another
+worker gets it. With it, the namespace advertises ``workerPollCompleteOnShutdown``, the SDK
+tells the server it is shutting down, and the server completes the pending polls empty.
+docs/deploy.md asks the same of a production cluster."""
+
+
+def dev_server_flags() -> list[str]:
+    """:data:`DEV_SERVER_DYNAMIC_CONFIG` as ``temporal server start-dev`` arguments."""
+    flags: list[str] = []
+    for key, value in DEV_SERVER_DYNAMIC_CONFIG.items():
+        flags += ["--dynamic-config-value", f"{key}={value}"]
+    return flags
+
+
 async def connect(
     *,
     address: str | None = None,

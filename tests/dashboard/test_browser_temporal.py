@@ -33,7 +33,7 @@ from agent_registry.dashboard import routes
 from agent_registry.lifecycle.contract import LIFECYCLE_WORKFLOW
 from agent_registry.lifecycle.stages import Stage
 from agent_registry.lifecycle.visibility import AWAITING_SUNSET, PENDING_REVIEWS, view
-from agent_registry.temporal import LIFECYCLE_STAGE, search_attribute_flags
+from agent_registry.temporal import LIFECYCLE_STAGE, dev_server_flags, search_attribute_flags
 from tests.api.live import live_server
 from tests.api.seed import MCP_DEPRECATED, SKILL, SUBAGENT_IN_REVIEW, seed_registry
 from tests.conftest import BIN
@@ -76,6 +76,7 @@ async def temporal_ui(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator
                 "--log-level",
                 "error",
                 *search_attribute_flags(),
+                *dev_server_flags(),
             ],
             stdout=out,
             stderr=subprocess.STDOUT,

@@ -24,7 +24,7 @@ from agent_registry.config import Settings
 from agent_registry.lifecycle.stages import Stage
 from agent_registry.registry.audit_chain import verify_database
 from agent_registry.registry.tables import AssetVersion
-from agent_registry.temporal import search_attribute_flags
+from agent_registry.temporal import dev_server_flags, search_attribute_flags
 from tests.conftest import BIN
 from tests.ports import free_port
 from tests.slack_double import SlackUser
@@ -150,6 +150,7 @@ class DevServer:
                     "--log-level",
                     "error",
                     *search_attribute_flags(),
+                    *dev_server_flags(),
                 ],
                 stdout=out,
                 stderr=subprocess.STDOUT,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 from temporalio.testing import WorkflowEnvironment
 
 from tests.faults.helpers import WorkerProcess, worker_env
@@ -36,3 +37,14 @@ async def test_a_worker_told_to_stop_exits_zero_every_time(
         assert worker.returncode == 0, log
         assert "Fatal Python error" not in log
         assert "shutting down" in log
+
+
+async def test_the_server_completes_a_stopping_worker_s_polls(dev_env: WorkflowEnvironment) -> None:
+    """Otherwise a task handed to a poll the worker has just given up is lost until its
+    timeout: a minute for storing a bundle."""
+    client = dev_env.client
+    described = await client.workflow_service.describe_namespace(
+        DescribeNamespaceRequest(namespace=client.namespace)
+    )
+
+    assert described.namespace_info.capabilities.worker_poll_complete_on_shutdown

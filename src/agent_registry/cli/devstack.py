@@ -30,7 +30,7 @@ from agent_registry.registry.audit_chain import load_audit_key, rekey_chain
 from agent_registry.registry.audit_key import AUDIT_KEY_FILE, embedded_audit_key
 from agent_registry.registry.db import make_engine, session_scope, upgrade_database
 from agent_registry.signing.embedded import embedded_signing
-from agent_registry.temporal import search_attribute_flags
+from agent_registry.temporal import dev_server_flags, search_attribute_flags
 
 READY_TIMEOUT_SECONDS = 60.0
 STOP_TIMEOUT_SECONDS = 15.0
@@ -179,6 +179,7 @@ def up(
                         "--log-level",
                         "warn",
                         *search_attribute_flags(),
+                        *dev_server_flags(),
                     ],
                     stdout=log_file,
                     stderr=subprocess.STDOUT,
