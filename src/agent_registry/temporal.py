@@ -60,7 +60,7 @@ not know: a task it hands to one of those polls in the moment before is lost, an
 out its start-to-close or heartbeat timeout (a minute for storing a bundle) before another
 worker gets it. With it, the namespace advertises ``workerPollCompleteOnShutdown``, for
 the SDK to tell the server it is shutting down and the server to complete the pending
-polls empty. It narrows the window without closing it: the drain benchmark still sees one
+polls empty. It does not close the window here: the drain benchmark still sees one
 or two tasks lost in 400 drained lifecycles (docs/performance.md). docs/deploy.md asks
 the same setting of a production cluster."""
 
