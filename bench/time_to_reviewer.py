@@ -116,12 +116,19 @@ class Measured:
     burst_cpu: CpuSeconds = field(default_factory=CpuSeconds)
 
 
+async def _start(
+    client: Client, settings: Settings, slack: ClockedSlack, submission: Submission
+) -> tuple[asyncio.Future[tuple[float, CpuSeconds]], float]:
+    """Start one lifecycle: its review request's arrival to come, and when the start returned."""
+    arrived = slack.expect(str(submission.ref))
+    await start_lifecycle(client, settings, submission=submission)
+    return arrived, time.perf_counter()
+
+
 async def _one(
     client: Client, settings: Settings, slack: ClockedSlack, submission: Submission
 ) -> Timed:
-    arrived = slack.expect(str(submission.ref))
-    await start_lifecycle(client, settings, submission=submission)
-    returned = time.perf_counter()
+    arrived, returned = await _start(client, settings, slack, submission)
     at, _ = await asyncio.wait_for(arrived, timeout=120)
     return Timed(returned, at - returned)
 
@@ -135,9 +142,7 @@ async def _alone(
     Slack, less what the idle stack spends in that time (``idle`` CPU seconds a second).
     The next submission waits until this one's last steps are done.
     """
-    arrived = slack.expect(str(submission.ref))
-    await start_lifecycle(client, settings, submission=submission)
-    returned = time.perf_counter()
+    arrived, returned = await _start(client, settings, slack, submission)
     before = cpu.sample()
     at, after = await asyncio.wait_for(arrived, timeout=120)
     await asyncio.sleep(SETTLE)
